@@ -1,0 +1,24 @@
+"""ketnghia_analysis: read Quảng Nam's twinning (kết nghĩa) returns and judge the programme.
+
+Nothing runs at import. The public entry points for analysts are `load` and `label`.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "label", "load"]
+
+
+def load(processed_dir="data/processed"):
+    """Load every processed table (see ../shared/spec/tables.md) with proper dtypes."""
+    from ketnghia_analysis.tables import load as _load
+
+    return _load(processed_dir)
+
+
+def label(name: str) -> str:
+    """Vietnamese label (with unit) of a column or indicator, as used by every chart."""
+    from ketnghia_analysis.glossary import label as _label
+
+    return _label(name)

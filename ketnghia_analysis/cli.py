@@ -1,0 +1,202 @@
+"""The `ketnghia` command: one sub-command per stage, each a thin call into the library."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ketnghia_analysis import __version__, paths
+
+DESCRIPTION = """\
+ketnghia — đánh giá hiệu quả kết nghĩa (Chỉ thị 16-CT/TU, Quảng Nam).
+Reads district returns on twinning into validated tables and reports.
+
+Luồng xử lý / pipeline:
+  ketnghia sample    tạo báo cáo mẫu (dữ liệu TỔNG HỢP, không phải số liệu thật)
+                     write synthetic sample returns with their ground truth
+  ketnghia build     đọc data/raw → bảng đã xử lý data/processed (+ issues.xlsx)
+                     read every return into the processed tables
+  ketnghia check     kiểm tra một tệp báo cáo trước khi gửi / check one file
+  ketnghia template  tạo biểu mẫu trống cho một huyện, một năm / blank return
+  ketnghia evaluate  ước lượng tác động kết nghĩa / estimate the effect (effects.csv)
+  ketnghia report    chạy các sổ tay báo cáo → reports/<năm>/ / render reports
+"""
+
+
+def _years(text: str) -> range:
+    """Parse "2019-2024" or "2023" into a range of years."""
+    try:
+        if "-" in text:
+            first, last = (int(part) for part in text.split("-", 1))
+        else:
+            first = last = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"năm không hợp lệ: {text!r} (ví dụ 2019-2024) / invalid years"
+        ) from None
+    if first > last:
+        raise argparse.ArgumentTypeError(f"khoảng năm ngược: {text!r} / reversed range")
+    return range(first, last + 1)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ketnghia",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"ketnghia {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="LỆNH/COMMAND")
+
+    p = sub.add_parser(
+        "sample",
+        help="tạo báo cáo huyện mẫu (tổng hợp) / write synthetic sample returns",
+        description="Tạo báo cáo kết nghĩa mẫu của các huyện, kèm bảng đúng (truth/). "
+        "Dữ liệu là TỔNG HỢP (synthetic), không phải số liệu thật.",
+    )
+    p.add_argument("--out", type=Path, default=paths.raw_dir(), help="thư mục ghi / output folder")
+    p.add_argument("--years", type=_years, default=range(2019, 2025), help="năm, ví dụ 2019-2024")
+    p.add_argument("--seed", type=int, default=2024, help="hạt giống ngẫu nhiên / random seed")
+    p.add_argument(
+        "--effect",
+        type=float,
+        default=-0.03,
+        help="tác động cài sẵn lên tỷ lệ hộ nghèo (phân số) / planted effect on the poverty rate",
+    )
+    p.add_argument(
+        "--broken", action="store_true", help="thêm tệp hỏng / add broken and hostile files"
+    )
+
+    p = sub.add_parser(
+        "build",
+        help="đọc báo cáo → bảng đã xử lý / build the processed tables",
+        description="Đọc mọi báo cáo trong --raw, kiểm tra, ghi bảng Parquet, issues.xlsx và "
+        "phản hồi cho từng huyện vào --out. Mã thoát: 0 sạch, 1 có lỗi mức 'error', "
+        "2 không thể xây dựng.",
+    )
+    p.add_argument("--raw", type=Path, default=paths.raw_dir(), help="thư mục báo cáo gốc")
+    p.add_argument("--out", type=Path, default=paths.processed_dir(), help="thư mục bảng đã xử lý")
+    p.add_argument("--workers", type=int, default=None, help="số tiến trình đọc (mặc định: số lõi)")
+    p.add_argument("--no-progress", action="store_true", help="không hiện thanh tiến trình")
+    p.add_argument("--no-cache", action="store_true", help="đọc lại mọi tệp, bỏ qua bộ nhớ đệm")
+
+    p = sub.add_parser(
+        "check",
+        help="kiểm tra tệp báo cáo trước khi gửi / check returns before sending",
+        description="In ra các lỗi của một hoặc nhiều tệp báo cáo (tệp, trang tính, ô). "
+        "Không ghi gì. Mã thoát 1 nếu có lỗi.",
+    )
+    p.add_argument("files", type=Path, nargs="+", help="tệp .xlsx/.xls/.ods")
+
+    p = sub.add_parser(
+        "template",
+        help="tạo biểu mẫu trống cho một huyện / write a blank return",
+        description="Ghi biểu mẫu báo cáo (4 biểu) với danh sách xã của huyện trong năm.",
+    )
+    p.add_argument("--district", required=True, help="mã huyện, ví dụ 516")
+    p.add_argument("--year", type=int, required=True, help="năm báo cáo")
+    p.add_argument("--out", type=Path, required=True, help="tệp .xlsx để ghi")
+
+    p = sub.add_parser(
+        "evaluate",
+        help="ước lượng tác động kết nghĩa / estimate the effect of twinning",
+        description="Ước lượng tác động của kết nghĩa (DiD so le, TWFE, so sánh thô) "
+        "và ghi effects.csv.",
+    )
+    p.add_argument("--processed", type=Path, default=paths.processed_dir())
+    p.add_argument("--out", type=Path, default=Path("effects.csv"))
+    p.add_argument(
+        "--comparison",
+        default="similar",
+        choices=["similar", "all"],
+        help="nhóm so sánh: xã cùng loại (miền núi/DTTS) hay mọi xã / comparison group",
+    )
+
+    p = sub.add_parser(
+        "report",
+        help="chạy sổ tay báo cáo → HTML, Excel / render reports",
+        description="Chạy các sổ tay (papermill) với tham số, xuất HTML không có mã và Excel; "
+        "ghi reports/<năm>/index.html. Mã thoát khác 0 nếu có báo cáo lỗi.",
+    )
+    p.add_argument("--year", type=int, required=True, help="năm báo cáo")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--district", help="mã huyện (một báo cáo huyện)")
+    group.add_argument("--all", action="store_true", help="mọi huyện và báo cáo toàn tỉnh")
+    p.add_argument("--processed", type=Path, default=paths.processed_dir())
+    p.add_argument("--out", type=Path, default=paths.reports_dir())
+    p.add_argument("--workers", type=int, default=None, help="số tiến trình (mặc định: số lõi)")
+    return parser
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    # Imports are local so that `ketnghia --help` stays instant.
+    if args.command == "sample":
+        from ketnghia_analysis.sample import write_sample
+
+        manifest = write_sample(
+            args.out, years=args.years, seed=args.seed, effect=args.effect, broken=args.broken
+        )
+        print(manifest.summary())
+        return 0
+    if args.command == "build":
+        from ketnghia_analysis.build import build
+
+        result = build(
+            args.raw,
+            args.out,
+            workers=args.workers,
+            progress=False if args.no_progress else None,
+            use_cache=not args.no_cache,
+        )
+        print(result.summary())
+        return result.exit_code
+    if args.command == "check":
+        from ketnghia_analysis.build import check_files
+
+        return check_files(args.files)
+    if args.command == "template":
+        from ketnghia_analysis.template import write_template
+
+        write_template(args.district, args.year, args.out)
+        print(f"Đã ghi biểu mẫu: {args.out}")
+        return 0
+    if args.command == "evaluate":
+        from ketnghia_analysis.effects import evaluate_to_csv
+
+        return evaluate_to_csv(args.processed, args.out, comparison=args.comparison)
+    if args.command == "report":
+        from ketnghia_analysis.report import run_reports
+
+        return run_reports(
+            year=args.year,
+            district=args.district,
+            all_districts=args.all,
+            processed=args.processed,
+            out=args.out,
+            workers=args.workers,
+        )
+    raise AssertionError(args.command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 0
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        print("Đã dừng theo yêu cầu / interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last line of defence: no bare traceback reaches a user
+        print(
+            f"Lỗi: {exc} ({type(exc).__name__}). Không thể hoàn thành lệnh '{args.command}'.",
+            file=sys.stderr,
+        )
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
