@@ -1,0 +1,534 @@
+"""The validation rules of issue #5: each finding an Issue with a stable code and a cell."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ketnghia_analysis.issues import Issue
+
+# code → (severity, what the rule checks). An error-level finding on a data row sends
+# that row to quarantine; a warning keeps it. The README's rule table is this dict.
+RULES: dict[str, tuple[str, str]] = {
+    "POVERTY_IDENTITY": ("error", "hộ nghèo cuối năm = đầu năm − thoát nghèo + tái nghèo + phát sinh"),
+    "POOR_EXCEEDS_HOUSEHOLDS": ("error", "số hộ nghèo (đầu năm, cuối năm) ≤ tổng số hộ"),
+    "EXITS_EXCEED_POOR": ("error", "số hộ thoát nghèo ≤ số hộ nghèo đầu năm"),
+    "RATE_MISMATCH": ("warning", "tỷ lệ hộ nghèo ghi trong báo cáo = hộ nghèo cuối năm / tổng số hộ"),
+    "NTM_COUNT_MISMATCH": ("warning", "tổng số tiêu chí đạt ghi trong báo cáo = số tiêu chí đánh dấu"),
+    "NTM_RECOGNIZED_INCOMPLETE": ("warning", "xã được công nhận đạt chuẩn NTM phải đạt đủ 19 tiêu chí"),
+    "TOTAL_MISMATCH": ("warning", "dòng tổng cộng = tổng các dòng xã"),
+    "UNKNOWN_COMMUNE": ("error", "tên xã không có trong danh mục xã của huyện trong năm"),
+    "AMBIGUOUS_COMMUNE": ("error", "tên xã khớp với nhiều xã"),
+    "DUPLICATE_COMMUNE": ("error", "một xã (hoặc một cặp đơn vị – xã) chỉ ghi một lần"),
+    "MISSING_COMMUNE": ("warning", "mọi xã của huyện trong năm đều có trong báo cáo"),
+    "PREV_YEAR_MISMATCH": ("warning", "hộ nghèo đầu năm = hộ nghèo cuối năm trước (trừ năm đổi chuẩn 2022)"),
+    "HISTORY_OUTLIER": ("warning", "giá trị không lệch xa lịch sử của chính xã đó"),
+    "NEGATIVE_VALUE": ("error", "số liệu không âm"),
+    "NOT_NUMERIC": ("error", "ô số liệu phải là số"),
+    "SUPPORT_OUTSIDE_TARGET": ("warning", "xã nhận hỗ trợ thuộc địa bàn kết nghĩa (miền núi, DTTS, biên giới)"),
+    "IDENTITY_UNKNOWN": ("error", "xác định được huyện và năm của báo cáo"),
+    "SUPERSEDED": ("warning", "tệp bị thay thế bởi tệp nộp sau của cùng huyện, năm"),
+}
+
+POVERTY_COUNTS = [
+    "households_total",
+    "poor_start",
+    "poverty_exits",
+    "poverty_relapses",
+    "poverty_new",
+    "poor_end",
+    "near_poor_end",
+    "poor_ethnic_minority_end",
+]
+SUPPORT_NUMBERS = [
+    "cash",
+    "in_kind",
+    "models_supported",
+    "beneficiary_households",
+    "officials_trained",
+    "workers_trained",
+    "houses_supported",
+]
+MODEL_NUMBERS = ["households"]
+NUMERIC = {
+    "poverty": POVERTY_COUNTS,
+    "support": SUPPORT_NUMBERS,
+    "models": MODEL_NUMBERS,
+    "ntm": ["criteria_met"],
+}
+# Reported vs computed rate: rates are typed with 2 decimals of a percent at best.
+RATE_TOLERANCE = 0.0006
+# A value "far outside" the commune's own history: ratio to the median of its other years.
+HISTORY_RATIO = 3.0
+HISTORY_MIN_DIFF = 30
+
+
+def a1(row0: int, col0: int) -> str:
+    """A1 address from 0-based indices.
+
+    >>> a1(11, 3), a1(0, 26)
+    ('D12', 'AA1')
+    """
+    letters = ""
+    col = col0 + 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"{letters}{row0 + 1}"
+
+
+def fmt(value: object) -> str | None:
+    """A value as shown in a message: integers without '.0', fractions as percent elsewhere."""
+    if value is None:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+@dataclass
+class Context:
+    """Where a form's records came from: enough to address every cell."""
+
+    source_file: str | None
+    source_sheet: str | None
+    district_code: str | None
+    year: int | None
+    columns: dict[str, int] = field(default_factory=dict)
+
+    def cell(self, column: str | None, row: object) -> str | None:
+        """A1 address of a canonical column on an Excel row (1-based), when known."""
+        if row is None or pd.isna(row):
+            return None
+        if column is None or column not in self.columns:
+            first = min(self.columns.values()) if self.columns else 0
+            return a1(int(row) - 1, first)
+        return a1(int(row) - 1, int(self.columns[column]))
+
+    def issue(
+        self,
+        code: str,
+        message: str,
+        *,
+        row: object = None,
+        column: str | None = None,
+        value: object = None,
+        expected: object = None,
+        suggestion: str | None = None,
+        severity: str | None = None,
+    ) -> Issue:
+        """An Issue of this rule at this cell; the message gets its " [CODE]" suffix."""
+        sev = severity or RULES[code][0]
+        return Issue(
+            severity=sev,
+            code=code,
+            message=f"{message} [{code}]",
+            source_file=self.source_file,
+            source_sheet=self.source_sheet,
+            cell=self.cell(column, row) if row is not None else None,
+            value=fmt(value),
+            expected=fmt(expected),
+            suggestion=suggestion,
+            district_code=self.district_code,
+            year=self.year,
+            row=None if row is None or pd.isna(row) else int(row),
+        )
+
+
+def _num(value: object) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        if pd.isna(value):
+            return None
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def check_numbers(records: pd.DataFrame, ctx: Context, columns: Iterable[str]) -> list[Issue]:
+    """NEGATIVE_VALUE for numbers below zero; NOT_NUMERIC for text where a number belongs."""
+    issues = []
+    for col in columns:
+        if col not in records.columns:
+            continue
+        for row, value in zip(records["source_row"], records[col], strict=False):
+            if value is None or isinstance(value, bool):
+                continue
+            if isinstance(value, str):
+                if value.strip():
+                    issues.append(
+                        ctx.issue(
+                            "NOT_NUMERIC",
+                            f"Ô {ctx.cell(col, row)} ghi '{value}', cần một số.",
+                            row=row,
+                            column=col,
+                            value=value,
+                            expected="một số",
+                            suggestion="Nhập số, không kèm chữ; để trống nếu không có số liệu.",
+                        )
+                    )
+                continue
+            number = _num(value)
+            if number is not None and number < 0:
+                issues.append(
+                    ctx.issue(
+                        "NEGATIVE_VALUE",
+                        f"Ô {ctx.cell(col, row)} có giá trị âm {fmt(value)}, cần số ≥ 0.",
+                        row=row,
+                        column=col,
+                        value=value,
+                        expected="≥ 0",
+                        suggestion="Kiểm tra dấu trừ hoặc công thức trong ô.",
+                    )
+                )
+    return issues
+
+
+def check_poverty(records: pd.DataFrame, ctx: Context) -> list[Issue]:
+    """The row rules of Biểu 02/HN: identity, bounds, reported rate."""
+    issues: list[Issue] = []
+    for rec in records.to_dict("records"):
+        row = rec.get("source_row")
+        get = {c: _num(rec.get(c)) for c in POVERTY_COUNTS + ["poverty_rate_end"]}
+        start, exits, relapses, new, end = (
+            get["poor_start"],
+            get["poverty_exits"],
+            get["poverty_relapses"],
+            get["poverty_new"],
+            get["poor_end"],
+        )
+        if None not in (start, exits, end) and (relapses is not None or new is not None):
+            computed = start - exits + (relapses or 0) + (new or 0)
+            if computed != end:
+                issues.append(
+                    ctx.issue(
+                        "POVERTY_IDENTITY",
+                        f"Hộ nghèo cuối năm ghi {fmt(end)}, nhưng đầu năm {fmt(start)} − thoát "
+                        f"nghèo {fmt(exits)} + tái nghèo {fmt(relapses or 0)} + phát sinh mới "
+                        f"{fmt(new or 0)} = {fmt(computed)}.",
+                        row=row,
+                        column="poor_end",
+                        value=end,
+                        expected=computed,
+                        suggestion="Kiểm tra lại số hộ nghèo cuối năm và các cột biến động.",
+                    )
+                )
+        households = get["households_total"]
+        if households is not None:
+            for col, what in (("poor_end", "cuối năm"), ("poor_start", "đầu năm")):
+                value = get[col]
+                if value is not None and value > households:
+                    issues.append(
+                        ctx.issue(
+                            "POOR_EXCEEDS_HOUSEHOLDS",
+                            f"Số hộ nghèo {what} {fmt(value)} lớn hơn tổng số hộ {fmt(households)}.",
+                            row=row,
+                            column=col,
+                            value=value,
+                            expected=f"≤ {fmt(households)}",
+                            suggestion="Kiểm tra tổng số hộ và số hộ nghèo (có thể nhập nhầm cột).",
+                        )
+                    )
+                    break
+        if exits is not None and start is not None and exits > start:
+            issues.append(
+                ctx.issue(
+                    "EXITS_EXCEED_POOR",
+                    f"Số hộ thoát nghèo {fmt(exits)} lớn hơn số hộ nghèo đầu năm {fmt(start)}.",
+                    row=row,
+                    column="poverty_exits",
+                    value=exits,
+                    expected=f"≤ {fmt(start)}",
+                    suggestion="Số hộ thoát nghèo không thể vượt số hộ nghèo đầu năm.",
+                )
+            )
+        rate = get["poverty_rate_end"]
+        if rate is not None and end is not None and households:
+            computed = end / households
+            if abs(rate - computed) > RATE_TOLERANCE:
+                issues.append(
+                    ctx.issue(
+                        "RATE_MISMATCH",
+                        f"Tỷ lệ hộ nghèo ghi {rate * 100:.2f}%, nhưng {fmt(end)}/"
+                        f"{fmt(households)} = {computed * 100:.2f}%.",
+                        row=row,
+                        column="poverty_rate_end",
+                        value=f"{rate * 100:.2f}%",
+                        expected=f"{computed * 100:.2f}%",
+                        suggestion="Bảng đã xử lý dùng tỷ lệ tính lại; sửa tỷ lệ trong báo cáo.",
+                    )
+                )
+    return issues
+
+
+def criteria_columns() -> list[str]:
+    """c01 … c19."""
+    return [f"c{i:02d}" for i in range(1, 20)]
+
+
+def count_met(rec: dict) -> int:
+    """Criteria marked as met in one NTM record."""
+    return sum(1 for c in criteria_columns() if rec.get(c) is True or rec.get(c) == 1)
+
+
+def check_ntm(records: pd.DataFrame, ctx: Context, levels: pd.Series | None = None) -> list[Issue]:
+    """Reported total vs counted marks; a recognised commune with fewer than 19 criteria.
+
+    `levels` is the normalised ntm_level of each record (same index), when known.
+    """
+    issues: list[Issue] = []
+    for idx, rec in zip(records.index, records.to_dict("records"), strict=False):
+        if rec.get("not_assessed") is True:
+            continue
+        row = rec.get("source_row")
+        counted = count_met(rec)
+        reported = _num(rec.get("criteria_met"))
+        if reported is not None and reported != counted:
+            issues.append(
+                ctx.issue(
+                    "NTM_COUNT_MISMATCH",
+                    f"Tổng số tiêu chí đạt ghi {fmt(reported)}, nhưng đếm được {counted} tiêu "
+                    "chí đánh dấu đạt.",
+                    row=row,
+                    column="criteria_met",
+                    value=reported,
+                    expected=counted,
+                    suggestion="Bảng đã xử lý dùng số đếm được; sửa ô tổng hoặc các ô tiêu chí.",
+                )
+            )
+        level = None if levels is None else levels.get(idx)
+        if level is not None and not pd.isna(level) and counted < 19:
+            issues.append(
+                ctx.issue(
+                    "NTM_RECOGNIZED_INCOMPLETE",
+                    f"Xã ghi đã đạt chuẩn nông thôn mới nhưng chỉ đạt {counted}/19 tiêu chí.",
+                    row=row,
+                    column="ntm_level" if "ntm_level" in ctx.columns else "criteria_met",
+                    value=counted,
+                    expected=19,
+                    suggestion="Kiểm tra các tiêu chí chưa đánh dấu hoặc cột công nhận.",
+                )
+            )
+    return issues
+
+
+def check_totals(
+    records: pd.DataFrame, totals: pd.DataFrame | None, ctx: Context, columns: Iterable[str]
+) -> list[Issue]:
+    """TOTAL_MISMATCH: each total row ('Tổng cộng', 'Cộng', 'Toàn huyện') vs the sum of rows.
+
+    Subtotal rows are not compared (their scope is a section); when several total rows
+    exist, the one labelled as a grand total — or the last one — is used.
+    """
+    if totals is None or totals.empty or records.empty:
+        return []
+    total_rows = totals
+    if "kind" in totals.columns:
+        grand = totals[totals["kind"].astype(str).isin(["total"])]
+        if grand.empty:
+            return []
+        total_rows = grand
+    issues = []
+    for rec in total_rows.to_dict("records"):
+        row = rec.get("source_row")
+        for col in columns:
+            if col not in records.columns:
+                continue
+            reported = _num(rec.get(col))
+            if reported is None:
+                continue
+            values = pd.to_numeric(records[col], errors="coerce")
+            computed = float(values.sum(skipna=True))
+            tolerance = 0.01 if col in ("cash", "in_kind") else 0.5
+            if abs(reported - computed) > tolerance:
+                issues.append(
+                    ctx.issue(
+                        "TOTAL_MISMATCH",
+                        f"Dòng tổng ghi {fmt(reported)}, nhưng cộng các dòng xã được "
+                        f"{fmt(round(computed, 6))}.",
+                        row=row,
+                        column=col,
+                        value=reported,
+                        expected=round(computed, 6),
+                        suggestion="Sửa dòng tổng (hoặc công thức =SUM) cho khớp các dòng.",
+                    )
+                )
+    return issues
+
+
+def check_duplicates(frame: pd.DataFrame, ctx: Context, keys: list[str]) -> list[Issue]:
+    """DUPLICATE_COMMUNE: a key seen on several rows; every repeat after the first is an error."""
+    if frame.empty or any(k not in frame.columns for k in keys):
+        return []
+    usable = frame.dropna(subset=keys)
+    dup = usable[usable.duplicated(keys, keep="first")]
+    issues = []
+    for rec in dup.to_dict("records"):
+        first = usable
+        for k in keys:
+            first = first[first[k] == rec[k]]
+        first_row = first["source_row"].iloc[0]
+        label = rec.get("commune_name") or rec.get("commune")
+        issues.append(
+            ctx.issue(
+                "DUPLICATE_COMMUNE",
+                f"Xã {label} đã ghi ở dòng {fmt(first_row)}, lặp lại ở dòng "
+                f"{fmt(rec['source_row'])}.",
+                row=rec["source_row"],
+                column="commune",
+                value=rec.get("commune"),
+                expected="một dòng cho mỗi xã",
+                suggestion=f"Xóa dòng trùng hoặc gộp số liệu vào dòng {fmt(first_row)}.",
+            )
+        )
+    return issues
+
+
+def check_missing(
+    codes_found: Iterable[str], expected: pd.DataFrame, ctx: Context, form_vi: str
+) -> list[Issue]:
+    """MISSING_COMMUNE: communes of the district valid that year that the return leaves out.
+
+    `expected` holds commune_code and commune_name.
+    """
+    found = {str(c) for c in codes_found if c is not None and not pd.isna(c)}
+    issues = []
+    for rec in expected.sort_values("commune_code").to_dict("records"):
+        if rec["commune_code"] not in found:
+            issues.append(
+                ctx.issue(
+                    "MISSING_COMMUNE",
+                    f"{form_vi} thiếu {rec['commune_name']} (mã {rec['commune_code']}), "
+                    "một đơn vị của huyện trong năm.",
+                    value=None,
+                    expected=rec["commune_name"],
+                    suggestion=f"Bổ sung dòng cho {rec['commune_name']}.",
+                )
+            )
+    return issues
+
+
+def check_continuity(poverty: pd.DataFrame, columns_of: dict | None = None) -> list[Issue]:
+    """PREV_YEAR_MISMATCH: poor_start of a year vs poor_end of the previous year.
+
+    The 2021 → 2022 step changes the poverty standard: a jump there is expected and
+    not reported (poverty_standard labels each row).
+    """
+    if poverty.empty:
+        return []
+    frame = poverty[
+        [
+            "year",
+            "district_code",
+            "commune_code",
+            "commune_name",
+            "poor_start",
+            "poor_end",
+            "poverty_standard",
+            "source_file",
+            "source_sheet",
+            "source_row",
+        ]
+    ].copy()
+    prev = frame[["year", "commune_code", "poor_end", "poverty_standard"]].copy()
+    prev["year"] = prev["year"] + 1
+    merged = frame.merge(prev, on=["year", "commune_code"], suffixes=("", "_prev"))
+    issues = []
+    for rec in merged.to_dict("records"):
+        if rec["poverty_standard"] != rec["poverty_standard_prev"]:
+            continue
+        start, before = _num(rec["poor_start"]), _num(rec["poor_end_prev"])
+        if start is None or before is None or start == before:
+            continue
+        ctx = Context(
+            rec["source_file"],
+            rec["source_sheet"],
+            rec["district_code"],
+            int(rec["year"]),
+            (columns_of or {}).get((rec["source_file"], rec["source_sheet"]), {}),
+        )
+        issues.append(
+            ctx.issue(
+                "PREV_YEAR_MISMATCH",
+                f"{rec['commune_name']}: hộ nghèo đầu năm {rec['year']} ghi {fmt(start)}, nhưng "
+                f"hộ nghèo cuối năm {rec['year'] - 1} là {fmt(before)}.",
+                row=rec["source_row"],
+                column="poor_start",
+                value=start,
+                expected=before,
+                suggestion="Số đầu năm phải bằng số cuối năm trước; kiểm tra một trong hai năm.",
+            )
+        )
+    return issues
+
+
+def check_history(
+    poverty: pd.DataFrame,
+    columns: Iterable[str] = ("households_total", "poor_end"),
+    columns_of: dict | None = None,
+) -> list[Issue]:
+    """HISTORY_OUTLIER: a value ≥ 3× or ≤ 1/3 of the median of the commune's other years.
+
+    Needs at least two other years; small absolute differences (< 30) are ignored.
+    """
+    issues = []
+    if poverty.empty:
+        return issues
+    for col in columns:
+        for _code, group in poverty.groupby("commune_code"):
+            if len(group) < 3:
+                continue
+            values = pd.to_numeric(group[col], errors="coerce")
+            for idx in group.index:
+                value = values.loc[idx]
+                others = values.drop(idx).dropna()
+                if pd.isna(value) or len(others) < 2:
+                    continue
+                median = float(others.median())
+                if abs(value - median) < HISTORY_MIN_DIFF:
+                    continue
+                high = median > 0 and value >= HISTORY_RATIO * median
+                low = value > 0 and value * HISTORY_RATIO <= median
+                zero = value == 0 and median >= HISTORY_MIN_DIFF
+                if not (high or low or zero):
+                    continue
+                rec = group.loc[idx]
+                ctx = Context(
+                    rec["source_file"],
+                    rec["source_sheet"],
+                    rec["district_code"],
+                    int(rec["year"]),
+                    (columns_of or {}).get((rec["source_file"], rec["source_sheet"]), {}),
+                )
+                issues.append(
+                    ctx.issue(
+                        "HISTORY_OUTLIER",
+                        f"{rec['commune_name']}: {col} năm {rec['year']} là {fmt(value)}, rất "
+                        f"khác trung vị {fmt(median)} của các năm khác.",
+                        row=rec["source_row"],
+                        column=col,
+                        value=value,
+                        expected=f"gần {fmt(median)}",
+                        suggestion="Kiểm tra lỗi gõ (thừa/thiếu chữ số, nhầm cột).",
+                    )
+                )
+    return issues
+
+
+def error_rows(issues: Iterable[Issue]) -> dict[int, list[str]]:
+    """Excel row → error codes on it (the rows that go to quarantine)."""
+    rows: dict[int, list[str]] = {}
+    for issue in issues:
+        if issue.severity == "error" and issue.row is not None:
+            codes = rows.setdefault(int(issue.row), [])
+            if issue.code not in codes:
+                codes.append(issue.code)
+    return rows
