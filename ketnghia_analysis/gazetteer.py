@@ -79,7 +79,7 @@ def _to_date(s: pd.Series) -> pd.Series:
     return pd.to_datetime(s, format="%Y-%m-%d", errors="raise")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _commune_attributes() -> pd.DataFrame:
     df = _read_csv("commune_attributes.csv")
     df["mountainous"] = _to_bool(df["mountainous"])
@@ -97,7 +97,7 @@ def commune_attributes() -> pd.DataFrame:
     return _commune_attributes().copy()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _communes() -> pd.DataFrame:
     df = _read_csv("communes.csv")
     for col in ("valid_from", "valid_to"):
@@ -124,7 +124,7 @@ def communes() -> pd.DataFrame:
     return _communes().copy()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _commune_names() -> pd.DataFrame:
     df = _read_csv("commune_names.csv")
     for col in ("valid_from", "valid_to"):
@@ -137,7 +137,7 @@ def commune_names() -> pd.DataFrame:
     return _commune_names().copy()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _districts() -> pd.DataFrame:
     df = _read_csv("districts.csv")
     for col in ("valid_from", "valid_to"):
@@ -157,7 +157,7 @@ def _valid_on(df: pd.DataFrame, day: pd.Timestamp) -> pd.Series:
     return (df["valid_from"] <= day) & (df["valid_to"].isna() | (df["valid_to"] >= day))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _communes_in_year(year: int) -> pd.DataFrame:
     day = pd.Timestamp(year=int(year), month=12, day=31)
     c = _communes()
@@ -165,11 +165,20 @@ def _communes_in_year(year: int) -> pd.DataFrame:
     n = _commune_names()
     n = n[_valid_on(n, day)].drop_duplicates("commune_code").set_index("commune_code")["name"]
     c["commune_name"] = c["commune_code"].map(n).fillna(c["commune_name"])
+    c["commune_type"] = c["commune_name"].map(_type_of).fillna(c["commune_type"])
     return c.reset_index(drop=True)
 
 
+def _type_of(name: str) -> str | None:
+    """Unit type from the type word of an official name ("Thị trấn Trà My" → "thị trấn")."""
+    for word in ("Thị trấn", "Phường", "Xã"):
+        if name.startswith(word + " "):
+            return word.lower()
+    return None
+
+
 def communes_in_year(year: int) -> pd.DataFrame:
-    """Units valid on 31 December of ``year``, with the name valid on that day.
+    """Units valid on 31 December of ``year``, with the name (and type) valid on that day.
 
     2019: 244 units; 2020–2024: 241. ``district_code`` stays the district of the return
     years (Nông Sơn communes keep 519 in 2025).
@@ -182,7 +191,7 @@ def communes_in_year(year: int) -> pd.DataFrame:
     return _communes_in_year(int(year)).copy()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _criteria() -> pd.DataFrame:
     df = _read_csv("criteria.csv")
     df["criterion"] = pd.to_numeric(df["criterion"]).astype("Int64")
@@ -195,7 +204,7 @@ def criteria() -> pd.DataFrame:
     return _criteria().copy()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _poverty_standards() -> pd.DataFrame:
     df = _read_csv("poverty_standards.csv")
     for col in ("first_year", "last_year"):
@@ -210,7 +219,7 @@ def poverty_standards() -> pd.DataFrame:
     return _poverty_standards().copy()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _published_poverty() -> pd.DataFrame:
     df = _read_csv("published_poverty.csv")
     df["year"] = pd.to_numeric(df["year"]).astype("Int64")
@@ -236,7 +245,7 @@ PARTNER_TYPES = (
 )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _partners() -> pd.DataFrame:
     df = _read_csv("partners.csv")
     bad = set(df["partner_type"]) - set(PARTNER_TYPES)

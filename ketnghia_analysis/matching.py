@@ -206,6 +206,9 @@ class CommuneMatcher:
             self._by_key[k].append(i)
             self._by_compact[k.replace(" ", "")].append(i)
         self._keys = [_canon(text.fold(n.bare)) for n in self._names]
+        self._names_of: dict[str, list[_Name]] = defaultdict(list)
+        for n in self._names:
+            self._names_of[n.code].append(n)
 
     # ---- helpers ------------------------------------------------------------------------
     def _in_district(self, code: str, district: str | None, year: int | None) -> bool:
@@ -228,9 +231,8 @@ class CommuneMatcher:
 
     def name_in_year(self, code: str, year: int | None) -> str | None:
         """Official name of ``code`` in ``year`` (the one valid on 31 December)."""
-        cands = [n for n in self._names if n.code == code and self._name_valid(n, year)]
-        if not cands:
-            cands = [n for n in self._names if n.code == code]
+        own = self._names_of.get(code, [])
+        cands = [n for n in own if self._name_valid(n, year)] or own
         if not cands:
             return None
         return max(cands, key=lambda n: n.first_year).name
@@ -294,8 +296,11 @@ class CommuneMatcher:
     def _lookup(self, label: str, district: str | None, year: int | None) -> Match | None:
         for key, prefix_type in label_keys(label):
             for index, k in ((self._by_key, key), (self._by_compact, key.replace(" ", ""))):
-                hits = [i for i in index.get(k, []) if self._in_district(
-                    self._names[i].code, district, year)]
+                hits = [
+                    i
+                    for i in index.get(k, [])
+                    if self._in_district(self._names[i].code, district, year)
+                ]
                 if hits:
                     return self._decide(label, hits, prefix_type, district, year)
         return None
@@ -314,15 +319,21 @@ class CommuneMatcher:
             codes = sorted({n.code for n in current})
             if len(codes) > 1:
                 # a label that keeps its diacritics may separate names that fold alike
-                exact = sorted({n.code for n in current if _same_text(label, n)})
-                if len(exact) == 1:
-                    codes = exact
+                for fold_case in (False, True):
+                    exact = sorted({n.code for n in current if _same_text(label, n, fold_case)})
+                    if len(exact) == 1:
+                        codes = exact
+                        break
             if len(codes) == 1:
                 code = codes[0]
                 n = next(x for x in current if x.code == code)
-                if prefix_type and n.typ and prefix_type != n.typ and any(
-                    o.code == code and o.typ == prefix_type and o.bare == n.bare
-                    for o in recs
+                if (
+                    prefix_type
+                    and n.typ
+                    and prefix_type != n.typ
+                    and any(
+                        o.code == code and o.typ == prefix_type and o.bare == n.bare for o in recs
+                    )
                 ):
                     # "Xã Điện Thắng Bắc" in 2024: the name of the years before it became
                     # a phường (a wrong type word alone is only a typing habit).
@@ -387,7 +398,9 @@ class CommuneMatcher:
                 best[code] = max(best.get(code, 0.0), float(score))
         return sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))
 
-    def _suggest(self, key: str, district: str | None, year: int | None) -> list[tuple[str, str, float]]:
+    def _suggest(
+        self, key: str, district: str | None, year: int | None
+    ) -> list[tuple[str, str, float]]:
         return [
             (code, self.name_in_year(code, year) or "", round(score / 100.0, 3))
             for code, score in self._scores(key, district, year)[:3]
@@ -416,11 +429,16 @@ class CommuneMatcher:
 _SPACES = re.compile(r"\s+")
 
 
-def _same_text(label: str, n: _Name) -> bool:
-    """True when the label, without its unit prefix, is the official name as written."""
+def _same_text(label: str, n: _Name, fold_case: bool = False) -> bool:
+    """True when the label, without its unit prefix, is the official name as written
+    (diacritics kept; case ignored when ``fold_case``)."""
     lab = _SPACES.sub(" ", label).strip()
+    bare, name = n.bare, n.name
+    if fold_case:
+        lab, bare, name = lab.casefold(), bare.casefold(), name.casefold()
     for word in ("Thị trấn", "Phường", "Xã", "TT.", "TT", "X.", "P."):
-        if lab.startswith(word + " "):
-            lab = lab[len(word) + 1 :].strip()
+        w = word.casefold() if fold_case else word
+        if lab.startswith(w + " "):
+            lab = lab[len(w) + 1 :].strip()
             break
-    return lab == n.bare or lab == n.name
+    return lab in (bare, name)

@@ -214,6 +214,7 @@ TABLES: dict[str, tuple[list[Col], list[str]]] = {
             Col("district_code", "code"),
             Col("year", "year"),
             Col("commune_label", "text"),
+            Col("commune_code", "code"),
             Col("codes", "text", False),
             Col("raw_values", "text", False),
             *_prov(),

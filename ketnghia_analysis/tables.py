@@ -79,9 +79,7 @@ class Tables(dict):
 
     def _missing(self, name: str) -> str:
         have = ", ".join(sorted(self)) or "không có bảng nào"
-        return (
-            f"Không có bảng '{name}' trong {getattr(self, 'folder', '?')} (các bảng hiện có: {have})"
-        )
+        return f"Không có bảng '{name}' trong {getattr(self, 'folder', '?')} (các bảng hiện có: {have})"
 
     def __dir__(self) -> list[str]:
         return [*super().__dir__(), *self.keys()]

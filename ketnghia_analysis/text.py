@@ -520,9 +520,14 @@ def _scores(s: str) -> dict[str, tuple[int, int]]:
             continue
         if base_penalty is None:
             base_penalty = _nucleus_penalty(s, spelling=False)
+        structural = _nucleus_penalty(decoded, spelling=False)
+        if structural:
+            # Alone, a cell is decoded only into well-formed syllables ("Müller" is not
+            # TCVN3 "Mỹller"); names written as one word ("Avương") are decoded by
+            # ``fix_mojibake_many`` once their sheet's encoding is known.
+            continue
         penalty = _nucleus_penalty(decoded)
-        repaired = base_penalty - _nucleus_penalty(decoded, spelling=False)
-        ev = _evidence(s, encoding) + max(0, repaired)
+        ev = _evidence(s, encoding) + base_penalty
         if ev:
             out[encoding] = (-penalty, ev)
     return out

@@ -28,6 +28,8 @@ RULES: dict[str, tuple[str, str]] = {
     "NEGATIVE_VALUE": ("error", "số liệu không âm"),
     "NOT_NUMERIC": ("error", "ô số liệu phải là số"),
     "SUPPORT_OUTSIDE_TARGET": ("warning", "xã nhận hỗ trợ thuộc địa bàn kết nghĩa (miền núi, DTTS, biên giới)"),
+    "MISSING_PARTNER": ("error", "dòng Biểu 01/KN ghi tên đơn vị kết nghĩa"),
+    "COMMUNE_FUZZY": ("warning", "tên xã chỉ khớp gần đúng (kiểm tra lại)"),
     "IDENTITY_UNKNOWN": ("error", "xác định được huyện và năm của báo cáo"),
     "SUPERSEDED": ("warning", "tệp bị thay thế bởi tệp nộp sau của cùng huyện, năm"),
 }
@@ -286,7 +288,8 @@ def check_ntm(records: pd.DataFrame, ctx: Context, levels: pd.Series | None = No
     """
     issues: list[Issue] = []
     for idx, rec in zip(records.index, records.to_dict("records"), strict=False):
-        if rec.get("not_assessed") is True:
+        flag = rec.get("not_assessed")
+        if flag is not None and not pd.isna(flag) and bool(flag):
             continue
         row = rec.get("source_row")
         counted = count_met(rec)

@@ -24,9 +24,10 @@ vietnam-address-converter       vietnam_address_converter/data.py  old → new (
                                 admin_mapping_old_to_new_10_25)
 ==============================  =================================  ==========================
 
-0.2.2 is the last 0.2.x release (0.2, 0.2.1, 0.2.2 carry the same 244 communes of Quảng Nam);
-0.5.0 is the last release with the 2023-05-07 data; 0.5.8 is the first with 2025-01-04 data
-(0.6.0 has the same Quảng Nam rows); 2025.10.1 is the newest 2025.x release.
+Versions on PyPI (November 2026): 0.2, 0.2.1, 0.2.2, 0.3.0, 0.4.0–0.4.3, 0.5.0, 0.5.8, 0.6.0,
+2025.8.1, 2025.10.1. We use the newest release of each vintage: 0.2.2 (244 communes),
+0.5.0 (241; the __data_version__ 2023-05-07), 0.5.8 (the first with 2025-01-04 data; 0.6.0
+has the same Quảng Nam rows), 2025.10.1 (newest 2025.x). Every version exists: none replaced.
 
 The packages carry unit lists but neither the legal dates of the changes between vintages nor
 which unit absorbed a merged one. Those come from the legal acts listed in ``ACTS`` and
@@ -71,7 +72,7 @@ VP = "vietnam-provinces"
 VAC = "vietnam-address-converter"
 VINTAGES = {
     # label: (package version, first date the vintage describes, data date as documented)
-    "2019": ("0.2.2", dt.date(2019, 1, 1), "Xa_2020-02-25.csv (still pre-NQ 863)"),
+    "2019": ("0.2.2", dt.date(2019, 1, 1), "no __data_version__; units before NQ 863"),
     "2023": ("0.5.0", dt.date(2023, 5, 7), "__data_version__ 2023-05-07"),
     "2025": ("0.5.8", dt.date(2025, 1, 4), "__data_version__ 2025-01-04"),
 }
@@ -360,7 +361,9 @@ def build(out: Path, regenerate_attributes: bool) -> None:  # noqa: C901, PLR091
                 code_act[("2019-2023", find_code(v19, dcode, n))] = act_id
     successor: dict[str, tuple[str, str]] = {}  # code → (successor code, act id)
     for act_id, dcode, names in MERGER_GROUPS:
-        before, after, interval = (v19, v23, "2019-2023") if act_id == "NQ863" else (v23, v25, "2023-2025")
+        before, after, interval = (
+            (v19, v23, "2019-2023") if act_id == "NQ863" else (v23, v25, "2023-2025")
+        )
         codes = [find_code(before, dcode, n) for n in names]
         alive = [c for c in codes if c in after.units]
         if len(alive) != 1:
@@ -379,7 +382,10 @@ def build(out: Path, regenerate_attributes: bool) -> None:  # noqa: C901, PLR091
                 ua is None
                 or ub is None
                 or ua.name != ub.name
-                or (ua.district_code != ub.district_code and ua.district_code not in DISTRICT_MERGERS)
+                or (
+                    ua.district_code != ub.district_code
+                    and ua.district_code not in DISTRICT_MERGERS
+                )
             )
             if not changed:
                 continue
@@ -391,7 +397,10 @@ def build(out: Path, regenerate_attributes: bool) -> None:  # noqa: C901, PLR091
             out[code] = act_id
         return out
 
-    changes = {"2019-2023": explain("2019-2023", v19, v23), "2023-2025": explain("2023-2025", v23, v25)}
+    changes = {
+        "2019-2023": explain("2019-2023", v19, v23),
+        "2023-2025": explain("2023-2025", v23, v25),
+    }
     print({k: len(v) for k, v in changes.items()})
 
     # -- names with dates
@@ -465,8 +474,15 @@ def build(out: Path, regenerate_attributes: bool) -> None:  # noqa: C901, PLR091
     else:
         write_csv(
             attr_path,
-            ["commune_code", "commune_name", "district_code", "mountainous", "border",
-             "ethnic_region", "note"],
+            [
+                "commune_code",
+                "commune_name",
+                "district_code",
+                "mountainous",
+                "border",
+                "ethnic_region",
+                "note",
+            ],
             attributes,
             ATTR_COMMENT,
         )
@@ -479,12 +495,14 @@ def build(out: Path, regenerate_attributes: bool) -> None:  # noqa: C901, PLR091
         # district of the return years 2019–2024 (Nông Sơn communes keep 519)
         first_u = v23.units.get(code) or v19.units[code]
         dcode = first_u.district_code
-        dname = (v23.districts.get(dcode) or v19.districts[dcode])
+        dname = v23.districts.get(dcode) or v19.districts[dcode]
         ctype, _ = split_type(u.name)
         vfrom, vto = valid[code]
         a = attr_by_code.get(code, {})
         new_code, new_name = unit_2025(code)
-        lab_src = [lab for lab, v in (("2019", v19), ("2023", v23), ("2025", v25)) if code in v.units]
+        lab_src = [
+            lab for lab, v in (("2019", v19), ("2023", v23), ("2025", v25)) if code in v.units
+        ]
         rows.append(
             {
                 "commune_code": code,
@@ -506,9 +524,22 @@ def build(out: Path, regenerate_attributes: bool) -> None:  # noqa: C901, PLR091
         )
     write_csv(
         out / "communes.csv",
-        ["commune_code", "commune_name", "commune_type", "district_code", "district_name",
-         "valid_from", "valid_to", "successor_code", "mountainous", "border", "ethnic_region",
-         "unit_2025_code", "unit_2025_name", "source"],
+        [
+            "commune_code",
+            "commune_name",
+            "commune_type",
+            "district_code",
+            "district_name",
+            "valid_from",
+            "valid_to",
+            "successor_code",
+            "mountainous",
+            "border",
+            "ethnic_region",
+            "unit_2025_code",
+            "unit_2025_name",
+            "source",
+        ],
         rows,
         COMMUNES_COMMENT,
     )
@@ -545,8 +576,18 @@ def build(out: Path, regenerate_attributes: bool) -> None:  # noqa: C901, PLR091
         )
     write_csv(
         out / "districts.csv",
-        ["district_code", "district_name", "district_type", "valid_from", "valid_to",
-         "successor_code", "mountainous", "high_mountain", "border_district", "source"],
+        [
+            "district_code",
+            "district_name",
+            "district_type",
+            "valid_from",
+            "valid_to",
+            "successor_code",
+            "mountainous",
+            "high_mountain",
+            "border_district",
+            "source",
+        ],
         drows,
         DISTRICTS_COMMENT,
     )
@@ -556,16 +597,17 @@ def build_attributes(v23: Vintage, valid, latest) -> list[dict]:
     """mountainous / border / ethnic_region per code from the domain facts (never guessed)."""
     # units valid on the date of QĐ 861
     on_861 = {
-        c
-        for c, (vf, vt) in valid.items()
-        if vf <= QD861_DATE and (vt is None or vt >= QD861_DATE)
+        c for c, (vf, vt) in valid.items() if vf <= QD861_DATE and (vt is None or vt >= QD861_DATE)
     }
     named: dict[str, str] = {}
     for region, by_d in QD861_NAMED.items():
         for dcode, names in by_d.items():
             for n in names:
-                hits = [c for c in on_861 if latest[c].district_code == dcode
-                        and key(v23.units[c].name) == key(n)]
+                hits = [
+                    c
+                    for c in on_861
+                    if latest[c].district_code == dcode and key(v23.units[c].name) == key(n)
+                ]
                 if len(hits) != 1:
                     raise SystemExit(f"QĐ 861 name {n!r} in {dcode}: {hits}")
                 named[hits[0]] = region
@@ -583,17 +625,24 @@ def build_attributes(v23: Vintage, valid, latest) -> list[dict]:
                 note = f"{QD861}: khu vực {region} (nêu tên trong tài liệu)"
             elif QD861_COUNTS[d19] == n_units:
                 region = "III"
-                note = (f"{QD861}: huyện có {QD861_COUNTS[d19]}/{n_units} xã trong danh sách, "
-                        "các xã không nêu tên khu vực I/II là khu vực III")
+                note = (
+                    f"{QD861}: huyện có {QD861_COUNTS[d19]}/{n_units} xã trong danh sách, "
+                    "các xã không nêu tên khu vực I/II là khu vực III"
+                )
             else:
-                named_here = sum(1 for c, r in named.items()
-                                 if (v23.units.get(c) or latest[c]).district_code == d19)
+                named_here = sum(
+                    1
+                    for c, r in named.items()
+                    if (v23.units.get(c) or latest[c]).district_code == d19
+                )
                 listed_left = QD861_COUNTS[d19] - named_here
                 if listed_left == 0:
                     note = f"{QD861}: không thuộc danh sách (huyện chỉ có xã đã nêu tên)"
                 else:
-                    note = (f"{QD861}: huyện có {QD861_COUNTS[d19]}/{n_units} xã trong danh "
-                            f"sách; cần danh sách xã để xác định {listed_left} xã khu vực III")
+                    note = (
+                        f"{QD861}: huyện có {QD861_COUNTS[d19]}/{n_units} xã trong danh "
+                        f"sách; cần danh sách xã để xác định {listed_left} xã khu vực III"
+                    )
         elif code not in on_861:
             note = "không còn tồn tại ngày 4/6/2021 (QĐ 861)"
         else:

@@ -102,7 +102,9 @@ def make_tiny_processed(out: Path, seed: int = 7) -> Path:
                         "poverty_new": new,
                         "poor_end": poor_end,
                         "near_poor_end": int(households * 0.05),
-                        "poor_ethnic_minority_end": int(poor_end * (0.9 if district != "502" else 0.0)),
+                        "poor_ethnic_minority_end": int(
+                            poor_end * (0.9 if district != "502" else 0.0)
+                        ),
                         "poverty_rate_end": poor_end / households,
                         "poverty_standard": _standard(year),
                         **_prov("02-HN", district, year, 10 + i),

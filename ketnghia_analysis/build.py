@@ -1,0 +1,881 @@
+"""Build orchestration: raw returns → validated processed tables, safely and incrementally.
+
+Guarantees
+----------
+* Raw files are only ever opened for reading (``open(path, "rb")`` and the readers'
+  read-only modes); nothing under the raw folder is written, renamed or touched.
+* Every output is first written into ``out/.tmp-<pid>/``. Only when the whole set is
+  written is it moved into place, one file at a time with ``os.replace`` (atomic on
+  one file system), and ``_build.json`` (the manifest: build time and sha256 of every
+  table) is replaced last. A build killed before the move leaves the previous set
+  untouched (the stale ``.tmp-*`` folder is removed by the next build); a kill
+  inside the move loop (milliseconds) can leave some tables new and some old, which
+  the manifest exposes: its hashes then disagree with the files.
+* ``out/.build.lock`` (filelock) lets one build at a time write the out folder; a
+  second build waits ``lock_timeout`` seconds, then stops with exit code 2.
+* Per-file results are cached in ``out/.cache/`` under the sha256 of the file's bytes,
+  its path and the versions of the reader and of this module; an unchanged file is not
+  re-read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ketnghia_analysis import schemas
+from ketnghia_analysis import validate as v
+from ketnghia_analysis.issues import Issue
+from ketnghia_analysis.normalise import FORM_VI, OUTPUT_TABLES, FileResult, Normaliser
+
+BUILD_VERSION = "build-1"
+LOCK_NAME = ".build.lock"
+CACHE_DIR = ".cache"
+MANIFEST = "_build.json"
+# Limits of one worker reading one untrusted file (issue #8).
+WORKER_MEMORY_MB = 1536
+WORKER_TIMEOUT_S = 120.0
+SKIP_DIRS = {"truth", "__MACOSX"}
+SKIP_NAMES = {"readme", "readme.md", "readme.txt", "thumbs.db", "desktop.ini", ".ds_store"}
+TABLE_FILES = (
+    "communes",
+    "commune_names",
+    "poverty",
+    "ntm_criteria",
+    "ntm_status",
+    "support",
+    "partners",
+    "models",
+    "submissions",
+    "issues",
+    "quarantine",
+)
+KEYS = {
+    "poverty": ["year", "commune_code"],
+    "ntm_status": ["year", "commune_code"],
+    "ntm_criteria": ["year", "commune_code", "criterion"],
+    "support": ["year", "commune_code", "partner_id"],
+}
+ISSUE_COLUMNS = schemas.columns("issues")
+
+
+# ---------------------------------------------------------------------------------------
+# Results
+# ---------------------------------------------------------------------------------------
+@dataclass
+class BuildResult:
+    """What a build did; ``exit_code`` 0 clean, 1 built with errors, 2 could not build."""
+
+    exit_code: int
+    out: Path | None = None
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    written: list[Path] = field(default_factory=list)
+    message: str | None = None
+    seconds: float = 0.0
+    cached_files: int = 0
+    read_files: int = 0
+
+    def summary(self) -> str:
+        """Vietnamese summary for the terminal."""
+        if self.exit_code == 2:
+            return f"KHÔNG THỂ XÂY DỰNG bảng dữ liệu: {self.message}"
+        subs = self.tables.get("submissions", schemas.empty("submissions"))
+        issues = self.tables.get("issues", schemas.empty("issues"))
+        status = subs["status"].value_counts()
+        sev = issues["severity"].value_counts()
+        lines = [
+            f"Đã xây dựng bảng dữ liệu trong {self.out} ({self.seconds:.1f} giây; "
+            f"{self.read_files} tệp đọc mới, {self.cached_files} tệp dùng bộ nhớ đệm).",
+            f"Tệp: {len(subs)} tệp — {status.get('ingested', 0)} đã nhận, "
+            f"{status.get('superseded', 0)} bị thay thế, {status.get('rejected', 0)} bị từ chối.",
+            f"Dòng: {int(subs['rows_accepted'].sum())} được nhận, "
+            f"{int(subs['rows_quarantined'].sum())} bị cách ly (quarantine.parquet).",
+            f"Vấn đề: {sev.get('error', 0)} lỗi (error), {sev.get('warning', 0)} cảnh báo (warning)"
+            " — xem issues.xlsx và thư mục feedback/.",
+        ]
+        for row in subs[subs["status"] == "rejected"].itertuples():
+            lines.append(f"  Từ chối {row.source_file}: {row.reason}")
+        if self.written:
+            names = ", ".join(sorted(p.name for p in self.written if p.suffix == ".parquet"))
+            lines.append(f"Đã ghi: {names}, issues.xlsx, codebook.xlsx, feedback/.")
+        lines.append(
+            "Kết quả: "
+            + ("sạch, không có lỗi." if self.exit_code == 0 else "có lỗi mức error (mã thoát 1).")
+        )
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------
+# Files
+# ---------------------------------------------------------------------------------------
+def discover(raw: Path) -> list[Path]:
+    """Every return under the raw folder, sorted; skips truth/, README files, hidden files
+    and Excel lock files ("~$…")."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(raw):
+        dirnames[:] = sorted(
+            d for d in dirnames if d not in SKIP_DIRS and not d.startswith((".", "~"))
+        )
+        for name in sorted(filenames):
+            low = name.lower()
+            if low.startswith((".", "~$")) or low in SKIP_NAMES or low.startswith("readme"):
+                continue
+            found.append(Path(dirpath) / name)
+    return sorted(found, key=lambda p: p.relative_to(raw).as_posix())
+
+
+def sha256_of(path: Path) -> str:
+    """sha256 of a file's bytes (read-only)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _reader_version() -> str:
+    try:
+        from ketnghia_analysis import reader
+
+        return str(getattr(reader, "READER_VERSION", getattr(reader, "__version__", "0")))
+    except Exception:  # noqa: BLE001 - no reader yet: cache by this module only
+        return "none"
+
+
+def _reference_fingerprint() -> str:
+    from ketnghia_analysis.paths import REFERENCE_DIR
+
+    digest = hashlib.sha256()
+    for path in sorted(REFERENCE_DIR.glob("*.csv")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+# ---------------------------------------------------------------------------------------
+# One file (runs in a worker process)
+# ---------------------------------------------------------------------------------------
+_WORKER_STATE: dict[str, Any] = {}
+
+
+def _normaliser() -> Normaliser:
+    if "normaliser" not in _WORKER_STATE:
+        from ketnghia_analysis import gazetteer
+        from ketnghia_analysis.matching import CommuneMatcher
+        from ketnghia_analysis.partners import PartnerRegistry
+
+        _WORKER_STATE["normaliser"] = Normaliser(
+            CommuneMatcher(), PartnerRegistry.load(), gazetteer.communes()
+        )
+    return _WORKER_STATE["normaliser"]
+
+
+def _rejected(source_file: str, sha: str | None, size: int | None, code: str, reason: str) -> FileResult:
+    issue = Issue(
+        severity="error",
+        code=code,
+        message=f"Tệp bị từ chối: {reason} [{code}]",
+        source_file=source_file,
+        suggestion="Mở và lưu lại tệp bằng Excel (.xlsx), rồi gửi lại.",
+    )
+    return FileResult(
+        source_file=source_file,
+        submission={
+            "source_file": source_file,
+            "sha256": sha,
+            "size_bytes": size,
+            "district_code": None,
+            "year": None,
+            "forms_found": None,
+            "status": "rejected",
+            "reason": reason,
+            "rows_read": 0,
+            "rows_accepted": 0,
+            "rows_quarantined": 0,
+            "rows_structural": 0,
+            "read_at": datetime.now(UTC),
+        },
+        issues=[issue],
+    )
+
+
+def normalise_return(ret: Any, normaliser: Normaliser | None = None) -> FileResult:
+    """A ReturnRead → the file's contribution (tables, quarantine, issues, accounting)."""
+    normaliser = normaliser or _normaliser()
+    now = datetime.now(UTC)
+    if ret.status != "read":
+        code = "FILE_REJECTED"
+        for issue in ret.issues or []:
+            if issue.severity == "error" and issue.code.startswith("FILE_"):
+                code = issue.code
+                break
+        result = _rejected(
+            ret.source_file, ret.sha256, ret.size_bytes, code, ret.reason or "không đọc được tệp"
+        )
+        result.issues += [i for i in ret.issues or [] if i.code != code]
+        return result
+    issues: list[Issue] = []
+    for issue in ret.issues or []:
+        issue.source_file = issue.source_file or ret.source_file
+        issue.district_code = issue.district_code or ret.district_code
+        issue.year = issue.year or ret.year
+        if not issue.message.endswith(f"[{issue.code}]"):
+            issue.message = f"{issue.message} [{issue.code}]"
+        issues.append(issue)
+    parts: dict[str, list[pd.DataFrame]] = {t: [] for t in OUTPUT_TABLES}
+    quarantine: list[dict] = []
+    columns_of: dict[tuple[str, str], dict[str, int]] = {}
+    read = accepted = quarantined = structural = 0
+    identity_known = ret.district_code is not None and ret.year is not None
+    forms = []
+    form_sheets: dict[str, str] = {}
+    for form in ret.forms:
+        forms.append(form.form)
+        form_sheets.setdefault(form.form, form.sheet)
+        ctx = v.Context(ret.source_file, form.sheet, ret.district_code, ret.year, dict(form.columns))
+        columns_of[(ret.source_file, form.sheet)] = dict(form.columns)
+        if not identity_known:
+            # Rows of a return whose district or year is unknown cannot be placed.
+            for rec in form.records.to_dict("records"):
+                row = rec.get("source_row")
+                issues.append(
+                    ctx.issue(
+                        "IDENTITY_UNKNOWN",
+                        "Không xác định được huyện hoặc năm của báo cáo, không thể nhận dòng này.",
+                        row=row,
+                        column="commune",
+                        value=rec.get("commune"),
+                        suggestion="Ghi rõ 'UBND HUYỆN …' và '… năm 20..' trong tiêu đề biểu.",
+                    )
+                )
+        part = normaliser.form_result(form, ctx) if identity_known else None
+        if part is None:
+            n = len(form.records)
+            rows = [i.row for i in issues if i.code == "IDENTITY_UNKNOWN" and i.source_sheet == form.sheet]
+            for rec, row in zip(form.records.to_dict("records"), rows, strict=False):
+                quarantine.append(
+                    {
+                        "form": form.form,
+                        "district_code": ret.district_code,
+                        "year": ret.year,
+                        "commune_label": rec.get("commune"),
+                        "codes": "IDENTITY_UNKNOWN",
+                        "raw_values": json.dumps(
+                            {k: None if pd.isna(x) else str(x) for k, x in rec.items()
+                             if not isinstance(x, (list, dict))},
+                            ensure_ascii=False,
+                        ),
+                        "source_file": ret.source_file,
+                        "source_sheet": form.sheet,
+                        "source_row": row,
+                    }
+                )
+            read += int(form.rows_read)
+            structural += int(form.rows_structural)
+            quarantined += n
+            continue
+        issues += part["issues"]
+        quarantine += part["quarantine"]
+        read += part["rows_read"]
+        structural += part["rows_structural"]
+        quarantined += len(part["quarantine"])
+        accepted += part["n_records"] - len(part["quarantine"])
+        for table, frame in normaliser.tables(part["kind"], part["accepted"], ctx).items():
+            parts[table].append(frame)
+    tables = {
+        t: pd.concat(frames, ignore_index=True) for t, frames in parts.items() if frames
+    }
+    return FileResult(
+        source_file=ret.source_file,
+        submission={
+            "source_file": ret.source_file,
+            "sha256": ret.sha256,
+            "size_bytes": ret.size_bytes,
+            "district_code": ret.district_code,
+            "year": ret.year,
+            "forms_found": ", ".join(sorted(set(forms))) or None,
+            "status": "ingested",
+            "reason": None,
+            "rows_read": read,
+            "rows_accepted": accepted,
+            "rows_quarantined": quarantined,
+            "rows_structural": structural,
+            "read_at": now,
+        },
+        tables=tables,
+        quarantine=pd.DataFrame(quarantine) if quarantine else None,
+        issues=issues,
+        columns_of=columns_of,
+        forms=sorted(set(forms)),
+        form_sheets=form_sheets,
+        report_date=getattr(ret, "report_date", None),
+        modified=getattr(ret, "modified", None),
+    )
+
+
+def process_file(item: tuple[str, str]) -> FileResult:
+    """Worker entry point: read and normalise one file (never raises for a bad file)."""
+    path, raw_root = Path(item[0]), Path(item[1])
+    rel = path.relative_to(raw_root).as_posix()
+    try:
+        from ketnghia_analysis.reader import read_return
+    except ImportError as exc:  # pragma: no cover - only before reader.py exists
+        return _rejected(rel, None, None, "FILE_CRASHED", f"chưa có bộ đọc báo cáo ({exc})")
+    try:
+        ret = read_return(path, raw_root)
+    except Exception as exc:  # noqa: BLE001 - read_return should never raise; be safe
+        return _rejected(
+            rel, None, None, "FILE_CRASHED", f"lỗi khi đọc tệp ({type(exc).__name__}: {exc})"
+        )
+    try:
+        result = normalise_return(ret)
+    except Exception as exc:  # noqa: BLE001 - one file must not stop the batch
+        return _rejected(
+            rel,
+            getattr(ret, "sha256", None),
+            getattr(ret, "size_bytes", None),
+            "FILE_CRASHED",
+            f"lỗi khi chuẩn hóa tệp ({type(exc).__name__}: {exc})",
+        )
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# Running the files (isolated workers, cache, progress)
+# ---------------------------------------------------------------------------------------
+def _isolated(
+    items: list[tuple[str, str]], workers: int
+) -> Iterator[tuple[tuple[str, str], Any]]:
+    """(item, FileResult | failure) for each item, in worker processes with limits."""
+    try:
+        from ketnghia_analysis.sandbox import run_isolated
+    except ImportError:
+        run_isolated = None
+    if run_isolated is not None:
+        yield from run_isolated(
+            process_file,
+            items,
+            workers=workers,
+            memory_mb=WORKER_MEMORY_MB,
+            timeout_s=WORKER_TIMEOUT_S,
+            on_result=None,
+        )
+        return
+    if workers <= 1 or len(items) <= 1:
+        for item in items:
+            yield item, process_file(item)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(process_file, item): item for item in items}
+        for future in futures:
+            item = futures[future]
+            try:
+                yield item, future.result()
+            except Exception as exc:  # noqa: BLE001 - a dead worker rejects its file only
+                yield item, exc
+
+
+def _as_result(item: tuple[str, str], outcome: Any) -> FileResult:
+    if isinstance(outcome, FileResult):
+        return outcome
+    rel = Path(item[0]).relative_to(Path(item[1])).as_posix()
+    code = getattr(outcome, "code", "FILE_CRASHED")
+    message = getattr(outcome, "message_vi", None) or getattr(outcome, "message", None)
+    if not message:
+        message = f"tiến trình đọc tệp bị dừng ({type(outcome).__name__}: {outcome})"
+    if code in ("FILE_LIMIT", "MEMORY", "TIMEOUT") or "giới hạn" in str(message):
+        code = "FILE_LIMIT"
+    result = _rejected(
+        rel, None, None, code if code.startswith("FILE_") else "FILE_CRASHED", message
+    )
+    result.transient = True  # a time limit may pass under less load: read again next build
+    return result
+
+
+class _Progress:
+    def __init__(self, total: int, enabled: bool | None):
+        self.bar = None
+        self.total = total
+        self.done = 0
+        self.log = enabled is not False or True
+        if enabled is None:
+            enabled = sys.stderr.isatty()
+        if enabled and total:
+            try:
+                from tqdm import tqdm
+
+                self.bar = tqdm(total=total, unit="tệp", desc="Đọc báo cáo", file=sys.stderr)
+            except ImportError:  # pragma: no cover
+                self.bar = None
+
+    def step(self, result: FileResult, cached: bool) -> None:
+        self.done += 1
+        if self.bar is not None:
+            self.bar.update(1)
+            return
+        sub = result.submission
+        state = sub["status"] if sub["status"] != "rejected" else f"từ chối: {sub['reason']}"
+        print(
+            f"[{self.done}/{self.total}] {result.source_file}: {state}"
+            f"{' (bộ nhớ đệm)' if cached else ''}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def collect(
+    raw: Path,
+    out: Path | None,
+    *,
+    workers: int | None = None,
+    progress: bool | None = None,
+    use_cache: bool = True,
+) -> tuple[list[FileResult], int, int]:
+    """Read (or take from the cache) every raw file. Returns results, read and cached counts."""
+    files = discover(raw)
+    key_base = f"{BUILD_VERSION}|{_reader_version()}|{_reference_fingerprint()}"
+    cache_dir = out / CACHE_DIR if out is not None else None
+    results: dict[str, FileResult] = {}
+    todo: list[tuple[str, str]] = []
+    keys: dict[str, tuple[str, int, float]] = {}
+    bar = _Progress(len(files), progress)
+    cached = 0
+    for path in files:
+        rel = path.relative_to(raw).as_posix()
+        stat = path.stat()
+        sha = sha256_of(path)
+        key = hashlib.sha256(f"{key_base}|{rel}|{sha}".encode()).hexdigest()
+        keys[rel] = (key, stat.st_size, stat.st_mtime)
+        hit = None
+        if use_cache and cache_dir is not None and (cache_dir / f"{key}.pkl").exists():
+            try:
+                with open(cache_dir / f"{key}.pkl", "rb") as handle:
+                    hit = pickle.load(handle)
+            except Exception:  # noqa: BLE001 - a damaged cache entry is re-read
+                hit = None
+        if isinstance(hit, FileResult):
+            hit.mtime = stat.st_mtime
+            results[rel] = hit
+            cached += 1
+            bar.step(hit, cached=True)
+        else:
+            todo.append((str(path), str(raw)))
+    n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
+    for item, outcome in _isolated(todo, n_workers):
+        result = _as_result(item, outcome)
+        rel = result.source_file
+        key, size, mtime = keys.get(rel, (None, None, None))
+        result.mtime = mtime
+        if result.submission.get("size_bytes") is None:
+            result.submission["size_bytes"] = size
+        if result.submission.get("sha256") is None:
+            result.submission["sha256"] = sha256_of(Path(item[0]))
+        results[rel] = result
+        bar.step(result, cached=False)
+        if cache_dir is not None and key is not None and not result.transient:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            tmp = cache_dir / f"{key}.pkl.{os.getpid()}"
+            with open(tmp, "wb") as handle:
+                pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, cache_dir / f"{key}.pkl")
+    bar.close()
+    ordered = [results[p.relative_to(raw).as_posix()] for p in files if p.relative_to(raw).as_posix() in results]
+    return ordered, len(todo), cached
+
+
+# ---------------------------------------------------------------------------------------
+# Across files
+# ---------------------------------------------------------------------------------------
+def _recency(result: FileResult) -> tuple:
+    def stamp(value: Any) -> float:
+        if value is None or (isinstance(value, float) and pd.isna(value)):
+            return float("-inf")
+        try:
+            return pd.Timestamp(value).timestamp()
+        except (TypeError, ValueError):
+            return float("-inf")
+
+    return (stamp(result.report_date), stamp(result.modified), result.mtime or 0.0, result.source_file)
+
+
+def supersede(results: list[FileResult]) -> list[Issue]:
+    """Mark earlier submissions of the same district-year as superseded.
+
+    A file is superseded when a later file of the same district and year (by report date
+    in the title block, then the workbook's modified time, then the file time) holds every
+    form it holds. Both stay in submissions.parquet.
+    """
+    issues = []
+    groups: dict[tuple, list[FileResult]] = {}
+    for res in results:
+        sub = res.submission
+        if sub["status"] != "ingested" or sub["district_code"] is None or sub["year"] is None:
+            continue
+        groups.setdefault((sub["district_code"], int(sub["year"])), []).append(res)
+    for (district, year), group in groups.items():
+        if len(group) < 2:
+            continue
+        group.sort(key=_recency)
+        for i, older in enumerate(group):
+            newer = [g for g in group[i + 1 :] if set(older.forms) <= set(g.forms)]
+            if not newer:
+                continue
+            winner = newer[-1]
+            older.submission["status"] = "superseded"
+            older.submission["reason"] = f"được thay thế bởi {winner.source_file} (nộp sau)"
+            issues.append(
+                Issue(
+                    severity="warning",
+                    code="SUPERSEDED",
+                    message=f"Tệp {older.source_file} được thay thế bởi tệp nộp sau "
+                    f"{winner.source_file} của cùng huyện, năm {year}. [SUPERSEDED]",
+                    source_file=older.source_file,
+                    value=older.source_file,
+                    expected=winner.source_file,
+                    district_code=district,
+                    year=year,
+                )
+            )
+    return issues
+
+
+def _issues_frame(issues: Iterable[Issue]) -> pd.DataFrame:
+    rows = [{c: getattr(i, c) for c in ISSUE_COLUMNS} | {"row": i.row} for i in issues]
+    frame = pd.DataFrame(rows, columns=ISSUE_COLUMNS + ["row"])
+    if frame.empty:
+        return schemas.empty("issues")
+    frame = frame.drop_duplicates(ISSUE_COLUMNS)
+    frame["_sev"] = frame["severity"].map({"error": 0, "warning": 1})
+    frame["_row"] = pd.to_numeric(frame["row"], errors="coerce")
+    frame = frame.sort_values(
+        ["district_code", "year", "source_file", "source_sheet", "_row", "cell", "_sev", "code"],
+        na_position="first",
+        kind="stable",
+    )
+    return schemas.conform(frame.drop(columns=["_sev", "_row", "row"]), "issues")
+
+
+def assemble(results: list[FileResult]) -> tuple[dict[str, pd.DataFrame], list[Issue]]:
+    """The processed tables from per-file results (after supersession)."""
+    from ketnghia_analysis import gazetteer
+    from ketnghia_analysis.partners import PartnerRegistry
+
+    issues: list[Issue] = []
+    for res in results:
+        issues += res.issues
+    issues += supersede(results)
+    live = [r for r in results if r.submission["status"] == "ingested"]
+    live.sort(key=_recency)
+    columns_of: dict = {}
+    for res in live:
+        columns_of.update(res.columns_of)
+
+    tables: dict[str, pd.DataFrame] = {}
+    for name in OUTPUT_TABLES:
+        frames = [r.tables[name] for r in live if name in r.tables and not r.tables[name].empty]
+        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        if name in KEYS and not frame.empty:
+            # Two live files of one district-year holding the same row: the later wins.
+            frame = frame.drop_duplicates(KEYS[name], keep="last")
+        tables[name] = frame
+
+    # One registry for the whole build: canonical names and every spelling seen.
+    registry = PartnerRegistry.load()
+    for name in ("support", "models"):
+        frame = tables[name]
+        if frame.empty or "partner_label" not in frame.columns:
+            continue
+        types = frame["partner_type"] if "partner_type" in frame.columns else [None] * len(frame)
+        resolved = [registry.resolve(label, ptype) for label, ptype in zip(frame["partner_label"], types, strict=False)]
+        frame["partner_id"] = [r.partner_id if r else None for r in resolved]
+        if name == "support":
+            frame["partner_name"] = [r.partner_name if r else None for r in resolved]
+            frame["partner_type"] = [
+                (r.partner_type if r else None) or t for r, t in zip(resolved, types, strict=False)
+            ]
+        tables[name] = frame.drop(columns=["partner_label"])
+    for rev in registry.review().to_dict("records"):
+        issues.append(
+            Issue(
+                severity="warning",
+                code="PARTNER_REVIEW",
+                message=f"Đơn vị kết nghĩa '{rev['partner_name']}' "
+                + (
+                    "chưa có trong danh mục, đã thêm với mã " + rev["partner_id"]
+                    if rev["method"] == "new"
+                    else f"được hiểu là {rev['partner_id']} ({rev['method']})"
+                )
+                + ". [PARTNER_REVIEW]",
+                value=rev["partner_name"],
+                expected=rev["partner_id"],
+                suggestion="Bổ sung tên này vào reference/partners.csv (cột aliases) nếu đúng.",
+            )
+        )
+    tables["partners"] = registry.table()
+
+    pov = tables["poverty"]
+    if not pov.empty:
+        issues += v.check_continuity(pov, columns_of)
+        issues += v.check_history(pov, columns_of=columns_of)
+    issues += _missing_communes(live, tables, gazetteer)
+
+    tables["communes"] = gazetteer.communes()
+    tables["commune_names"] = gazetteer.commune_names()
+    quarantine = [r.quarantine for r in results if r.quarantine is not None and not r.quarantine.empty]
+    tables["quarantine"] = pd.concat(quarantine, ignore_index=True) if quarantine else pd.DataFrame()
+    tables["submissions"] = pd.DataFrame([r.submission for r in results])
+    tables["issues"] = _issues_frame(issues)
+    for name in list(tables):
+        table_name = name
+        frame = tables[name]
+        if frame.empty:
+            tables[name] = schemas.empty(table_name)
+            continue
+        frame = schemas.conform(frame, table_name)
+        keep = schemas.columns(table_name)
+        tables[name] = frame[keep]
+    for name in ("poverty", "ntm_status", "ntm_criteria", "support", "models"):
+        sort = [c for c in ("year", "district_code", "commune_code", "criterion", "partner_id", "model_name") if c in tables[name].columns]
+        tables[name] = tables[name].sort_values(sort, kind="stable").reset_index(drop=True)
+    return tables, issues
+
+
+def _missing_communes(live: list[FileResult], tables: dict, gazetteer: Any) -> list[Issue]:
+    """MISSING_COMMUNE for poverty (all units) and NTM (communes only), per district-year."""
+    issues = []
+    by_dy: dict[tuple[str, int], dict[str, tuple[str, str]]] = {}
+    for res in live:
+        sub = res.submission
+        key = (sub["district_code"], int(sub["year"]))
+        for form, sheet in res.form_sheets.items():
+            by_dy.setdefault(key, {}).setdefault(form, (res.source_file, sheet))
+    for (district, year), forms in sorted(by_dy.items()):
+        units = gazetteer.communes_in_year(year)
+        units = units[units["district_code"] == district]
+        for form, table, only_xa in (("poverty", "poverty", False), ("ntm", "ntm_status", True)):
+            if form not in forms:
+                continue
+            # wards and townships are not assessed for NTM: only communes (xã) are expected
+            expected = units[units["commune_type"] == "xã"] if only_xa else units
+            frame = tables[table]
+            found: set = set()
+            if not frame.empty:
+                mask = (frame["year"] == year) & (frame["district_code"] == district)
+                found = set(frame.loc[mask, "commune_code"])
+            # a quarantined row still lists its commune: it is not missing, only not accepted
+            for res in live:
+                sub = res.submission
+                if res.quarantine is None or sub["district_code"] != district:
+                    continue
+                if int(sub["year"]) != year or "commune_code" not in res.quarantine:
+                    continue
+                found |= {c for c in res.quarantine["commune_code"] if isinstance(c, str)}
+            source_file, sheet = forms[form]
+            ctx = v.Context(source_file, sheet, district, year)
+            issues += v.check_missing(found, expected[["commune_code", "commune_name"]], ctx, FORM_VI[form])
+    return issues
+
+
+# ---------------------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------------------
+def _write_all(tables: dict[str, pd.DataFrame], tmp: Path, out: Path) -> list[Path]:
+    from ketnghia_analysis import codebook, feedback
+
+    written = []
+    for name in TABLE_FILES:
+        frame = tables[name]
+        path = tmp / f"{name}.parquet"
+        frame.to_parquet(path, index=False, engine="pyarrow")
+        written.append(path)
+    written.append(feedback.write_issues_xlsx(tables["issues"], tmp / "issues.xlsx"))
+    written += feedback.write_district_feedback(tables["issues"], tmp / "feedback")
+    try:
+        written += codebook.write_codebook(tmp)
+    except Exception as exc:  # noqa: BLE001 - the codebook must not stop a build
+        print(f"Không ghi được codebook: {exc}", file=sys.stderr)
+    return written
+
+
+def _swap(tmp: Path, out: Path) -> list[Path]:
+    """Move every file of tmp into out (os.replace per file); the manifest goes last."""
+    final = []
+    manifest = {"built_at": datetime.now(UTC).isoformat(), "files": {}}
+    for path in sorted(tmp.glob("*")):
+        if path.is_file():
+            manifest["files"][path.name] = sha256_of(path)
+    old_fb = None
+    if (tmp / "feedback").is_dir():
+        if (out / "feedback").exists():
+            old_fb = out / f".feedback-old-{os.getpid()}"
+            os.replace(out / "feedback", old_fb)
+        os.replace(tmp / "feedback", out / "feedback")
+        final.append(out / "feedback")
+    for path in sorted(tmp.glob("*")):
+        if path.is_file():
+            os.replace(path, out / path.name)
+            final.append(out / path.name)
+    mtmp = tmp / MANIFEST
+    mtmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(mtmp, out / MANIFEST)
+    if old_fb is not None:
+        shutil.rmtree(old_fb, ignore_errors=True)
+    return final
+
+
+def _clean_stale(out: Path) -> None:
+    for stale in list(out.glob(".tmp-*")) + list(out.glob(".feedback-old-*")):
+        pid = stale.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+            continue
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    except OSError:
+        return False
+    return True
+
+
+def build(
+    raw: Path,
+    out: Path,
+    *,
+    workers: int | None = None,
+    progress: bool | None = None,
+    use_cache: bool = True,
+    lock_timeout: float = 30.0,
+    hook: Callable[[str], None] | None = None,
+) -> BuildResult:
+    """Build the processed tables of ../shared/spec/tables.md from a folder of returns.
+
+    Parameters
+    ----------
+    raw, out : folders of the raw returns (read only) and of the processed tables.
+    workers : reader processes (default: number of cores).
+    progress : None = a bar on a terminal, log lines otherwise; False = log lines.
+    use_cache : reuse per-file results of unchanged files.
+    lock_timeout : seconds to wait for another build of the same out folder.
+    hook : called with a stage name ("read", "write", "swap"); tests use it.
+
+    Returns
+    -------
+    BuildResult with exit_code 0 (clean), 1 (built, with error-level issues) or 2.
+    """
+    from filelock import FileLock, Timeout
+
+    started = time.perf_counter()
+    raw, out = Path(raw), Path(out)
+    if not raw.is_dir():
+        return BuildResult(2, out, message=f"không có thư mục dữ liệu gốc {raw}")
+    if out.resolve() == raw.resolve() or raw.resolve() in out.resolve().parents:
+        return BuildResult(2, out, message="thư mục kết quả không được nằm trong thư mục dữ liệu gốc")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return BuildResult(2, out, message=f"không tạo được thư mục {out}: {exc}")
+    lock = FileLock(str(out / LOCK_NAME))
+    try:
+        lock.acquire(timeout=lock_timeout)
+    except Timeout:
+        return BuildResult(
+            2,
+            out,
+            message=f"một lần xây dựng khác đang ghi vào {out} (tệp khóa {LOCK_NAME}); "
+            f"đã chờ {lock_timeout:.0f} giây. Hãy chờ lần đó xong rồi chạy lại.",
+        )
+    tmp = out / f".tmp-{os.getpid()}"
+    try:
+        _clean_stale(out)
+        if hook:
+            hook("read")
+        results, n_read, n_cached = collect(
+            raw, out, workers=workers, progress=progress, use_cache=use_cache
+        )
+        tables, _ = assemble(results)
+        if hook:
+            hook("write")
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir()
+        _write_all(tables, tmp, out)
+        if hook:
+            hook("swap")
+        written = _swap(tmp, out)
+        errors = int((tables["issues"]["severity"] == "error").sum())
+        return BuildResult(
+            1 if errors else 0,
+            out,
+            tables=tables,
+            written=written,
+            seconds=time.perf_counter() - started,
+            read_files=n_read,
+            cached_files=n_cached,
+        )
+    except Exception as exc:  # noqa: BLE001 - exit code 2 with a message, previous set intact
+        return BuildResult(2, out, message=f"{type(exc).__name__}: {exc}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        lock.release()
+
+
+# ---------------------------------------------------------------------------------------
+# ketnghia check FILE...
+# ---------------------------------------------------------------------------------------
+def check_files(paths: list[Path], stream: Any = None) -> int:
+    """Print the issues of one district's files (nothing is written). Exit 1 if any error."""
+    stream = stream or sys.stdout
+    from ketnghia_analysis.reader import read_return
+
+    issues: list[Issue] = []
+    subs = []
+    for path in paths:
+        path = Path(path)
+        if not path.is_file():
+            print(f"{path}: không tìm thấy tệp.", file=stream)
+            issues.append(Issue("error", "FILE_NOT_FOUND", "không tìm thấy tệp [FILE_NOT_FOUND]"))
+            continue
+        ret = read_return(path, path.parent)
+        result = normalise_return(ret)
+        subs.append(result.submission)
+        issues += result.issues
+    frame = _issues_frame(issues)
+    for sub in subs:
+        state = "bị từ chối: " + str(sub["reason"]) if sub["status"] == "rejected" else "đọc được"
+        print(
+            f"{sub['source_file']}: {state} — huyện {sub['district_code'] or '?'}, năm "
+            f"{sub['year'] or '?'}; {sub['rows_accepted']} dòng nhận, "
+            f"{sub['rows_quarantined']} dòng lỗi.",
+            file=stream,
+        )
+    for rec in frame.to_dict("records"):
+        where = ":".join(str(x) for x in (rec["source_sheet"], rec["cell"]) if x and not pd.isna(x))
+        level = "LỖI" if rec["severity"] == "error" else "cảnh báo"
+        hint = f" Gợi ý: {rec['suggestion']}" if rec["suggestion"] and not pd.isna(rec["suggestion"]) else ""
+        print(f"  [{level}] {where or '-'} {rec['message']}{hint}", file=stream)
+    errors = int((frame["severity"] == "error").sum())
+    warnings = int((frame["severity"] == "warning").sum())
+    print(f"Tổng: {errors} lỗi, {warnings} cảnh báo.", file=stream)
+    return 1 if errors else 0

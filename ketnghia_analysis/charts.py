@@ -1,0 +1,593 @@
+"""Shared plotting helpers: one style for every chart of the notebooks and reports.
+
+Colour-blind-safe palettes (seaborn "colorblind", "cividis"), Vietnamese titles and
+axis labels from the glossary (`ketnghia_analysis.label`), Vietnamese number
+formatting on the axes (1.234,5; 12,5%), a source caption that says when the data
+are synthetic, and the two series breaks marked where a line crosses them:
+the poverty standard (2016–2020 → 2022–2025, between 2021 and 2022) and the NTM
+criteria set (2016–2020 → 2021–2025, in force from 2022).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
+import pandas as pd
+import seaborn as sns
+
+SOURCE = "Nguồn: báo cáo của các huyện"
+SYNTHETIC_NOTE = "DỮ LIỆU TỔNG HỢP (mẫu), không phải số liệu thật"
+PALETTE = "colorblind"  # qualitative, colour-blind safe (Okabe-Ito like)
+SEQUENTIAL = "cividis"  # perceptually uniform, readable with colour-vision deficiency
+DIVERGING = "PuOr"  # centre at 0 (e.g. change in points)
+
+# The first year of each new series: a line is drawn between year-1 and year.
+POVERTY_BREAK = 2022
+POVERTY_BREAK_LABEL = "Chuẩn nghèo mới 2022–2025"
+NTM_BREAK = 2022
+NTM_BREAK_LABEL = "Bộ tiêu chí NTM 2021–2025"
+
+# Which kind of number a column holds, for axis and table formatting.
+KIND_PERCENT = "percent"
+KIND_NUMBER = "number"
+KIND_MONEY = "money"
+KIND_POINTS = "points"  # already in percentage points (e.g. rate_change_points = -1,6)
+KIND_DIFF = "diff"  # a difference of two fractions, shown ×100 in points (effects on rates)
+
+_PERCENT_HINTS = ("_rate", "_share", "share_", "rate_")
+
+
+def setup() -> None:
+    """Apply the house style (call once at the top of a notebook)."""
+    sns.set_theme(style="whitegrid", palette=PALETTE, font="DejaVu Sans")
+    plt.rcParams.update(
+        {
+            "figure.figsize": (9, 4.8),
+            "figure.dpi": 100,
+            "savefig.dpi": 150,
+            "axes.titlesize": 13,
+            "axes.titleweight": "bold",
+            "axes.labelsize": 11,
+            "legend.frameon": False,
+            "axes.formatter.use_locale": False,
+        }
+    )
+
+
+def label(name: str) -> str:
+    """Vietnamese label with unit from the glossary (the identifier itself if unknown)."""
+    from ketnghia_analysis.glossary import label as _label
+
+    return _label(name)
+
+
+def kind_of(name: str) -> str:
+    """Guess how to format a column from its name (rates are fractions 0–1)."""
+    if any(hint in name for hint in _PERCENT_HINTS) or name.endswith("_rate_end"):
+        return KIND_PERCENT
+    if name.endswith("_points"):
+        return KIND_POINTS
+    if name.endswith("_mvnd"):
+        return KIND_MONEY
+    return KIND_NUMBER
+
+
+# --- Vietnamese number formatting -------------------------------------------------
+# fmt.py (another module) is the reference; the local versions keep charts working
+# on their own and follow the same convention: "." thousands, "," decimals.
+
+
+def _vn(value: float, decimals: int) -> str:
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+def fmt_value(value: object, kind: str = KIND_NUMBER, decimals: int | None = None) -> str:
+    """One value as Vietnamese text: 1.234,5 · 12,5% · +1,2 điểm · 1.234,5 triệu đồng."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return "–"
+    try:
+        from ketnghia_analysis import fmt
+
+        if kind == KIND_DIFF:
+            value, kind = 100 * float(value), KIND_POINTS
+        if kind == KIND_PERCENT:
+            return fmt.fmt_percent(value) if decimals is None else fmt.fmt_percent(value, decimals)
+        if kind == KIND_POINTS:
+            return fmt.fmt_points(value) if decimals is None else fmt.fmt_points(value, decimals)
+        if kind == KIND_MONEY:
+            return fmt.fmt_money(value) if decimals is None else fmt.fmt_money(value, decimals)
+        return fmt.fmt_number(value) if decimals is None else fmt.fmt_number(value, decimals)
+    except (ImportError, AttributeError, TypeError):
+        pass
+    number = float(value)
+    if kind == KIND_PERCENT:
+        return _vn(100 * number, 1 if decimals is None else decimals) + "%"
+    if kind in (KIND_POINTS, KIND_DIFF):
+        points = 100 * number if kind == KIND_DIFF else number
+        sign = "+" if points > 0 else ""
+        return sign + _vn(points, 1 if decimals is None else decimals) + " điểm %"
+    if decimals is None:
+        decimals = 0 if float(number).is_integer() else 1
+    return _vn(number, decimals)
+
+
+def formatter(kind: str = KIND_NUMBER, decimals: int | None = None) -> mticker.Formatter:
+    """A matplotlib tick formatter in Vietnamese style for this kind of number."""
+
+    def _tick(value: float, _pos: int | None = None) -> str:
+        if kind == KIND_PERCENT:
+            return _vn(100 * value, 0 if decimals is None else decimals) + "%"
+        if kind == KIND_DIFF:
+            return _vn(100 * value, 1 if decimals is None else decimals)
+        return _vn(value, 0 if decimals is None else decimals)
+
+    return mticker.FuncFormatter(_tick)
+
+
+def format_axis(ax: plt.Axes, kind: str, axis: str = "y", decimals: int | None = None) -> None:
+    """Vietnamese tick labels on one axis."""
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_formatter(formatter(kind, decimals))
+
+
+def year_axis(ax: plt.Axes) -> None:
+    """Whole years on the x axis, without thousands separators."""
+    ax.xaxis.set_major_locator(mticker.MaxNLocator(integer=True))
+    ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _p: f"{int(round(v))}"))
+
+
+# --- captions and breaks ------------------------------------------------------------
+
+
+def is_synthetic(processed_dir: str | Path) -> bool:
+    """True when the processed folder comes from the synthetic sample returns.
+
+    The sample generator writes ``truth/`` next to the returns it creates; a
+    processed folder whose sibling ``raw/truth`` exists (``make demo``), or which
+    holds a ``SYNTHETIC`` marker file or a ``truth`` folder, is sample data.
+    """
+    folder = Path(processed_dir)
+    return any(
+        p.exists()
+        for p in (
+            folder / "SYNTHETIC",
+            folder / "truth",
+            folder.parent / "raw" / "truth",
+        )
+    )
+
+
+def caption_text(synthetic: bool, extra: str = "") -> str:
+    """The source line under every chart."""
+    parts = [SOURCE]
+    if synthetic:
+        parts.append(SYNTHETIC_NOTE)
+    text = "; ".join(parts) + "."
+    return f"{text} {extra}".strip()
+
+
+def caption(fig: plt.Figure, synthetic: bool, extra: str = "") -> None:
+    """Write the source caption at the bottom left of a figure."""
+    fig.text(
+        0.01,
+        -0.02,
+        caption_text(synthetic, extra),
+        ha="left",
+        va="top",
+        fontsize=8.5,
+        color="#444444",
+        style="italic",
+    )
+
+
+def mark_break(
+    ax: plt.Axes,
+    kind: str = "poverty",
+    x: float | None = None,
+    text: bool = True,
+) -> None:
+    """Dashed vertical line at a series break (between 2021 and 2022 on a year axis).
+
+    Parameters
+    ----------
+    kind
+        "poverty" (poverty standard), "ntm" (NTM criteria set) or "both".
+    x
+        Position of the line when the axis is not in years (e.g. a heatmap
+        column index); default ``2021.5``.
+    """
+    position = POVERTY_BREAK - 0.5 if x is None else x
+    words = {
+        "poverty": POVERTY_BREAK_LABEL,
+        "ntm": NTM_BREAK_LABEL,
+        "both": f"{POVERTY_BREAK_LABEL}; {NTM_BREAK_LABEL}",
+    }[kind]
+    ax.axvline(position, color="#555555", linestyle="--", linewidth=1.2, zorder=5)
+    if text:
+        ax.annotate(
+            words,
+            xy=(position, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(4, -4),
+            textcoords="offset points",
+            ha="left",
+            va="top",
+            fontsize=8.5,
+            color="#333333",
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8},
+        )
+
+
+def _break_index(years: Sequence[int], first_new: int = POVERTY_BREAK) -> float | None:
+    """Heatmap column position of a break: between the last old and first new year."""
+    years = [int(y) for y in years]
+    if not years or min(years) >= first_new or max(years) < first_new:
+        return None
+    return float(sum(1 for y in years if y < first_new))
+
+
+# --- charts -------------------------------------------------------------------------
+
+
+def _finish(ax: plt.Axes, title: str | None, xlabel: str | None, ylabel: str | None) -> None:
+    if title:
+        ax.set_title(title, loc="left")
+    if xlabel is not None:
+        ax.set_xlabel(xlabel)
+    if ylabel is not None:
+        ax.set_ylabel(ylabel)
+
+
+def line_by_year(
+    data: pd.DataFrame,
+    y: str,
+    hue: str | None = None,
+    *,
+    title: str | None = None,
+    kind: str | None = None,
+    breaks: str | None = "poverty",
+    synthetic: bool = False,
+    ax: plt.Axes | None = None,
+    note: str = "",
+) -> plt.Axes:
+    """One line per group over the years, with the break marked and a caption."""
+    if ax is None:
+        _fig, ax = plt.subplots()
+    frame = data.copy()
+    if hue is not None and isinstance(frame[hue].dtype, pd.CategoricalDtype):
+        frame[hue] = frame[hue].cat.remove_unused_categories()
+    frame[y] = frame[y].astype("float64")
+    sns.lineplot(
+        data=frame,
+        x="year",
+        y=y,
+        hue=hue,
+        marker="o",
+        ax=ax,
+        palette=PALETTE if hue else None,
+        errorbar=None,
+    )
+    if breaks and frame["year"].min() < POVERTY_BREAK <= frame["year"].max():
+        mark_break(ax, breaks)
+    year_axis(ax)
+    format_axis(ax, kind or kind_of(y))
+    _finish(ax, title, label("year"), label(y))
+    if hue is not None and ax.get_legend() is not None:
+        ax.legend(title=label(hue), bbox_to_anchor=(1.01, 1), loc="upper left", fontsize=9)
+    caption(ax.figure, synthetic, note)
+    return ax
+
+
+def small_multiples(
+    data: pd.DataFrame,
+    y: str,
+    facet: str,
+    *,
+    title: str | None = None,
+    kind: str | None = None,
+    breaks: str | None = "poverty",
+    synthetic: bool = False,
+    col_wrap: int = 4,
+    note: str = "",
+) -> sns.FacetGrid:
+    """One small panel per group (same axes), a line over the years in each."""
+    frame = data.copy()
+    if isinstance(frame[facet].dtype, pd.CategoricalDtype):
+        frame[facet] = frame[facet].cat.remove_unused_categories()
+    frame[y] = frame[y].astype("float64")
+    grid = sns.relplot(
+        data=frame,
+        x="year",
+        y=y,
+        col=facet,
+        col_wrap=min(col_wrap, frame[facet].nunique()),
+        kind="line",
+        marker="o",
+        height=2.3,
+        aspect=1.3,
+        color=sns.color_palette(PALETTE)[0],
+        errorbar=None,
+    )
+    grid.set_titles("{col_name}", size=10)
+    for ax in grid.axes.flat:
+        year_axis(ax)
+        format_axis(ax, kind or kind_of(y))
+        if breaks and frame["year"].min() < POVERTY_BREAK <= frame["year"].max():
+            mark_break(ax, breaks, text=False)
+    grid.set_axis_labels(label("year"), label(y))
+    if title:
+        grid.figure.suptitle(title, x=0.01, ha="left", y=1.03, fontweight="bold")
+    breaks_text = ""
+    if breaks:
+        breaks_text = (
+            "Đường gạch: "
+            + {
+                "poverty": POVERTY_BREAK_LABEL,
+                "ntm": NTM_BREAK_LABEL,
+                "both": f"{POVERTY_BREAK_LABEL}; {NTM_BREAK_LABEL}",
+            }[breaks]
+            + "."
+        )
+    caption(grid.figure, synthetic, f"{breaks_text} {note}".strip())
+    return grid
+
+
+def heatmap(
+    pivot: pd.DataFrame,
+    *,
+    title: str | None = None,
+    kind: str = KIND_NUMBER,
+    cmap: str = SEQUENTIAL,
+    center: float | None = None,
+    annot: bool = True,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    breaks: str | None = None,
+    synthetic: bool = False,
+    note: str = "",
+    vmin: float | None = None,
+    vmax: float | None = None,
+    ax: plt.Axes | None = None,
+    decimals: int | None = None,
+) -> plt.Axes:
+    """A labelled heatmap (rows × columns) with Vietnamese-formatted cell values.
+
+    When ``breaks`` is set and the columns are years, a dashed line separates the
+    years before and after the break.
+    """
+    values = pivot.astype("float64")
+    if ax is None:
+        height = max(2.5, 0.32 * len(values) + 1.5)
+        width = max(6.0, 0.55 * values.shape[1] + 3.5)
+        _fig, ax = plt.subplots(figsize=(min(width, 16), min(height, 22)))
+    labels = values.map(lambda v: fmt_value(v, kind, decimals) if pd.notna(v) else "")
+    sns.heatmap(
+        values,
+        ax=ax,
+        cmap=cmap,
+        center=center,
+        annot=labels if annot else False,
+        fmt="",
+        annot_kws={"fontsize": 7.5},
+        linewidths=0.4,
+        linecolor="white",
+        vmin=vmin,
+        vmax=vmax,
+        cbar_kws={"format": formatter(kind), "shrink": 0.8},
+    )
+    ax.set_yticks([i + 0.5 for i in range(len(values.index))])
+    ax.set_yticklabels([str(v) for v in values.index], rotation=0)
+    if breaks:
+        try:
+            position = _break_index([int(c) for c in values.columns])
+        except (TypeError, ValueError):
+            position = None
+        if position is not None:
+            mark_break(ax, breaks, x=position, text=False)
+            breaks_text = (
+                "Đường gạch: "
+                + (POVERTY_BREAK_LABEL if breaks == "poverty" else NTM_BREAK_LABEL)
+                + "."
+            )
+            note = f"{breaks_text} {note}".strip()
+    _finish(ax, title, xlabel, ylabel)
+    caption(ax.figure, synthetic, note)
+    return ax
+
+
+def bars(
+    data: pd.DataFrame,
+    x: str,
+    y: str,
+    *,
+    hue: str | None = None,
+    title: str | None = None,
+    kind: str | None = None,
+    horizontal: bool = False,
+    synthetic: bool = False,
+    note: str = "",
+    ax: plt.Axes | None = None,
+    annotate: bool = True,
+) -> plt.Axes:
+    """Bars with Vietnamese-formatted value labels."""
+    frame = data.copy()
+    for column in (x, hue):
+        if column and isinstance(frame[column].dtype, pd.CategoricalDtype):
+            frame[column] = frame[column].cat.remove_unused_categories()
+    frame[y] = frame[y].astype("float64")
+    value_kind = kind or kind_of(y)
+    if ax is None:
+        size = (9, max(3.0, 0.35 * frame[x].nunique() + 1.5)) if horizontal else (9, 4.8)
+        _fig, ax = plt.subplots(figsize=size)
+    if horizontal:
+        sns.barplot(
+            data=frame,
+            y=x,
+            x=y,
+            hue=hue,
+            ax=ax,
+            palette=PALETTE if hue else None,
+            color=None if hue else sns.color_palette(PALETTE)[0],
+            errorbar=None,
+            orient="h",
+        )
+        format_axis(ax, value_kind, axis="x")
+        _finish(ax, title, label(y), label(x))
+    else:
+        sns.barplot(
+            data=frame,
+            x=x,
+            y=y,
+            hue=hue,
+            ax=ax,
+            palette=PALETTE if hue else None,
+            color=None if hue else sns.color_palette(PALETTE)[0],
+            errorbar=None,
+        )
+        format_axis(ax, value_kind)
+        _finish(ax, title, label(x), label(y))
+    if annotate:
+        for container in ax.containers:
+            ax.bar_label(
+                container,
+                labels=[fmt_value(v, value_kind) for v in container.datavalues],
+                fontsize=8,
+                padding=2,
+            )
+    if hue is not None and ax.get_legend() is not None:
+        ax.legend(title=label(hue), bbox_to_anchor=(1.01, 1), loc="upper left", fontsize=9)
+    caption(ax.figure, synthetic, note)
+    return ax
+
+
+def event_study(
+    data: pd.DataFrame,
+    *,
+    title: str = "Tác động theo số năm kể từ khi kết nghĩa",
+    kind: str = KIND_POINTS,
+    ylabel: str = "Chênh lệch so với xã chưa kết nghĩa (điểm %)",
+    synthetic: bool = False,
+    note: str = "",
+    ax: plt.Axes | None = None,
+) -> plt.Axes:
+    """Estimates by event time with their 95% intervals; the year before pairing is the reference.
+
+    ``data`` has the columns of ``effects.event_study``: event_time, estimate,
+    ci_low, ci_high.
+    """
+    if ax is None:
+        _fig, ax = plt.subplots()
+    frame = data.sort_values("event_time")
+    colour = sns.color_palette(PALETTE)[0]
+    x = frame["event_time"].astype("float64")
+    ax.fill_between(
+        x,
+        frame["ci_low"].astype(float),
+        frame["ci_high"].astype(float),
+        color=colour,
+        alpha=0.2,
+        label="Khoảng tin cậy 95%",
+    )
+    ax.errorbar(
+        x,
+        frame["estimate"].astype(float),
+        yerr=[frame["estimate"] - frame["ci_low"], frame["ci_high"] - frame["estimate"]],
+        fmt="o-",
+        color=colour,
+        capsize=3,
+        label="Ước lượng",
+    )
+    ax.axhline(0, color="#333333", linewidth=1)
+    ax.axvline(-0.5, color="#555555", linestyle="--", linewidth=1.2)
+    ax.annotate(
+        "Bắt đầu kết nghĩa",
+        xy=(-0.5, 1.0),
+        xycoords=("data", "axes fraction"),
+        xytext=(4, -4),
+        textcoords="offset points",
+        va="top",
+        fontsize=8.5,
+    )
+    ax.xaxis.set_major_locator(mticker.MaxNLocator(integer=True))
+    format_axis(ax, kind)
+    _finish(ax, title, "Số năm kể từ khi kết nghĩa (0 = năm đầu tiên)", ylabel)
+    ax.legend(loc="lower left", fontsize=9)
+    caption(ax.figure, synthetic, note)
+    return ax
+
+
+def estimates(
+    data: pd.DataFrame,
+    *,
+    label_column: str = "estimator",
+    title: str = "So sánh các cách ước lượng",
+    kind: str = KIND_POINTS,
+    xlabel: str = "Ước lượng (điểm %) và khoảng tin cậy 95%",
+    synthetic: bool = False,
+    note: str = "",
+    ax: plt.Axes | None = None,
+) -> plt.Axes:
+    """Side-by-side estimates (e.g. naive vs robust) with their 95% intervals."""
+    frame = data.reset_index(drop=True)
+    if ax is None:
+        _fig, ax = plt.subplots(figsize=(9, max(2.5, 0.6 * len(frame) + 1.2)))
+    colours = sns.color_palette(PALETTE, len(frame))
+    for i, row in frame.iterrows():
+        low = row["ci_low"] if pd.notna(row["ci_low"]) else row["estimate"]
+        high = row["ci_high"] if pd.notna(row["ci_high"]) else row["estimate"]
+        ax.errorbar(
+            [row["estimate"]],
+            [i],
+            xerr=[[row["estimate"] - low], [high - row["estimate"]]],
+            fmt="o",
+            color=colours[i],
+            capsize=4,
+            markersize=7,
+        )
+        ax.annotate(
+            fmt_value(row["estimate"], kind),
+            xy=(row["estimate"], i),
+            xytext=(0, 8),
+            textcoords="offset points",
+            ha="center",
+            fontsize=8.5,
+        )
+    ax.set_yticks(range(len(frame)))
+    ax.set_yticklabels([str(v) for v in frame[label_column]])
+    ax.invert_yaxis()
+    ax.axvline(0, color="#333333", linewidth=1)
+    format_axis(ax, kind, axis="x")
+    _finish(ax, title, xlabel, "")
+    caption(ax.figure, synthetic, note)
+    return ax
+
+
+def show_table(
+    data: pd.DataFrame,
+    kinds: dict[str, str] | None = None,
+    rename: bool = True,
+) -> pd.DataFrame:
+    """A copy for display: numbers as Vietnamese text, headers as glossary labels.
+
+    ``kinds`` maps column → "percent" | "number" | "money" | "points"; numeric
+    columns not named are guessed from their names.
+    """
+    frame = data.copy()
+    kinds = dict(kinds or {})
+    for column in frame.columns:
+        series = frame[column]
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            frame[column] = series.astype("str")
+            continue
+        if pd.api.types.is_bool_dtype(series) or column == "year":
+            continue
+        if pd.api.types.is_numeric_dtype(series):
+            kind = kinds.get(column, kind_of(column))
+            frame[column] = [fmt_value(v, kind) for v in series.astype("float64")]
+    if rename:
+        frame = frame.rename(columns={c: label(c) for c in frame.columns})
+    return frame

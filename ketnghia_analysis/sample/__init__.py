@@ -1,0 +1,1 @@
+"""Synthetic sample returns with their ground truth (placeholder)."""
