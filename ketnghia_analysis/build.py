@@ -39,6 +39,7 @@ from ketnghia_analysis import schemas
 from ketnghia_analysis import validate as v
 from ketnghia_analysis.issues import Issue
 from ketnghia_analysis.normalise import FORM_VI, OUTPUT_TABLES, FileResult, Normaliser
+from ketnghia_analysis.validate import records_of
 
 BUILD_VERSION = "build-1"
 LOCK_NAME = ".build.lock"
@@ -182,7 +183,9 @@ def _normaliser() -> Normaliser:
     return _WORKER_STATE["normaliser"]
 
 
-def _rejected(source_file: str, sha: str | None, size: int | None, code: str, reason: str) -> FileResult:
+def _rejected(
+    source_file: str, sha: str | None, size: int | None, code: str, reason: str
+) -> FileResult:
     issue = Issue(
         severity="error",
         code=code,
@@ -244,11 +247,13 @@ def normalise_return(ret: Any, normaliser: Normaliser | None = None) -> FileResu
     for form in ret.forms:
         forms.append(form.form)
         form_sheets.setdefault(form.form, form.sheet)
-        ctx = v.Context(ret.source_file, form.sheet, ret.district_code, ret.year, dict(form.columns))
+        ctx = v.Context(
+            ret.source_file, form.sheet, ret.district_code, ret.year, dict(form.columns)
+        )
         columns_of[(ret.source_file, form.sheet)] = dict(form.columns)
         if not identity_known:
             # Rows of a return whose district or year is unknown cannot be placed.
-            for rec in form.records.to_dict("records"):
+            for rec in records_of(form.records):
                 row = rec.get("source_row")
                 issues.append(
                     ctx.issue(
@@ -263,8 +268,12 @@ def normalise_return(ret: Any, normaliser: Normaliser | None = None) -> FileResu
         part = normaliser.form_result(form, ctx) if identity_known else None
         if part is None:
             n = len(form.records)
-            rows = [i.row for i in issues if i.code == "IDENTITY_UNKNOWN" and i.source_sheet == form.sheet]
-            for rec, row in zip(form.records.to_dict("records"), rows, strict=False):
+            rows = [
+                i.row
+                for i in issues
+                if i.code == "IDENTITY_UNKNOWN" and i.source_sheet == form.sheet
+            ]
+            for rec, row in zip(records_of(form.records), rows, strict=False):
                 quarantine.append(
                     {
                         "form": form.form,
@@ -273,8 +282,11 @@ def normalise_return(ret: Any, normaliser: Normaliser | None = None) -> FileResu
                         "commune_label": rec.get("commune"),
                         "codes": "IDENTITY_UNKNOWN",
                         "raw_values": json.dumps(
-                            {k: None if pd.isna(x) else str(x) for k, x in rec.items()
-                             if not isinstance(x, (list, dict))},
+                            {
+                                k: None if pd.isna(x) else str(x)
+                                for k, x in rec.items()
+                                if not isinstance(x, (list, dict))
+                            },
                             ensure_ascii=False,
                         ),
                         "source_file": ret.source_file,
@@ -294,9 +306,7 @@ def normalise_return(ret: Any, normaliser: Normaliser | None = None) -> FileResu
         accepted += part["n_records"] - len(part["quarantine"])
         for table, frame in normaliser.tables(part["kind"], part["accepted"], ctx).items():
             parts[table].append(frame)
-    tables = {
-        t: pd.concat(frames, ignore_index=True) for t, frames in parts.items() if frames
-    }
+    tables = {t: pd.concat(frames, ignore_index=True) for t, frames in parts.items() if frames}
     return FileResult(
         source_file=ret.source_file,
         submission={
@@ -355,9 +365,7 @@ def process_file(item: tuple[str, str]) -> FileResult:
 # ---------------------------------------------------------------------------------------
 # Running the files (isolated workers, cache, progress)
 # ---------------------------------------------------------------------------------------
-def _isolated(
-    items: list[tuple[str, str]], workers: int
-) -> Iterator[tuple[tuple[str, str], Any]]:
+def _isolated(items: list[tuple[str, str]], workers: int) -> Iterator[tuple[tuple[str, str], Any]]:
     """(item, FileResult | failure) for each item, in worker processes with limits."""
     try:
         from ketnghia_analysis.sandbox import run_isolated
@@ -397,8 +405,6 @@ def _as_result(item: tuple[str, str], outcome: Any) -> FileResult:
     message = getattr(outcome, "message_vi", None) or getattr(outcome, "message", None)
     if not message:
         message = f"tiến trình đọc tệp bị dừng ({type(outcome).__name__}: {outcome})"
-    if code in ("FILE_LIMIT", "MEMORY", "TIMEOUT") or "giới hạn" in str(message):
-        code = "FILE_LIMIT"
     result = _rejected(
         rel, None, None, code if code.startswith("FILE_") else "FILE_CRASHED", message
     )
@@ -497,7 +503,11 @@ def collect(
                 pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, cache_dir / f"{key}.pkl")
     bar.close()
-    ordered = [results[p.relative_to(raw).as_posix()] for p in files if p.relative_to(raw).as_posix() in results]
+    ordered = [
+        results[p.relative_to(raw).as_posix()]
+        for p in files
+        if p.relative_to(raw).as_posix() in results
+    ]
     return ordered, len(todo), cached
 
 
@@ -513,7 +523,12 @@ def _recency(result: FileResult) -> tuple:
         except (TypeError, ValueError):
             return float("-inf")
 
-    return (stamp(result.report_date), stamp(result.modified), result.mtime or 0.0, result.source_file)
+    return (
+        stamp(result.report_date),
+        stamp(result.modified),
+        result.mtime or 0.0,
+        result.source_file,
+    )
 
 
 def supersede(results: list[FileResult]) -> list[Issue]:
@@ -604,7 +619,10 @@ def assemble(results: list[FileResult]) -> tuple[dict[str, pd.DataFrame], list[I
         if frame.empty or "partner_label" not in frame.columns:
             continue
         types = frame["partner_type"] if "partner_type" in frame.columns else [None] * len(frame)
-        resolved = [registry.resolve(label, ptype) for label, ptype in zip(frame["partner_label"], types, strict=False)]
+        resolved = [
+            registry.resolve(label, ptype)
+            for label, ptype in zip(frame["partner_label"], types, strict=False)
+        ]
         frame["partner_id"] = [r.partner_id if r else None for r in resolved]
         if name == "support":
             frame["partner_name"] = [r.partner_name if r else None for r in resolved]
@@ -612,7 +630,7 @@ def assemble(results: list[FileResult]) -> tuple[dict[str, pd.DataFrame], list[I
                 (r.partner_type if r else None) or t for r, t in zip(resolved, types, strict=False)
             ]
         tables[name] = frame.drop(columns=["partner_label"])
-    for rev in registry.review().to_dict("records"):
+    for rev in records_of(registry.review()):
         issues.append(
             Issue(
                 severity="warning",
@@ -639,8 +657,12 @@ def assemble(results: list[FileResult]) -> tuple[dict[str, pd.DataFrame], list[I
 
     tables["communes"] = gazetteer.communes()
     tables["commune_names"] = gazetteer.commune_names()
-    quarantine = [r.quarantine for r in results if r.quarantine is not None and not r.quarantine.empty]
-    tables["quarantine"] = pd.concat(quarantine, ignore_index=True) if quarantine else pd.DataFrame()
+    quarantine = [
+        r.quarantine for r in results if r.quarantine is not None and not r.quarantine.empty
+    ]
+    tables["quarantine"] = (
+        pd.concat(quarantine, ignore_index=True) if quarantine else pd.DataFrame()
+    )
     tables["submissions"] = pd.DataFrame([r.submission for r in results])
     tables["issues"] = _issues_frame(issues)
     for name in list(tables):
@@ -653,7 +675,18 @@ def assemble(results: list[FileResult]) -> tuple[dict[str, pd.DataFrame], list[I
         keep = schemas.columns(table_name)
         tables[name] = frame[keep]
     for name in ("poverty", "ntm_status", "ntm_criteria", "support", "models"):
-        sort = [c for c in ("year", "district_code", "commune_code", "criterion", "partner_id", "model_name") if c in tables[name].columns]
+        sort = [
+            c
+            for c in (
+                "year",
+                "district_code",
+                "commune_code",
+                "criterion",
+                "partner_id",
+                "model_name",
+            )
+            if c in tables[name].columns
+        ]
         tables[name] = tables[name].sort_values(sort, kind="stable").reset_index(drop=True)
     return tables, issues
 
@@ -690,7 +723,9 @@ def _missing_communes(live: list[FileResult], tables: dict, gazetteer: Any) -> l
                 found |= {c for c in res.quarantine["commune_code"] if isinstance(c, str)}
             source_file, sheet = forms[form]
             ctx = v.Context(source_file, sheet, district, year)
-            issues += v.check_missing(found, expected[["commune_code", "commune_name"]], ctx, FORM_VI[form])
+            issues += v.check_missing(
+                found, expected[["commune_code", "commune_name"]], ctx, FORM_VI[form]
+            )
     return issues
 
 
@@ -791,7 +826,9 @@ def build(
     if not raw.is_dir():
         return BuildResult(2, out, message=f"không có thư mục dữ liệu gốc {raw}")
     if out.resolve() == raw.resolve() or raw.resolve() in out.resolve().parents:
-        return BuildResult(2, out, message="thư mục kết quả không được nằm trong thư mục dữ liệu gốc")
+        return BuildResult(
+            2, out, message="thư mục kết quả không được nằm trong thư mục dữ liệu gốc"
+        )
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -870,10 +907,14 @@ def check_files(paths: list[Path], stream: Any = None) -> int:
             f"{sub['rows_quarantined']} dòng lỗi.",
             file=stream,
         )
-    for rec in frame.to_dict("records"):
+    for rec in records_of(frame):
         where = ":".join(str(x) for x in (rec["source_sheet"], rec["cell"]) if x and not pd.isna(x))
         level = "LỖI" if rec["severity"] == "error" else "cảnh báo"
-        hint = f" Gợi ý: {rec['suggestion']}" if rec["suggestion"] and not pd.isna(rec["suggestion"]) else ""
+        hint = (
+            f" Gợi ý: {rec['suggestion']}"
+            if rec["suggestion"] and not pd.isna(rec["suggestion"])
+            else ""
+        )
         print(f"  [{level}] {where or '-'} {rec['message']}{hint}", file=stream)
     errors = int((frame["severity"] == "error").sum())
     warnings = int((frame["severity"] == "warning").sum())

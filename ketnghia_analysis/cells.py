@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import contextlib
 import csv
 import functools
 import html
@@ -19,6 +20,7 @@ import io
 import re
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from html.parser import HTMLParser
@@ -487,7 +489,6 @@ _COL_TAG = re.compile(rb"<" + _P + rb"col\b([^>]*)>")
 _DIM_TAG = re.compile(rb"<" + _P + rb'dimension\b[^>]*\bref="([^"]*)"')
 _FMT_TAG = re.compile(rb"<" + _P + rb"sheetFormatPr\b([^>]*)>")
 _SHEETDATA_START = re.compile(rb"<(" + _P + rb")sheetData\b")
-_SHEETDATA_END = re.compile(rb"</" + _P + rb"sheetData>")
 _V_TAG = re.compile(rb"<" + _P + rb"v\b[^>]*?(?:/>|>([^<]*)<)")
 _ATTR_R = re.compile(rb'\sr="([0-9]+)"')
 _ATTR_HIDDEN = re.compile(rb'\shidden="(?:1|true)"')
@@ -497,6 +498,7 @@ _ATTR_MIN = re.compile(rb'\smin="([0-9]+)"')
 _ATTR_MAX = re.compile(rb'\smax="([0-9]+)"')
 _ATTR_SI = re.compile(rb'\ssi="([0-9]+)"')
 _ATTR_TYPE_SHARED = re.compile(rb'\st="shared"')
+_ANY_REF = re.compile(rb' r="([A-Za-z]{1,3})[0-9]')
 _XML_ENTITY = re.compile(r"&(#x[0-9A-Fa-f]+|#[0-9]+|amp|lt|gt|quot|apos);")
 
 _CHUNK = 4 * 1024 * 1024
@@ -541,11 +543,12 @@ def _scan_sheet_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) 
     (one cell at XFD1048576 makes it ask for 512 GiB and abort).
 
     The full bounding box would need every cell reference parsed (as slow as
-    calamine itself on 3 million cells), so it is bounded cheaply instead: row
-    elements give the rows; the last cell of each row gives its width (Excel and
-    every writer we know keep cells in column order); two searches that find
-    nothing in ordinary files catch cell references with 3-letter columns or
-    with more row digits than any row element.
+    calamine itself on 3 million cells), so it is bounded with a few passes
+    whose patterns start with a literal: the numbers of the rows that hold
+    cells, then one pass matching only references beyond the bound so far (a
+    later column letter, two or more letters, more row digits than any row).
+    Cells without a value (``<c r="XFD1048576" s="1"/>``) are ignored, as
+    calamine ignores them.
     """
     scan = _SheetScan()
     prefix: bytes | None = None
@@ -601,9 +604,9 @@ def _scan_sheet_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) 
                 in_data = True
                 prefix = sd.group(1)
                 piece = piece[sd.end() :]
-            end = _SHEETDATA_END.search(piece)
-            if end is not None:
-                piece = piece[: end.start()]
+            end = piece.find(b"</" + (prefix or b"") + b"sheetData>")
+            if end >= 0:
+                piece = piece[:end]
                 done = True
             row0 = _scan_rows(piece, prefix or b"", scan, row0, shared_masters)
             if eof:
@@ -613,17 +616,20 @@ def _scan_sheet_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) 
 
 
 @functools.lru_cache(maxsize=16)
-def _prefixed(prefix: bytes) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
-    """Row-tag and formula-tag patterns for one namespace prefix.
+def _prefixed(prefix: bytes) -> dict[str, re.Pattern[bytes]]:
+    """Patterns for one namespace prefix, each starting with a literal.
 
     A literal start lets the regex engine skip ahead with a fast search: the
     generic optional-prefix pattern is ten times slower on 100 MB of XML.
     """
     lit = re.escape(b"<" + prefix)
-    return (
-        re.compile(lit + rb"row\b([^>]*)>"),
-        re.compile(lit + rb"f\b([^>]*?)(/?)>"),
-    )
+    return {
+        "row": re.compile(lit + rb"row\b([^>]*)>"),
+        "row_r": re.compile(lit + rb'row\s+r="([0-9]+)"[^>]*?(/?)>(\s*' + lit + rb"c[\s>])?"),
+        "first_cell": re.compile(rb"\s*" + lit + rb"c[\s>]"),
+        "row_hidden": re.compile(lit + rb'row\b([^>]*?\shidden="(?:1|true)"[^>]*)>'),
+        "f": re.compile(lit + rb"f\b([^>]*?)(/?)>"),
+    }
 
 
 def _scan_rows(
@@ -633,55 +639,85 @@ def _scan_rows(
     row0: int,
     shared_masters: dict[int, tuple[str, tuple[int, int]]],
 ) -> int:
-    """Scan whole rows of sheetData; returns the last row index seen."""
+    """Scan whole rows of sheetData; returns the last row index seen.
+
+    Written for speed on 3 million cells (a 200,000-row sheet): every pattern
+    starts with a literal and most find nothing in an ordinary file.
+    """
+    pats = _prefixed(prefix)
     cell_open = b"<" + prefix + b"c "
     cell_bare = b"<" + prefix + b"c>"
-    starts: list[int] = []
-    rows_at: list[int] = []
-    row_tag, _ = _prefixed(prefix)
-    for m in row_tag.finditer(piece):
-        attrs = m.group(1)
-        r = _ATTR_R.search(attrs)
-        row0 = int(r.group(1)) - 1 if r else row0 + 1
-        starts.append(m.start())
-        rows_at.append(row0)
-        if b"hidden" in attrs and _ATTR_HIDDEN.search(attrs):
-            scan.hidden_rows.add(row0)
+    # (r, "/" when the row is empty and self-closing, the opening of its first cell)
+    numbered = pats["row_r"].findall(piece)
+    n_row_tags = piece.count(b"<" + prefix + b"row")
+    starts: list[int] | None = None
+    rows_at: list[int] | None = None
+    if numbered and len(numbered) == n_row_tags:
+        row0 = max(row0, max(int(r) for r, _, _ in numbered) - 1)
+        # Only rows holding cells count towards the box: Excel writes empty,
+        # formatted <row> elements far below the data, which calamine ignores.
+        with_cells = [int(r) for r, closed, first in numbered if first and not closed]
+        if with_cells:
+            scan.n_rows = max(scan.n_rows, max(with_cells))
+        hidden_rows = pats["row_hidden"].finditer(piece) if b"hidden" in piece else ()
+        for m in hidden_rows:
+            r = _ATTR_R.search(m.group(1))
+            if r:
+                scan.hidden_rows.add(int(r.group(1)) - 1)
         if scan.zero_height:
-            scan.listed_rows.add(row0)
-    if starts:
-        scan.n_rows = max(scan.n_rows, max(rows_at) + 1)
-    starts.append(len(piece))
-    n_cols = scan.n_cols
-    for i in range(len(rows_at)):
-        lo, hi = starts[i], starts[i + 1]
-        pos = piece.rfind(cell_open, lo, hi)
-        if pos < 0:
-            if piece.find(cell_bare, lo, hi) >= 0:
-                # Cells without references: position is their count in the row.
-                scan.has_cells = True
-                n_cols = max(
-                    n_cols, piece.count(cell_bare, lo, hi) + piece.count(cell_open, lo, hi)
-                )
-            continue
+            scan.listed_rows.update(int(r) - 1 for r, _, _ in numbered)
+    else:
+        # Rows without numbers (some writers): count them one by one.
+        starts, rows_at = [], []
+        first_cell = pats["first_cell"]
+        for m in pats["row"].finditer(piece):
+            attrs = m.group(1)
+            r = _ATTR_R.search(attrs)
+            row0 = int(r.group(1)) - 1 if r else row0 + 1
+            starts.append(m.start())
+            rows_at.append(row0)
+            if not attrs.endswith(b"/") and first_cell.match(piece, m.end()):
+                scan.n_rows = max(scan.n_rows, row0 + 1)
+            if b"hidden" in attrs and _ATTR_HIDDEN.search(attrs):
+                scan.hidden_rows.add(row0)
+            if scan.zero_height:
+                scan.listed_rows.add(row0)
+        starts.append(len(piece))
+    if cell_open in piece or cell_bare in piece:
         scan.has_cells = True
-        tag_end = piece.find(b">", pos, hi)
-        ref = _ATTR_REF.search(piece, pos, tag_end if tag_end > 0 else hi)
-        if ref:
-            n_cols = max(n_cols, _col_index(ref.group(1)) + 1)
-            scan.n_rows = max(scan.n_rows, int(ref.group(2)))
-        else:
-            n_cols = max(n_cols, piece.count(cell_open, lo, hi) + piece.count(cell_bare, lo, hi))
-    # References that escape the per-row bound: 3-letter columns, or more row
-    # digits than any row element has (both absent from ordinary files, and the
-    # pattern starts with a literal, so this costs one fast pass).
+    # Column and row bound without parsing every reference (3 million in a
+    # 200,000-row sheet): one pass that matches only references beyond the
+    # bound so far: a later single letter, two or more letters (few cells in
+    # our forms), or more row digits than any row element has.
+    n_cols = scan.n_cols
+    if cell_bare in piece:
+        # Cells without references: bounded by the largest count in a row.
+        longest = max(seg.count(cell_bare) + seg.count(cell_open) for seg in piece.split(b"</"))
+        n_cols = max(n_cols, longest)
+    if n_cols < 26:
+        # First guess from a small sample, so that the pass below matches few cells.
+        sample = set(_ANY_REF.findall(piece, 0, 262144))
+        n_cols = max([n_cols] + [_col_index(x) + 1 for x in sample])
     digits = len(str(max(scan.n_rows, 1)))
-    rare = re.compile(rb' r="([A-Za-z]{3,}|[A-Za-z]{1,2}(?=[0-9]{%d,}"))([0-9]+)"' % (digits + 1))
-    for m in rare.finditer(piece):
+    single = rb"[%s-Z]|" % bytes([65 + n_cols]) if n_cols < 26 else b""
+    beyond = re.compile(
+        rb' r="(%s[A-Za-z]{2,}|[A-Za-z](?=[0-9]{%d,}"))([0-9]+)"' % (single, digits + 1)
+    )
+    for m in beyond.finditer(piece):
+        tag_end = piece.find(b">", m.end())
+        if tag_end > 0 and piece[tag_end - 1] == 0x2F:  # "/>": no value, calamine ignores it
+            continue
         n_cols = max(n_cols, _col_index(m.group(1)) + 1)
         scan.n_rows = max(scan.n_rows, int(m.group(2)))
     scan.n_cols = n_cols
     if b"<" + prefix + b"f" in piece:
+        if starts is None or rows_at is None:
+            starts, rows_at = [], []
+            for m in pats["row"].finditer(piece):
+                r = _ATTR_R.search(m.group(1))
+                starts.append(m.start())
+                rows_at.append(int(r.group(1)) - 1 if r else (rows_at[-1] + 1 if rows_at else 0))
+            starts.append(len(piece))
         _scan_formulas(piece, prefix, scan, starts, rows_at, shared_masters)
     return row0
 
@@ -698,8 +734,7 @@ def _scan_formulas(
     cell_open = b"<" + prefix + b"c "
     cell_close = b"</" + prefix + b"c>"
 
-    _, f_tag = _prefixed(prefix)
-    for m in f_tag.finditer(piece):
+    for m in _prefixed(prefix)["f"].finditer(piece):
         cstart = piece.rfind(cell_open, 0, m.start())
         if cstart < 0:
             continue
@@ -850,6 +885,14 @@ def _blank(value: object) -> object:
     return None if value == "" else value
 
 
+def _openpyxl_value(value: object) -> object:
+    # openpyxl gives datetime for every date cell; calamine gives a date when
+    # there is no time part: keep one convention whichever engine read the file.
+    if isinstance(value, datetime) and value.time() == datetime.min.time():
+        return value.date()
+    return None if value == "" else value
+
+
 def _calamine_sheets(data: bytes) -> tuple[list[Sheet], list[str]]:
     """Read every worksheet with python-calamine from the file's bytes.
 
@@ -896,7 +939,7 @@ def _openpyxl_sheets(data: bytes) -> list[Sheet]:
     sheets = []
     for idx, ws in enumerate(book.worksheets):
         grid = [
-            [_blank(v) for v in row]
+            [_openpyxl_value(v) for v in row]
             for row in ws.iter_rows(
                 min_row=1, max_row=ws.max_row, max_col=ws.max_column, values_only=True
             )
@@ -920,13 +963,49 @@ def _openpyxl_sheets(data: bytes) -> list[Sheet]:
     return sheets
 
 
+@contextlib.contextmanager
+def _package_errors():
+    """Broken ZIP members (bad CRC, cut deflate stream, unknown compression) → ReadError."""
+    try:
+        yield
+    except ReadError:
+        raise
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        OSError,
+        NotImplementedError,
+        ValueError,
+        KeyError,
+        RuntimeError,  # an encrypted ZIP member ("password required")
+        struct.error,
+    ) as exc:
+        raise ReadError(
+            "FILE_TRUNCATED",
+            f"Tệp bị cắt cụt hoặc hỏng: một phần bên trong không giải nén được ({exc}).",
+        ) from exc
+
+
+def _pad_grid(sheet: Sheet, cells: dict[tuple[int, int], str]) -> None:
+    """Grow the grid to cover formulas without a cached value (calamine's grid
+    ends at the last cell holding a value), so rows[r][c] exists for each."""
+    n_rows = max(len(sheet.rows), max(r for r, _ in cells) + 1)
+    width = max(sheet.n_cols, max(c for _, c in cells) + 1)
+    while len(sheet.rows) < n_rows:
+        sheet.rows.append([])
+    for row in sheet.rows:
+        if len(row) < width:
+            row.extend([None] * (width - len(row)))
+
+
 def _read_ooxml(path: Path, data: bytes, fmt: str, limits: Limits) -> Workbook:
     notes: list[str] = []
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
         raise ReadError("FILE_TRUNCATED", "Tệp Excel bị cắt cụt hoặc hỏng.") from exc
-    with zf:
+    with zf, _package_errors():
         _check_zip(zf, limits)
         _reject_dtd(zf)
         parts = _zip_lookup(zf)
@@ -995,6 +1074,8 @@ def _read_ooxml(path: Path, data: bytes, fmt: str, limits: Limits) -> Workbook:
             s.hidden_rows |= set(range(len(s.rows))) - scan.listed_rows
         s.formula_cells = scan.formula_cells
         s.uncached_formulas = scan.uncached
+        if scan.uncached:
+            _pad_grid(s, scan.uncached)
         if states.get(s.name, "visible") != "visible":
             s.visible = False
         if scan.dimension and ":" in scan.dimension:
@@ -1136,7 +1217,7 @@ def _read_xls(path: Path, data: bytes, limits: Limits) -> Workbook:
 # ------------------------------------------------------------------------ ods
 
 _ODS_TOKEN = re.compile(
-    rb"<(/?)table:(table|table-row|table-column|table-cell|covered-table-cell)\b([^>]*?)(/?)>"
+    rb"<(/?)table:(table|table-row|table-column|table-cell|covered-table-cell)(?=[\s/>])([^>]*?)(/?)>"
 )
 _ODS_ATTR = re.compile(rb'table:([\w-]+)="([^"]*)"')
 
@@ -1217,7 +1298,7 @@ def _read_ods(path: Path, data: bytes, limits: Limits) -> Workbook:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
         raise ReadError("FILE_TRUNCATED", "Tệp .ods bị cắt cụt hoặc hỏng.") from exc
-    with zf:
+    with zf, _package_errors():
         _check_zip(zf, limits)
         _reject_dtd(zf)
         scans = _guarded("Đọc nội dung .ods", _scan_ods, zf, limits)

@@ -18,11 +18,13 @@ import matplotlib.ticker as mticker
 import pandas as pd
 import seaborn as sns
 
+from ketnghia_analysis import fmt
+
 SOURCE = "Nguồn: báo cáo của các huyện"
 SYNTHETIC_NOTE = "DỮ LIỆU TỔNG HỢP (mẫu), không phải số liệu thật"
 PALETTE = "colorblind"  # qualitative, colour-blind safe (Okabe-Ito like)
 SEQUENTIAL = "cividis"  # perceptually uniform, readable with colour-vision deficiency
-DIVERGING = "PuOr"  # centre at 0 (e.g. change in points)
+DIVERGING = "PuOr_r"  # centre at 0: purple below (a fall), orange above (a rise)
 
 # The first year of each new series: a line is drawn between year-1 and year.
 POVERTY_BREAK = 2022
@@ -75,57 +77,62 @@ def kind_of(name: str) -> str:
     return KIND_NUMBER
 
 
-# --- Vietnamese number formatting -------------------------------------------------
-# fmt.py (another module) is the reference; the local versions keep charts working
-# on their own and follow the same convention: "." thousands, "," decimals.
+# --- Vietnamese number formatting (fmt.py): "." thousands, "," decimals -----------
 
 
-def _vn(value: float, decimals: int) -> str:
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+def _missing(value: object) -> bool:
+    try:
+        return value is None or bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def fmt_value(value: object, kind: str = KIND_NUMBER, decimals: int | None = None) -> str:
-    """One value as Vietnamese text: 1.234,5 · 12,5% · +1,2 điểm · 1.234,5 triệu đồng."""
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
-        return "–"
-    try:
-        from ketnghia_analysis import fmt
+    """One value as Vietnamese text: 1.234 · 1.234,5 · 12,5% · +1,2 điểm % · 1.234,5 tr.đ.
 
-        if kind == KIND_DIFF:
-            value, kind = 100 * float(value), KIND_POINTS
-        if kind == KIND_PERCENT:
-            return fmt.fmt_percent(value) if decimals is None else fmt.fmt_percent(value, decimals)
-        if kind == KIND_POINTS:
-            return fmt.fmt_points(value) if decimals is None else fmt.fmt_points(value, decimals)
-        if kind == KIND_MONEY:
-            return fmt.fmt_money(value) if decimals is None else fmt.fmt_money(value, decimals)
-        return fmt.fmt_number(value) if decimals is None else fmt.fmt_number(value, decimals)
-    except (ImportError, AttributeError, TypeError):
-        pass
+    ``kind`` "diff" is a difference of fractions (shown ×100 in points); "points" is
+    already in points (e.g. ``rate_change_points``).
+    """
+    if _missing(value):
+        return fmt.MISSING
     number = float(value)
     if kind == KIND_PERCENT:
-        return _vn(100 * number, 1 if decimals is None else decimals) + "%"
+        return fmt.fmt_percent(number, 1 if decimals is None else decimals)
     if kind in (KIND_POINTS, KIND_DIFF):
-        points = 100 * number if kind == KIND_DIFF else number
-        sign = "+" if points > 0 else ""
-        return sign + _vn(points, 1 if decimals is None else decimals) + " điểm %"
+        fraction = number if kind == KIND_DIFF else number / 100
+        return fmt.fmt_points(fraction, 1 if decimals is None else decimals)
+    if kind == KIND_MONEY:
+        return fmt.fmt_money(number, 1 if decimals is None else decimals)
     if decimals is None:
-        decimals = 0 if float(number).is_integer() else 1
-    return _vn(number, decimals)
+        decimals = 0 if number.is_integer() else 1
+    return fmt.fmt_number(number, decimals)
+
+
+def short_value(value: object, kind: str = KIND_NUMBER, decimals: int | None = None) -> str:
+    """Compact form for heatmap cells: 12,5% · -1,6 · 1.234 (no unit words)."""
+    if _missing(value):
+        return ""
+    number = float(value)
+    if kind == KIND_PERCENT:
+        return fmt.fmt_percent(number, 1 if decimals is None else decimals)
+    if kind == KIND_DIFF:
+        number *= 100
+    if kind in (KIND_POINTS, KIND_DIFF):
+        return fmt.fmt_number(number, 1 if decimals is None else decimals)
+    if decimals is None:
+        decimals = 0 if number.is_integer() or abs(number) >= 100 else 1
+    return fmt.fmt_number(number, decimals)
 
 
 def formatter(kind: str = KIND_NUMBER, decimals: int | None = None) -> mticker.Formatter:
     """A matplotlib tick formatter in Vietnamese style for this kind of number."""
-
-    def _tick(value: float, _pos: int | None = None) -> str:
-        if kind == KIND_PERCENT:
-            return _vn(100 * value, 0 if decimals is None else decimals) + "%"
-        if kind == KIND_DIFF:
-            return _vn(100 * value, 1 if decimals is None else decimals)
-        return _vn(value, 0 if decimals is None else decimals)
-
-    return mticker.FuncFormatter(_tick)
+    if kind == KIND_PERCENT:
+        return fmt.percent_formatter(0 if decimals is None else decimals)
+    if kind in (KIND_POINTS, KIND_DIFF):
+        scale = 100 if kind == KIND_DIFF else 1
+        places = 1 if decimals is None else decimals
+        return mticker.FuncFormatter(lambda v, _p: fmt.fmt_number(scale * v, places))
+    return fmt.number_formatter(0 if decimals is None else decimals)
 
 
 def format_axis(ax: plt.Axes, kind: str, axis: str = "y", decimals: int | None = None) -> None:
@@ -171,16 +178,19 @@ def caption_text(synthetic: bool, extra: str = "") -> str:
 
 
 def caption(fig: plt.Figure, synthetic: bool, extra: str = "") -> None:
-    """Write the source caption at the bottom left of a figure."""
+    """Write the source caption under everything else drawn on the figure."""
+    renderer = fig.canvas.get_renderer()
+    box = fig.get_tightbbox(renderer)  # inches
     fig.text(
-        0.01,
-        -0.02,
+        box.x0 / fig.get_figwidth(),
+        box.y0 / fig.get_figheight() - 0.02,
         caption_text(synthetic, extra),
         ha="left",
         va="top",
         fontsize=8.5,
         color="#444444",
         style="italic",
+        wrap=True,
     )
 
 
@@ -320,7 +330,7 @@ def small_multiples(
             mark_break(ax, breaks, text=False)
     grid.set_axis_labels(label("year"), label(y))
     if title:
-        grid.figure.suptitle(title, x=0.01, ha="left", y=1.03, fontweight="bold")
+        grid.figure.suptitle(title, x=0.01, ha="left", y=1.0, va="bottom", fontweight="bold")
     breaks_text = ""
     if breaks:
         breaks_text = (
@@ -364,7 +374,7 @@ def heatmap(
         height = max(2.5, 0.32 * len(values) + 1.5)
         width = max(6.0, 0.55 * values.shape[1] + 3.5)
         _fig, ax = plt.subplots(figsize=(min(width, 16), min(height, 22)))
-    labels = values.map(lambda v: fmt_value(v, kind, decimals) if pd.notna(v) else "")
+    labels = values.map(lambda v: short_value(v, kind, decimals))
     sns.heatmap(
         values,
         ax=ax,
@@ -468,7 +478,7 @@ def event_study(
     data: pd.DataFrame,
     *,
     title: str = "Tác động theo số năm kể từ khi kết nghĩa",
-    kind: str = KIND_POINTS,
+    kind: str = KIND_DIFF,
     ylabel: str = "Chênh lệch so với xã chưa kết nghĩa (điểm %)",
     synthetic: bool = False,
     note: str = "",
@@ -523,9 +533,9 @@ def event_study(
 def estimates(
     data: pd.DataFrame,
     *,
-    label_column: str = "estimator",
+    label_column: str | None = None,
     title: str = "So sánh các cách ước lượng",
-    kind: str = KIND_POINTS,
+    kind: str = KIND_DIFF,
     xlabel: str = "Ước lượng (điểm %) và khoảng tin cậy 95%",
     synthetic: bool = False,
     note: str = "",
@@ -557,7 +567,12 @@ def estimates(
             fontsize=8.5,
         )
     ax.set_yticks(range(len(frame)))
-    ax.set_yticklabels([str(v) for v in frame[label_column]])
+    names = (
+        frame[label_column].astype(str)
+        if label_column
+        else frame.apply(lambda r: estimator_name(r["estimator"], r.get("comparison")), axis=1)
+    )
+    ax.set_yticklabels(list(names))
     ax.invert_yaxis()
     ax.axvline(0, color="#333333", linewidth=1)
     format_axis(ax, kind, axis="x")
@@ -591,3 +606,130 @@ def show_table(
     if rename:
         frame = frame.rename(columns={c: label(c) for c in frame.columns})
     return frame
+
+
+# --- words and scoping for notebooks ----------------------------------------------------
+
+ESTIMATOR_VI = {
+    "callaway_santanna": "DiD so le (ước lượng chính)",
+    "twfe": "Hồi quy hai chiều cố định (TWFE)",
+    "naive": "So sánh thô",
+}
+COMPARISON_VI = {"similar": "so với xã tương đương", "all": "so với mọi xã"}
+OUTCOME_VI = {
+    "poverty_rate_end": "tỷ lệ hộ nghèo cuối năm",
+    "exit_rate": "tỷ lệ thoát nghèo",
+    "criteria_met": "số tiêu chí nông thôn mới đạt",
+}
+
+
+def estimator_name(estimator: str, comparison: str | None = None) -> str:
+    """Vietnamese name of an estimator row of ``effects.evaluate``."""
+    name = ESTIMATOR_VI.get(estimator, estimator)
+    if comparison:
+        name += f", {COMPARISON_VI.get(comparison, comparison)}"
+    return name
+
+
+def effect_kind(outcome: str) -> str:
+    """How an effect on this outcome is shown: rates in points (×100), counts as numbers."""
+    return KIND_NUMBER if outcome == "criteria_met" else KIND_DIFF
+
+
+def headline_text(row: pd.Series) -> str:
+    """One plain-Vietnamese paragraph for a row of ``effects.evaluate`` (the headline)."""
+    kind = effect_kind(str(row["outcome"]))
+    outcome = OUTCOME_VI.get(str(row["outcome"]), label(str(row["outcome"])))
+    estimate = float(row["estimate"])
+    if pd.isna(estimate):
+        return f"Chưa đủ số liệu để ước lượng tác động của kết nghĩa lên {outcome}."
+    direction = "giảm" if estimate < 0 else "tăng"
+    size = fmt_value(abs(estimate), kind, 2 if kind == KIND_NUMBER else 1)
+    unit = " tiêu chí" if kind == KIND_NUMBER else ""
+    low, high = fmt_value(row["ci_low"], kind, 2), fmt_value(row["ci_high"], kind, 2)
+    covers_zero = float(row["ci_low"]) <= 0 <= float(row["ci_high"])
+    verdict = (
+        "Khoảng tin cậy chứa số 0: **chưa đủ bằng chứng** để khẳng định kết nghĩa có tác động."
+        if covers_zero
+        else "Khoảng tin cậy không chứa số 0: tác động **có ý nghĩa thống kê**."
+    )
+    text = (
+        f"**Ước lượng chính** ({estimator_name(str(row['estimator']), row.get('comparison'))}): "
+        f"sau khi kết nghĩa, {outcome} của xã được kết nghĩa **{direction} {size}{unit}** so với "
+        f"xã so sánh (khoảng tin cậy 95%: {low} đến {high}; "
+        f"{fmt_value(row['n_treated'])} xã kết nghĩa, {fmt_value(row['n_control'])} xã so sánh). "
+        f"{verdict}"
+    )
+    p = row.get("pre_trend_p")
+    if p is not None and pd.notna(p):
+        trend = (
+            "trước khi kết nghĩa, hai nhóm xã đi cùng xu hướng (kiểm định p = "
+            if float(p) >= 0.05
+            else "**cảnh báo**: trước khi kết nghĩa, hai nhóm xã đã khác xu hướng (p = "
+        )
+        text += f" Kiểm tra: {trend}{fmt_value(float(p), KIND_NUMBER, 2)})."
+    return text
+
+
+def poverty_text(frame: pd.DataFrame, year: int, scope: str) -> str:
+    """A sentence on poverty in one year from a row of ``indicators.poverty``."""
+    rows = frame[frame["year"] == year]
+    if rows.empty:
+        return f"Không có số liệu hộ nghèo năm {year} ({scope})."
+    row = rows.iloc[0]
+    text = (
+        f"**{scope}, năm {year}** (chuẩn nghèo {row['poverty_standard']}): "
+        f"{fmt_value(row['poor_end'])} hộ nghèo trên {fmt_value(row['households_total'])} hộ, "
+        f"tỷ lệ hộ nghèo **{fmt_value(row['poverty_rate_end'], KIND_PERCENT)}**; "
+        f"trong năm {fmt_value(row['poverty_exits'])} hộ thoát nghèo, "
+        f"{fmt_value(row['poverty_relapses'])} hộ tái nghèo, "
+        f"{fmt_value(row['poverty_new'])} hộ nghèo phát sinh mới."
+    )
+    if bool(row.get("standard_break", False)):
+        text += " Năm đầu áp dụng chuẩn nghèo mới: không so sánh trực tiếp với năm trước."
+    elif pd.notna(row.get("rate_change_points")):
+        text += f" Thay đổi so với năm trước: {fmt_value(row['rate_change_points'], KIND_POINTS)}."
+    return text
+
+
+def scope_name(tables, district_code: str = "") -> str:
+    """ "Toàn tỉnh" or the official name of the district (from communes.parquet)."""
+    if not district_code:
+        return "Toàn tỉnh"
+    communes = tables["communes"]
+    hit = communes.loc[communes["district_code"] == str(district_code), "district_name"]
+    return str(hit.iloc[0]) if len(hit) else f"Huyện {district_code}"
+
+
+def in_scope(frame: pd.DataFrame, district_code: str = "") -> pd.DataFrame:
+    """Rows of one district (all rows when ``district_code`` is empty)."""
+    if not district_code or "district_code" not in frame.columns:
+        return frame
+    return frame[frame["district_code"] == str(district_code)]
+
+
+def _with_names(frame: pd.DataFrame, tables) -> pd.DataFrame:
+    if "district_name" in frame.columns or "district_code" not in frame.columns:
+        return frame
+    names = tables["communes"][["district_code", "district_name"]].drop_duplicates("district_code")
+    out = frame.merge(names, on="district_code", how="left")
+    return out
+
+
+def count_by(frame: pd.DataFrame, keys: list[str], names=None) -> pd.DataFrame:
+    """Number of rows per group (for data-quality tables: files, issues), column ``count``.
+
+    ``names`` (the loaded tables) adds ``district_name`` from ``district_code``.
+    """
+    if names is not None:
+        frame = _with_names(frame, names)
+    if frame.empty:
+        return pd.DataFrame(columns=[*keys, "count"])
+    return frame.groupby(keys, observed=True).size().rename("count").reset_index()
+
+
+def sum_by(frame: pd.DataFrame, key: str, columns: list[str], names=None) -> pd.DataFrame:
+    """Column sums per group (for data-quality tables: rows read, accepted, quarantined)."""
+    if names is not None:
+        frame = _with_names(frame, names)
+    return frame.groupby(key, observed=True)[columns].sum(min_count=1).reset_index()

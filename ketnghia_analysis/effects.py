@@ -164,7 +164,9 @@ def att_gt(panel: pd.DataFrame) -> GroupTime:
             psis.append(psi)
             ctrl_sets.append(set(units[control]))
             treat_sets.append(set(units[treated]))
-    cells = pd.DataFrame(rows, columns=["g", "t", "event_time", "att", "n_treated", "n_control", "post"])
+    cells = pd.DataFrame(
+        rows, columns=["g", "t", "event_time", "att", "n_treated", "n_control", "post"]
+    )
     psi_matrix = np.column_stack(psis) if psis else np.zeros((len(units), 0))
     return GroupTime(cells, psi_matrix, units, cohort_size, ctrl_sets, treat_sets)
 
@@ -212,7 +214,15 @@ def cs_event_study(gt: GroupTime) -> pd.DataFrame:
         influences.append(influence)
     out = pd.DataFrame(
         rows,
-        columns=["event_time", "estimate", "std_error", "ci_low", "ci_high", "n_treated", "n_cohorts"],
+        columns=[
+            "event_time",
+            "estimate",
+            "std_error",
+            "ci_low",
+            "ci_high",
+            "n_treated",
+            "n_cohorts",
+        ],
     )
     out.attrs["influence"] = np.column_stack(influences) if influences else None
     return out
@@ -270,7 +280,9 @@ def callaway_santanna(panel: pd.DataFrame) -> dict:
 # --------------------------------------------------------------------------- foils
 
 
-def _cluster_ols(y: np.ndarray, x: np.ndarray, clusters: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _cluster_ols(
+    y: np.ndarray, x: np.ndarray, clusters: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """OLS coefficients and the commune-clustered (CR1) covariance."""
     xtx_inv = np.linalg.pinv(x.T @ x)
     beta = xtx_inv @ x.T @ y
@@ -284,32 +296,51 @@ def _cluster_ols(y: np.ndarray, x: np.ndarray, clusters: np.ndarray) -> tuple[np
     return beta, cov
 
 
-def _dummies(values: pd.Series) -> np.ndarray:
-    codes = pd.Categorical(values).codes
-    out = np.zeros((len(values), codes.max() + 1))
-    out[np.arange(len(values)), codes] = 1.0
+def _demean_two_way(
+    values: np.ndarray, units: np.ndarray, years: np.ndarray, tol: float = 1e-12
+) -> np.ndarray:
+    """Remove commune and year means (alternating projections; exact in one pass when balanced)."""
+    out = values.astype(float).copy()
+    for _ in range(1000):
+        before = out.copy()
+        for index in (units, years):
+            sums = np.bincount(index, weights=out)
+            counts = np.bincount(index)
+            out -= (sums / counts)[index]
+        if np.max(np.abs(out - before)) < tol:
+            break
     return out
 
 
 def twfe(panel: pd.DataFrame) -> dict:
     """Two-way fixed effects: ``y_it = α_i + λ_t + β·D_it + ε_it``, SE clustered by commune.
 
-    Same sample as the headline (always-twinned communes dropped). Under staggered pairing
-    with effects that grow or differ by cohort, β mixes in "forbidden" comparisons (early
-    twinned communes used as controls for later ones) and can be biased.
+    β = Σ D̃·ỹ / Σ D̃² after removing commune and year means (D̃, ỹ); CR1 clustered variance
+    with the degrees of freedom of the dummy-variable regression. Same sample as the
+    headline (always-twinned communes dropped). Under staggered pairing with effects that
+    grow or differ by cohort, β mixes in "forbidden" comparisons (early twinned communes
+    used as controls for later ones) and can be biased.
     """
     first_year = panel["year"].min()
     df = panel[~(panel["g"] <= first_year)].dropna(subset=["y"])
     if df["d"].nunique() < 2:
         return {"estimate": np.nan, "std_error": np.nan, "n_treated": 0, "n_control": 0}
-    units = _dummies(df["commune_code"])
-    years = _dummies(df["year"])[:, 1:]
-    x = np.column_stack([df["d"].to_numpy(float), units, years])
-    beta, cov = _cluster_ols(df["y"].to_numpy(float), x, df["commune_code"].to_numpy())
+    units = pd.factorize(df["commune_code"])[0]
+    years = pd.factorize(df["year"])[0]
+    x = _demean_two_way(df["d"].to_numpy(float), units, years)
+    y = _demean_two_way(df["y"].to_numpy(float), units, years)
+    sxx = float(x @ x)
+    beta = float(x @ y) / sxx
+    resid = y - beta * x
+    scores = np.bincount(units, weights=x * resid)
+    n, n_clusters = len(y), units.max() + 1
+    k = 1 + n_clusters + years.max()  # D, commune dummies, year dummies but one
+    factor = n_clusters / max(n_clusters - 1, 1) * (n - 1) / max(n - k, 1)
+    se = float(np.sqrt(factor * np.sum(scores**2)) / sxx)
     treated = df.loc[df["d"] == 1, "commune_code"].nunique()
     return {
-        "estimate": float(beta[0]),
-        "std_error": float(np.sqrt(cov[0, 0])),
+        "estimate": beta,
+        "std_error": se,
         "n_treated": int(treated),
         "n_control": int(df.loc[df["g"].isna() | (df["g"] > df["year"]), "commune_code"].nunique()),
     }
@@ -358,6 +389,23 @@ def _row(outcome: str, estimator: str, comparison: str, res: dict, note: str) ->
     }
 
 
+def _excluded_note(tables: dict[str, pd.DataFrame], panel: pd.DataFrame, comparison: str) -> str:
+    """Say which twinned communes the headline cannot use, and why."""
+    frame = indicators.commune_frame(tables)
+    parts = []
+    if comparison == "similar":
+        outside = int((frame["ever_twinned"] & ~frame["similar"]).sum())
+        if outside:
+            parts.append(f"{outside} xã kết nghĩa không thuộc miền núi/vùng DTTS không được tính")
+    early = panel.loc[panel["g"] <= panel["year"].min(), "commune_code"].nunique()
+    if early:
+        parts.append(
+            f"{early} xã kết nghĩa từ trước năm đầu có số liệu ({int(panel['year'].min())}) "
+            "không có năm trước để so sánh, không được tính"
+        )
+    return (" " + "; ".join(parts) + ".") if parts else ""
+
+
 def evaluate(
     tables: dict[str, pd.DataFrame],
     outcomes: tuple[str, ...] = OUTCOMES,
@@ -383,7 +431,9 @@ def evaluate(
             panel = treatment_panel(tables, outcome, comparison)
         except KeyError as exc:  # the table of this outcome is absent
             rows.append(
-                _row(outcome, "callaway_santanna", comparison, {}, f"Thiếu bảng {exc} để ước lượng.")
+                _row(
+                    outcome, "callaway_santanna", comparison, {}, f"Thiếu bảng {exc} để ước lượng."
+                )
             )
             continue
         tail = OUTCOME_NOTES.get(outcome, "")
@@ -392,10 +442,13 @@ def evaluate(
             "DiD so le Callaway–Sant'Anna (2021), trung bình các ATT(g,t) theo cỡ nhóm; "
             f"nhóm so sánh: {who}; sai số chuẩn cụm theo xã. {tail}"
         )
+        note += _excluded_note(tables, panel, comparison)
         if cs["n_treated"] < 5:
             note += " Quá ít xã kết nghĩa để kết luận."
         if pd.notna(cs["pre_trend_p"]) and cs["pre_trend_p"] < 0.05:
-            note += " Cảnh báo: xu hướng trước kết nghĩa khác nhau (p < 0,05), ước lượng kém tin cậy."
+            note += (
+                " Cảnh báo: xu hướng trước kết nghĩa khác nhau (p < 0,05), ước lượng kém tin cậy."
+            )
         rows.append(_row(outcome, "callaway_santanna", comparison, cs, note.strip()))
         rows.append(
             _row(
@@ -505,7 +558,9 @@ def dose_response(
     slope = se = np.nan
     if len(ok) >= 3 and ok["money_per_household_mvnd"].nunique() > 1:
         x = np.column_stack([np.ones(len(ok)), ok["money_per_household_mvnd"].to_numpy(float)])
-        beta, cov = _cluster_ols(ok["excess_change"].to_numpy(float), x, ok["commune_code"].to_numpy())
+        beta, cov = _cluster_ols(
+            ok["excess_change"].to_numpy(float), x, ok["commune_code"].to_numpy()
+        )
         slope, se = float(beta[1]), float(np.sqrt(cov[1, 1]))
     out.attrs = {
         "slope": slope,
@@ -521,7 +576,9 @@ def _points(value: float) -> str:
     return f"{100 * value:+.2f}".replace(".", ",")
 
 
-def evaluate_to_csv(processed_dir: str | Path, out_csv: str | Path, comparison: str = "similar") -> int:
+def evaluate_to_csv(
+    processed_dir: str | Path, out_csv: str | Path, comparison: str = "similar"
+) -> int:
     """Run :func:`evaluate` on a processed folder and write effects.csv; return the exit code.
 
     0 on success; 2 with a Vietnamese message when the folder is missing or holds no table.

@@ -79,7 +79,9 @@ def sort_issues(issues: pd.DataFrame) -> pd.DataFrame:
     frame["_c"] = [k[1] for k in keys]
     frame["_s"] = frame["severity"].map({"error": 0, "warning": 1}).fillna(2)
     frame = frame.sort_values(
-        ["source_file", "source_sheet", "_r", "_c", "_s", "code"], na_position="first", kind="stable"
+        ["source_file", "source_sheet", "_r", "_c", "_s", "code"],
+        na_position="first",
+        kind="stable",
     )
     return frame.drop(columns=["_r", "_c", "_s"]).reset_index(drop=True)
 
@@ -116,7 +118,9 @@ def _write_sheet(book: xlsxwriter.Workbook, name: str, issues: pd.DataFrame, for
 
 def _formats(book: xlsxwriter.Workbook) -> dict:
     return {
-        "header": book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True}),
+        "header": book.add_format(
+            {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True}
+        ),
         "error": book.add_format({"font_color": "#C00000", "bold": True}),
         "warning": book.add_format({"font_color": "#9C5700"}),
         "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
@@ -157,7 +161,11 @@ def feedback_name(district_code: object, year: object, district_name: str | None
     '516-huyen-nam-tra-my_2023.xlsx'
     """
     stem = safe_stem(f"{district_code or ''} {district_name or ''}")
-    year_part = safe_stem(year, "khong-ro-nam") if year is not None and not pd.isna(year) else "khong-ro-nam"
+    year_part = (
+        safe_stem(year, "khong-ro-nam")
+        if year is not None and not pd.isna(year)
+        else "khong-ro-nam"
+    )
     return f"{stem}_{year_part}.xlsx"
 
 
@@ -176,7 +184,9 @@ def write_district_feedback(issues: pd.DataFrame, folder: Path) -> list[Path]:
         target = (folder / name).resolve()
         if target.parent != folder.resolve():  # belt and braces: never outside feedback/
             continue
-        book = xlsxwriter.Workbook(str(target), {"strings_to_formulas": False, "strings_to_urls": False})
+        book = xlsxwriter.Workbook(
+            str(target), {"strings_to_formulas": False, "strings_to_urls": False}
+        )
         formats = _formats(book)
         _write_sheet(book, "Vấn đề", group, formats)
         info = book.add_worksheet("Hướng dẫn")

@@ -71,7 +71,7 @@ def _score_form(grid: Grid, spec: FormSpec, syn: Synonyms) -> tuple[float, bool,
     if block is None:
         return 0.0, False, None
     parts = flatten_header(grid, block.first, block.last)
-    cmap = map_columns(parts, spec, syn.fuzzy_threshold)
+    cmap = map_columns(parts, spec, syn.fuzzy_threshold, fuzzy=False)
     n = len(cmap.columns)
     score = n / max(len(spec.columns), 1)
     title = _title_text(grid, block.first)
@@ -103,6 +103,7 @@ def recognise_sheet(sheet: Any, syn: Synonyms | None = None) -> SheetVerdict:
     visible = getattr(sheet, "visible", True)
     if best is not None:
         score, form, (block, parts, cmap) = best
+        cmap = map_columns(parts, syn.forms[form], syn.fuzzy_threshold)  # now with fuzzy
         title = _title_text(grid, block.first)
         if not visible:
             return SheetVerdict(
@@ -117,7 +118,9 @@ def recognise_sheet(sheet: Any, syn: Synonyms | None = None) -> SheetVerdict:
         return SheetVerdict(sheet, grid, "form", form, score, block, cmap, parts, None, title)
     text = _title_text(grid, min(grid.n_rows, 60))
     if not visible:
-        return SheetVerdict(sheet, grid, "hidden", reason="trang tính ẩn, không đọc", title_text=text)
+        return SheetVerdict(
+            sheet, grid, "hidden", reason="trang tính ẩn, không đọc", title_text=text
+        )
     for kind, reason in (
         ("cover", "trang bìa / thông tin chung"),
         ("pivot", "bảng tổng hợp (pivot), không phải biểu mẫu"),

@@ -27,7 +27,7 @@ from typing import Any
 
 SYNONYMS_PATH = Path(__file__).parent / "reference" / "synonyms.yaml"
 
-HEADER_SEARCH_ROWS = 40
+HEADER_SEARCH_ROWS = 20
 MAX_HEADER_ROWS = 3
 
 
@@ -47,7 +47,27 @@ def clean_text(s: str) -> str:
         return " ".join(s.split())
     from ketnghia_analysis.text import fix_mojibake, normalize
 
+    if _surely_unicode(s):
+        return normalize(s)
     return normalize(fix_mojibake(s))
+
+
+# Code points of Windows-1252 above Latin-1: legacy mojibake can only contain these.
+_CP1252_HIGH = frozenset(map(ord, "ŒœŠšŸŽžƒˆ˜–—‘’‚“”„†‡•…‰‹›€™"))
+
+
+def _surely_unicode(s: str) -> bool:
+    """True when `s` holds a character no legacy (TCVN3/VNI) mojibake can contain.
+
+    Mojibake is Windows-1252 text; a Vietnamese letter such as "ư", "đ", "ế" or a
+    combining mark (NFD) proves the text is real Unicode, and decoding is skipped (it is
+    the slow part of cleaning a cell).
+    """
+    for ch in s:
+        o = ord(ch)
+        if o > 0xFF and o not in _CP1252_HIGH and o not in (0x200B, 0x200C, 0x200D, 0xFEFF):
+            return True
+    return False
 
 
 @functools.lru_cache(maxsize=200_000)
@@ -96,6 +116,29 @@ def has_phrase(label: str, phrase: str) -> bool:
     return f" {phrase} " in f" {label} "
 
 
+def _legacy_map(rows: list[list[object]]) -> dict[str, str]:
+    """Decodings of a sheet typed in a legacy encoding (TCVN3/VNI), decided sheet-wide.
+
+    A lone cell such as "cã" (TCVN3 "có") carries no evidence on its own; once the
+    sheet's encoding is known from its other cells, every cell is decoded.
+    """
+    cands = {
+        v
+        for row in rows
+        for v in row
+        if isinstance(v, str) and not v.isascii() and not _surely_unicode(v)
+    }
+    if not cands:
+        return {}
+    from ketnghia_analysis.text import detect_legacy_many, fix_mojibake_many
+
+    cands_l = sorted(cands)
+    enc = detect_legacy_many(cands_l)
+    if enc is None:
+        return {}
+    return {a: b for a, b in zip(cands_l, fix_mojibake_many(cands_l, enc), strict=True) if a != b}
+
+
 # ---------------------------------------------------------------------------
 # The neutral cell table
 # ---------------------------------------------------------------------------
@@ -121,6 +164,7 @@ class Grid:
         rows = sheet.rows or []
         self.n_rows = len(rows)
         self.n_cols = max((len(r) for r in rows), default=0)
+        legacy = _legacy_map(rows)
         values: list[list[object]] = []
         for row in rows:
             out = [None] * self.n_cols
@@ -130,7 +174,7 @@ class Grid:
                 if isinstance(v, str):
                     if not v or v.isspace():
                         continue
-                    v = clean_text(v)
+                    v = clean_text(legacy.get(v, v))
                     if not v:
                         continue
                 out[c] = v
@@ -141,6 +185,7 @@ class Grid:
             for m in (getattr(sheet, "merged", None) or [])  # type: ignore[misc]
         ]
         self._merge_at: dict[tuple[int, int], tuple[int, int, int, int]] | None = None
+        self._row_texts: dict[int, list[str]] = {}
 
     def value(self, r: int, c: int) -> object:
         """Cleaned value at (r, c), None outside the grid or for empty cells."""
@@ -173,6 +218,20 @@ class Grid:
                         idx[(rr, cc)] = m
             self._merge_at = idx
         return self._merge_at.get((r, c))
+
+    def row_texts(self, r: int) -> list[str]:
+        """Folded texts of row r that could name a column (not numbers), cached."""
+        cache = self._row_texts
+        hit = cache.get(r)
+        if hit is None:
+            hit = []
+            for c, v in enumerate(self.values[r]):
+                if isinstance(v, str):  # numbers and dates never name a column
+                    f = self.folded(r, c)
+                    if f and not f[0].isdigit():
+                        hit.append(f)
+            cache[r] = hit
+        return hit
 
     def row_is_blank(self, r: int) -> bool:
         return all(v is None for v in self.values[r])
@@ -209,6 +268,7 @@ class FormSpec:
     criteria_group: list[str] = field(default_factory=list)
     criteria_prefixes: list[str] = field(default_factory=list)
     criteria_names: dict[int, list[str]] = field(default_factory=dict)
+    cache: dict = field(default_factory=dict, repr=False, compare=False)  # label → matches
 
 
 @dataclass
@@ -276,7 +336,8 @@ def load_synonyms(path: str | None = None) -> Synonyms:
 
     p = Path(path) if path else SYNONYMS_PATH
     with open(p, encoding="utf-8") as fh:
-        return parse_synonyms(yaml.safe_load(fh))
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        return parse_synonyms(yaml.load(fh, Loader=loader))  # noqa: S506 - a safe loader
 
 
 # ---------------------------------------------------------------------------
@@ -307,14 +368,15 @@ def _criterion_of(parts: list[str], spec: FormSpec) -> int | None:
         n = int(m.group(1))
         if 1 <= n <= 19:
             return n
-    if under_group:
-        for n, names in spec.criteria_names.items():
-            if any(leaf == nm or leaf.startswith(nm + " ") for nm in names):
+    for n, names in spec.criteria_names.items():
+        # a criterion's name: under the group, or alone as the whole header
+        if any(leaf == nm or (under_group and leaf.startswith(nm + " ")) for nm in names):
+            if under_group or len(parts) == 1:
                 return n
     return None
 
 
-def match_label(parts: list[str], col: ColumnSpec) -> tuple[float, str]:
+def match_label(parts: list[str] | tuple[str, ...], col: ColumnSpec) -> tuple[float, str]:
     """Score of a folded header path for one canonical column.
 
     Returns (score, method); score 0 means no match. Exact whole-header matches score
@@ -324,8 +386,10 @@ def match_label(parts: list[str], col: ColumnSpec) -> tuple[float, str]:
     leaf = parts[-1]
     if not full:
         return 0.0, "none"
-    if any(has_phrase(full, x) for x in col.exclude):
+    padded = f" {full} "
+    if any(f" {x} " in padded for x in col.exclude):
         return 0.0, "none"
+    padded_leaf = f" {leaf} "
     best = 0.0
     method = "none"
     for entry in col.synonyms:
@@ -334,10 +398,10 @@ def match_label(parts: list[str], col: ColumnSpec) -> tuple[float, str]:
             if s > best:
                 best, method = s, "exact"
             continue
-        if all(has_phrase(full, p) for p in entry):
+        if all(f" {p} " in padded for p in entry):
             s = float(sum(len(p) for p in entry))
             # A phrase found in the leaf is more telling than one in the group label.
-            s += 0.5 * sum(len(p) for p in entry if has_phrase(leaf, p)) / max(len(leaf), 1)
+            s += 0.5 * sum(len(p) for p in entry if f" {p} " in padded_leaf) / max(len(leaf), 1)
             if s > best:
                 best, method = s, "synonym"
     for x in col.exact:
@@ -346,6 +410,54 @@ def match_label(parts: list[str], col: ColumnSpec) -> tuple[float, str]:
             if s > best:
                 best, method = s, "exact"
     return best, method
+
+
+def _word_index(spec: FormSpec) -> dict[str, set[str]]:
+    """First word of every phrase → the canonical columns it may name (a fast pre-filter)."""
+    index: dict[str, set[str]] = {}
+    for name, col in spec.columns.items():
+        if col.kind == "mark" and name[1:].isdigit():
+            continue
+        for entry in col.synonyms:
+            for p in entry:
+                if p:
+                    index.setdefault(p.split()[0], set()).add(name)
+        for x in col.exact:
+            if x:
+                index.setdefault(x.split()[0], set()).add(name)
+    return index
+
+
+def label_matches(spec: FormSpec, parts: tuple[str, ...]) -> list[tuple[float, str, str]]:
+    """Every (score, canonical column, method) a folded header path matches (cached per form).
+
+    A criterion header (c01..c19) gives only that criterion.
+    """
+    cache = spec.cache
+    hit = cache.get(parts)
+    if hit is not None:
+        return hit
+    out: list[tuple[float, str, str]] = []
+    n = _criterion_of(list(parts), spec)
+    if n is not None:
+        out.append((900.0, f"c{n:02d}", "criterion"))
+    else:
+        index = cache.get("__words__")
+        if index is None:
+            index = _word_index(spec)
+            cache["__words__"] = index
+        words = set(" ".join(parts).split())
+        names: set[str] = set()
+        for w in words:
+            names |= index.get(w, set())
+        for name in sorted(names, key=list(spec.columns).index):
+            col = spec.columns[name]
+            sc, m = match_label(parts, col)
+            if sc > 0:
+                out.append((sc, name, m))
+    if len(cache) < 50_000:
+        cache[parts] = out
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -418,19 +530,14 @@ def row_scores(grid: Grid, spec: FormSpec, rows: int = HEADER_SEARCH_ROWS) -> li
     scores = []
     for r in range(min(grid.n_rows, rows)):
         found: set[str] = set()
-        for _c, f in _cell_labels(grid, r):
-            if spec.criteria_group and any(f == g or f.startswith(g + " ") for g in spec.criteria_group):
+        for f in grid.row_texts(r):
+            if spec.criteria_group and any(
+                f == g or f.startswith(g + " ") for g in spec.criteria_group
+            ):
                 found.add("_criteria_group")
-            for name, col in spec.columns.items():
-                if name.startswith("c") and name[1:].isdigit():
-                    continue
-                s, _m = match_label([f], col)
-                if s > 0:
-                    found.add(name)
-                    break
-            n = _criterion_of([f], spec)
-            if n is not None and not _NUM_LEAF.match(f):
-                found.add(f"c{n:02d}")
+            for _s, name, _m in label_matches(spec, (f,)):
+                found.add(name)
+                break
         scores.append(len(found))
     return scores
 
@@ -525,10 +632,19 @@ def _is_continuation(grid: Grid, h0: int, h1: int, d: int) -> bool:
     return any(isinstance(row[c], str) or isinstance(row[c], int | float) for c in cells)
 
 
-def _is_group_above(grid: Grid, u: int, h0: int, h1: int) -> bool:
+def _is_group_above(grid: Grid, u: int, h0: int, h1: int, spec_score: Any = None) -> bool:
     """Is row u (just above the block) a group header row over it?"""
     if u < 0 or grid.row_is_blank(u) or _distinct_cells(grid, u) < 2:
         return False
+    if not grid.merged:
+        # no merge information (CSV, HTML, some .ods): a text-only row that names a
+        # canonical column or a group is a header row
+        row = grid.values[u]
+        if any(v is not None and not isinstance(v, str) for v in row):
+            return False
+        if is_numbering_row(row):
+            return False
+        return spec_score is not None and spec_score(u) > 0
     for c in grid.row_cells(u):
         m = grid.merge_of(u, c)
         if m and m[0] == u and m[2] >= h0:
@@ -556,7 +672,12 @@ def find_header_block(grid: Grid, spec: FormSpec) -> HeaderBlock | None:
     best = max(scores)
     b = scores.index(best)
     h0 = h1 = b
-    while h1 - h0 < MAX_HEADER_ROWS - 1 and _is_group_above(grid, h0 - 1, h0, h1):
+    def score_of(r: int) -> int:
+        if r < len(scores):
+            return scores[r]
+        return 0
+
+    while h1 - h0 < MAX_HEADER_ROWS - 1 and _is_group_above(grid, h0 - 1, h0, h1, score_of):
         h0 -= 1
     while h1 - h0 < MAX_HEADER_ROWS - 1 and _is_continuation(grid, h0, h1, h1 + 1):
         h1 += 1
@@ -576,8 +697,8 @@ def flatten_header(grid: Grid, h0: int, h1: int) -> list[list[str]]:
     """One list of label parts per column, top to bottom, merged groups filled inside.
 
     A merged cell's label fills every cell of its merge (inside the header block only);
-    without merges, a blank cell right of a group label is filled when the row below
-    has sub-labels under both and the parent above is the same (pandas' rule). Repeated
+    without merges, a blank cell right of a group label is filled when both columns have
+    sub-labels below and the same parents above (pandas' rule: fill only inside the group). Repeated
     consecutive parts (a label merged down over several rows) appear once.
     """
     width = grid.n_cols
@@ -592,20 +713,19 @@ def flatten_header(grid: Grid, h0: int, h1: int) -> list[list[str]]:
                     v = grid.value(m[0], m[1])
             line.append(cell_text(v))
         filled.append(line)
-    # without merges: fill a blank group cell from its left neighbour inside its parent
-    for k in range(len(filled) - 1):
+    # without merges: fill a blank cell from its left neighbour when both columns have
+    # sub-labels further down (the left one heads a group) and share the same parents
+    n = len(filled)
+    deeper = [[any(filled[j][c] for j in range(k + 1, n)) for c in range(width)] for k in range(n)]
+    for k in range(n - 1):
         r = h0 + k
         line = filled[k]
-        below = filled[k + 1]
         for c in range(1, width):
-            if line[c] or not below[c] or not line[c - 1] or not below[c - 1]:
+            if line[c] or not line[c - 1] or not deeper[k][c] or not deeper[k][c - 1]:
                 continue
             if grid.merge_of(r, c) is not None:
                 continue
-            if k > 0 and filled[k - 1][c] != filled[k - 1][c - 1]:
-                continue
-            # the left label must itself head a group (its own sub-label is not itself)
-            if below[c - 1] == line[c - 1]:
+            if any(filled[j][c] != filled[j][c - 1] for j in range(k)):
                 continue
             line[c] = line[c - 1]
     parts: list[list[str]] = []
@@ -633,24 +753,35 @@ class ColumnMap:
     unmapped: list[int]  # columns with a label but no canonical name
 
 
-def map_columns(parts: list[list[str]], spec: FormSpec, fuzzy_threshold: float = 88) -> ColumnMap:
-    """Canonical name of each column from its flattened label (see synonyms.yaml)."""
+def _fuzzy_choices(spec: FormSpec) -> list[tuple[str, list[str]]]:
+    """(canonical column, its one-phrase synonyms of 5+ letters) for fuzzy matching."""
+    hit = spec.cache.get("__fuzzy__")
+    if hit is None:
+        hit = []
+        for name, col in spec.columns.items():
+            if col.kind == "mark" and name[1:].isdigit():
+                continue
+            phrases = [e[0] for e in col.synonyms if len(e) == 1] + col.exact
+            hit.append((name, [x for x in phrases if len(x) >= 5]))
+        spec.cache["__fuzzy__"] = hit
+    return hit
+
+
+def map_columns(
+    parts: list[list[str]], spec: FormSpec, fuzzy_threshold: float = 88, fuzzy: bool = True
+) -> ColumnMap:
+    """Canonical name of each column from its flattened label (see synonyms.yaml).
+
+    `fuzzy=False` skips the fuzzy fallback (used while guessing which form a sheet is).
+    """
     labels = {c: " / ".join(p) for c, p in enumerate(parts) if p}
     folded = {c: [fold_text(clean_text(x)) for x in p] for c, p in enumerate(parts) if p}
     folded = {c: [x for x in p if x] for c, p in folded.items()}
     folded = {c: p for c, p in folded.items() if p}
     candidates: list[tuple[float, int, str, str]] = []
     for c, p in folded.items():
-        n = _criterion_of(p, spec)
-        if n is not None:
-            candidates.append((900.0, c, f"c{n:02d}", "criterion"))
-            continue
-        for name, col in spec.columns.items():
-            if col.kind == "mark" and name[1:].isdigit():
-                continue
-            s, m = match_label(p, col)
-            if s > 0:
-                candidates.append((s, c, name, m))
+        for sc, name, m in label_matches(spec, tuple(p)):
+            candidates.append((sc, c, name, m))
     candidates.sort(key=lambda t: (-t[0], t[1]))
     columns: dict[str, int] = {}
     confidence: dict[str, float] = {}
@@ -664,28 +795,29 @@ def map_columns(parts: list[list[str]], spec: FormSpec, fuzzy_threshold: float =
         method[name] = m
         used.add(c)
     # fuzzy fallback for the rest (typos, missing words)
-    rest = [c for c in folded if c not in used]
+    rest = [c for c in folded if c not in used] if fuzzy else []
     if rest:
-        from rapidfuzz import fuzz
+        from rapidfuzz import fuzz, process
 
         fz: list[tuple[float, int, str]] = []
         for c in rest:
             p = folded[c]
             if _NUM_LEAF.match(p[-1]):
                 continue
-            texts = {p[-1], " ".join(p)}
-            for name, col in spec.columns.items():
-                if name in columns or col.kind == "mark" and name[1:].isdigit():
-                    continue
-                cands = [e[0] for e in col.synonyms if len(e) == 1] + col.exact
-                best = 0.0
-                for t in texts:
-                    for s in cands:
-                        if len(s) < 5:
-                            continue
-                        best = max(best, fuzz.ratio(t, s))
-                if best >= fuzzy_threshold:
-                    fz.append((best, c, name))
+            choices = [
+                (phrase, name)
+                for name, phrases in _fuzzy_choices(spec)
+                if name not in columns
+                for phrase in phrases
+            ]
+            if not choices:
+                break
+            for t in {p[-1], " ".join(p)}:
+                hit = process.extractOne(
+                    t, [x[0] for x in choices], scorer=fuzz.ratio, score_cutoff=fuzzy_threshold
+                )
+                if hit is not None:
+                    fz.append((hit[1], c, choices[hit[2]][1]))
         fz.sort(key=lambda t: (-t[0], t[1]))
         for score, c, name in fz:
             if name in columns or c in used:

@@ -213,9 +213,9 @@ def _attach(df: pd.DataFrame, tables: dict[str, pd.DataFrame], keys: Sequence[st
         df = df.merge(frame[["commune_code", *wanted]], on="commune_code", how="left")
     if "twinned" in keys:
         # twinned in a year = paired in that year or before (pair_start_year <= year)
-        df["twinned"] = (df["first_pair_year"].notna() & (df["first_pair_year"] <= df["year"])).astype(
-            bool
-        )
+        df["twinned"] = (
+            df["first_pair_year"].notna() & (df["first_pair_year"] <= df["year"])
+        ).astype(bool)
     for key in keys:
         if key in ("mountainous", "border", "similar", "ever_twinned") and key in df.columns:
             df[key] = df[key].astype("boolean").fillna(False).astype(bool)
@@ -334,7 +334,12 @@ def ntm(
     df["recognized_dat_chuan"] = level_text.isin(["dat_chuan", "nang_cao", "kieu_mau"]).astype(int)
     df["recognized_nang_cao"] = level_text.isin(["nang_cao", "kieu_mau"]).astype(int)
     df["recognized_kieu_mau"] = level_text.isin(["kieu_mau"]).astype(int)
-    counts = ["communes_assessed", "recognized_dat_chuan", "recognized_nang_cao", "recognized_kieu_mau"]
+    counts = [
+        "communes_assessed",
+        "recognized_dat_chuan",
+        "recognized_nang_cao",
+        "recognized_kieu_mau",
+    ]
     out = _group_sum(df, ["year", *keys], [*counts, "_criteria_sum"])
     out["criteria_met_mean"] = ratio(out.pop("_criteria_sum"), out["communes_assessed"])
     out["recognized_share"] = ratio(out["recognized_dat_chuan"], out["communes_assessed"])
@@ -633,7 +638,9 @@ def commune_outcome_panel(tables: dict[str, pd.DataFrame], outcome: str) -> pd.D
             raise ValueError(f"Không biết biến kết quả {outcome!r}")
     df["commune_code"] = df["commune_code"].astype(str)
     df["year"] = df["year"].astype(int)
-    df["households_total"] = pd.to_numeric(df.get("households_total"), errors="coerce").astype(float)
+    df["households_total"] = pd.to_numeric(df.get("households_total"), errors="coerce").astype(
+        float
+    )
     df = df[["commune_code", "year", "y", "households_total"]]
     return df.drop_duplicates(["commune_code", "year"], keep="last").reset_index(drop=True)
 
@@ -749,9 +756,7 @@ def partner_scorecard(
     )
     excess = commune_excess_change(tables, outcome=outcome).set_index("commune_code")
     pairs = sup[["partner_id", "commune_code"]].drop_duplicates()
-    pairs = pairs.join(excess["excess_change"], on="commune_code").dropna(
-        subset=["excess_change"]
-    )
+    pairs = pairs.join(excess["excess_change"], on="commune_code").dropna(subset=["excess_change"])
     stats = pairs.groupby("partner_id")["excess_change"].agg(["count", "mean", "std"])
     out = given.join(stats, how="left")
     out["communes_compared"] = out["count"].fillna(0).astype("Int64")
@@ -794,6 +799,25 @@ def partner_scorecard(
 # --------------------------------------------------------------------------- reconciliation
 
 
+def _expected_communes(scope: str, year: int, district_code: object = None) -> int | None:
+    """Number of commune-level units of a published scope on 31 December of the year."""
+    from ketnghia_analysis import gazetteer
+
+    try:
+        units = gazetteer.communes_in_year(year)
+    except Exception:  # a year outside the gazetteer: nothing to expect
+        return None
+    if scope == "province":
+        return len(units)
+    if scope == "district":
+        return int((units["district_code"].astype(str) == str(district_code)).sum())
+    if scope in ("mountain_districts", "mountain_area"):
+        return int(units["mountainous"].astype("boolean").fillna(False).sum())
+    if scope == "kv3_communes":
+        return int((units["ethnic_region"].astype("string") == "III").sum())
+    return None
+
+
 def reconcile_published(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Aggregated returns against the published poverty figures (reference data).
 
@@ -808,7 +832,8 @@ def reconcile_published(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     -------
     DataFrame
         year, scope, district_code, published_poor, aggregated_poor, difference,
-        published_rate, aggregated_rate, difference_points, communes_reporting, note.
+        published_rate, aggregated_rate, difference_points, communes_reporting,
+        communes_expected, note (incomplete coverage, change of standard).
     """
     from ketnghia_analysis import gazetteer
 
@@ -848,8 +873,14 @@ def reconcile_published(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
             else:
                 note = f"Số công bố theo chuẩn {pub['standard']}, báo cáo năm {year} theo chuẩn {own_standard}: không so được"
                 hh = this.iloc[0:0]
-        if year not in years and not len(hh):
-            note = note or "Không có báo cáo của năm này"
+        expected = _expected_communes(scope, year, pub.get("district_code"))
+        if not len(hh) or year not in years:
+            note = note or "Không có số liệu báo cáo cho phạm vi và năm này"
+        elif expected and hh["households_total"].notna().sum() < expected:
+            reporting = int(hh["households_total"].notna().sum())
+            note = "; ".join(
+                part for part in (note, f"chỉ {reporting}/{expected} xã có báo cáo") if part
+            )
         both = hh[poor_col].notna() & hh["households_total"].notna()
         poor_sum = hh.loc[both, poor_col].sum() if both.any() else np.nan
         hh_sum = hh.loc[both, "households_total"].sum() if both.any() else np.nan
@@ -869,6 +900,7 @@ def reconcile_published(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
                 "aggregated_rate": agg_rate,
                 "difference_points": 100 * (agg_rate - pub_rate) if pd.notna(pub_rate) else np.nan,
                 "communes_reporting": int(both.sum()),
+                "communes_expected": expected,
                 "note": note,
             }
         )

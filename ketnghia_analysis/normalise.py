@@ -18,6 +18,7 @@ from ketnghia_analysis import validate as v
 from ketnghia_analysis.issues import Issue
 from ketnghia_analysis.partners import PartnerRegistry
 from ketnghia_analysis.text import fold
+from ketnghia_analysis.validate import records_of
 
 FORM_VI = {
     "support": "Biểu 01/KN",
@@ -81,7 +82,8 @@ def ntm_level(value: object) -> tuple[str | None, int | None]:
     year = int(years[0]) if years else None
     if key in ("dat_chuan", "nang_cao", "kieu_mau"):
         return key, None
-    if "chua" in key or "khong" in key:
+    words = key.split()
+    if "chua" in words or "khong" in words:  # "chưa đạt", "không đánh giá" ("chuẩn" ≠ "chưa")
         return None, None
     if "nang cao" in key:
         return "nang_cao", year
@@ -180,12 +182,22 @@ class Normaliser:
             if not issue.message.endswith(f"[{issue.code}]"):
                 issue.message = f"{issue.message} [{issue.code}]"
         kind = form.form
-        issues += v.check_numbers(records, ctx, v.NUMERIC.get(kind, []))
-        issues += v.check_totals(records, getattr(form, "totals", None), ctx, v.NUMERIC.get(kind, []))
+        # the reader already reports values it could not parse: do not say it twice
+        seen = {(i.code, i.cell) for i in issues}
+        issues += [
+            i
+            for i in v.check_numbers(records, ctx, v.NUMERIC.get(kind, []))
+            if (i.code, i.cell) not in seen
+        ]
+        kinds = getattr(form, "row_kinds", None) or {}
+        sections = [r for r, k in kinds.items() if k == "section"]
+        issues += v.check_totals(
+            records, getattr(form, "totals", None), ctx, v.NUMERIC.get(kind, []), sections
+        )
 
         # commune codes
         codes, names = [], []
-        for rec in records.to_dict("records"):
+        for rec in records_of(records):
             label = rec.get("commune")
             row = rec.get("source_row")
             if _text(label) is None:
@@ -253,7 +265,9 @@ class Normaliser:
             issues += v.check_poverty(records, ctx)
             issues += v.check_duplicates(records, ctx, ["commune_code"])
         elif kind == "ntm":
-            parsed = [ntm_level(x) for x in records.get("ntm_level", pd.Series(index=records.index))]
+            parsed = [
+                ntm_level(x) for x in records.get("ntm_level", pd.Series(index=records.index))
+            ]
             levels = pd.Series([p[0] for p in parsed], index=records.index, dtype=object)
             records["_level"] = levels
             records["_level_year"] = [p[1] for p in parsed]
@@ -264,7 +278,7 @@ class Normaliser:
             issues += v.check_duplicates(assessed, ctx, ["commune_code"])
         elif kind in ("support", "models"):
             ids, pnames, ptypes = [], [], []
-            for rec in records.to_dict("records"):
+            for rec in records_of(records):
                 res = self.registry.resolve(rec.get("partner_name"), rec.get("partner_type"))
                 ids.append(res.partner_id if res else None)
                 pnames.append(res.partner_name if res else None)
@@ -275,7 +289,7 @@ class Normaliser:
             records["_partner_canonical"] = pnames
             records["_partner_type"] = ptypes
             if kind == "support":
-                for rec in records.to_dict("records"):
+                for rec in records_of(records):
                     if rec.get("partner_id") is None:
                         issues.append(
                             ctx.issue(
@@ -289,7 +303,7 @@ class Normaliser:
                         )
                 issues += v.check_duplicates(records, ctx, ["commune_code", "partner_id"])
                 if self._known_target:
-                    for rec in records.to_dict("records"):
+                    for rec in records_of(records):
                         code = rec.get("commune_code")
                         if code and code not in self.target:
                             issues.append(
@@ -306,10 +320,12 @@ class Normaliser:
                             )
 
         bad = v.error_rows(issues)
-        is_bad = records["source_row"].map(lambda r: r is not None and not pd.isna(r) and int(r) in bad)
+        is_bad = records["source_row"].map(
+            lambda r: r is not None and not pd.isna(r) and int(r) in bad
+        )
         accepted = records[~is_bad.astype(bool)].copy()
         quarantined = []
-        for rec in records[is_bad.astype(bool)].to_dict("records"):
+        for rec in records_of(records[is_bad.astype(bool)]):
             row = int(rec["source_row"])
             raw = _raw_row(getattr(form, "raw", None), row) or {
                 k: _text(val) for k, val in rec.items() if not str(k).startswith("_")
@@ -366,11 +382,13 @@ class Normaliser:
             if "not_assessed" in accepted.columns:
                 keep = accepted[~accepted["not_assessed"].fillna(False).astype(bool)]
             status = base.loc[keep.index].copy()
-            status["criteria_met"] = [v.count_met(r) for r in keep.to_dict("records")]
+            status["criteria_met"] = [v.count_met(r) for r in records_of(keep)]
             status["criteria_set"] = criteria_set(year)
             status["ntm_level"] = keep["_level"]
             reported = (
-                keep["recognized_year"] if "recognized_year" in keep else pd.Series(index=keep.index)
+                keep["recognized_year"]
+                if "recognized_year" in keep
+                else pd.Series(index=keep.index)
             )
             status["recognized_year"] = [
                 r if r is not None and not pd.isna(r) else ly
@@ -378,7 +396,7 @@ class Normaliser:
             ]
             out["ntm_status"] = status.assign(**prov, source_row=keep["source_row"])
             rows = []
-            for rec in keep.to_dict("records"):
+            for rec in records_of(keep):
                 for i, col in enumerate(v.criteria_columns(), start=1):
                     value = rec.get(col)
                     rows.append(
@@ -387,7 +405,7 @@ class Normaliser:
                             "district_code": ctx.district_code,
                             "commune_code": rec["commune_code"],
                             "criterion": i,
-                            "met": bool(value is True or value == 1),
+                            "met": v.is_met(value),
                             **prov,
                             "source_row": rec["source_row"],
                         }
@@ -420,6 +438,8 @@ class Normaliser:
             frame["model_type"] = accepted.get("model_type")
             frame["start_year"] = accepted.get("start_year")
             frame["households"] = accepted.get("households")
-            frame["status"] = [model_status(x) for x in accepted.get("status", [None] * len(accepted))]
+            frame["status"] = [
+                model_status(x) for x in accepted.get("status", [None] * len(accepted))
+            ]
             out["models"] = frame.assign(**prov, source_row=accepted["source_row"])
         return out

@@ -12,7 +12,7 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 
 from ketnghia_analysis.paths import REFERENCE_DIR
-from ketnghia_analysis.text import normalize
+from ketnghia_analysis.text import fix_mojibake, legacy_candidates, normalize
 
 # Conservative fuzzy matching: a spelling joins a known partner only when it is
 # very close AND clearly closer to it than to any other partner.
@@ -33,7 +33,11 @@ def fold(text: object) -> str:
     """
     if text is None or (isinstance(text, float) and pd.isna(text)):
         return ""
-    value = unicodedata.normalize("NFD", str(text)).replace("\u0111", "d").replace("\u0110", "D")
+    value = (
+        unicodedata.normalize("NFD", fix_mojibake(str(text)))
+        .replace("\u0111", "d")
+        .replace("\u0110", "D")
+    )
     value = "".join(ch for ch in value if unicodedata.category(ch) != "Mn")
     value = value.lower().replace("\u00a0", " ").replace("\u200b", "")
     value = re.sub(r"[^\w&]+", " ", value)
@@ -43,8 +47,8 @@ def fold(text: object) -> str:
 
 
 def clean(text: object) -> str:
-    """The spelling as shown to people: NFC, single spaces, stripped."""
-    return normalize(str(text))
+    """The spelling as shown to people: TCVN3/VNI mojibake decoded, NFC, single spaces."""
+    return normalize(fix_mojibake(str(text)))
 
 
 def _new_id(key: str) -> str:
@@ -123,6 +127,14 @@ class PartnerRegistry:
             return None
         text = clean(spelling)
         pid = self._keys.get(key)
+        if pid is None:
+            # short legacy-font texts ("BCHQS tænh") carry too little evidence for
+            # fix_mojibake: try each decoding against the known spellings
+            for _, decoded in legacy_candidates(str(spelling)):
+                pid = self._keys.get(fold(decoded))
+                if pid is not None:
+                    text = clean(decoded)
+                    break
         method, score = "exact", 100.0
         if pid is None:
             pid, score = self._fuzzy(key)
@@ -167,7 +179,9 @@ class PartnerRegistry:
         for pid, row in self._rows.items():
             aliases = list(dict.fromkeys([*row["aliases"], *sorted(self._seen.get(pid, ()))]))
             rows.append({**row, "aliases": aliases})
-        frame = pd.DataFrame(rows, columns=["partner_id", "partner_name", "partner_type", "aliases"])
+        frame = pd.DataFrame(
+            rows, columns=["partner_id", "partner_name", "partner_type", "aliases"]
+        )
         return frame.sort_values("partner_id", kind="stable").reset_index(drop=True)
 
     def review(self) -> pd.DataFrame:

@@ -35,6 +35,7 @@ from ketnghia_analysis import paths
 PROVINCE_NOTEBOOK = "20_province_report.ipynb"
 DISTRICT_NOTEBOOK = "10_district_report.ipynb"
 KERNEL = "ketnghia"
+HIDE_TAG = "hide-in-report"
 PROVINCE_CODE = "49"
 PROVINCE_NAME = "Tỉnh Quảng Nam"
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
@@ -243,11 +244,21 @@ def _toc(body: str) -> str:
 
 
 def export_html(notebook_path: Path, html_path: Path, title: str) -> None:
-    """HTML without code cells and prompts (like ``nbconvert --no-input``), with a TOC."""
+    """HTML without code cells and prompts (like ``nbconvert --no-input``), with a TOC.
+
+    The same as ``jupyter nbconvert --to html --no-input`` plus the removal of cells
+    tagged ``hide-in-report`` and a "Mục lục" (table of contents) at the top.
+    """
     import nbformat
     from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
 
     exporter = HTMLExporter(template_name="lab")
+    # Markdown signposts for analysts ("Tải dữ liệu (Load)", "Tính toán (Compute)") carry
+    # the tag HIDE_TAG: they head code only, which the report leaves out.
+    exporter.register_preprocessor(
+        TagRemovePreprocessor(remove_cell_tags={HIDE_TAG}, enabled=True), enabled=True
+    )
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
@@ -355,10 +366,19 @@ def key_tables(tables, year: int, district_code: str = "") -> dict[str, pd.DataF
         sheets["Nông thôn mới theo xã"] = ntm[
             (ntm["year"] == year) & (ntm["district_code"] == district_code)
         ]
-        sup = indicators.support(tables, level="commune")
-        sheets["Hỗ trợ kết nghĩa theo xã"] = sup[
-            (sup["year"] == year) & (sup["district_code"] == district_code)
+        partners = indicators.support(tables, level="district", by=("partner_name", "partner_type"))
+        sheets["Đơn vị kết nghĩa"] = partners[
+            (partners["year"] == year) & (partners["district_code"] == district_code)
         ]
+        try:
+            sup = indicators.support(tables, level="commune")
+            sheets["Hỗ trợ kết nghĩa theo xã"] = sup[
+                (sup["year"] == year) & (sup["district_code"] == district_code)
+            ]
+        except ValueError:
+            # indicators.support(level="commune") groups by commune_code twice in the
+            # version of 26/11 (reported); the partner sheet above still has the money.
+            pass
         if "issues" in tables:
             issues = tables["issues"]
             sheets["Lỗi báo cáo"] = issues[

@@ -34,7 +34,9 @@ _TOTAL = re.compile(
     r"^(?:tong cong|tong so|tong|cong|cong chung|tong cong chung)?"
     r"(?:\s*(?:toan\s+)?(?:huyen|thi xa|thanh pho|tx|tp|tinh)(?:\s.*)?)?$"
 )
-_TOTAL_WORDS = re.compile(r"^(?:tong cong|tong so|tong|cong|toan (?:huyen|thi xa|thanh pho|tinh))\b")
+_TOTAL_WORDS = re.compile(
+    r"^(?:tong cong|tong so|tong|cong|toan (?:huyen|thi xa|thanh pho|tinh))\b"
+)
 _SUBTOTAL = re.compile(
     r"^(?:tong cong|tong so|tong|cong|tieu cong|cong nhom|cong khu vuc|trong do)\b\s*\S"
 )
@@ -51,17 +53,40 @@ _FOOTER = re.compile(
 _PLACE_DATE = re.compile(r"\bngay\s*(?:\d{1,2}|\s)?\s*thang\s*(?:\d{1,2})?\s*nam\s*\d{0,4}\s*$")
 
 
+_NUMBERISH = re.compile(r"^[\s+\-−]?\d[\d.,\s]*%?$")
+
+
+def _is_numberish(v: object) -> bool:
+    """A number, or text that looks like one ("1.234", "12,5%")."""
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, int | float):
+        return True
+    return isinstance(v, str) and bool(_NUMBERISH.match(v.strip()))
+
+
+def label_key(raw: str) -> str:
+    """Folded label that keeps "công" (công ty) apart from "cộng" (sum).
+
+    >>> label_key("Tổng cộng"), label_key("Tổng công ty Điện lực"), label_key("CỘNG")
+    ('tong cong', 'tong c0ng ty dien luc', 'cong')
+    """
+    if raw.isascii():
+        return fold_text(raw)
+    return fold_text(raw.lower().replace("công", "c0ng"))
+
+
 def _lead_text(grid: Grid, r: int, upto_col: int) -> tuple[str, str]:
-    """(raw, folded) text of the first text cell of row r at or left of `upto_col`."""
+    """(raw, key) text of the first text cell of row r at or left of `upto_col`."""
     row = grid.values[r]
     for c in range(0, min(upto_col, grid.n_cols - 1) + 1):
         v = row[c]
         if isinstance(v, str):
-            return v, grid.folded(r, c)
+            return v, label_key(v)
     for c in range(upto_col + 1, grid.n_cols):
         v = row[c]
         if isinstance(v, str):
-            return v, grid.folded(r, c)
+            return v, label_key(v)
     return "", ""
 
 
@@ -156,7 +181,8 @@ def classify_rows(
         if footer:
             kinds.append(NOTE if _NOTE.match(lead) else FOOTER)
             continue
-        if not has_values and any(is_footer_text(t) for t in texts):
+        has_numbers = any(_is_numberish(row[c]) for c in value_set if c < len(row))
+        if not has_numbers and any(is_footer_text(t) for t in texts):
             footer = True
             kinds.append(FOOTER)
             continue
@@ -182,7 +208,47 @@ def classify_rows(
             kinds.append(BLANK)
         else:
             kinds.append(NOTE)
+    _one_grand_total(grid, kinds, label_upto)
     return kinds
+
+
+def _total_strength(folded: str) -> int:
+    if re.match(r"^(tong cong|tong so|toan )", folded) or re.search(
+        r"\b(huyen|thi xa|thanh pho)\b", folded
+    ):
+        return 2
+    if folded.startswith("tong"):
+        return 1
+    return 0  # "Cộng"
+
+
+def _one_grand_total(grid: Grid, kinds: list[str], label_upto: int) -> None:
+    """Keep one grand total; the other total-labelled rows are subtotals.
+
+    Sections often close with a bare "Cộng" while the grand total says "Tổng cộng": the
+    strongest label wins; among equals, a total above every data row (total at the top)
+    or else the last one.
+    """
+    totals = [r for r, k in enumerate(kinds) if k == TOTAL]
+    if len(totals) < 2:
+        return  # a single total is the grand total, whatever its label
+    n_sections = sum(1 for k in kinds if k == SECTION)
+    if len(totals) == n_sections:
+        # exactly one "Cộng" per section and nothing stronger: each closes its section
+        strength = [_total_strength(_lead_text(grid, r, label_upto)[1]) for r in totals]
+        if max(strength) == 0:
+            for r in totals:
+                kinds[r] = SUBTOTAL
+            return
+    first_data = next((r for r, k in enumerate(kinds) if k == DATA), len(kinds))
+    strength = {r: _total_strength(_lead_text(grid, r, label_upto)[1]) for r in totals}
+    best = max(strength.values())
+    cands = [r for r in totals if strength[r] == best]
+    top = [r for r in cands if r < first_data]
+    grand = top[0] if top else cands[-1]
+    for r in totals:
+        if r != grand:
+            kinds[r] = SUBTOTAL
 
 
 def _is_section(grid: Grid, r: int, raw: str, lead: str, label_upto: int, has_values: bool) -> bool:

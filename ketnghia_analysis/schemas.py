@@ -39,7 +39,11 @@ class Col:
 
 
 def _prov() -> list[Col]:
-    return [Col("source_file", "text", False), Col("source_sheet", "text"), Col("source_row", "count")]
+    return [
+        Col("source_file", "text", False),
+        Col("source_sheet", "text"),
+        Col("source_row", "count"),
+    ]
 
 
 _CODE = pa.Check.str_matches(r"^\d+$")

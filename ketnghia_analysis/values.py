@@ -446,8 +446,9 @@ def parse_percent_column(
       (a cell formatted as percent in Excel shows "12,5%" but holds 0.125) or a rate of
       0.125 % (a city where every rate is under 1 %). If ``expected`` fractions are
       given (e.g. poor_end / households_total per row), the scale closer to them wins.
-      Else if some cells carry "%", or ``header_says_percent`` (the header says "(%)"),
-      → "points"; else → "fraction". Because a percent-formatted column under a
+      Else if some cells carry "%" and some bare values are typed as text ("0,5"), or
+      ``header_says_percent`` (the header says "(%)"), → "points"; else → "fraction"
+      (so numeric 0.2 next to a text "12,5%" is a fraction: a percent-formatted cell). Because a percent-formatted column under a
       "(%)" header holds fractions, pass ``expected`` whenever the counts are known.
 
     One separator followed by three digits is read as decimal here ("0,125"; a rate
@@ -487,8 +488,14 @@ def parse_percent_column(
         parsed.append(x)
         has_pct.append(pct and x is not None)
     bare = [x for x, p in zip(parsed, has_pct, strict=True) if x is not None and not p]
-    any_pct = any(has_pct)
-    if any(x > 1 for x in bare):
+    # "%" cells say the district types percent points: evidence for bare cells typed as
+    # text, not for numeric cells (those are percent-formatted cells holding fractions).
+    bare_text = any(
+        isinstance(v, str) and x is not None and not p
+        for v, x, p in zip(values, parsed, has_pct, strict=True)
+    )
+    any_pct = any(has_pct) and bare_text
+    if any(x > 1 for x in bare) or (not bare and any(has_pct)):
         convention = "points"
     elif expected is not None and bare:
         convention = _closer_scale(parsed, has_pct, expected) or (

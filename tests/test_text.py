@@ -299,8 +299,8 @@ _MAIN_VOWEL = {"oa": 1, "oe": 1, "uy": 1, "uyê": 2, "uô": 1, "ươ": 1, "iê":
 
 def _syllable(onset: str, nucleus: str, coda: str, tone: str) -> str:
     """Build a syllable, tone on the main vowel (new style)."""
-    if onset == "qu" and nucleus.startswith("u"):
-        onset = "q"
+    if onset == "qu" and nucleus[0] in "oôuư":  # "quo", "quu" are not Vietnamese
+        onset = "c"
     if onset in ("c", "g", "ng") and nucleus[0] in "ieêy":
         onset = {"c": "k", "g": "gh", "ng": "ngh"}[onset]
     if onset == "gi" and nucleus.startswith("i"):

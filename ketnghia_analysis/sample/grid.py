@@ -151,6 +151,7 @@ def _write_xlsxwriter(book: Book, path: Path) -> None:
             "strings_to_formulas": False,
             "strings_to_urls": False,
             "nan_inf_to_errors": True,
+            "in_memory": True,
         },
     )
     wb.set_properties(

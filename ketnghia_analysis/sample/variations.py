@@ -138,14 +138,22 @@ FILE_LEVEL = (
 class Placements:
     """Where each variation was planted: variation → [[file, sheet, cell-or-row], …]."""
 
+    # At most this many cells are recorded per variation, file and sheet (marks fill thousands).
+    PER_SHEET = 3
+
     def __init__(self) -> None:
         self._by: dict[str, list[list[str]]] = defaultdict(list)
+        self._count: dict[tuple[str, str, str], int] = defaultdict(int)
 
     def add(self, variation: str, file: str, sheet: str = "", where: str = "") -> None:
         if variation not in CATALOGUE and variation not in BROKEN:
             raise KeyError(variation)
+        key = (variation, file, sheet)
+        if self._count[key] >= self.PER_SHEET:
+            return
         entry = [file, sheet, where]
-        if entry not in self._by[variation]:
+        if entry not in self._by[variation][-self.PER_SHEET :]:
+            self._count[key] += 1
             self._by[variation].append(entry)
 
     def rename_file(self, old: str, new: str) -> None:

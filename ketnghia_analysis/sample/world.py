@@ -129,7 +129,12 @@ def check_years(years) -> list[int]:
 
 def _units() -> dict[int, pd.DataFrame]:
     """Units valid on 31 December of each simulated year (gazetteer)."""
-    return {y: gazetteer.communes_in_year(y).reset_index(drop=True) for y in SIM_YEARS}
+    out = {}
+    for y in SIM_YEARS:
+        u = gazetteer.communes_in_year(y).reset_index(drop=True)
+        keep = ["commune_code", "commune_name", "commune_type", "district_code", "district_name"]
+        out[y] = pd.DataFrame({c: u[c].astype(object).tolist() for c in keep})
+    return out
 
 
 def _frame(units: dict[int, pd.DataFrame], rng: np.random.Generator) -> pd.DataFrame:
@@ -236,8 +241,9 @@ def _pairs(f: pd.DataFrame, units: dict[int, pd.DataFrame], rng: np.random.Gener
     general = [p for p in registry["partner_id"] if p not in local]
     pool = list(rng.permutation(general))
     rows = []
+    district_of = dict(zip(f["commune_code"].tolist(), f["district_code"].tolist(), strict=True))
     for code in sorted(first_year):
-        dcode = f.loc[f["commune_code"] == code, "district_code"].iloc[0]
+        dcode = district_of[code]
         n_p = 2 if rng.random() < 0.4 else 1
         chosen = []
         own = [p for p, d in local.items() if d == dcode]
@@ -296,12 +302,14 @@ def _poverty(f, units, pairs, effect, rng):
     merged = _merged(f)
     codes = list(f["commune_code"])
     alpha = attr["alpha"].to_dict()
+    hh2019 = attr["hh2019"].to_dict()
     # Merged units carry the households-weighted level of their parts from 2020 on.
     alpha_merged = dict(alpha)
     for old, new in merged.items():
-        w_old, w_new = attr.at[old, "hh2019"], attr.at[new, "hh2019"]
+        w_old, w_new = hh2019[old], hh2019[new]
         alpha_merged[new] = (alpha[old] * w_old + alpha[new] * w_new) / (w_old + w_new)
     mountain = attr["group"].eq("mountain").to_dict()
+    klass_of = attr["klass"].to_dict()
     plains_off = _plains_offsets(f, units, hh, first, effect, alpha, alpha_merged)
 
     def level(code: str, year: int) -> float:
@@ -360,7 +368,7 @@ def _poverty(f, units, pairs, effect, rng):
             if exits < min_exit:
                 new += min_exit - exits
                 exits = min_exit
-            klass = attr.at[code, "klass"]
+            klass = klass_of[code]
             if klass in ("kv3", "kv12"):
                 em = int(round(end * (0.93 + 0.07 * fu[3])))
             elif klass == "mtn":
@@ -437,6 +445,8 @@ def _ntm(f, units, pairs, ntm_effect, rng):
     """NTM criteria (19 per assessed xã and year) and status rows."""
     first = pairs.groupby("commune_code")["pair_start_year"].min().to_dict()
     attr = f.set_index("commune_code")
+    cap0 = attr["ntm_cap"].to_dict()
+    growth = attr["ntm_growth"].to_dict()
     codes = list(f["commune_code"])
     base = np.array([CRITERION_DIFFICULTY[c] for c in range(1, 20)])
     diff = {c: base + rng.normal(0, 1.5, 19) for c in codes}
@@ -448,7 +458,7 @@ def _ntm(f, units, pairs, ntm_effect, rng):
         for code, ctype, dcode in zip(u["commune_code"], u["commune_type"], u["district_code"], strict=True):
             if ctype != "xã":
                 continue
-            cap = attr.at[code, "ntm_cap"] + attr.at[code, "ntm_growth"] * (y - 2019)
+            cap = cap0[code] + growth[code] * (y - 2019)
             if first.get(code, 9999) <= y:
                 cap += ntm_effect
             d = diff[code].copy()
@@ -457,6 +467,8 @@ def _ntm(f, units, pairs, ntm_effect, rng):
                 d[[c - 1 for c in CHANGED_2022]] += 3.0
             met = cap > d
             n_met = int(met.sum())
+            treated = first.get(code, 9999) <= y
+            n_cf = int(((cap - ntm_effect) > d).sum()) if treated else n_met
             ru = rec_u[code]
             lev = level.get(code)
             if lev is None and n_met == 19:
@@ -482,6 +494,8 @@ def _ntm(f, units, pairs, ntm_effect, rng):
                     "criteria_set": "2016-2020" if y <= 2021 else "2021-2025",
                     "ntm_level": lev[0] if lev else None,
                     "recognized_year": lev[1] if lev else None,
+                    "criteria_met_counterfactual": n_cf,
+                    "treated": treated,
                 }
             )
     crit = pd.DataFrame(crit_rows, columns=["year", "district_code", "commune_code", "criterion", "met"])
@@ -490,7 +504,9 @@ def _ntm(f, units, pairs, ntm_effect, rng):
 
 def _models_and_support(f, units, pairs, rng):
     """Economic models (one row per model and year) and support rows (one per pair and year)."""
-    registry = gazetteer.partners().set_index("partner_id")
+    reg = gazetteer.partners()
+    reg_name = dict(zip(reg["partner_id"].tolist(), reg["partner_name"].tolist(), strict=True))
+    reg_type = dict(zip(reg["partner_id"].tolist(), reg["partner_type"].tolist(), strict=True))
     district_of = {}
     for y in SIM_YEARS:
         for code, dcode in zip(units[y]["commune_code"], units[y]["district_code"], strict=True):
@@ -562,8 +578,8 @@ def _models_and_support(f, units, pairs, rng):
                     "district_code": dcode,
                     "commune_code": code,
                     "partner_id": pid,
-                    "partner_name": registry.at[pid, "partner_name"],
-                    "partner_type": registry.at[pid, "partner_type"],
+                    "partner_name": reg_name[pid],
+                    "partner_type": reg_type[pid],
                     "pair_start_year": start,
                     "cash_mvnd": cash,
                     "in_kind_mvnd": in_kind,
@@ -624,7 +640,7 @@ def conform(frame: pd.DataFrame, table: str, provenance: bool = False) -> pd.Dat
         s = frame[col] if col in frame.columns else pd.Series([None] * len(frame), index=frame.index)
         if dtype == "str":
             out[col] = pd.Series(
-                [None if (v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA) else str(v) for v in s],
+                [None if (v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA) else str(v) for v in s.tolist()],
                 index=frame.index,
                 dtype="object",
             )
@@ -699,6 +715,9 @@ def simulate(
         "pairs": pairs,
         "communes": communes,
         "counterfactual": pick(cf).reset_index(drop=True),
+        "ntm_counterfactual": pick(status)[
+            ["year", "commune_code", "criteria_met", "criteria_met_counterfactual", "treated"]
+        ].reset_index(drop=True),
     }
     out["params"] = pd.DataFrame(
         [
