@@ -155,13 +155,25 @@ def _reader_version() -> str:
         return "none"
 
 
+# Modules whose code decides a file's result: a change in any of them invalidates the cache.
+_CACHE_MODULES = (
+    "cells", "forms", "headers", "rows", "values", "identity", "reader", "text", "matching",
+    "gazetteer", "limits", "normalise", "validate", "partners", "issues", "build",
+)  # fmt: skip
+
+
 def _reference_fingerprint() -> str:
+    """sha256 of the reference data and of the code that reads and normalises a file."""
     from ketnghia_analysis.paths import REFERENCE_DIR
 
     digest = hashlib.sha256()
-    for path in sorted(REFERENCE_DIR.glob("*.csv")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
+    paths = sorted(REFERENCE_DIR.glob("*.csv")) + sorted(REFERENCE_DIR.glob("*.yaml"))
+    package = Path(__file__).resolve().parent
+    paths += [package / f"{name}.py" for name in _CACHE_MODULES]
+    for path in paths:
+        if path.exists():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 

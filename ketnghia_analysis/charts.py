@@ -328,9 +328,11 @@ def small_multiples(
         format_axis(ax, kind or kind_of(y))
         if breaks and frame["year"].min() < POVERTY_BREAK <= frame["year"].max():
             mark_break(ax, breaks, text=False)
-    grid.set_axis_labels(label("year"), label(y))
+    # One y label for the whole figure: repeated per row it overlaps on short panels.
+    grid.set_axis_labels(label("year"), "")
+    grid.figure.supylabel(label(y), x=0.0, fontsize=11)
     if title:
-        grid.figure.suptitle(title, x=0.01, ha="left", y=1.0, va="bottom", fontweight="bold")
+        grid.figure.suptitle(title, x=0.02, ha="left", y=1.0, va="bottom", fontweight="bold")
     breaks_text = ""
     if breaks:
         breaks_text = (
@@ -389,6 +391,7 @@ def heatmap(
         vmax=vmax,
         cbar_kws={"format": formatter(kind), "shrink": 0.8},
     )
+    ax.grid(False)
     ax.set_yticks([i + 0.5 for i in range(len(values.index))])
     ax.set_yticklabels([str(v) for v in values.index], rotation=0)
     if breaks:

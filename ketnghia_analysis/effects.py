@@ -119,13 +119,25 @@ def att_gt(panel: pd.DataFrame) -> GroupTime:
     panel
         commune_code, year, y, g (NaN = never twinned).
     """
+    return _att_gt_arrays(*_wide(panel))
+
+
+def _wide(panel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Communes, years, outcome matrix (communes × years, NaN = missing), first pair year
+    (inf = never twinned)."""
     wide = panel.pivot_table(index="commune_code", columns="year", values="y", aggfunc="last")
     years = np.array(sorted(wide.columns), dtype=int)
+    wide = wide[years]
     units = wide.index.to_numpy()
-    y = wide.to_numpy(dtype=float)
     g_of = panel.drop_duplicates("commune_code").set_index("commune_code")["g"]
     g = g_of.reindex(units).to_numpy(dtype=float)
-    g_inf = np.where(np.isnan(g), np.inf, g)
+    return units, years, wide.to_numpy(dtype=float), np.where(np.isnan(g), np.inf, g)
+
+
+def _att_gt_arrays(
+    units: np.ndarray, years: np.ndarray, y: np.ndarray, g_inf: np.ndarray
+) -> GroupTime:
+    """ATT(g, t) cells and influence functions from the arrays of :func:`_wide`."""
     first_year, last_year = years.min(), years.max()
     keep = g_inf > first_year  # always-treated communes have no year before pairing
     col = {int(year): j for j, year in enumerate(years)}
@@ -277,20 +289,47 @@ def callaway_santanna(panel: pd.DataFrame) -> dict:
     }
 
 
+def bootstrap_se(panel: pd.DataFrame, reps: int = 199, seed: int = 0) -> float:
+    """Commune-clustered bootstrap SE of the overall ATT: a check on the analytic SE.
+
+    Communes are drawn with replacement (all their years together), each draw keeping its
+    own first pairing year; the SE is the standard deviation of the ``reps`` overall ATTs.
+    Slower than the influence-function SE (one ATT(g,t) fit per draw) and not used in
+    effects.csv; a statistician can call it to confirm the interval.
+    """
+    rng = np.random.default_rng(seed)
+    _, years, y, g_inf = _wide(panel)
+    n = len(g_inf)
+    draws = []
+    for _ in range(reps):
+        picked = rng.integers(0, n, size=n)
+        gt = _att_gt_arrays(np.arange(n), years, y[picked], g_inf[picked])
+        if gt.cells.empty:
+            continue
+        estimate, _, _ = _aggregate(gt, gt.cells["post"].to_numpy(dtype=bool))
+        if np.isfinite(estimate):
+            draws.append(estimate)
+    return float(np.std(draws, ddof=1)) if len(draws) > 1 else np.nan
+
+
 # --------------------------------------------------------------------------- foils
 
 
 def _cluster_ols(
-    y: np.ndarray, x: np.ndarray, clusters: np.ndarray
+    y: np.ndarray, x: np.ndarray, clusters: np.ndarray, absorbed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """OLS coefficients and the commune-clustered (CR1) covariance."""
+    """OLS coefficients and the commune-clustered (CR1) covariance.
+
+    ``absorbed`` = number of fixed effects already removed from ``y`` and ``x`` (counted in
+    the degrees of freedom as a dummy-variable regression would).
+    """
     xtx_inv = np.linalg.pinv(x.T @ x)
     beta = xtx_inv @ x.T @ y
     resid = y - x @ beta
     codes, index = np.unique(clusters, return_inverse=True)
     scores = np.zeros((len(codes), x.shape[1]))
     np.add.at(scores, index, x * resid[:, None])
-    n, k, n_clusters = len(y), np.linalg.matrix_rank(x), len(codes)
+    n, k, n_clusters = len(y), np.linalg.matrix_rank(x) + absorbed, len(codes)
     factor = n_clusters / max(n_clusters - 1, 1) * (n - 1) / max(n - k, 1)
     cov = factor * xtx_inv @ (scores.T @ scores) @ xtx_inv
     return beta, cov
@@ -341,9 +380,58 @@ def twfe(panel: pd.DataFrame) -> dict:
     return {
         "estimate": beta,
         "std_error": se,
+        "pre_trend_p": twfe_event_study(panel).attrs["pre_trend_p"],
         "n_treated": int(treated),
         "n_control": int(df.loc[df["g"].isna() | (df["g"] > df["year"]), "commune_code"].nunique()),
     }
+
+
+def twfe_event_study(panel: pd.DataFrame) -> pd.DataFrame:
+    """Dynamic TWFE: ``y_it = α_i + λ_t + Σ_e β_e·1[t − g_i = e] + ε_it``, e = −1 left out.
+
+    SE clustered by commune. ``attrs["pre_trend_p"]`` = joint Wald test of the leads
+    (e ≤ −2) being 0. Like static TWFE, it can be contaminated under staggered pairing
+    (Sun & Abraham 2021); it is reported only to put the TWFE row in context.
+    """
+    first_year = panel["year"].min()
+    df = panel[~(panel["g"] <= first_year)].dropna(subset=["y"]).reset_index(drop=True)
+    event = (df["year"] - df["g"]).where(df["g"].notna())
+    times = sorted(int(e) for e in event.dropna().unique() if e != -1)
+    columns = ["event_time", "estimate", "std_error", "ci_low", "ci_high", "n_treated"]
+    if not times:
+        out = pd.DataFrame(columns=columns)
+        out.attrs["pre_trend_p"] = np.nan
+        return out
+    units = pd.factorize(df["commune_code"])[0]
+    years = pd.factorize(df["year"])[0]
+    x = np.column_stack(
+        [_demean_two_way((event == e).to_numpy(float), units, years) for e in times]
+    )
+    y = _demean_two_way(df["y"].to_numpy(float), units, years)
+    absorbed = units.max() + 1 + years.max()
+    beta, cov = _cluster_ols(y, x, units, absorbed=absorbed)
+    se = np.sqrt(np.clip(np.diag(cov), 0, None))
+    counts = [int(df.loc[event == e, "commune_code"].nunique()) for e in times]
+    out = pd.DataFrame(
+        {
+            "event_time": times,
+            "estimate": beta,
+            "std_error": se,
+            "ci_low": beta - Z95 * se,
+            "ci_high": beta + Z95 * se,
+            "n_treated": counts,
+        }
+    )
+    lead = np.array([e <= -2 for e in times])
+    p_value = np.nan
+    if lead.any():
+        sub = cov[np.ix_(lead, lead)]
+        rank = np.linalg.matrix_rank(sub)
+        if rank:
+            wald = float(beta[lead] @ np.linalg.pinv(sub) @ beta[lead])
+            p_value = float(stats.chi2.sf(wald, df=rank))
+    out.attrs["pre_trend_p"] = p_value
+    return out
 
 
 def naive(panel: pd.DataFrame) -> dict:

@@ -672,6 +672,7 @@ def find_header_block(grid: Grid, spec: FormSpec) -> HeaderBlock | None:
     best = max(scores)
     b = scores.index(best)
     h0 = h1 = b
+
     def score_of(r: int) -> int:
         if r < len(scores):
             return scores[r]

@@ -661,7 +661,9 @@ def read_form(v: SheetVerdict, source_file: str, syn: Synonyms | None = None) ->
 
 def _is_not_assessed(folded: str, syn: Synonyms) -> bool:
     """ "Không đánh giá (phường, thị trấn)" and its variants."""
-    return any(folded == p or folded.startswith(p + " ") for p in syn.values.get("not_assessed", []))
+    return any(
+        folded == p or folded.startswith(p + " ") for p in syn.values.get("not_assessed", [])
+    )
 
 
 _YEAR_RX = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
@@ -722,7 +724,9 @@ def _frame(form: str, parsed: dict[str, list[Any]], rows: list[int]) -> pd.DataF
         if name == "recognized_year" or kind in ("count", "year"):
             data[name] = _int_array(vals)
         elif kind in ("money", "percent"):
-            data[name] = np.array([np.nan if x is None else float(x) for x in vals], dtype="float64")
+            data[name] = np.array(
+                [np.nan if x is None else float(x) for x in vals], dtype="float64"
+            )
         elif kind == "mark":
             data[name] = _bool_array(vals)
         elif name == "not_assessed":

@@ -255,10 +255,16 @@ def run_isolated(
     try:
         pool.extend(_Worker(ctx, fn_bytes, memory_mb, quiet) for _ in range(n_workers))
         while remaining:
-            for w in pool:
+            for w in list(pool):
                 if w.ready and w.task is None and pending:
                     idx, item = pending.popleft()
-                    w.send(idx, item, timeout_s)
+                    try:
+                        w.send(idx, item, timeout_s)
+                    except (OSError, ValueError):
+                        # The worker died while idle: the item is innocent, requeue it.
+                        w.task = None
+                        pending.appendleft((idx, item))
+                        replace(w)
             if not pool:
                 pool.append(_Worker(ctx, fn_bytes, memory_mb, quiet))
             now = time.monotonic()
@@ -389,7 +395,13 @@ class IsolatedWorker:
 
     def __call__(self, item: Any) -> Any:
         w = self._ready_worker()
-        w.send(0, item, self.timeout_s)
+        try:
+            w.send(0, item, self.timeout_s)
+        except (OSError, ValueError):  # died while idle: start another, once
+            w.kill()
+            self._worker = None
+            w = self._ready_worker()
+            w.send(0, item, self.timeout_s)
         remaining = None if self.timeout_s is None else self.timeout_s
         ready = wait([w.conn, w.proc.sentinel], timeout=remaining)
         if w.conn in ready:

@@ -60,6 +60,7 @@ from collections.abc import Iterable
 __all__ = [
     "normalize",
     "fold",
+    "strip_diacritics",
     "encode_legacy",
     "decode_legacy",
     "detect_legacy",
@@ -471,10 +472,14 @@ def _word_penalty(word: str, spelling: bool = True) -> int:
 
     Structure = one vowel cluster that is a Vietnamese nucleus, no final consonant after
     a glide, no open *ă*/*â*. With ``spelling``, also the k/c, gh/ngh and q rules, which
-    genuine minority-language names break ("Trà Kót", "Sông Kôn"): those only rank
-    decodings and never count as evidence.
+    genuine minority-language names break ("Trà Kót", "Sông Kôn"), and the rule that
+    no tone mark sits on a final glide: those only rank decodings and never count as
+    evidence.
     """
-    plain = "".join(_split_letter(c)[0] for c in word.lower())
+    parts = [_split_letter(c) for c in word.lower()]
+    plain = "".join(b for b, _ in parts)
+    if len(plain) != len(parts):  # a letter that is not one code point: not Vietnamese
+        return 1
     runs = list(_VOWEL_RUN.finditer(plain))
     if len(runs) != 1:
         return int(len(runs) > 1)
@@ -503,6 +508,8 @@ def _word_penalty(word: str, spelling: bool = True) -> int:
         return 1
     if onset.startswith("q") and not onset.startswith("qu"):
         return 1
+    if nucleus in _GLIDE_FINAL and parts[run.end() - 1][1]:
+        return 1  # a tone mark never sits on a final glide ("traỉ" is not a syllable)
     return 0
 
 
@@ -520,8 +527,26 @@ def _looks_genuine(s: str) -> bool:
     return any(c in _VIET_ONLY or unicodedata.combining(c) for c in s)
 
 
-def _scores(s: str) -> dict[str, tuple[int, int]]:
-    """(−spelling penalty, evidence) per encoding whose decoding of s is plausible.
+# VNI writes í and ì as themselves: they are explained by the VNI table.
+_VNI_SELF = frozenset("íìÍÌ")
+
+
+def _unexplained(s: str, encoding: str) -> int:
+    """Non-ASCII letters of s that the encoding's table does not produce.
+
+    Real mojibake is made only of table codes: "Tæng sè hé" is all TCVN3 codes, while as
+    VNI its "è" and "é" (VNI marks that follow only an *a*) would be left unexplained.
+    """
+    if encoding == "tcvn3":
+        dec = _tables("tcvn3")[1]
+        return sum(1 for c in s if not c.isascii() and c.isalpha() and c not in dec)
+    rest = _vni_decode_re().sub("", s)
+    return sum(1 for c in rest if not c.isascii() and c.isalpha() and c not in _VNI_SELF)
+
+
+def _scores(s: str) -> dict[str, tuple[int, int, int]]:
+    """(−spelling penalty, −unexplained letters, evidence) per encoding whose decoding of s
+    is plausible; the highest tuple wins.
 
     Evidence = legacy-only characters or pairs inside words, plus the number of words
     whose syllable structure the decoding repairs ("Héi" → "Hội"; spelling rules such
@@ -544,7 +569,7 @@ def _scores(s: str) -> dict[str, tuple[int, int]]:
         penalty = _nucleus_penalty(decoded)
         ev = _evidence(s, encoding) + base_penalty
         if ev:
-            out[encoding] = (-penalty, ev)
+            out[encoding] = (-penalty, -_unexplained(s, encoding), ev)
     return out
 
 
@@ -566,9 +591,10 @@ def detect_legacy(s: str) -> str | None:
     it contains characters or pairs that Vietnamese never uses but the code table does,
     *inside a word* ("Trµ", "Traø"; an isolated "½" or "×" is not evidence), and
     decoding gives valid Vietnamese syllables with one tone each. If both tables
-    qualify, the one whose decoding has fewer non-Vietnamese vowel clusters wins
-    ("Traø": VNI "Trà", not TCVN3 "Traứ"), then the one with more evidence; a tie
-    returns None.
+    qualify, the one whose decoding breaks fewer spelling rules wins ("Traø": VNI
+    "Trà", not TCVN3 "Traứ"), then the one that explains more of the non-ASCII letters
+    ("Tæng sè hé" is TCVN3 throughout), then the one with more evidence; a tie returns
+    None.
 
     Examples
     --------

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import numbers
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -270,7 +271,7 @@ def _parse_one(
         return None, None, None
     if isinstance(value, bool):
         raise _not_numeric(value)
-    if isinstance(value, int | float):
+    if isinstance(value, numbers.Real):
         x = float(value)
         if math.isinf(x):
             raise _not_numeric(value)
@@ -409,7 +410,7 @@ def parse_count_column(values: Sequence[object]) -> ColumnParse:
             ints.append(None)
             continue
         raw = values[i]
-        if abs(x - round(x)) > 1e-9:
+        if abs(x - round(x)) > 1e-9 * max(1.0, abs(x)):
             col.errors[i] = ValueParseError(
                 f"Giá trị {_quote(raw)} không phải là số nguyên", "VALUE_NOT_INTEGER", raw
             )
@@ -577,7 +578,7 @@ def parse_mark(value: object) -> bool | _NotAssessed:
         return False
     if isinstance(value, bool):
         return value
-    if isinstance(value, int | float):
+    if isinstance(value, numbers.Real):
         if value == 1:
             return True
         if value == 0:
@@ -665,7 +666,7 @@ def parse_year(value: object) -> int | None:
         d = value.date() if isinstance(value, dt.datetime) else value
         serial = _excel_serial(d)
         year = serial if YEAR_MIN <= serial <= YEAR_MAX else d.year
-    elif isinstance(value, int | float):
+    elif isinstance(value, numbers.Real):
         if float(value).is_integer():
             year = int(value)
     elif isinstance(value, str):
@@ -718,7 +719,7 @@ def parse_date(value: object) -> dt.date | None:
         d = value.date()
     elif isinstance(value, dt.date):
         d = value
-    elif isinstance(value, int | float):
+    elif isinstance(value, numbers.Real):
         if math.isinf(value):
             raise _bad_date(value)
         d = _from_serial(float(value), value)
@@ -747,20 +748,26 @@ def parse_date(value: object) -> dt.date | None:
 # Money units
 # ---------------------------------------------------------------------------
 
+# Checked in this order; the first that matches gives the factor to million VND.
 _UNIT_PATTERNS: list[tuple[float, re.Pattern[str]]] = [
-    (1000.0, re.compile(r"\bt[ỷỉ]\s*(?:đồng|đ|vnđ|vnd)\b|\(\s*t[ỷỉ]\s*\)|\bty dong\b")),
+    (1000.0, re.compile(r"\bt[ỷỉyi]\s*(?:đồng|đ|vnđ)\b|\(\s*t[ỷỉ]\s*\)")),
     (
         1.0,
-        re.compile(r"\btriệu\b|\btr\s*\.?\s*đ|\btr\s*\.\s*d\b|\btrd\b|\btrieu\b|\(\s*tr\s*\)"),
+        re.compile(r"\btriệu\b|\btrieu\b|\btr\s*\.?\s*đ|\btr\s*\.\s*d\b|\btrd\b|\(\s*tr\s*\)"),
     ),
     (
         0.001,
         re.compile(
-            r"\b(?:nghìn|ngàn|nghin|ngan)\b|\b1[.,\s]?000\s*(?:đồng|đ|vnđ|vnd|dong|d)\b"
+            r"\b(?:nghìn|ngàn|nghin|ngan)\b|\b1[.,\s]?000\s*(?:đồng|đ|vnđ)(?!\w)"
             r"|\bng\s*\.\s*đ"
         ),
     ),
-    (1e-6, re.compile(r"\bđồng\b|\bvnđ\b|\bvnd\b|\(\s*đ\s*\)|\bđ\b")),
+    # "đồng" but not "hội đồng" (council) or "đồng bào" (compatriots); a bare "đ" only
+    # in parentheses or after a colon ("(đ)", "ĐVT: đ").
+    (
+        1e-6,
+        re.compile(r"(?<!hội )\bđồng\b(?! bào)|\bvnđ(?!\w)|\(\s*đ\s*\)|:\s*đ\s*(?:$|[),;])"),
+    ),
 ]
 
 
@@ -785,9 +792,9 @@ def money_scale(text: str | None) -> float | None:
     if text is None or not isinstance(text, str):
         return None
     t = normalize(text).lower()
+    t = re.sub(r"\bvnd\b", "vnđ", t)
     if t.isascii():
-        t = re.sub(r"\bdong\b", "đồng", t)
-        t = re.sub(r"\bvnd\b", "vnđ", t)
+        t = re.sub(r"(?<=\d)d\b|\bdong\b", lambda m: "đồng" if m.group(0) == "dong" else "đ", t)
     for factor, pattern in _UNIT_PATTERNS:
         if pattern.search(t):
             return factor

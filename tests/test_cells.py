@@ -312,3 +312,15 @@ def test_read_error_pickles_with_its_code():
     err = pickle.loads(pickle.dumps(ReadError("FILE_EMPTY", "Tệp trống.")))
     assert (err.code, err.message) == ("FILE_EMPTY", "Tệp trống.")
     assert str(err) == "Tệp trống. [FILE_EMPTY]"
+
+
+def test_formatted_empty_rows_and_cells_far_below_are_not_data(tmp_path):
+    # Excel keeps <row> elements for formatted rows and value-less styled cells;
+    # calamine ignores them, so the limits must too (this file is legitimate).
+    body = (
+        '<row r="1"><c r="A1"><v>1</v></c></row>'
+        '<row r="900000" s="2" customFormat="1"/>'
+        '<row r="1048576" s="2" customFormat="1"><c r="XFD1048576" s="1"/></row>'
+    )
+    path = hf.write_raw_xlsx(tmp_path / "dinh_dang.xlsx", hf.sheet_xml(body, "A1"))
+    assert read_workbook(path).sheets[0].rows == [[1.0]]

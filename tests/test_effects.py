@@ -186,6 +186,20 @@ def test_event_study_and_pre_trend_detects_diverging_trends(world):
     assert effects.callaway_santanna(bent)["pre_trend_p"] < 0.01
 
 
+def test_bootstrap_agrees_with_analytic_se(world):
+    panel = effects.treatment_panel(world)
+    analytic = effects.callaway_santanna(panel)["std_error"]
+    boot = effects.bootstrap_se(panel, reps=60, seed=1)
+    assert boot == pytest.approx(analytic, rel=0.35)
+
+
+def test_twfe_event_study_leads(world):
+    es = effects.twfe_event_study(effects.treatment_panel(world))
+    assert -1 not in set(es["event_time"])  # the reference year
+    assert 0 <= es.attrs["pre_trend_p"] <= 1
+    assert (es.loc[es["event_time"].between(0, 2), "estimate"] - -0.03).abs().max() < 0.015
+
+
 def test_dose_response(world):
     out = effects.dose_response(world)
     assert {"commune_code", "money_per_household_mvnd", "excess_change"} <= set(out.columns)

@@ -413,6 +413,20 @@ def _order_broken(header: list[str], order) -> bool:
     return idx != sorted(idx)
 
 
+@lru_cache(maxsize=1)
+def _official_names() -> frozenset[str]:
+    from ketnghia_analysis import gazetteer
+
+    return frozenset(gazetteer.commune_names()["name"])
+
+
+def _bare(name: str) -> str:
+    for prefix in ("Xã ", "Phường ", "Thị trấn "):
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
+
+
 def check_variation(name: str, out: Path, file: str, sheet: str, where: str) -> bool:
     """True when the file content shows the variation at (file, sheet, where)."""
     path = out / file
@@ -464,12 +478,13 @@ def check_variation(name: str, out: Path, file: str, sheet: str, where: str) -> 
     if name in ("text_tcvn3", "text_vni", "text_nfd", "text_old_tone"):
         allt = [t for rows in _calamine(str(path)).values() for t in texts(rows)]
         if name == "text_tcvn3":
-            return any(t.startswith("Ghi chó") for t in allt) and "µ" in "".join(allt) + "Trµ"
+            return any(t.startswith("Ghi chó") for t in allt)
         if name == "text_vni":
             return any(t.startswith("Ghi chuù") for t in allt)
         if name == "text_nfd":
             return any(unicodedata.normalize("NFC", t) != t for t in allt)
-        return any(re.search(r"(oà|oá|oả|uỷ|uý|oạ)(?!\w)", t) for t in allt)
+        # Our fixed texts are written in the new style ("HÒA", "ỦY BAN", "Văn hóa").
+        return any(w in t for t in allt for w in ("CỘNG HOÀ", "UỶ BAN", "Văn hoá", "Thuỷ lợi"))
     if name in ("hidden_stale_sheet", "cover_sheet", "notes_sheet"):
         if path.suffix.lower() in (".xlsx", ".xlsm") and data[:2] == b"PK":
             wb = _openpyxl(str(path), False)
@@ -479,8 +494,14 @@ def check_variation(name: str, out: Path, file: str, sheet: str, where: str) -> 
             if name == "cover_sheet":
                 return ws.sheet_state == "visible" and any(c.value == "Năm báo cáo:" for row in ws.iter_rows() for c in row)
             return any("HƯỚNG DẪN" in str(c.value) for row in ws.iter_rows() for c in row)
-        rows = _calamine(str(path))[sheet]
-        return bool(texts(rows))
+        if name == "hidden_stale_sheet":
+            if data[:8] != OLE:
+                return False
+            import xlrd
+
+            return xlrd.open_workbook(file_contents=data).sheet_by_name(sheet).visibility == 1
+        allt = texts(_calamine(str(path))[sheet])
+        return "Năm báo cáo:" in allt if name == "cover_sheet" else any("HƯỚNG DẪN" in t for t in allt)
     if name in ("hidden_rows", "hidden_cols", "merged_commune_cells", "total_formula_cached", "total_formula_uncached"):
         if not (path.suffix.lower() in (".xlsx", ".xlsm") and data[:2] == b"PK"):
             return False
@@ -525,11 +546,13 @@ def check_variation(name: str, out: Path, file: str, sheet: str, where: str) -> 
         got = [int(v) if isinstance(v, float) else v for v in row[:3]]
         return got == want
     if name == "columns_shuffled":
-        header = [t for t in _header_text(rows) if t not in ("STT",)]
+        first = next(row for row in rows if row and row[0] == "STT")
+        header = [t for t in first if isinstance(t, str) and t and t != "STT"]
         return _order_broken(header, POVERTY_ORDER if "Tổng số hộ" in " ".join(header) else SUPPORT_ORDER)
     if name == "columns_missing":
         header = " ".join(_header_text(rows)).lower()
-        return all(re.search(MISSING_WORD[k], header) is None for k in where.split(",") if k in MISSING_WORD)
+        keys = [k for k in where.split(",") if k in MISSING_WORD]
+        return bool(keys) and all(re.search(MISSING_WORD[k], header) is None for k in keys)
     if name == "columns_extra":
         return where in _header_text(rows)
     if name == "section_rows":
@@ -568,6 +591,9 @@ def check_variation(name: str, out: Path, file: str, sheet: str, where: str) -> 
             "marks_not_cd": ("CĐ",), "marks_not_dash": ("-",), "marks_not_zero": (0, 0.0),
             "marks_not_khong": ("không",), "marks_not_blank": (None, ""),
         }[name]  # fmt: skip
+        if name == "marks_not_blank":  # a blank in a row that has marks
+            r0 = int(re.sub(r"[A-Z]", "", where)) - 1
+            return v in allowed and any(x in ("Đạt", "đạt", "x", "X", "✓", "có", 1.0) for x in rows[r0])
         return v in allowed and not isinstance(v, bool)
     if name == "ntm_not_assessed":
         return "Không đánh giá" in str(v)
@@ -610,13 +636,13 @@ def check_variation(name: str, out: Path, file: str, sheet: str, where: str) -> 
     if name == "text_double_spaces":
         return "  " in str(v) or str(v).endswith(" ")
     if name == "text_all_caps":
-        return isinstance(v, str) and v == v.upper() and any(ch.isalpha() for ch in v)
+        return isinstance(v, str) and v.upper() == v and v in {n.upper() for n in _official_names()}
     if name.startswith("name_"):
         s = str(v)
         return {
             "name_unit_word": s.startswith(("Xã ", "Phường ", "Thị trấn ")),
             "name_lowercase_unit": s.startswith(("xã ", "phường ", "thị trấn ")),
-            "name_bare": not s.lower().startswith(("xã", "phường", "thị trấn", "x.", "p.", "tt ")) and len(s) > 1,
+            "name_bare": s in {_bare(n) for n in _official_names()} - set(_official_names()),
             "name_abbrev_x": s.startswith(("X. ", "P. ")),
             "name_abbrev_tt": s.startswith("TT "),
             "name_arabic_numeral": re.search(r" [123]$", s) is not None,

@@ -446,3 +446,25 @@ def test_percent_sign_cells_make_bare_text_cells_points():
     col = parse_percent_column(["12,5%", "0,5"])
     assert col.convention == "points"
     assert col.values == pytest.approx([0.125, 0.005])
+
+
+@pytest.mark.parametrize(
+    ("text", "scale"),
+    [
+        ("ĐVT: 1000 đồng", 0.001),
+        ("Đơn vị tính: 1.000 VNĐ", 0.001),
+        ("(Tr. đồng)", 1.0),
+        ("trieu dong", 1.0),
+        ("nghin dong", 0.001),
+        ("1000d", 0.001),
+        ("ty dong", 1000.0),
+        ("dong", 1e-6),
+        ("Kinh phí (đ)", 1e-6),
+        ("ĐVT: đ", 1e-6),
+        ("Số hộ nghèo đồng bào DTTS", None),
+        ("Hội đồng nhân dân", None),
+        ("Nhà Đ.Đ.K", None),
+    ],
+)
+def test_money_scale_more_spellings(text, scale):
+    assert money_scale(text) == scale

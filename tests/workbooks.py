@@ -103,3 +103,38 @@ def write_xlsx(
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
+
+
+def write_with(
+    out: Path,
+    relpath: str,
+    writer: str,
+    sheets: list[dict[str, Any]],
+) -> Path:
+    """Write a tiny workbook with the sample generator's writers (any catalogue format).
+
+    `writer`: "xlsxwriter" (formulas with cached values), "openpyxl" (formulas without
+    cached values), "xlsm", "xlwt" (.xls), "xls_as_xlsx", "ods", "html". Each sheet dict:
+    ``name``, ``rows`` (a value ``("=SUM(C3:C4)", 30)`` is a formula with its value),
+    optional ``merged`` [(r0, c0, r1, c1)], ``hidden``, ``hidden_rows``, ``hidden_cols``.
+    """
+    import datetime as dt
+
+    from ketnghia_analysis.sample.grid import Book, Formula, write_book
+    from ketnghia_analysis.sample.grid import Grid as SampleGrid
+
+    grids = []
+    for sd in sheets:
+        g = SampleGrid(sd["name"])
+        for r, row in enumerate(sd["rows"]):
+            for c, v in enumerate(row):
+                if isinstance(v, tuple):
+                    v = Formula(v[0].lstrip("="), v[1])
+                g.put(r, c, v)
+        g.merged = list(sd.get("merged", []))
+        g.hidden = bool(sd.get("hidden", False))
+        g.hidden_rows = set(sd.get("hidden_rows", ()))
+        g.hidden_cols = set(sd.get("hidden_cols", ()))
+        grids.append(g)
+    book = Book(relpath, writer, grids, dt.datetime(2024, 1, 1))
+    return write_book(book, out)

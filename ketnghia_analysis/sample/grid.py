@@ -14,11 +14,11 @@ import datetime as dt
 import html
 import io
 import os
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
 
 FIXED_ZIP_TIME = (2024, 1, 1, 0, 0, 0)
 
@@ -106,12 +106,11 @@ def write_book(book: Book, out: Path) -> Path:
         _normalise_zip(path, macro=writer == "xlsm")
     elif writer == "openpyxl":
         _write_openpyxl(book, path)
-        _normalise_zip(path)
+        _normalise_zip(path, modified=book.modified)
     elif writer in ("xlwt", "xls_as_xlsx"):
         path.write_bytes(_xlwt_bytes(book))
     elif writer == "ods":
         _write_ods(book, path)
-        _normalise_zip(path)
     elif writer == "html":
         path.write_text(_html(book), encoding="utf-8")
     else:  # pragma: no cover - programming error
@@ -121,8 +120,11 @@ def write_book(book: Book, out: Path) -> Path:
     return path
 
 
-def _normalise_zip(path: Path, macro: bool = False) -> None:
-    """Rewrite a zip with fixed member times (and the macro-enabled content type for .xlsm)."""
+def _normalise_zip(path: Path, macro: bool = False, modified: dt.datetime | None = None) -> None:
+    """Rewrite a zip with fixed member times (and the macro-enabled content type for .xlsm).
+
+    openpyxl stamps ``dcterms:modified`` with the time of saving: ``modified`` replaces it.
+    """
     src = zipfile.ZipFile(path)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as dst:
@@ -132,6 +134,11 @@ def _normalise_zip(path: Path, macro: bool = False) -> None:
                 data = data.replace(
                     b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
                     b"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+                )
+            if modified is not None and info.filename == "docProps/core.xml":
+                stamp = modified.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+                data = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>" + stamp + rb"\g<2>", data
                 )
             new = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_TIME)
             new.compress_type = info.compress_type
@@ -295,10 +302,84 @@ def _dense(grid: Grid) -> list[list[object]]:
 
 
 def _write_ods(book: Book, path: Path) -> None:
-    with pd.ExcelWriter(path, engine="odf") as xw:
-        for grid in book.sheets:
-            frame = pd.DataFrame(_dense(grid), dtype="object")
-            frame.to_excel(xw, sheet_name=grid.name, header=False, index=False)
+    """A minimal OpenDocument spreadsheet (fixed XML, so the bytes are reproducible)."""
+    from xml.sax.saxutils import escape, quoteattr
+
+    ns = (
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+        'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
+        'xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/"'
+    )
+    body = []
+    for grid in book.sheets:
+        covered = grid.covered()
+        spans = {(m[0], m[1]): m for m in grid.merged}
+        body.append(f"<table:table table:name={quoteattr(grid.name)}>")
+        for r in range(grid.n_rows):
+            vis = ' table:visibility="collapse"' if r in grid.hidden_rows else ""
+            body.append(f"<table:table-row{vis}>")
+            for c in range(grid.n_cols):
+                if (r, c) in covered:
+                    body.append("<table:covered-table-cell/>")
+                    continue
+                v = _value(grid.cells.get((r, c)))
+                attrs = ""
+                if (r, c) in spans:
+                    r0, c0, r1, c1 = spans[(r, c)]
+                    attrs = (
+                        f' table:number-columns-spanned="{c1 - c0 + 1}"'
+                        f' table:number-rows-spanned="{r1 - r0 + 1}"'
+                    )
+                if v is None:
+                    body.append(f"<table:table-cell{attrs}/>")
+                elif isinstance(v, dt.datetime | dt.date):
+                    iso = v.strftime("%Y-%m-%d")
+                    body.append(
+                        f'<table:table-cell{attrs} office:value-type="date" '
+                        f'office:date-value="{iso}"><text:p>{v:%d/%m/%Y}</text:p></table:table-cell>'
+                    )
+                elif isinstance(v, int | float) and not isinstance(v, bool):
+                    body.append(
+                        f'<table:table-cell{attrs} office:value-type="float" office:value="{v!r}">'
+                        f"<text:p>{v!r}</text:p></table:table-cell>"
+                    )
+                else:
+                    lines = "".join(f"<text:p>{escape(x)}</text:p>" for x in str(v).split("\n"))
+                    body.append(f'<table:table-cell{attrs} office:value-type="string">{lines}</table:table-cell>')
+            body.append("</table:table-row>")
+        body.append("</table:table>")
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<office:document-content {ns} office:version="1.2">'
+        "<office:body><office:spreadsheet>" + "".join(body) + "</office:spreadsheet></office:body>"
+        "</office:document-content>"
+    )
+    meta = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<office:document-meta {ns} office:version="1.2">'
+        f"<office:meta><dc:title>{escape(book.title)}</dc:title>"
+        f"<meta:creation-date>{book.modified:%Y-%m-%dT%H:%M:%S}</meta:creation-date>"
+        f"<dc:date>{book.modified:%Y-%m-%dT%H:%M:%S}</dc:date></office:meta></office:document-meta>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" '
+        'manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" manifest:version="1.2" '
+        'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        '<manifest:file-entry manifest:full-path="meta.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
+    with zipfile.ZipFile(path, "w") as z:
+        info = zipfile.ZipInfo("mimetype", date_time=FIXED_ZIP_TIME)
+        info.compress_type = zipfile.ZIP_STORED
+        z.writestr(info, "application/vnd.oasis.opendocument.spreadsheet")
+        for name, text in (("content.xml", content), ("meta.xml", meta), ("META-INF/manifest.xml", manifest)):
+            info = zipfile.ZipInfo(name, date_time=FIXED_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, text.encode("utf-8"))
 
 
 def _html(book: Book) -> str:

@@ -509,6 +509,9 @@ def write_sample(
                 text_mode = m[5:]
         if text_mode is None and not slot.plants and rng.random() < 0.08:
             text_mode = _choice(rng, ("nfd", "old_tone", "tcvn3", "vni"))
+        if text_mode == "old_tone":  # the title block and signature carry "HÒA", "ỦY BAN"
+            for f in forms:
+                styles[f] = replace(styles[f], title="full", footer="full")
         name_style = _choice(rng, ("ascii", "diacritics", "compact", "copy", "final", "v2"), [0.35, 0.3, 0.15, 0.07, 0.07, 0.06])
         for fs, key in (("filename_copy_suffix", "copy"), ("filename_final", "final"), ("filename_v2", "v2"), ("filename_ascii", "ascii"), ("filename_diacritics", "diacritics")):
             if fs in force:
