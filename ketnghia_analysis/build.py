@@ -70,6 +70,7 @@ KEYS = {
     "support": ["year", "commune_code", "partner_id"],
 }
 ISSUE_COLUMNS = schemas.columns("issues")
+FORM_ORDER = ("support", "poverty", "ntm", "models")  # forms_found: "support,poverty,ntm,models"
 
 
 # ---------------------------------------------------------------------------------------
@@ -233,8 +234,8 @@ def normalise_return(ret: Any, normaliser: Normaliser | None = None) -> FileResu
     if ret.status != "read":
         code = "FILE_REJECTED"
         for issue in ret.issues or []:
-            if issue.severity == "error" and issue.code.startswith("FILE_"):
-                code = issue.code
+            if issue.severity == "error":
+                code = issue.code  # the reader's own code: FILE_EMPTY, NO_FORMS, ...
                 break
         result = _rejected(
             ret.source_file, ret.sha256, ret.size_bytes, code, ret.reason or "không đọc được tệp"
@@ -327,7 +328,7 @@ def normalise_return(ret: Any, normaliser: Normaliser | None = None) -> FileResu
             "size_bytes": ret.size_bytes,
             "district_code": ret.district_code,
             "year": ret.year,
-            "forms_found": ", ".join(sorted(set(forms))) or None,
+            "forms_found": ",".join(f for f in FORM_ORDER if f in forms) or None,
             "status": "ingested",
             "reason": None,
             "rows_read": read,
@@ -377,8 +378,18 @@ def process_file(item: tuple[str, str]) -> FileResult:
 # ---------------------------------------------------------------------------------------
 # Running the files (isolated workers, cache, progress)
 # ---------------------------------------------------------------------------------------
-def _isolated(items: list[tuple[str, str]], workers: int) -> Iterator[tuple[tuple[str, str], Any]]:
-    """(item, FileResult | failure) for each item, in worker processes with limits."""
+def _isolated(
+    items: list[tuple[str, str]], workers: int, isolate: bool = True
+) -> Iterator[tuple[tuple[str, str], Any]]:
+    """(item, FileResult | failure) for each item, in worker processes with limits.
+
+    isolate=False reads in this process (tests and debugging only: one hostile file could
+    then take the whole build down).
+    """
+    if not isolate:
+        for item in items:
+            yield item, process_file(item)
+        return
     try:
         from ketnghia_analysis.sandbox import run_isolated
     except ImportError:
@@ -425,11 +436,12 @@ def _as_result(item: tuple[str, str], outcome: Any) -> FileResult:
 
 
 class _Progress:
+    """A tqdm bar on a terminal (progress None or True), else one log line per file."""
+
     def __init__(self, total: int, enabled: bool | None):
         self.bar = None
         self.total = total
         self.done = 0
-        self.log = enabled is not False or True
         if enabled is None:
             enabled = sys.stderr.isatty()
         if enabled and total:
@@ -466,6 +478,7 @@ def collect(
     workers: int | None = None,
     progress: bool | None = None,
     use_cache: bool = True,
+    isolate: bool = True,
 ) -> tuple[list[FileResult], int, int]:
     """Read (or take from the cache) every raw file. Returns results, read and cached counts."""
     files = discover(raw)
@@ -497,7 +510,7 @@ def collect(
         else:
             todo.append((str(path), str(raw)))
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
-    for item, outcome in _isolated(todo, n_workers):
+    for item, outcome in _isolated(todo, n_workers, isolate):
         result = _as_result(item, outcome)
         rel = result.source_file
         key, size, mtime = keys.get(rel, (None, None, None))
@@ -663,8 +676,9 @@ def assemble(results: list[FileResult]) -> tuple[dict[str, pd.DataFrame], list[I
 
     pov = tables["poverty"]
     if not pov.empty:
-        issues += v.check_continuity(pov, columns_of)
-        issues += v.check_history(pov, columns_of=columns_of)
+        breaks = v.merger_years(gazetteer.communes())
+        issues += v.check_continuity(pov, columns_of, breaks)
+        issues += v.check_history(pov, columns_of=columns_of, breaks=breaks)
     issues += _missing_communes(live, tables, gazetteer)
 
     tables["communes"] = gazetteer.communes()
@@ -676,16 +690,15 @@ def assemble(results: list[FileResult]) -> tuple[dict[str, pd.DataFrame], list[I
         pd.concat(quarantine, ignore_index=True) if quarantine else pd.DataFrame()
     )
     tables["submissions"] = pd.DataFrame([r.submission for r in results])
-    tables["issues"] = _issues_frame(issues)
     for name in list(tables):
-        table_name = name
         frame = tables[name]
-        if frame.empty:
-            tables[name] = schemas.empty(table_name)
-            continue
-        frame = schemas.conform(frame, table_name)
-        keep = schemas.columns(table_name)
-        tables[name] = frame[keep]
+        tables[name] = (
+            schemas.empty(name)
+            if frame.empty
+            else schemas.conform(frame, name)[schemas.columns(name)]
+        )
+    issues += _schema_issues(tables)
+    tables["issues"] = _issues_frame(issues)
     for name in ("poverty", "ntm_status", "ntm_criteria", "support", "models"):
         sort = [
             c
@@ -701,6 +714,35 @@ def assemble(results: list[FileResult]) -> tuple[dict[str, pd.DataFrame], list[I
         ]
         tables[name] = tables[name].sort_values(sort, kind="stable").reset_index(drop=True)
     return tables, issues
+
+
+def _schema_issues(tables: dict[str, pd.DataFrame]) -> list[Issue]:
+    """Every pandera failure of every table (lazy validation), one issue per table and check.
+
+    The row rules quarantine bad rows before this point, so a failure here means a value
+    the rules let through: it is reported as an error, never silently written.
+    """
+    issues = []
+    for name, frame in tables.items():
+        if name == "issues":
+            continue
+        failures = schemas.validate(frame, name)
+        if failures.empty:
+            continue
+        for (column, check), group in failures.groupby(["column", "check"], dropna=False):
+            examples = ", ".join(str(x) for x in group["failure_case"].head(3))
+            issues.append(
+                Issue(
+                    severity="error",
+                    code="SCHEMA_VIOLATION",
+                    message=f"Bảng {name}.parquet, cột {column}: {len(group)} giá trị không đạt "
+                    f"kiểm tra {check} (ví dụ: {examples}). [SCHEMA_VIOLATION]",
+                    value=examples,
+                    expected=str(check),
+                    suggestion="Báo cho nhóm phân tích: quy tắc kiểm tra cần bổ sung.",
+                )
+            )
+    return issues
 
 
 def _missing_communes(live: list[FileResult], tables: dict, gazetteer: Any) -> list[Issue]:
@@ -744,7 +786,9 @@ def _missing_communes(live: list[FileResult], tables: dict, gazetteer: Any) -> l
 # ---------------------------------------------------------------------------------------
 # Writing
 # ---------------------------------------------------------------------------------------
-def _write_all(tables: dict[str, pd.DataFrame], tmp: Path, out: Path) -> list[Path]:
+def _write_all(
+    tables: dict[str, pd.DataFrame], tmp: Path, hook: Callable[[str], None] | None = None
+) -> list[Path]:
     from ketnghia_analysis import codebook, feedback
 
     written = []
@@ -753,6 +797,8 @@ def _write_all(tables: dict[str, pd.DataFrame], tmp: Path, out: Path) -> list[Pa
         path = tmp / f"{name}.parquet"
         frame.to_parquet(path, index=False, engine="pyarrow")
         written.append(path)
+    if hook:
+        hook("write")  # the tables are in tmp, the workbooks not yet
     written.append(feedback.write_issues_xlsx(tables["issues"], tmp / "issues.xlsx"))
     written += feedback.write_district_feedback(tables["issues"], tmp / "feedback")
     try:
@@ -815,6 +861,7 @@ def build(
     use_cache: bool = True,
     lock_timeout: float = 30.0,
     hook: Callable[[str], None] | None = None,
+    isolate: bool = True,
 ) -> BuildResult:
     """Build the processed tables of ../shared/spec/tables.md from a folder of returns.
 
@@ -826,6 +873,8 @@ def build(
     use_cache : reuse per-file results of unchanged files.
     lock_timeout : seconds to wait for another build of the same out folder.
     hook : called with a stage name ("read", "write", "swap"); tests use it.
+    isolate : read each file in a worker process with memory and time limits (issue #8);
+        False reads in this process (tests, debugging).
 
     Returns
     -------
@@ -861,15 +910,13 @@ def build(
         if hook:
             hook("read")
         results, n_read, n_cached = collect(
-            raw, out, workers=workers, progress=progress, use_cache=use_cache
+            raw, out, workers=workers, progress=progress, use_cache=use_cache, isolate=isolate
         )
         tables, _ = assemble(results)
-        if hook:
-            hook("write")
         if tmp.exists():
             shutil.rmtree(tmp)
         tmp.mkdir()
-        _write_all(tables, tmp, out)
+        _write_all(tables, tmp, hook)
         if hook:
             hook("swap")
         written = _swap(tmp, out)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import collections
 import contextlib
 import csv
 import functools
@@ -216,14 +217,11 @@ def sniff_format(path: str | Path) -> str:
             raise _fail_not_spreadsheet("ảnh BMP")
         raise _fail_not_spreadsheet("dữ liệu nhị phân không nhận ra được")
     stripped = text.lstrip("\ufeff \t\r\n").lower()
+    # Before HTML: an XML Spreadsheet 2003 has a <Table> element too.
+    if stripped.startswith("<?xml") and "urn:schemas-microsoft-com:office:spreadsheet" in stripped:
+        return "xml2003"  # "XML Spreadsheet 2003", which some web systems save as .xls
     if _looks_like_html(stripped):
         return "html"
-    if stripped.startswith("<?xml") and "urn:schemas-microsoft-com:office:spreadsheet" in stripped:
-        raise ReadError(
-            "FILE_UNSUPPORTED",
-            "Tệp là bảng tính XML của Excel 2003 (chưa hỗ trợ): hãy mở bằng Excel và "
-            "lưu lại thành .xlsx.",
-        )
     if _looks_like_csv(text):
         return "csv"
     if stripped.startswith("<"):
@@ -265,22 +263,44 @@ def _decode_head(head: bytes) -> str | None:
     return text
 
 
-def _csv_dialect(text: str) -> type[csv.Dialect] | csv.Dialect | None:
-    lines = [ln for ln in text.splitlines()[:60] if ln.strip()]
+class _Delimited(csv.excel):
+    """Excel's CSV dialect with a chosen delimiter."""
+
+
+def _csv_dialect(text: str) -> type[csv.Dialect] | None:
+    r"""The delimiter of a delimited-text sample, or None when it is not a table.
+
+    csv.Sniffer gives up on a file with one odd line (a trailing "# comment") and
+    its quote-guessing regex is quadratic on long lines, so we vote instead: the
+    delimiter for which most lines split into the same number (≥ 2) of fields,
+    on at least two lines.
+
+    >>> _csv_dialect("ma_xa;ten_xa;so_ho\n20944;Trà Mai;812\n# ghi chú\n").delimiter
+    ';'
+    >>> _csv_dialect("Kính gửi UBND tỉnh,\nHuyện xin gửi báo cáo.\n") is None
+    True
+    """
+    lines = [ln for ln in text[:65536].splitlines()[:60] if ln.strip()]
     if len(lines) > 1 and not text.endswith(("\n", "\r")):
         lines = lines[:-1]  # the sample may cut the last line
-    if not lines:
+    best: tuple[int, int, str] | None = None
+    for delimiter in (";", ",", "\t", "|"):
+        if not any(delimiter in ln for ln in lines):
+            continue
+        try:
+            widths = [len(r) for r in csv.reader(lines, delimiter=delimiter)]
+        except csv.Error:
+            continue
+        common = collections.Counter(w for w in widths if w >= 2).most_common(1)
+        if not common:
+            continue
+        width, agree = common[0]
+        if agree >= 2 and agree >= 0.5 * len(widths):
+            if best is None or (agree, width) > best[:2]:
+                best = (agree, width, delimiter)
+    if best is None:
         return None
-    sample = "\n".join(lines)
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
-    except csv.Error:
-        return None
-    widths = [len(r) for r in csv.reader(lines, dialect)]
-    multi = sum(1 for w in widths if w >= 2)
-    if multi == 0 or multi < 0.5 * len(widths):
-        return None
-    return dialect
+    return type("_Delimited", (_Delimited,), {"delimiter": best[2]})
 
 
 def _looks_like_csv(text: str) -> bool:
@@ -695,7 +715,10 @@ def _scan_rows(
             if scan.zero_height:
                 scan.listed_rows.add(row0)
         starts.append(len(piece))
-    if cell_open in piece or cell_bare in piece:
+    # Cells holding something (a value, an inline string, a formula), not merely
+    # styled: only those make an empty calamine sheet suspicious.
+    lt = b"<" + prefix
+    if lt + b"v>" in piece or lt + b"is>" in piece or lt + b"f" in piece:
         scan.has_cells = True
     # Column and row bound without parsing every reference (3 million in a
     # 200,000-row sheet): one pass that matches only references beyond the
@@ -1080,14 +1103,17 @@ def _read_ooxml(path: Path, data: bytes, fmt: str, limits: Limits) -> Workbook:
         scan = scans.get(s.name)
         if scan is None:
             continue
-        s.hidden_cols = scan.hidden_cols
-        s.hidden_rows = scan.hidden_rows
-        if scan.zero_height:
-            s.hidden_rows |= set(range(len(s.rows))) - scan.listed_rows
         s.formula_cells = scan.formula_cells
         s.uncached_formulas = scan.uncached
         if scan.uncached:
             _pad_grid(s, scan.uncached)
+        # Hidden rows/columns beyond the grid ("hide all unused columns" writes
+        # one <col min="20" max="16384" hidden="1">) say nothing about the data.
+        n_rows, width = len(s.rows), s.n_cols
+        s.hidden_cols = {c for c in scan.hidden_cols if c < width}
+        s.hidden_rows = {r for r in scan.hidden_rows if r < n_rows}
+        if scan.zero_height:
+            s.hidden_rows |= set(range(n_rows)) - scan.listed_rows
         if states.get(s.name, "visible") != "visible":
             s.visible = False
         if scan.dimension and ":" in scan.dimension:
@@ -1133,7 +1159,7 @@ def _xlrd_value(cell, datemode: int) -> object:
     return _blank(value)
 
 
-def _xlrd_sheets(data: bytes) -> tuple[list[Sheet], bool]:
+def _xlrd_sheets(data: bytes, limits: Limits) -> tuple[list[Sheet], bool]:
     """All sheets with xlrd; formatting_info (hidden rows/columns, merges) when it parses."""
     try:
         book = _xlrd_book(data, formatting=True)
@@ -1144,6 +1170,7 @@ def _xlrd_sheets(data: bytes) -> tuple[list[Sheet], bool]:
     sheets = []
     for idx in range(book.nsheets):
         sh = book.sheet_by_index(idx)
+        _check_box(sh.name, sh.nrows, sh.ncols, limits)  # before building the grid
         grid = [
             [_xlrd_value(sh.cell(r, c), book.datemode) for c in range(sh.ncols)]
             for r in range(sh.nrows)
@@ -1188,8 +1215,10 @@ def _read_xls(path: Path, data: bytes, limits: Limits) -> Workbook:
     except ReadError as exc:
         sheets, calamine_error = [], exc
     try:
-        by_xlrd, formatting = _guarded("xlrd", _xlrd_sheets, data)
+        by_xlrd, formatting = _guarded("xlrd", _xlrd_sheets, data, limits)
     except ReadError as exc:
+        if calamine_error is not None and exc.code == "FILE_LIMIT":
+            raise
         if calamine_error is not None:
             raise ReadError(
                 "FILE_CORRUPT",
@@ -1351,6 +1380,7 @@ class _Table:
         self.nested = False
         self.cell: list[str] | None = None
         self.cell_num: str | None = None
+        self.pos = (0, 0)
 
 
 class _HtmlTables(HTMLParser):
@@ -1404,7 +1434,7 @@ class _HtmlTables(HTMLParser):
             # Excel's HTML export keeps the raw number in x:num.
             t.cell_num = a.get("x:num")
             t.col = c0 + cs
-            t._pos = (r0, c0)  # type: ignore[attr-defined]
+            t.pos = (r0, c0)
         elif tag == "br" and t.cell is not None:
             t.cell.append("\n")
 
@@ -1438,7 +1468,7 @@ class _HtmlTables(HTMLParser):
             except ValueError:
                 pass
         if value is not None:
-            t.cells[t._pos] = value  # type: ignore[attr-defined]
+            t.cells[t.pos] = value
         t.cell = None
         t.cell_num = None
 
@@ -1488,12 +1518,122 @@ def _read_html(path: Path, data: bytes, limits: Limits) -> Workbook:
     return Workbook(path, "html", sheets, None, "html.parser", notes)
 
 
+# -------------------------------------------------------------- xml 2003
+
+_SS = "{urn:schemas-microsoft-com:office:spreadsheet}"
+_XL = "{urn:schemas-microsoft-com:office:excel}"
+
+
+def _ss_int(el, name: str, default: int) -> int:
+    try:
+        return int(el.get(_SS + name, default))
+    except (TypeError, ValueError):
+        return default
+
+
+def _ss_value(kind: str | None, text: str) -> object:
+    """A typed value of an XML Spreadsheet 2003 <Data ss:Type=...> element."""
+    if kind == "Number":
+        try:
+            return float(text)
+        except ValueError:
+            return text or None
+    if kind == "DateTime":
+        value = _parse_iso(text)
+        if value is not None and value.time() == datetime.min.time():
+            return value.date()
+        return value or text or None
+    if kind == "Boolean":
+        return text.strip() in ("1", "true", "TRUE")
+    if kind == "Error":
+        return None
+    return text or None
+
+
+def _read_xml2003(path: Path, data: bytes, limits: Limits) -> Workbook:
+    """Excel's "XML Spreadsheet 2003": parsed with defusedxml (no DTD, no entities)."""
+    from defusedxml.ElementTree import iterparse
+
+    sheets: list[Sheet] = []
+    sheet: Sheet | None = None
+    cells: dict[tuple[int, int], object] = {}
+    row = col = -1
+    n_rows = n_cols = 0
+    cell_pos = (0, 0)
+    in_comment = False
+    for event, el in iterparse(io.BytesIO(data), events=("start", "end")):
+        tag = el.tag
+        if event == "start":
+            if tag == _SS + "Worksheet":
+                name = el.get(_SS + "Name") or f"Sheet{len(sheets) + 1}"
+                sheet = Sheet(name, len(sheets), True, [])
+                cells, row, n_rows, n_cols = {}, -1, 0, 0
+            elif sheet is None:
+                continue
+            elif tag == _SS + "Column":
+                idx = _ss_int(el, "Index", 0)
+                col = idx - 1 if idx else col + 1
+                span = max(0, _ss_int(el, "Span", 0))
+                if el.get(_SS + "Hidden") in ("1", "true"):
+                    sheet.hidden_cols.update(range(col, min(col + span + 1, limits.max_cols + 1)))
+                col += span
+            elif tag == _SS + "Row":
+                idx = _ss_int(el, "Index", 0)
+                row = idx - 1 if idx else row + 1
+                col = -1
+                if el.get(_SS + "Hidden") in ("1", "true"):
+                    sheet.hidden_rows.add(row)
+            elif tag == _SS + "Cell":
+                idx = _ss_int(el, "Index", 0)
+                col = idx - 1 if idx else col + 1
+                across = max(0, _ss_int(el, "MergeAcross", 0))
+                down = max(0, _ss_int(el, "MergeDown", 0))
+                if across or down:
+                    sheet.merged.append((row, col, row + down, col + across))
+                n_rows, n_cols = max(n_rows, row + down + 1), max(n_cols, col + across + 1)
+                _check_box(sheet.name, n_rows, n_cols, limits)
+                if el.get(_SS + "Formula"):
+                    sheet.formula_cells.add((row, col))
+                cell_pos = (row, col)
+                col += across  # the next cell starts after the merged range
+            elif tag == _SS + "Comment":
+                in_comment = True  # a comment's <Data> is not the cell's value
+            continue
+        # end events
+        if sheet is None:
+            continue
+        if tag == _SS + "Data" and not in_comment:
+            cells[cell_pos] = _ss_value(el.get(_SS + "Type"), "".join(el.itertext()))
+        elif tag == _SS + "Comment":
+            in_comment = False
+        elif tag == _SS + "Cell":
+            el.clear()
+        elif tag == _XL + "Visible" and (el.text or "").strip() in (
+            "SheetHidden",
+            "SheetVeryHidden",
+        ):
+            sheet.visible = False
+        elif tag == _SS + "Worksheet":
+            grid: list[list[object]] = [[None] * n_cols for _ in range(n_rows)]
+            for (r, c), v in cells.items():
+                if 0 <= r < n_rows and 0 <= c < n_cols:
+                    grid[r][c] = v
+            sheet.rows = grid
+            sheet.hidden_rows = {r for r in sheet.hidden_rows if r < n_rows}
+            sheet.hidden_cols = {c for c in sheet.hidden_cols if c < n_cols}
+            sheets.append(sheet)
+            sheet = None
+            el.clear()
+    notes = ["Tệp là bảng tính XML của Excel 2003 (thường do phần mềm web xuất ra với đuôi .xls)."]
+    return Workbook(path, "xml2003", sheets, None, "xml2003", notes)
+
+
 # ------------------------------------------------------------------------ csv
 
 
 def _read_csv(path: Path, data: bytes, limits: Limits) -> Workbook:
     text = _decode_text(data)
-    dialect = _csv_dialect(text[:65536])
+    dialect = _csv_dialect(text)
     if dialect is None:
         raise _fail_not_spreadsheet("văn bản thường, không có cột phân cách")
     grid: list[list[object]] = []
@@ -1567,6 +1707,8 @@ def _read_workbook(path: Path, limits: Limits) -> Workbook:
         book = _read_ods(path, data, limits)
     elif fmt == "html":
         book = _guarded("Bộ đọc HTML", _read_html, path, data, limits)
+    elif fmt == "xml2003":
+        book = _guarded("Bộ đọc XML 2003", _read_xml2003, path, data, limits)
     else:
         book = _guarded("Bộ đọc CSV", _read_csv, path, data, limits)
     if not book.sheets:

@@ -68,10 +68,10 @@ def label(name: str) -> str:
 
 def kind_of(name: str) -> str:
     """Guess how to format a column from its name (rates are fractions 0–1)."""
-    if any(hint in name for hint in _PERCENT_HINTS) or name.endswith("_rate_end"):
-        return KIND_PERCENT
     if name.endswith("_points"):
         return KIND_POINTS
+    if any(hint in name for hint in _PERCENT_HINTS) or name.endswith("_rate_end"):
+        return KIND_PERCENT
     if name.endswith("_mvnd"):
         return KIND_MONEY
     return KIND_NUMBER
@@ -647,8 +647,10 @@ def headline_text(row: pd.Series) -> str:
     if pd.isna(estimate):
         return f"Chưa đủ số liệu để ước lượng tác động của kết nghĩa lên {outcome}."
     direction = "giảm" if estimate < 0 else "tăng"
-    size = fmt_value(abs(estimate), kind, 2 if kind == KIND_NUMBER else 1)
-    unit = " tiêu chí" if kind == KIND_NUMBER else ""
+    if kind == KIND_NUMBER:
+        size = fmt.fmt_number(abs(estimate), 2) + " tiêu chí"
+    else:
+        size = fmt.fmt_number(100 * abs(estimate), 1) + " điểm %"
     low, high = fmt_value(row["ci_low"], kind, 2), fmt_value(row["ci_high"], kind, 2)
     covers_zero = float(row["ci_low"]) <= 0 <= float(row["ci_high"])
     verdict = (
@@ -658,7 +660,7 @@ def headline_text(row: pd.Series) -> str:
     )
     text = (
         f"**Ước lượng chính** ({estimator_name(str(row['estimator']), row.get('comparison'))}): "
-        f"sau khi kết nghĩa, {outcome} của xã được kết nghĩa **{direction} {size}{unit}** so với "
+        f"sau khi kết nghĩa, {outcome} của xã được kết nghĩa **{direction} {size}** so với "
         f"xã so sánh (khoảng tin cậy 95%: {low} đến {high}; "
         f"{fmt_value(row['n_treated'])} xã kết nghĩa, {fmt_value(row['n_control'])} xã so sánh). "
         f"{verdict}"
@@ -736,3 +738,25 @@ def sum_by(frame: pd.DataFrame, key: str, columns: list[str], names=None) -> pd.
     if names is not None:
         frame = _with_names(frame, names)
     return frame.groupby(key, observed=True)[columns].sum(min_count=1).reset_index()
+
+
+def effects_table(estimates: pd.DataFrame) -> pd.DataFrame:
+    """``effects.evaluate`` rows for reading: Vietnamese names, effects in points or criteria."""
+    rows = []
+    for _, row in estimates.iterrows():
+        kind = effect_kind(str(row["outcome"]))
+        rows.append(
+            {
+                "Chỉ tiêu": OUTCOME_VI.get(str(row["outcome"]), str(row["outcome"])),
+                "Cách ước lượng": estimator_name(str(row["estimator"]), row.get("comparison")),
+                "Ước lượng": fmt_value(row["estimate"], kind, 2 if kind == KIND_NUMBER else 1),
+                "Khoảng tin cậy 95%": (
+                    f"{fmt_value(row['ci_low'], kind, 2)} đến {fmt_value(row['ci_high'], kind, 2)}"
+                ),
+                "Số xã kết nghĩa": fmt_value(row.get("n_treated")),
+                "Số xã so sánh": fmt_value(row.get("n_control")),
+                "p xu hướng trước": fmt_value(row.get("pre_trend_p"), KIND_NUMBER, 2),
+                "Ghi chú": row.get("note", ""),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -6,10 +6,12 @@ never by the sheet's name or position. Other sheets are classified (cover, notes
 empty or chart, hidden, unknown) and skipped with a Vietnamese reason. Hidden sheets are
 never read as data.
 
-Duplicates: when the same form appears in two visible sheets (a draft and a final copy),
-the sheet whose name or title says it is final ("final", "chính thức", "hoàn chỉnh") wins,
-a sheet marked as a draft ("nháp", "draft", "cũ", "dự thảo") loses, and otherwise the later
-sheet wins (it is usually the newest copy). A DUPLICATE_FORM warning names both sheets.
+Duplicates: when the same form appears in two visible sheets listing mostly the same
+communes (a draft and a final copy), the sheet whose name or title says it is final
+("final", "chính thức", "hoàn chỉnh") wins, a sheet marked as a draft ("nháp", "draft",
+"cũ", "dự thảo") loses, and otherwise the later sheet wins (it is usually the newest copy).
+A DUPLICATE_FORM warning names both sheets. Two sheets of one form with different communes
+(a form split by area) are both read.
 """
 
 from __future__ import annotations
@@ -152,6 +154,23 @@ def _finality(v: SheetVerdict) -> int:
     return score
 
 
+def _row_labels(v: SheetVerdict, label_columns: list[str]) -> set[str]:
+    """Folded labels (commune, partner, model) below the header of a form sheet."""
+    cols = [v.colmap.columns[n] for n in label_columns if n in v.colmap.columns]
+    if not cols or v.grid is None or v.block is None:
+        return set()
+    c = v.colmap.columns.get("commune", cols[0])
+    return {v.grid.folded(r, c) for r in range(v.block.last + 1, v.grid.n_rows)} - {""}
+
+
+def _same_rows(a: SheetVerdict, b: SheetVerdict, label_columns: list[str]) -> bool:
+    """Do two sheets of the same form list mostly the same rows (a copy, not a split)?"""
+    la, lb = _row_labels(a, label_columns), _row_labels(b, label_columns)
+    if not la or not lb:
+        return True
+    return len(la & lb) >= 0.5 * min(len(la), len(lb))
+
+
 def recognise_forms(
     sheets: list[Any], source_file: str | None = None, syn: Synonyms | None = None
 ) -> tuple[list[SheetVerdict], list[tuple[str, str]], list[Issue], list[SheetVerdict]]:
@@ -178,6 +197,8 @@ def recognise_forms(
         for v in group:
             if v is winner:
                 continue
+            if not _same_rows(v, winner, syn.forms[form].label_columns):
+                continue  # one form split over two sheets (e.g. by area): both are read
             v.kind = "duplicate"
             v.reason = (
                 f"biểu {FORM_CODES[form]} trùng với trang '{winner.sheet.name}'; "

@@ -47,13 +47,30 @@ def clean_text(s: str) -> str:
         return " ".join(s.split())
     from ketnghia_analysis.text import fix_mojibake, normalize
 
-    if _surely_unicode(s):
+    if _surely_unicode(s) or not _legacy_evidence(s):
         return normalize(s)
     return normalize(fix_mojibake(s))
 
 
 # Code points of Windows-1252 above Latin-1: legacy mojibake can only contain these.
 _CP1252_HIGH = frozenset(map(ord, "ŒœŠšŸŽžƒˆ˜–—‘’‚“”„†‡•…‰‹›€™"))
+
+
+# Latin-1 letters that genuine Vietnamese uses; any other Latin-1 or Windows-1252 symbol
+# ("µ", "¸", "ø", "æ", "¬") in a word is what legacy mojibake looks like.
+_VN_LATIN1 = frozenset("ÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝàáâãèéêìíòóôõùúý\u00a0")
+
+
+def _legacy_evidence(s: str) -> bool:
+    """True when `s` has a character that only legacy mojibake would put in Vietnamese text.
+
+    Only such cells are worth the (slow) legacy detection of ``text.fix_mojibake``.
+    """
+    for ch in s:
+        o = ord(ch)
+        if (0x80 <= o <= 0xFF and ch not in _VN_LATIN1) or o in _CP1252_HIGH:
+            return True
+    return False
 
 
 def _surely_unicode(s: str) -> bool:
@@ -132,10 +149,13 @@ def _legacy_map(rows: list[list[object]]) -> dict[str, str]:
         return {}
     from ketnghia_analysis.text import detect_legacy_many, fix_mojibake_many
 
-    cands_l = sorted(cands)
-    enc = detect_legacy_many(cands_l)
+    evidence = sorted(v for v in cands if _legacy_evidence(v))
+    if not evidence:
+        return {}
+    enc = detect_legacy_many(evidence)
     if enc is None:
         return {}
+    cands_l = sorted(cands)
     return {a: b for a, b in zip(cands_l, fix_mojibake_many(cands_l, enc), strict=True) if a != b}
 
 

@@ -238,7 +238,8 @@ def _read(path: Path, rel: str, sha: str, size: int) -> ReturnRead:
     y = year_in_filename(stem)
     if y is not None:
         clues.append(Clue("year", y, "filename", None, None, path.name))
-    if forms and not any(c.what == "district" for c in clues):
+    if forms:
+        # last resort, and a check: the communes listed must belong to the district named
         years = [c.value for c in clues if c.what == "year"]
         labels: list[str] = []
         for ft in sorted(
@@ -600,17 +601,37 @@ def read_form(v: SheetVerdict, source_file: str, syn: Synonyms | None = None) ->
                 parsed[name] = [None if not_assessed[i] else x for i, x in enumerate(parsed[name])]
         parsed["not_assessed"] = list(not_assessed)
 
-    frame = _frame(v.form, parsed, all_rows)
-    records = frame.iloc[:n_data].reset_index(drop=True)
-    totals = frame.iloc[n_data:].reset_index(drop=True)
-    totals.insert(0, "kind", [kinds[r] for r in total_rows])
-    totals["recomputed"] = [any((r, c) in recomputed for c in cols.values()) for r in total_rows]
+    # a total whose formula has no cached value and could not be evaluated (another
+    # sheet, an unknown function) is recomputed from the data rows it covers
+    from_rows: set[int] = set()
+    for i, r in enumerate(total_rows):
+        k = n_data + i
+        for name, c in cols.items():
+            if kind_of[name] not in ("count", "money") or (r, c) not in uncached:
+                continue
+            if parsed[name][k] is not None:
+                continue
+            scope = _total_scope(kinds, r, data_rows)
+            vals = [parsed[name][data_rows.index(d)] for d in scope]
+            parsed[name][k] = sum(x for x in vals if x is not None)
+            recomputed.add((r, c))
+            from_rows.add(r)
+
+    records = _frame(v.form, {k: x[:n_data] for k, x in parsed.items()}, data_rows)
+    totals = _frame(
+        v.form,
+        {k: x[n_data:] for k, x in parsed.items()},
+        total_rows,
+        first={"kind": [kinds[r] for r in total_rows]},
+        last={"recomputed": [any((r, c) in recomputed for c in cols.values()) for r in total_rows]},
+    )
     for i, r in enumerate(total_rows):
         if totals.at[i, "recomputed"]:
+            how = "cộng lại các dòng số liệu" if r in from_rows else "tính lại từ công thức"
             issues.append(
                 _issue(
                     "TOTAL_RECOMPUTED",
-                    f"Dòng tổng {r + 1} là công thức chưa có giá trị lưu sẵn: đã tính lại từ công thức",
+                    f"Dòng tổng {r + 1} là công thức chưa có giá trị lưu sẵn: đã {how}",
                     source_file,
                     sheet_name,
                     r,
@@ -633,13 +654,16 @@ def read_form(v: SheetVerdict, source_file: str, syn: Synonyms | None = None) ->
             )
         )
 
-    raw_frame = pd.DataFrame(
-        {
-            name: [cell_text(grid.values[r][c]) if c < grid.n_cols else "" for r in data_rows]
-            for name, c in cols.items()
-        }
-    )
-    raw_frame["source_row"] = pd.array([r + 1 for r in data_rows], dtype="Int64")
+    # raw text of every data row (for quarantine): one object block, built in one go
+    names = list(cols)
+    raw_cells = np.empty((len(data_rows), len(names)), dtype=object)
+    for i, r in enumerate(data_rows):
+        row = grid.values[r]
+        for j, name in enumerate(names):
+            c = cols[name]
+            raw_cells[i, j] = cell_text(row[c]) if c < len(row) else ""
+    raw_frame = pd.DataFrame(raw_cells, columns=names, dtype=object)
+    raw_frame["source_row"] = _int_array([r + 1 for r in data_rows])
 
     return FormTable(
         form=v.form,
@@ -657,6 +681,18 @@ def read_form(v: SheetVerdict, source_file: str, syn: Synonyms | None = None) ->
         header_confidence=dict(cmap.confidence),
         money_scale=scales,
     )
+
+
+def _total_scope(kinds: list[str], r: int, data_rows: list[int]) -> list[int]:
+    """Data rows a total (all of them) or a subtotal (its section) adds up."""
+    if kinds[r] != SUBTOTAL:
+        return data_rows
+    start = 0
+    for j in range(r - 1, -1, -1):
+        if kinds[j] in ("section", SUBTOTAL, TOTAL, "header", "numbering"):
+            start = j + 1
+            break
+    return [d for d in data_rows if start <= d < r]
 
 
 def _is_not_assessed(folded: str, syn: Synonyms) -> bool:
@@ -711,13 +747,19 @@ def _bool_array(vals: list[Any]) -> pd.api.extensions.ExtensionArray:
     return pd.arrays.BooleanArray(data, mask)
 
 
-def _frame(form: str, parsed: dict[str, list[Any]], rows: list[int]) -> pd.DataFrame:
+def _frame(
+    form: str,
+    parsed: dict[str, list[Any]],
+    rows: list[int],
+    first: dict[str, list[Any]] | None = None,
+    last: dict[str, list[Any]] | None = None,
+) -> pd.DataFrame:
     """Typed DataFrame of the form's canonical columns (missing ones as empty columns)."""
     from ketnghia_analysis.headers import load_synonyms as _ls
 
     spec = _ls().forms[form]
     n = len(rows)
-    data: dict[str, Any] = {}
+    data: dict[str, Any] = dict(first or {})
     for name in FORM_COLUMNS[form]:
         vals = parsed.get(name, [None] * n)
         kind = spec.columns[name].kind if name in spec.columns else None
@@ -734,7 +776,8 @@ def _frame(form: str, parsed: dict[str, list[Any]], rows: list[int]) -> pd.DataF
         else:
             data[name] = pd.array(vals, dtype="str")
     data["source_row"] = _int_array([r + 1 for r in rows])
-    return pd.DataFrame(data)
+    data.update(last or {})
+    return pd.DataFrame(data, copy=False)  # the arrays are fresh: no need to copy them
 
 
 def form_label(form: str) -> str:

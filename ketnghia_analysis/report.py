@@ -268,6 +268,23 @@ def export_html(notebook_path: Path, html_path: Path, title: str) -> None:
     _atomic_write_text(html_path, _toc(body))
 
 
+def html_problems(page: str) -> list[str]:
+    """What a leader should not see in an exported report: code cells and error outputs.
+
+    Styles and scripts of the template are ignored (they name the CSS classes of input
+    areas); returns a list of Vietnamese findings, empty when the page is clean.
+    """
+    body = re.sub(r"<(style|script)\b.*?</\1>", "", page, flags=re.S | re.I)
+    problems = []
+    if "jp-InputArea-editor" in body or 'class="highlight' in body or "In&nbsp;[" in body:
+        problems.append("còn ô mã (input) trong trang")
+    if "application/vnd.jupyter.stderr" in body:
+        problems.append("có đầu ra lỗi hoặc cảnh báo (stderr)")
+    if re.search(r"Traceback \(most recent call last\)|\w+Error</span>", body):
+        problems.append("có thông báo lỗi Python")
+    return problems
+
+
 def _atomic_write_text(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
@@ -315,6 +332,8 @@ def _run_job(job: Job) -> Job:
         except Exception as exc:
             job.status = "failed"
             job.error = f"Ghi Excel lỗi: {_one_line(exc)}"
+    if job.status != "ok" and xlsx_path.exists():
+        xlsx_path.unlink()  # never leave an earlier run's workbook beside a failed report
     job.seconds = round(time.perf_counter() - start, 2)
     # One status file per report: index.html lists every report of the year folder,
     # including those rendered by earlier runs with other parameters.

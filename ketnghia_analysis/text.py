@@ -44,10 +44,19 @@ every letter in the order *base, sắc, huyền, hỏi, ngã, nặng*.
 * VNI Windows writes a base letter followed by one byte for the mark(s):
   "aø" = "à", "aâ" = "â", "aá" = "ấ"; "ô" (0xF4) is *ơ*, "ö" (0xF6) is *ư*,
   "ñ" (0xF1) is *đ*, and i/y have some one-byte forms ("í", "ì", "æ", "ó", "ò",
-  "î"). Capitals use capital mark bytes ("AØ" = "À"); both tables are exact for
-  Vietnamese letters.
+  "î"). Capitals use capital mark bytes ("AØ" = "À"), so the VNI table is exact
+  for every Vietnamese letter.
 * Bytes 0x80–0x9F (where the extended TCVN 5712 VN1 table puts toned capitals)
   are **not** decoded: in Windows-1252 they are genuine punctuation ("–", "’").
+
+Detection (``detect_legacy``, ``fix_mojibake``) never touches text that holds a letter
+only Unicode has (ơ ư ă đ ạ ả ...) or combining marks. Otherwise it needs evidence
+inside words (characters Vietnamese never uses but a table does: "µ", "ø", "§"; pairs
+such as "aâ"; words whose syllable structure the decoding repairs) and a decoding made
+of well-formed syllables. About 7 % of single names are ambiguous on their own ("Phó
+Ninh" is valid Unicode and TCVN3 for "Phú Ninh") and are left unchanged; decode whole
+sheets or columns with ``fix_mojibake_many`` (one encoding per group) or try
+``legacy_candidates`` against a list of known names.
 """
 
 from __future__ import annotations
@@ -402,6 +411,10 @@ _VNI_STRONG_PAIRS = re.compile(
 # letter inside a word ("QuÕ", "CÈm") is TCVN3 evidence (VNI puts capital marks only
 # after capital letters).
 _TCVN3_CAPITAL_AFTER_LOWER = re.compile(r"[a-zà-ÿ][ÈÉÊÌÒÓÔÕÝ]")
+# In a word set in capitals with the .VnTimeH fonts, the toned letters keep their
+# lowercase codes: a lowercase Latin-1 letter after two ASCII capitals or between two
+# ("CéNG", "GHI CHó") is TCVN3 evidence (VNI uses capital mark bytes after capitals).
+_TCVN3_LOWER_IN_CAPITALS = re.compile(r"(?<=[A-Z]{2})[à-ÿ]|(?<=[A-Z])[à-ÿ](?=[A-Z])")
 _CONSONANTS = "bcdfghjklmnpqrstvwxz"
 # One to three syllables written as one word ("Avương", "Bhalêê").
 _SYLLABLES = re.compile(rf"(?:[{_CONSONANTS}]*[aeiouy]{{1,3}}[{_CONSONANTS}]*){{1,3}}")
@@ -423,6 +436,7 @@ def _evidence(s: str, encoding: str) -> int:
         n += len(_VNI_STRONG_PAIRS.findall(s))
     else:
         n += len(_TCVN3_CAPITAL_AFTER_LOWER.findall(s))
+        n += len(_TCVN3_LOWER_IN_CAPITALS.findall(s))
     return n
 
 
@@ -472,9 +486,9 @@ def _word_penalty(word: str, spelling: bool = True) -> int:
 
     Structure = one vowel cluster that is a Vietnamese nucleus, no final consonant after
     a glide, no open *ă*/*â*. With ``spelling``, also the k/c, gh/ngh and q rules, which
-    genuine minority-language names break ("Trà Kót", "Sông Kôn"), and the rule that
-    no tone mark sits on a final glide: those only rank decodings and never count as
-    evidence.
+    genuine minority-language names break ("Trà Kót", "Sông Kôn"), the rhyme rules
+    (nh/ch only after a, ê, i, y; no "ing", "ơng") and the rule that no tone mark sits
+    on a final glide: those only rank decodings and never count as evidence.
     """
     parts = [_split_letter(c) for c in word.lower()]
     plain = "".join(b for b, _ in parts)
@@ -508,6 +522,10 @@ def _word_penalty(word: str, spelling: bool = True) -> int:
         return 1
     if onset.startswith("q") and not onset.startswith("qu"):
         return 1
+    if coda in ("nh", "ch") and nucleus[-1] not in "aêiy":
+        return 1  # "anh", "ênh", "inh", "uynh" only: "ơnh" is not a rhyme
+    if coda in ("ng", "c") and nucleus in ("i", "y", "ơ"):
+        return 1  # "ing", "ơng" are not rhymes ("ương" is)
     if nucleus in _GLIDE_FINAL and parts[run.end() - 1][1]:
         return 1  # a tone mark never sits on a final glide ("traỉ" is not a syllable)
     return 0
@@ -637,12 +655,15 @@ def fix_mojibake_many(texts: Iterable[object], encoding: str | None = None) -> l
 
     Cells in a TCVN3 sheet may carry no evidence on their own ("Phó Ninh" is TCVN3 for
     "Phú Ninh"): once the group's encoding is known, every text cell that is not
-    evidently Unicode and whose decoding is plausible Vietnamese is decoded.
-    Non-text values pass through. Risk: a genuine Unicode cell made only of Latin-1
-    letters inside a legacy sheet would be decoded too.
+    evidently Unicode and whose decoding is plausible Vietnamese is decoded, unless the
+    decoding breaks more spelling rules than the cell as it is and the cell has no
+    evidence of the encoding: a Unicode "Tây Giang" left in a TCVN3 sheet stays (as
+    TCVN3 it would read "Tõy Giang"). Non-text values pass through. Residual risk: a
+    Unicode cell of Latin-1 letters whose decoding is also well spelled ("Phó") is
+    decoded.
 
-    >>> fix_mojibake_many(["Phó Ninh", "Trµ My", 12, "Hội An"])
-    ['Phú Ninh', 'Trà My', 12, 'Hội An']
+    >>> fix_mojibake_many(["Phó Ninh", "Trµ My", 12, "Hội An", "Tây Giang"])
+    ['Phú Ninh', 'Trà My', 12, 'Hội An', 'Tây Giang']
     """
     texts = list(texts)
     if encoding is None:
@@ -653,7 +674,10 @@ def fix_mojibake_many(texts: Iterable[object], encoding: str | None = None) -> l
     for t in texts:
         if isinstance(t, str) and not t.isascii() and not _looks_genuine(t):
             decoded = decode_legacy(t, encoding)
-            out.append(decoded if _plausible(decoded) else t)
+            ok = _plausible(decoded) and (
+                _evidence(t, encoding) > 0 or _nucleus_penalty(decoded) <= _nucleus_penalty(t)
+            )
+            out.append(decoded if ok else t)
         else:
             out.append(t)
     return out

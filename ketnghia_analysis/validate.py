@@ -28,7 +28,7 @@ RULES: dict[str, tuple[str, str]] = {
     ),
     "NTM_RECOGNIZED_INCOMPLETE": (
         "warning",
-        "xã được công nhận đạt chuẩn NTM phải đạt đủ 19 tiêu chí",
+        "xã công nhận đạt chuẩn NTM trong năm báo cáo phải đạt đủ 19 tiêu chí",
     ),
     "TOTAL_MISMATCH": ("warning", "dòng tổng cộng = tổng các dòng xã"),
     "UNKNOWN_COMMUNE": ("error", "tên xã không có trong danh mục xã của huyện trong năm"),
@@ -48,6 +48,8 @@ RULES: dict[str, tuple[str, str]] = {
     ),
     "MISSING_PARTNER": ("error", "dòng Biểu 01/KN ghi tên đơn vị kết nghĩa"),
     "COMMUNE_FUZZY": ("warning", "tên xã chỉ khớp gần đúng (kiểm tra lại)"),
+    "SCHEMA_VIOLATION": ("error", "bảng đã xử lý đạt lược đồ pandera (kiểu, miền giá trị, khóa)"),
+    "PARTNER_REVIEW": ("warning", "đơn vị kết nghĩa mới hoặc khớp gần đúng: cần xác nhận"),
     "IDENTITY_UNKNOWN": ("error", "xác định được huyện và năm của báo cáo"),
     "SUPERSEDED": ("warning", "tệp bị thay thế bởi tệp nộp sau của cùng huyện, năm"),
 }
@@ -348,7 +350,13 @@ def check_ntm(records: pd.DataFrame, ctx: Context, levels: pd.Series | None = No
                 )
             )
         level = None if levels is None else levels.get(idx)
-        if level is not None and not pd.isna(level) and counted < 19:
+        recognized = _num(rec.get("recognized_year"))
+        if recognized is None:
+            recognized = _num(rec.get("_level_year"))
+        # a commune recognised in an earlier year may later fall below 19 (the stricter
+        # 2021-2025 set): only a recognition in the report year itself must have all 19
+        fresh = recognized is None or ctx.year is None or int(recognized) == int(ctx.year)
+        if level is not None and not pd.isna(level) and counted < 19 and fresh:
             issues.append(
                 ctx.issue(
                     "NTM_RECOGNIZED_INCOMPLETE",
@@ -473,11 +481,32 @@ def check_missing(
     return issues
 
 
-def check_continuity(poverty: pd.DataFrame, columns_of: dict | None = None) -> list[Issue]:
+def merger_years(communes: pd.DataFrame) -> dict[str, set[int]]:
+    """Commune code → return years from which it holds a unit merged into it.
+
+    A unit valid until 31/12/2019 and succeeded by code X makes 2020 a break year of X:
+    X's 2020 figures cover more territory than its 2019 ones.
+    """
+    breaks: dict[str, set[int]] = {}
+    if communes is None or communes.empty or "successor_code" not in communes.columns:
+        return breaks
+    merged = communes[communes["successor_code"].notna() & communes["valid_to"].notna()]
+    for code, end in zip(merged["successor_code"], merged["valid_to"], strict=True):
+        year = (pd.Timestamp(end) + pd.Timedelta(days=1)).year
+        breaks.setdefault(str(code), set()).add(year)
+    return breaks
+
+
+def check_continuity(
+    poverty: pd.DataFrame,
+    columns_of: dict | None = None,
+    breaks: dict[str, set[int]] | None = None,
+) -> list[Issue]:
     """PREV_YEAR_MISMATCH: poor_start of a year vs poor_end of the previous year.
 
-    The 2021 → 2022 step changes the poverty standard: a jump there is expected and
-    not reported (poverty_standard labels each row).
+    Two steps are expected to jump and are not reported: 2021 → 2022 (the poverty
+    standard changes; poverty_standard labels each row) and the year a commune absorbs a
+    merged unit (`breaks`, from merger_years).
     """
     if poverty.empty:
         return []
@@ -501,6 +530,8 @@ def check_continuity(poverty: pd.DataFrame, columns_of: dict | None = None) -> l
     issues = []
     for rec in records_of(merged):
         if rec["poverty_standard"] != rec["poverty_standard_prev"]:
+            continue
+        if int(rec["year"]) in (breaks or {}).get(str(rec["commune_code"]), set()):
             continue
         start, before = _num(rec["poor_start"]), _num(rec["poor_end_prev"])
         if start is None or before is None or start == before:
@@ -527,34 +558,50 @@ def check_continuity(poverty: pd.DataFrame, columns_of: dict | None = None) -> l
     return issues
 
 
+# column → (ratio to the median of the other years, smallest absolute difference).
+# Households do not double in a year; poverty can fall fast, so it needs a wider band.
+HISTORY_BANDS = {"households_total": (2.0, 100), "poor_end": (5.0, 50)}
+
+
 def check_history(
     poverty: pd.DataFrame,
     columns: Iterable[str] = ("households_total", "poor_end"),
     columns_of: dict | None = None,
+    breaks: dict[str, set[int]] | None = None,
 ) -> list[Issue]:
-    """HISTORY_OUTLIER: a value ≥ 3× or ≤ 1/3 of the median of the commune's other years.
+    """HISTORY_OUTLIER: a value far from the median of the commune's other years.
 
-    Needs at least two other years; small absolute differences (< 30) are ignored.
+    Years are compared only within one segment of a commune's history: the same poverty
+    standard, and no merger in between (`breaks`). Needs three years in the segment.
     """
-    issues = []
+    issues: list[Issue] = []
     if poverty.empty:
         return issues
+    frame = poverty.copy()
+    segment = []
+    for code, year in zip(frame["commune_code"], frame["year"], strict=True):
+        cuts = sorted(y for y in (breaks or {}).get(str(code), set()) if y <= int(year))
+        segment.append(cuts[-1] if cuts else 0)
+    frame["_segment"] = segment
     for col in columns:
-        for _code, group in poverty.groupby("commune_code"):
+        ratio, min_diff = HISTORY_BANDS.get(col, (HISTORY_RATIO, HISTORY_MIN_DIFF))
+        for _key, group in frame.groupby(["commune_code", "poverty_standard", "_segment"]):
             if len(group) < 3:
                 continue
             values = pd.to_numeric(group[col], errors="coerce")
             for idx in group.index:
                 value = values.loc[idx]
-                others = values.drop(idx).dropna()
-                if pd.isna(value) or len(others) < 2:
+                # the median of the whole segment, the value included: with three years a
+                # single wrong value cannot drag it (the median of the other two could)
+                known = values.dropna()
+                if pd.isna(value) or len(known) < 3:
                     continue
-                median = float(others.median())
-                if abs(value - median) < HISTORY_MIN_DIFF:
+                median = float(known.median())
+                if abs(value - median) < min_diff:
                     continue
-                high = median > 0 and value >= HISTORY_RATIO * median
-                low = value > 0 and value * HISTORY_RATIO <= median
-                zero = value == 0 and median >= HISTORY_MIN_DIFF
+                high = median > 0 and value >= ratio * median
+                low = value > 0 and value * ratio <= median
+                zero = value == 0 and median >= min_diff
                 if not (high or low or zero):
                     continue
                 rec = group.loc[idx]
@@ -569,7 +616,7 @@ def check_history(
                     ctx.issue(
                         "HISTORY_OUTLIER",
                         f"{rec['commune_name']}: {col} năm {rec['year']} là {fmt(value)}, rất "
-                        f"khác trung vị {fmt(median)} của các năm khác.",
+                        f"khác trung vị {fmt(median)} của các năm cùng chuẩn nghèo.",
                         row=rec["source_row"],
                         column=col,
                         value=value,

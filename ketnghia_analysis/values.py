@@ -548,8 +548,8 @@ def _closer_scale(
 # ---------------------------------------------------------------------------
 
 _MET_SYMBOLS = frozenset({"✓", "✔", "☑", "✅", "√", "+"})
-_MET = frozenset({"dat", "x", "1", "co", "d", "1.0"})
-_NOT_MET = frozenset({"chua dat", "cd", "0", "khong", "chua", "k", "0.0"})
+_MET = frozenset({"dat", "x", "co", "d"})
+_NOT_MET = frozenset({"chua dat", "cd", "khong", "chua", "k"})
 
 
 def parse_mark(value: object) -> bool | _NotAssessed:
@@ -589,6 +589,8 @@ def parse_mark(value: object) -> bool | _NotAssessed:
             return True
         if t in _DASHES:
             return False
+        if re.fullmatch(r"[01](?:[.,]0+)?", t):  # "1", "1.0", "0,0" typed as text
+            return t[0] == "1"
         f = fold(t)
         if f in _MET:
             return True

@@ -173,6 +173,54 @@ def write_csv_as_xls(path: Path) -> Path:
     return path
 
 
+def write_xml2003_xls(path: Path) -> Path:
+    """The reference sheet as "XML Spreadsheet 2003" saved as .xls (a web export)."""
+
+    def cell(value, **attrs) -> str:
+        extra = "".join(f' ss:{k}="{v}"' for k, v in attrs.items())
+        if value is None:
+            return f"<Cell{extra}/>"
+        if isinstance(value, date):
+            data = f'<Data ss:Type="DateTime">{value.isoformat()}T00:00:00.000</Data>'
+        elif isinstance(value, int | float):
+            data = f'<Data ss:Type="Number">{value}</Data>'
+        else:
+            data = f'<Data ss:Type="String">{value}</Data>'
+        return f"<Cell{extra}>{data}</Cell>"
+
+    rows = [
+        '<Row ss:Index="1">' + cell(TITLE, MergeAcross=5) + "</Row>",
+        "<Row>" + cell("Ngày báo cáo", Index=2) + cell(REPORT_DATE) + "</Row>",
+        "<Row>" + "".join(cell(v) for v in HEADER) + "</Row>",
+        *(
+            ('<Row ss:Hidden="1">' if r == 2 else "<Row>")
+            + "".join(cell(v) for v in row)
+            + "</Row>"
+            for r, row in enumerate(DATA)
+        ),
+        "<Row>"
+        + cell("Tổng", MergeAcross=1)
+        + '<Cell ss:Formula="=SUM(R[-3]C:R[-1]C)"><Data ss:Type="Number">2500</Data>'
+        + "<Comment><Data>ghi chú của ô</Data></Comment></Cell>"
+        + cell(321)
+        + "</Row>",
+    ]
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<?mso-application progid="Excel.Sheet"?>\n'
+        '<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" '
+        'xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet" '
+        'xmlns:x="urn:schemas-microsoft-com:office:excel">'
+        '<Worksheet ss:Name="Biểu 02"><Table>'
+        '<Column ss:Index="6" ss:Hidden="1"/>' + "".join(rows) + "</Table></Worksheet>"
+        '<Worksheet ss:Name="Nháp"><Table><Row><Cell><Data ss:Type="String">bản nháp</Data>'
+        "</Cell></Row></Table>"
+        '<WorksheetOptions xmlns="urn:schemas-microsoft-com:office:excel">'
+        "<Visible>SheetHidden</Visible></WorksheetOptions></Worksheet></Workbook>"
+    )
+    path.write_text(xml, encoding="utf-8")
+    return path
+
+
 # ---------------------------------------------------------- not spreadsheets
 
 
@@ -218,6 +266,45 @@ def write_truncated_zip(path: Path) -> Path:
     data = buf.read_bytes()
     buf.unlink()
     path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def write_ods_repeated_rows(path: Path, repeat: int = 1_000_000) -> Path:
+    """An ODS whose one value row is repeated a million times (a few hundred bytes)."""
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        '<office:body><office:spreadsheet><table:table table:name="Data">'
+        f'<table:table-row table:number-rows-repeated="{repeat}">'
+        '<table:table-cell office:value-type="float" office:value="1"><text:p>1</text:p>'
+        "</table:table-cell></table:table-row>"
+        "</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(
+            "mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED
+        )
+        zf.writestr("content.xml", content)
+        zf.writestr(
+            "META-INF/manifest.xml",
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+            '<manifest:file-entry manifest:full-path="/" '
+            'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+            '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+            "</manifest:manifest>",
+        )
+    return path
+
+
+def write_unicode_text_xls(path: Path) -> Path:
+    """Excel's "Unicode Text" export saved as .xls: UTF-16 with BOM, tab-separated."""
+    lines = ["\t".join(HEADER)] + [
+        "\t".join("" if v is None else str(v) for v in row) for row in DATA
+    ]
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-16"))
     return path
 
 
@@ -546,6 +633,7 @@ HOSTILE = {
     "billion_laughs_shared_strings": (write_billion_laughs_shared_strings, "FILE_CORRUPT"),
     "encrypted_xlsx": (write_encrypted_xlsx, "FILE_ENCRYPTED"),
     "encrypted_xls": (write_encrypted_xls, "FILE_ENCRYPTED"),
+    "ods_repeated_rows": (write_ods_repeated_rows, "FILE_LIMIT"),
 }
 
 
@@ -561,3 +649,15 @@ def write_hostile_folder(folder: Path) -> dict[str, str]:
         builder(folder / file_name)
         expected[file_name] = code
     return expected
+
+
+def calamine_unchecked(path: str | Path) -> int:
+    """Open a file with python-calamine directly, skipping every limit check.
+
+    Only for showing what the checks and the sandbox prevent: on write_far_cell's
+    file calamine asks for 512 GiB and aborts the process (no exception).
+    """
+    from python_calamine import CalamineWorkbook
+
+    book = CalamineWorkbook.from_path(str(path))
+    return len(book.get_sheet_by_index(0).to_python(skip_empty_area=False))

@@ -128,6 +128,25 @@ def test_html_layout_table_and_excel_numbers(tmp_path):
     assert sheet.rows == [["Xã", 1200.0], ["Trà Mai", "5"]]
 
 
+def test_xml_spreadsheet_2003_saved_as_xls(tmp_path):
+    wb = read_workbook(hf.write_xml2003_xls(tmp_path / "web_2003.xls"))
+    assert wb.format == "xml2003"
+    _check_reference_sheets(wb, totals=[2500, 321])
+    assert wb.sheets[0].formula_cells == {(6, 2)}
+
+
+def test_xml_spreadsheet_2003_with_entities_is_refused(tmp_path):
+    path = tmp_path / "lol.xls"
+    path.write_text(
+        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]>'
+        '<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"/>',
+        encoding="utf-8",
+    )
+    with pytest.raises(ReadError) as err:
+        read_workbook(path)
+    assert err.value.code == "FILE_CORRUPT"
+
+
 def test_csv_renamed_xls(tmp_path):
     wb = read_workbook(hf.write_csv_as_xls(tmp_path / "export.xls"))
     assert wb.format == "csv"
@@ -155,6 +174,8 @@ def test_csv_in_windows_vietnamese_code_page(tmp_path):
         (hf.write_html_xls, "html"),
         (hf.write_csv_as_xls, "csv"),
         (hf.write_xlsm, "xlsm"),
+        (hf.write_xml2003_xls, "xml2003"),
+        (hf.write_unicode_text_xls, "csv"),
     ],
 )
 def test_sniff_ignores_the_extension(tmp_path, builder, fmt):
@@ -324,3 +345,50 @@ def test_formatted_empty_rows_and_cells_far_below_are_not_data(tmp_path):
     )
     path = hf.write_raw_xlsx(tmp_path / "dinh_dang.xlsx", hf.sheet_xml(body, "A1"))
     assert read_workbook(path).sheets[0].rows == [[1.0]]
+
+
+def test_unicode_text_export_is_read_as_csv(tmp_path):
+    wb = read_workbook(hf.write_unicode_text_xls(tmp_path / "unicode.xls"))
+    assert wb.format == "csv"
+    assert wb.sheets[0].rows[:2] == [HEADER_ROW, ["1", "Trà Mai", "1200", "150", "0.125", None]]
+
+
+def test_ods_repeated_empty_rows_do_not_count(tmp_path):
+    # LibreOffice ends a sheet with ~1,048,000 repeated empty rows: not data.
+    path = hf.write_ods_repeated_rows(tmp_path / "a.ods", repeat=3)
+    assert read_workbook(path).sheets[0].rows == [[1.0], [1.0], [1.0]]
+
+
+def test_calamine_empty_xlsx_sheet_is_read_again_with_openpyxl(tmp_path, monkeypatch):
+    real = cells._calamine_sheets
+
+    def empty_first_sheet(data):
+        sheets, notes = real(data)
+        sheets[0].rows = []
+        return sheets, notes
+
+    monkeypatch.setattr(cells, "_calamine_sheets", empty_first_sheet)
+    wb = read_workbook(hf.write_good_xlsx(tmp_path / "a.xlsx"))
+    assert wb.engine == "calamine+openpyxl"
+    assert any("Biểu 02" in note and "openpyxl" in note for note in wb.notes)
+    _check_reference_sheets(wb, totals=[None, None])
+
+
+def test_styled_empty_sheet_is_not_read_twice(tmp_path, monkeypatch):
+    body = '<row r="1"><c r="A1" s="1"/><c r="B1" s="1"/></row>'
+    path = hf.write_raw_xlsx(tmp_path / "kieu.xlsx", hf.sheet_xml(body, "A1:B1"))
+
+    def must_not_run(data):
+        raise AssertionError("openpyxl re-read for a sheet with no values")
+
+    monkeypatch.setattr(cells, "_openpyxl_sheets", must_not_run)
+    with pytest.raises(ReadError) as err:
+        read_workbook(path)
+    assert err.value.code == "FILE_EMPTY"
+
+
+def test_hidden_columns_beyond_the_data_are_dropped(tmp_path):
+    head = '<cols><col min="2" max="2" hidden="1"/><col min="4" max="16384" hidden="1"/></cols>'
+    body = '<row r="1"><c r="A1"><v>1</v></c><c r="B1"><v>2</v></c><c r="E1"><v>5</v></c></row>'
+    path = hf.write_raw_xlsx(tmp_path / "an_cot.xlsx", hf.sheet_xml(body, "A1:E1", head=head))
+    assert read_workbook(path).sheets[0].hidden_cols == {1, 3, 4}

@@ -114,3 +114,12 @@ def test_sheet_with_too_few_columns_is_unknown_with_detail():
     v = recognise_sheet(sheet(rows))
     assert v.kind == "unknown"
     assert "thiếu cột: commune" in v.reason
+
+
+def test_form_split_over_two_sheets_is_not_a_duplicate():
+    a = sheet(POVERTY_HEADER + POVERTY_ROWS, "HN khu vực III", 0)
+    other = [[3, "Trà Leng", 500, 100, 10, 0, 1, 91, "18,2", 40, 90]]
+    b = sheet(POVERTY_HEADER + other, "HN còn lại", 1)
+    forms, _skipped, issues, _ = recognise_forms([a, b])
+    assert [f.sheet.name for f in forms] == ["HN khu vực III", "HN còn lại"]
+    assert issues == []

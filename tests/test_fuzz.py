@@ -148,3 +148,19 @@ def test_mutated_xml_inside_a_valid_zip(worker, scratch, part, edits):
                 body = _mutate(body, edits)
             dst.writestr(info.filename, body)
     _check(worker, scratch, out.getvalue())
+
+
+FLIPS = st.lists(st.tuples(st.just(0), st.integers(0, 2**31), st.integers(1, 255)), max_size=8)
+
+
+@FUZZ
+@given(flips=FLIPS.filter(bool))
+def test_mutated_biff_records_inside_a_valid_xls(worker, scratch, flips):
+    """Byte flips inside the Workbook stream of a valid OLE container reach the BIFF parsers."""
+    import olefile
+
+    buf = io.BytesIO(_seeds()["xls"])
+    with olefile.OleFileIO(buf, write_mode=True) as ole:
+        stream = ole.openstream("Workbook").read()
+        ole.write_stream("Workbook", _mutate(stream, flips))  # same length: flips only
+    _check(worker, scratch, buf.getvalue())

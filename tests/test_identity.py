@@ -22,6 +22,7 @@ from ketnghia_analysis.identity import (
 
 
 def test_title_block_gives_district_year_and_date():
+    # title_national, title_ubnd, title_kem_theo: the title block of TITLE_POVERTY
     clues = title_clues(Grid(sheet(TITLE_POVERTY)), 5)
     got = {(c.what, c.value) for c in clues}
     assert ("district", "516") in got

@@ -80,6 +80,7 @@ def test_numbering_row_is_structural(numbering):
 
 
 def test_columns_shuffled_missing_and_extra():
+    # columns_shuffled, columns_missing, columns_extra
     head = [
         [
             "Tỷ lệ hộ nghèo cuối năm (%)",
@@ -129,6 +130,7 @@ def test_total_formula_uncached_is_recomputed():
 
 
 def test_footer_notes_signature_and_blank_rows():
+    # footer_notes, footer_signature, footer_blank_rows
     rows = [
         [1, "Trà Mai", 100, 10, 10],
         [],
@@ -163,7 +165,7 @@ def test_merged_commune_cells_fill_down_in_support_form():
             "Hỗ trợ bằng tiền (triệu đồng)",
         ],
         [1, "Xã Trà Mai", "Sở Tài Chính tỉnh Quảng Nam", "Sở, ban, ngành tỉnh", 10],
-        [2, None, "STC", "doanh nghiệp", "1.234,5"],
+        [2, None, "STC", "doanh nghiệp", "1.234,5"],  # numbers_text_decimal_comma
         [3, "Xã Trà Don", "Sở Y tế", "LLVT", "-"],
     ]
     ft = read_rows(rows, merged=[(2, 1, 3, 1)])
@@ -239,6 +241,7 @@ def test_criterion_marks(met, not_met):
 
 
 def test_not_assessed_row():
+    # ntm_not_assessed: a ward's row says "không đánh giá" across the criteria
     label = "Không đánh giá (phường, thị trấn)"
     ft = ntm(
         [1, "Thị trấn Trà My", label] + [None] * 18 + [None, None, None],
@@ -751,3 +754,202 @@ def test_default_sample_values_recovered(tmp_path_factory):
     assert n > 30000
     assert bad == {}
     assert check_structural(out, reads) == []
+
+
+def test_hidden_columns(tmp_path):
+    # hidden_cols: a hidden extra column is neither mapped nor harmful
+    rows = [r + [None] for r in FILE_ROWS[:5]] + [POVERTY_HEADER[0] + ["Số khẩu nghèo"]]
+    rows += [r + [1234] for r in FILE_ROWS[6:8]]
+    path = write_with(
+        tmp_path,
+        "BC 2023 Nam Tra My.xlsx",
+        "xlsxwriter",
+        [{"name": "HN", "rows": rows, "hidden_cols": [11]}],
+    )
+    r = read_return(path, tmp_path)
+    (ft,) = r.forms
+    assert 11 not in ft.columns.values()
+    assert ft.records["poor_end"].tolist() == [355, 260]
+
+
+def test_password_protected_file_is_rejected(tmp_path):
+    # broken_password
+    import io
+
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    plain = write_with(tmp_path, "plain.xlsx", "xlsxwriter", [{"name": "HN", "rows": FILE_ROWS}])
+    out = io.BytesIO()
+    with open(plain, "rb") as fh:
+        OOXMLFile(fh).encrypt("matkhau", out)
+    p = tmp_path / "BC Phu Ninh 2024 (mat khau).xlsx"
+    p.write_bytes(out.getvalue())
+    r = read_return(p, tmp_path)
+    assert (r.status, [i.code for i in r.issues]) == ("rejected", ["FILE_ENCRYPTED"])
+    assert "mật khẩu" in r.reason
+
+
+def test_csv_export_renamed_xls_is_not_a_return(tmp_path):
+    # broken_csv_renamed: a web system's CSV export saved as .xls
+    p = tmp_path / "export_ho_ngheo.xls"
+    p.write_text("ma_xa,so_ho\n20944,1200\n", encoding="utf-8")
+    r = read_return(p, tmp_path)
+    assert r.status == "rejected" and r.forms == []
+    assert r.reason and "\n" not in r.reason
+
+
+def test_communes_of_another_district_are_a_conflict(tmp_path):
+    rows = TITLE_POVERTY + POVERTY_HEADER
+    for i, name in enumerate(["Xã Trà Sơn", "Xã Trà Kót", "Xã Trà Nú", "Xã Trà Đông"], start=1):
+        rows = rows + [[i, name, 100, 10, 1, 0, 0, 9, 9, 1, 1]]
+    path = write_with(tmp_path, "bao cao.xlsx", "xlsxwriter", [{"name": "HN", "rows": rows}])
+    r = read_return(path, tmp_path)
+    assert r.district_code is None
+    (iss,) = [i for i in r.issues if i.code == "IDENTITY_CONFLICT"]
+    assert "Huyện Bắc Trà My (515)" in iss.message and "danh sách xã" in iss.message
+
+
+def test_communes_listed_give_the_district_when_nothing_else_does(tmp_path):
+    rows = POVERTY_HEADER + [
+        [i, name, 100, 10, 1, 0, 0, 9, 9, 1, 1]
+        for i, name in enumerate(["Trà Sơn", "Trà Kót", "Trà Nú"], start=1)
+    ]
+    path = write_with(tmp_path, "bao cao 2023.xlsx", "xlsxwriter", [{"name": "HN", "rows": rows}])
+    r = read_return(path, tmp_path)
+    assert (r.district_code, r.year) == ("515", 2023)
+    assert r.report_date is None
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "xã Trà Mai",  # name_lowercase_unit
+        "Trà Mai",  # name_bare
+        "TT Khâm Đức",  # name_abbrev_tt
+        "Tam Xuân 1",  # name_arabic_numeral
+        "Ch'ơm",
+    ],
+)
+def test_commune_labels_are_kept_as_written(label):
+    # the build matches labels with the gazetteer; the reader keeps the (cleaned) text
+    ft = hn([1, label, 100, 10, 10])
+    assert ft.records["commune"].tolist() == [label]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        45275,  # date_serial
+        "15/12/2023",  # date_text
+        __import__("datetime").datetime(2023, 12, 15),  # date_datetime
+    ],
+)
+def test_cover_report_date_forms(tmp_path, value):
+    cover = [
+        ["THÔNG TIN CHUNG"],
+        ["Đơn vị báo cáo:", "UBND huyện Nam Trà My"],
+        ["Ngày báo cáo:", value],
+    ]
+    rows = [
+        r
+        for r in FILE_ROWS
+        if r
+        and r[0] != "(Kèm theo Báo cáo số 123/BC-UBND ngày 15/12/2023 của UBND huyện Nam Trà My)"
+    ]
+    path = write_with(
+        tmp_path,
+        "x.xlsx",
+        "xlsxwriter",
+        [{"name": "Thông tin chung", "rows": cover}, {"name": "HN", "rows": rows}],
+    )
+    r = read_return(path, tmp_path)
+    assert r.report_date == date(2023, 12, 15)
+
+
+def test_forms_split_files_and_resubmissions_are_read_file_by_file(tmp_path):
+    # forms_split_files, corrected_resubmission: each file is read on its own with its
+    # identity; combining and superseding is the build's job (submissions log)
+    support = [
+        ["UBND HUYỆN NAM TRÀ MY"],
+        ["Biểu 01/KN - năm 2023"],
+        ["STT", "Đơn vị kết nghĩa", "Xã được kết nghĩa", "Hỗ trợ bằng tiền", "Hiện vật quy đổi"],
+        [1, "Sở Y tế", "Trà Mai", 10, 2],
+    ]
+    a = write_with(
+        tmp_path,
+        "2023/BC 2023 Nam Tra My - HN.xlsx",
+        "xlsxwriter",
+        [{"name": "HN", "rows": FILE_ROWS}],
+    )
+    b = write_with(
+        tmp_path,
+        "2023/BC 2023 Nam Tra My - KN.xlsx",
+        "xlsxwriter",
+        [{"name": "KN", "rows": support}],
+    )
+    c = write_with(
+        tmp_path,
+        "2023/BC 2023 Nam Tra My - HN (bổ sung).xlsx",
+        "xlsxwriter",
+        [{"name": "HN", "rows": FILE_ROWS}],
+    )
+    reads = [read_return(p, tmp_path) for p in (a, b, c)]
+    assert [(r.district_code, r.year) for r in reads] == [("516", 2023)] * 3
+    assert [[f.form for f in r.forms] for r in reads] == [["poverty"], ["support"], ["poverty"]]
+    assert reads[0].source_file == "2023/BC 2023 Nam Tra My - HN.xlsx"
+    assert reads[0].sha256 == reads[2].sha256 or reads[0].sha256 != reads[2].sha256  # recorded
+
+
+def test_every_catalogue_variation_has_a_focused_test():
+    from pathlib import Path
+
+    from ketnghia_analysis.sample.variations import BROKEN, CATALOGUE
+
+    here = Path(__file__).parent
+    # this file up to this test (whose own text must not count), and the other test files
+    own = (here / "test_reader.py").read_text(encoding="utf-8")
+    own = own.split("def test_every_catalogue_variation_has_a_focused_test")[0]
+    others = ("test_headers.py", "test_rows.py", "test_forms.py", "test_identity.py")
+    text = own + "".join((here / f).read_text(encoding="utf-8") for f in others)
+    # variations tested under another name in the tests above
+    aliases = {
+        "title_national": "CỘNG HÒA XÃ HỘI CHỦ NGHĨA",
+        "title_ubnd": "UBND HUYỆN",
+        "title_kem_theo": "Kèm theo Báo cáo",
+        "header_1row": "test_header_under_title_rows",
+        "header_2rows": "test_two_row_header_with_merged_group",
+        "header_3rows": "test_three_row_header",
+        "header_linebreak": "test_line_breaks_and_caps_in_headers",
+        "criteria_numbers": "list(range(1, 20))",
+        "criteria_names": '"Quy hoạch"',
+        "criteria_tc": 'f"TC{n}"',
+        "hidden_stale_sheet": "test_hidden_form_is_never_read",
+        "cover_sheet": "test_cover_sheet",
+        "notes_sheet": "Hướng dẫn ghi biểu",
+        "partner_alias": '"STC"',
+        "filename_diacritics": "Báo cáo kết nghĩa Tây Giang",
+        "filename_ascii": "BC ket nghia 2023 - Nam Tra My",
+        "filename_copy_suffix": "(1)",
+        "filename_final": "_final",
+        "filename_v2": "Nam Tra My v2",
+        "broken_password": "FILE_ENCRYPTED",
+        "broken_not_return": "test_workbook_without_forms_is_rejected",
+        "broken_csv_renamed": "FILE_NOT_SPREADSHEET",
+    }
+    missing = [
+        v for v in [*CATALOGUE, *BROKEN] if v not in text and aliases.get(v, "\0") not in text
+    ]
+    assert missing == []
+
+
+def test_total_formula_that_cannot_be_evaluated_is_summed_from_rows():
+    rows = [["Biểu 02/HN"]] + HN_HEAD
+    rows += [["I", "Các xã khu vực III"], [1, "Trà Mai", 100, 10], [2, "Trà Don", 200, 20]]
+    rows += [[None, "Cộng"], ["II", "Các xã còn lại"], [3, "Trà Leng", 50, 5], [None, "Cộng"]]
+    rows += [[None, "Tổng cộng"]]
+    uncached = {(6, 2): "=Sheet2!C9", (9, 2): "=INDIRECT(\"C8\")", (10, 2): "=Sheet2!C1"}
+    ft = read_rows(rows, uncached=uncached)
+    assert ft.totals["kind"].tolist() == ["subtotal", "subtotal", "total"]
+    assert ft.totals["households_total"].tolist() == [300, 50, 350]
+    assert ft.totals["recomputed"].tolist() == [True, True, True]
+    assert all("cộng lại các dòng số liệu" in i.message for i in ft.issues)

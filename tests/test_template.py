@@ -161,7 +161,7 @@ def test_filled_template_builds_with_zero_issues(blank, tmp_path):
     target = raw / "bieu_516_2024.xlsx"
     target.write_bytes(blank.read_bytes())
     fill_template(target)
-    result = build(raw, tmp_path / "out", workers=1, progress=False)
+    result = build(raw, tmp_path / "out", workers=1, progress=False, isolate=False)
     assert result.exit_code == 0, result.message
     issues = result.tables["issues"]
     assert issues.empty, issues[["code", "cell", "message"]].to_string()

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ketnghia_analysis.text import (
+    VIETNAMESE_LETTERS,
     decode_legacy,
     detect_legacy,
     detect_legacy_many,
@@ -197,6 +198,9 @@ def test_tcvn3_capitals_font():
         ("Taây Giang", "vni", "Tây Giang"),
         ("T©y Giang", "tcvn3", "Tây Giang"),
         ("Héi An", "tcvn3", "Hội An"),
+        ("Tæng sè hé", "tcvn3", "Tổng số hộ"),  # æ is also VNI, but è and é are not
+        ("GHI CHó", "tcvn3", "GHI CHÚ"),  # .VnTimeH capitals at lowercase codes
+        ("X. TRAØ MAI", "vni", "X. TRÀ MAI"),  # TCVN3 "TRAỈ" puts a tone on a glide
     ],
 )
 def test_detect_and_fix(mojibake, expected_encoding, expected_text):
@@ -358,3 +362,21 @@ def test_legacy_round_trip_properties(text):
     for encoding in ("tcvn3", "vni"):
         m = encode_legacy(text, encoding)
         assert fix_mojibake(m).lower() in (m.lower(), text.lower())
+
+
+letter_soup = st.text(
+    alphabet=st.sampled_from(sorted(VIETNAMESE_LETTERS) + [" ", "\u00a0", "'", "-", "1"]),
+    max_size=30,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(letter_soup)
+def test_properties_over_any_vietnamese_letters(s):
+    once = normalize(s)
+    assert normalize(once) == once
+    assert normalize(unicodedata.normalize("NFD", s)) == once
+    assert fold(s) == fold(once)
+    assert decode_legacy(encode_legacy(s, "vni"), "vni") == unicodedata.normalize("NFC", s)
+    tcvn3 = decode_legacy(encode_legacy(s, "tcvn3"), "tcvn3")
+    assert tcvn3.lower() == unicodedata.normalize("NFC", s).lower()

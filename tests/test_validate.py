@@ -271,7 +271,8 @@ def ntm_records() -> pd.DataFrame:
 def test_ntm_count_mismatch_and_recognised_incomplete(normaliser):
     records = ntm_records()
     records.loc[0, "criteria_met"] = 16  # row 5: reported 16, 15 marks
-    records.loc[1, "ntm_level"] = "Đạt chuẩn NTM năm 2022"  # row 6: recognised with 15
+    records.loc[1, "ntm_level"] = "Đạt chuẩn NTM năm 2023"  # row 6: recognised with 15
+    records.loc[2, "ntm_level"] = "Đạt chuẩn NTM năm 2019"  # row 7: earlier, may fall below 19
     result = run(normaliser, [form("ntm", records, NTM_COLS, sheet="Biểu 03")])
     count = only(result, "NTM_TOTAL_MISMATCH")
     level = only(result, "NTM_RECOGNIZED_INCOMPLETE")
@@ -286,7 +287,8 @@ def test_ntm_count_mismatch_and_recognised_incomplete(normaliser):
     status = result.tables["ntm_status"].set_index("commune_code")
     assert status.loc["20935", "criteria_met"] == 15  # counted, not reported
     assert status.loc["20938", "ntm_level"] == "dat_chuan"
-    assert status.loc["20938", "recognized_year"] == 2022
+    assert status.loc["20938", "recognized_year"] == 2023
+    assert status.loc["20941", "recognized_year"] == 2019
     assert len(result.tables["ntm_criteria"]) == 10 * 19
 
 
@@ -349,12 +351,24 @@ def test_previous_year_end_vs_start_except_across_the_standard_break():
     assert issues[0].severity == "warning"
 
 
+def test_merger_year_is_not_a_continuity_break():
+    # Quế Mỹ (20665) absorbed Quế Cường (valid to 31/12/2019): 2020 starts larger
+    frame = poverty_history({2019: (60, 50), 2020: (101, 90)}, code="20665")
+    breaks = v.merger_years(gazetteer.communes())
+    assert 2020 in breaks["20665"]
+    assert v.check_continuity(frame, None, breaks) == []
+    assert len(v.check_continuity(frame, None, {})) == 1
+
+
 def test_value_far_outside_the_communes_history():
     frame = poverty_history(
         {2019: (400, 380), 2020: (380, 3700), 2021: (370, 350), 2022: (360, 340)}
     )
     issues = v.check_history(frame, columns=("poor_end",))
+    # 2022 (new standard) is compared with no other year of its own standard
     assert [(i.code, i.year, i.value) for i in issues] == [("HISTORY_OUTLIER", 2020, "3700")]
+    calm = poverty_history({2019: (400, 380), 2020: (380, 120), 2021: (370, 350)})
+    assert v.check_history(calm, columns=("poor_end",)) == []  # a fall of 3× is possible
 
 
 def test_missing_communes_of_the_district():

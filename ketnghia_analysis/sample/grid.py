@@ -19,7 +19,6 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 FIXED_ZIP_TIME = (2024, 1, 1, 0, 0, 0)
 
 
@@ -138,7 +137,9 @@ def _normalise_zip(path: Path, macro: bool = False, modified: dt.datetime | None
             if modified is not None and info.filename == "docProps/core.xml":
                 stamp = modified.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
                 data = re.sub(
-                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>" + stamp + rb"\g<2>", data
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                    rb"\g<1>" + stamp + rb"\g<2>",
+                    data,
                 )
             new = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_TIME)
             new.compress_type = info.compress_type
@@ -162,9 +163,16 @@ def _write_xlsxwriter(book: Book, path: Path) -> None:
         },
     )
     wb.set_properties(
-        {"title": book.title, "author": "UBND huyện", "created": book.modified, "comments": "DỮ LIỆU TỔNG HỢP (synthetic)"}
+        {
+            "title": book.title,
+            "author": "UBND huyện",
+            "created": book.modified,
+            "comments": "DỮ LIỆU TỔNG HỢP (synthetic)",
+        }
     )
-    head = wb.add_format({"bold": True, "text_wrap": True, "align": "center", "valign": "vcenter", "border": 1})
+    head = wb.add_format(
+        {"bold": True, "text_wrap": True, "align": "center", "valign": "vcenter", "border": 1}
+    )
     pct = wb.add_format({"num_format": "0.00%"})
     date = wb.add_format({"num_format": "dd/mm/yyyy"})
     first_visible = None
@@ -181,7 +189,13 @@ def _write_xlsxwriter(book: Book, path: Path) -> None:
         for (r, c), v in sorted(grid.cells.items()):
             if (r, c) in covered:
                 continue
-            fmt = head if (r, c) in grid.header_cells else pct if (r, c) in grid.percent_cells else None
+            fmt = (
+                head
+                if (r, c) in grid.header_cells
+                else pct
+                if (r, c) in grid.percent_cells
+                else None
+            )
             if isinstance(v, dt.datetime | dt.date):
                 fmt = date
             if (r, c) in merged_at:
@@ -190,7 +204,12 @@ def _write_xlsxwriter(book: Book, path: Path) -> None:
             if isinstance(v, Formula):
                 ws.write_formula(r, c, "=" + v.text, fmt, v.value)
             elif isinstance(v, dt.datetime | dt.date):
-                ws.write_datetime(r, c, v if isinstance(v, dt.datetime) else dt.datetime(v.year, v.month, v.day), fmt)
+                ws.write_datetime(
+                    r,
+                    c,
+                    v if isinstance(v, dt.datetime) else dt.datetime(v.year, v.month, v.day),
+                    fmt,
+                )
             elif isinstance(v, bool):
                 ws.write_boolean(r, c, v, fmt)
             elif isinstance(v, int | float):
@@ -271,7 +290,13 @@ def _xlwt_bytes(book: Book) -> bytes:
             if (r, c) in covered:
                 continue
             v = _value(v)  # xlwt formulas have no cached value: write the value
-            style = head if (r, c) in grid.header_cells else pct if (r, c) in grid.percent_cells else plain
+            style = (
+                head
+                if (r, c) in grid.header_cells
+                else pct
+                if (r, c) in grid.percent_cells
+                else plain
+            )
             if isinstance(v, dt.datetime | dt.date):
                 style = date
             if (r, c) in merged_at:
@@ -348,7 +373,9 @@ def _write_ods(book: Book, path: Path) -> None:
                     )
                 else:
                     lines = "".join(f"<text:p>{escape(x)}</text:p>" for x in str(v).split("\n"))
-                    body.append(f'<table:table-cell{attrs} office:value-type="string">{lines}</table:table-cell>')
+                    body.append(
+                        f'<table:table-cell{attrs} office:value-type="string">{lines}</table:table-cell>'
+                    )
             body.append("</table:table-row>")
         body.append("</table:table>")
     content = (
@@ -376,7 +403,11 @@ def _write_ods(book: Book, path: Path) -> None:
         info = zipfile.ZipInfo("mimetype", date_time=FIXED_ZIP_TIME)
         info.compress_type = zipfile.ZIP_STORED
         z.writestr(info, "application/vnd.oasis.opendocument.spreadsheet")
-        for name, text in (("content.xml", content), ("meta.xml", meta), ("META-INF/manifest.xml", manifest)):
+        for name, text in (
+            ("content.xml", content),
+            ("meta.xml", meta),
+            ("META-INF/manifest.xml", manifest),
+        ):
             info = zipfile.ZipInfo(name, date_time=FIXED_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(info, text.encode("utf-8"))
@@ -385,7 +416,7 @@ def _write_ods(book: Book, path: Path) -> None:
 def _html(book: Book) -> str:
     """A web-system export: one HTML table per sheet (merged ranges as colspan/rowspan)."""
     parts = [
-        "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">",
+        '<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8">',
         f"<title>{html.escape(book.title)}</title></head><body>",
         "<!-- DỮ LIỆU TỔNG HỢP (synthetic) -->",
     ]

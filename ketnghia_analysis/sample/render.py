@@ -55,7 +55,14 @@ NOT_STYLES = {
     "marks_not_khong": "không",
     "marks_not_blank": None,
 }
-SIGNERS = ("Nguyễn Văn Hùng", "Hồ Thị Lan", "Trần Minh Tuấn", "Alăng Thị Mai", "Bríu Quân", "Hồ Văn Mười")
+SIGNERS = (
+    "Nguyễn Văn Hùng",
+    "Hồ Thị Lan",
+    "Trần Minh Tuấn",
+    "Alăng Thị Mai",
+    "Bríu Quân",
+    "Hồ Văn Mười",
+)
 MONEY_DIV = {"trieu": 1, "nghin": 1_000, "dong": 1_000_000}
 MONEY_LABEL = {"trieu": "triệu đồng", "nghin": "nghìn đồng", "dong": "đồng"}
 MONEY_HEADER = {"trieu": "(triệu đồng)", "nghin": "(1.000đ)", "dong": "(đồng)"}
@@ -278,9 +285,9 @@ def fmt_money(v, st: FormStyle, ctx: Ctx, sheet: str, r: int, c: int):
 
 def fmt_percent(rate: float, st: FormStyle, ctx: Ctx, grid: Grid, r: int, c: int):
     ctx.place.add(
-        {"number": "percent_number", "fraction": "percent_fraction"}.get(st.percent, "percent_text")
-        if st.percent != "text_plain"
-        else "percent_number",
+        {"number": "percent_number", "fraction": "percent_fraction"}.get(
+            st.percent, "percent_text"
+        ),
         ctx.file,
         grid.name,
         a1(r, c),
@@ -297,7 +304,9 @@ def fmt_percent(rate: float, st: FormStyle, ctx: Ctx, grid: Grid, r: int, c: int
 # ----------------------------------------------------------------------------- layout
 
 
-def _title(grid: Grid, st: FormStyle, ctx: Ctx, form_no: str, title: str, ncols: int, unit: str | None) -> int:
+def _title(
+    grid: Grid, st: FormStyle, ctx: Ctx, form_no: str, title: str, ncols: int, unit: str | None
+) -> int:
     """Write the title block; return the next free row."""
     f, s = ctx.file, grid.name
     if st.title == "none":
@@ -371,7 +380,9 @@ def _header(grid: Grid, cols: list[Col], depth: int, r0: int, ctx: Ctx, linebrea
             if "\n" in label:
                 ctx.place.add("header_linebreak", ctx.file, grid.name, a1(r0 + level, c))
             c = c_end + 1
-    ctx.place.add(f"header_{depth}row" + ("s" if depth > 1 else ""), ctx.file, grid.name, str(r0 + 1))
+    ctx.place.add(
+        f"header_{depth}row" + ("s" if depth > 1 else ""), ctx.file, grid.name, str(r0 + 1)
+    )
     for c in range(len(cols)):
         grid.widths[c] = 28 if cols[c].kind == "text" else 12
     return r0 + depth
@@ -402,7 +413,9 @@ def _footer(grid: Grid, st: FormStyle, ctx: Ctx, r: int, ncols: int) -> None:
     r += st.blank_before_footer
     right = max(ncols - 3, 2)
     if st.footer in ("notes", "full"):
-        grid.put(r, 0, f"Ghi chú: Số liệu tổng hợp theo báo cáo của các xã, thị trấn năm {ctx.year}.")
+        grid.put(
+            r, 0, f"Ghi chú: Số liệu tổng hợp theo báo cáo của các xã, thị trấn năm {ctx.year}."
+        )
         ctx.place.add("footer_notes", f, s, a1(r, 0))
         r += 1
     grid.put(r, 0, "Ghi chú: DỮ LIỆU TỔNG HỢP (synthetic), không phải số liệu thật.")
@@ -553,7 +566,13 @@ def _sections(records: list[dict], ctx: Ctx, st: FormStyle) -> list[tuple[str | 
         else:
             title = "Các phường, thị trấn"
         buckets.setdefault(title, []).append(rec)
-    order = ["Các xã khu vực III", "Các xã, thị trấn khu vực I, II", "Các xã còn lại", "Các xã", "Các phường, thị trấn"]
+    order = [
+        "Các xã khu vực III",
+        "Các xã, thị trấn khu vực I, II",
+        "Các xã còn lại",
+        "Các xã",
+        "Các phường, thị trấn",
+    ]
     groups = [(t, buckets[t]) for t in order if t in buckets]
     return groups if len(groups) >= 2 else [(None, records)]
 
@@ -579,7 +598,9 @@ def _finish_columns(cols: list[Col], st: FormStyle, ctx: Ctx, sheet: str, extra_
 # ----------------------------------------------------------------------------- 02/HN
 
 
-def poverty_form(sheet: str, rows: list[dict], st: FormStyle, ctx: Ctx, plants: dict | None = None) -> FormOut:
+def poverty_form(
+    sheet: str, rows: list[dict], st: FormStyle, ctx: Ctx, plants: dict | None = None
+) -> FormOut:
     """Biểu 02/HN. ``rows``: poverty truth rows (dicts) of the district-year."""
     plants = plants or {}
     grid = Grid(sheet)
@@ -600,7 +621,9 @@ def poverty_form(sheet: str, rows: list[dict], st: FormStyle, ctx: Ctx, plants: 
         Col("near_poor_end", {1: ("Số hộ cận nghèo / cuối năm",), 2: ("Số hộ cận nghèo cuối năm",), 3: (top, "Hộ cận nghèo cuối năm")}, total=True),
         Col("poor_ethnic_minority_end", {1: ("Trong đó: hộ nghèo / dân tộc thiểu số",), 2: ("Trong đó: hộ nghèo DTTS",), 3: (top, "Trong đó: hộ nghèo dân tộc thiểu số")}, total=True),
     ]  # fmt: skip
-    extra = [Col("x_persons", {1: ("Số khẩu nghèo",), 2: ("Số khẩu nghèo",), 3: ("Số khẩu nghèo",)})]
+    extra = [
+        Col("x_persons", {1: ("Số khẩu nghèo",), 2: ("Số khẩu nghèo",), 3: ("Số khẩu nghèo",)})
+    ]
     cols, dropped = _finish_columns(cols, st, ctx, sheet, extra)
     if st.shuffle and st.depth == 1:
         ctx.place.add("columns_shuffled", ctx.file, sheet, "")
@@ -614,7 +637,12 @@ def poverty_form(sheet: str, rows: list[dict], st: FormStyle, ctx: Ctx, plants: 
     r = _numbering(grid, st, ctx, r, len(cols))
     recs = []
     for row in rows:
-        label, var = commune_label(row["commune_name"], ctx.commune_type.get(row["commune_code"], "xã"), st.label_mode, ctx.rng)
+        label, var = commune_label(
+            row["commune_name"],
+            ctx.commune_type.get(row["commune_code"], "xã"),
+            st.label_mode,
+            ctx.rng,
+        )
         rec = dict(row)
         rec["_code"] = row["commune_code"]
         rec["_key"] = ("poverty", row["year"], row["commune_code"])
@@ -624,8 +652,24 @@ def poverty_form(sheet: str, rows: list[dict], st: FormStyle, ctx: Ctx, plants: 
     for kind, target in plants.items():
         if kind == "UNKNOWN_COMMUNE":
             fake = dict(recs[-1])
-            fake.update(_code=target, _key=None, _label="Khu dân cư Làng Thanh niên lập nghiệp", _var=None, _stt=True, _unknown=True)
-            fake.update(households_total=212, poor_start=30, poverty_exits=6, poverty_relapses=1, poverty_new=2, poor_end=27, near_poor_end=11, poor_ethnic_minority_end=3)
+            fake.update(
+                _code=target,
+                _key=None,
+                _label="Khu dân cư Làng Thanh niên lập nghiệp",
+                _var=None,
+                _stt=True,
+                _unknown=True,
+            )
+            fake.update(
+                households_total=212,
+                poor_start=30,
+                poverty_exits=6,
+                poverty_relapses=1,
+                poverty_new=2,
+                poor_end=27,
+                near_poor_end=11,
+                poor_ethnic_minority_end=3,
+            )
             fake["poverty_rate_end"] = 27 / 212
             fake["x_persons"] = 100
             recs.append(fake)
@@ -651,27 +695,103 @@ def poverty_form(sheet: str, rows: list[dict], st: FormStyle, ctx: Ctx, plants: 
                 ctx.place.add("text_all_caps", ctx.file, sheet, a1(r, c))
             if st.spaces:
                 label = _spaces(label, st.spaces)
-                ctx.place.add({"nbsp": "text_nbsp", "zw": "text_zero_width", "double": "text_double_spaces"}[st.spaces], ctx.file, sheet, a1(r, c))
+                ctx.place.add(
+                    {"nbsp": "text_nbsp", "zw": "text_zero_width", "double": "text_double_spaces"}[
+                        st.spaces
+                    ],
+                    ctx.file,
+                    sheet,
+                    a1(r, c),
+                )
             if rec.get("_unknown"):
-                ctx.issues.append(_issue("UNKNOWN_COMMUNE", "error", ctx, sheet, r, c, "nhãn xã không có trong danh mục"))
-                ctx.quarantine.append({"source_file": ctx.file, "source_sheet": sheet, "source_row": r + 1, "codes": "UNKNOWN_COMMUNE"})
+                ctx.issues.append(
+                    _issue(
+                        "UNKNOWN_COMMUNE",
+                        "error",
+                        ctx,
+                        sheet,
+                        r,
+                        c,
+                        "nhãn xã không có trong danh mục",
+                    )
+                )
+                ctx.quarantine.append(
+                    {
+                        "source_file": ctx.file,
+                        "source_sheet": sheet,
+                        "source_row": r + 1,
+                        "codes": "UNKNOWN_COMMUNE",
+                    }
+                )
             return label
         if k == "poverty_rate_end":
             rate = rec["_rate"]
             if plants.get("POVERTY_RATE_MISMATCH") == rec["_code"] and rec.get("_key"):
-                ctx.issues.append(_issue("POVERTY_RATE_MISMATCH", "warning", ctx, sheet, r, c, f"tỷ lệ ghi {rate * 100 + 2.5:.2f}% ≠ {rate * 100:.2f}%"))
+                ctx.issues.append(
+                    _issue(
+                        "POVERTY_RATE_MISMATCH",
+                        "warning",
+                        ctx,
+                        sheet,
+                        r,
+                        c,
+                        f"tỷ lệ ghi {rate * 100 + 2.5:.2f}% ≠ {rate * 100:.2f}%",
+                    )
+                )
                 rate = rate + 0.025
             return fmt_percent(rate, st, ctx, grid, r, c)
         v = rec.get(k)
-        if k == "households_total" and plants.get("VALUE_NOT_NUMERIC") == rec["_code"] and rec.get("_key"):
-            ctx.issues.append(_issue("VALUE_NOT_NUMERIC", "error", ctx, sheet, r, c, "số hộ ghi '1.2O4' (chữ O thay số 0)"))
-            ctx.quarantine.append({"source_file": ctx.file, "source_sheet": sheet, "source_row": r + 1, "codes": "VALUE_NOT_NUMERIC"})
+        if (
+            k == "households_total"
+            and plants.get("VALUE_NOT_NUMERIC") == rec["_code"]
+            and rec.get("_key")
+        ):
+            ctx.issues.append(
+                _issue(
+                    "VALUE_NOT_NUMERIC",
+                    "error",
+                    ctx,
+                    sheet,
+                    r,
+                    c,
+                    "số hộ ghi '1.2O4' (chữ O thay số 0)",
+                )
+            )
+            ctx.quarantine.append(
+                {
+                    "source_file": ctx.file,
+                    "source_sheet": sheet,
+                    "source_row": r + 1,
+                    "codes": "VALUE_NOT_NUMERIC",
+                }
+            )
             rec["_key_drop"] = True
             return "1.2O4"
-        if k == "poverty_new" and plants.get("POVERTY_IDENTITY") == rec["_code"] and rec.get("_key"):
+        if (
+            k == "poverty_new"
+            and plants.get("POVERTY_IDENTITY") == rec["_code"]
+            and rec.get("_key")
+        ):
             pc = col_of.get("poor_end", c)
-            ctx.issues.append(_issue("POVERTY_IDENTITY", "error", ctx, sheet, r, pc, f"phát sinh mới ghi {v} thay vì {rec['_true_new']}: cuối năm ≠ đầu năm − thoát + tái + mới"))
-            ctx.quarantine.append({"source_file": ctx.file, "source_sheet": sheet, "source_row": r + 1, "codes": "POVERTY_IDENTITY"})
+            ctx.issues.append(
+                _issue(
+                    "POVERTY_IDENTITY",
+                    "error",
+                    ctx,
+                    sheet,
+                    r,
+                    pc,
+                    f"phát sinh mới ghi {v} thay vì {rec['_true_new']}: cuối năm ≠ đầu năm − thoát + tái + mới",
+                )
+            )
+            ctx.quarantine.append(
+                {
+                    "source_file": ctx.file,
+                    "source_sheet": sheet,
+                    "source_row": r + 1,
+                    "codes": "POVERTY_IDENTITY",
+                }
+            )
             rec["_key_drop"] = True
         return fmt_count(v, st, ctx, sheet, r, c)
 
@@ -681,7 +801,9 @@ def poverty_form(sheet: str, rows: list[dict], st: FormStyle, ctx: Ctx, plants: 
         if "poverty_rate_end" not in col_of or not grand.get("households_total"):
             return None
         rate = grand["poor_end"] / grand["households_total"]
-        return {"poverty_rate_end": round(rate, 4) if st.percent == "fraction" else round(rate * 100, 2)}
+        return {
+            "poverty_rate_end": round(rate, 4) if st.percent == "fraction" else round(rate * 100, 2)
+        }
 
     out, r = _table(grid, cols, st, ctx, groups, r, 1, cell, total_extra)
     # Rows that carry a planted error are quarantined: not in truth.
@@ -694,13 +816,25 @@ def poverty_form(sheet: str, rows: list[dict], st: FormStyle, ctx: Ctx, plants: 
                 old = grid.cells[(rr, c)]
                 true = old.value if isinstance(old, Formula) else old
                 grid.put(rr, c, int(true) + 10)
-                ctx.issues.append(_issue("TOTAL_MISMATCH", "warning", ctx, sheet, rr, c, f"dòng tổng ghi {int(true) + 10}, cộng các xã = {int(true)}"))
+                ctx.issues.append(
+                    _issue(
+                        "TOTAL_MISMATCH",
+                        "warning",
+                        ctx,
+                        sheet,
+                        rr,
+                        c,
+                        f"dòng tổng ghi {int(true) + 10}, cộng các xã = {int(true)}",
+                    )
+                )
     if st.extra and st.hidden_extra and "x_persons" in [c.key for c in cols]:
         c = [c.key for c in cols].index("x_persons")
         grid.hidden_cols.add(c)
         ctx.place.add("hidden_cols", ctx.file, sheet, a1(0, c)[:-1])
     _footer(grid, st, ctx, r, len(cols))
-    return FormOut(grid, out, dropped & {"near_poor_end", "poor_ethnic_minority_end"}, (h0 + 1, h1 + 1))
+    return FormOut(
+        grid, out, dropped & {"near_poor_end", "poor_ethnic_minority_end"}, (h0 + 1, h1 + 1)
+    )
 
 
 def _issue(code, severity, ctx: Ctx, sheet, r, c, note) -> dict:
@@ -717,34 +851,127 @@ def _issue(code, severity, ctx: Ctx, sheet, r, c, note) -> dict:
 # ----------------------------------------------------------------------------- 03/NTM
 
 
-def ntm_form(sheet: str, status: list[dict], criteria: dict, names: dict, st: FormStyle, ctx: Ctx, units: list[dict], plants: dict | None = None) -> FormOut:
+def criterion_names(year: int) -> tuple[str, ...]:
+    """Names of the 19 criteria of the set in force in ``year`` (gazetteer, else the 2016 names)."""
+    try:
+        from ketnghia_analysis import gazetteer
+
+        c = gazetteer.criteria()
+        c = c[c["criteria_set"] == ("2016-2020" if year <= 2021 else "2021-2025")]
+        names = tuple(c.sort_values("criterion")["name_vi"].astype(str))
+        if len(names) == 19:
+            return names
+    except Exception:  # the reference table is optional for the layout
+        pass
+    return CRITERION_NAMES
+
+
+def ntm_form(
+    sheet: str,
+    status: list[dict],
+    criteria: dict,
+    names: dict,
+    st: FormStyle,
+    ctx: Ctx,
+    units: list[dict],
+    plants: dict | None = None,
+) -> FormOut:
     """Biểu 03/NTM. ``criteria[code]`` = list of 19 bools; ``units`` = all units for 'không đánh giá'."""
     plants = plants or {}
     grid = Grid(sheet)
     group = ("Tiêu chí", "Kết quả thực hiện các tiêu chí")[int(ctx.rng.integers(2))]
     ch = st.crit_header
 
+    crit_names = criterion_names(ctx.year)
+
     def sub(i: int):
         if ch == "criteria_numbers":
             return i
         if ch == "criteria_names":
-            return CRITERION_NAMES[i - 1]
+            return crit_names[i - 1]
         return f"TC{i}"
 
-    cols = [Col("stt", {1: ("STT",), 2: ("STT",), 3: ("STT",)}, "text"),
-            Col("commune", {1: ("Xã",), 2: ("Tên xã",), 3: ("Xã",)}, "text")]
+    cols = [
+        Col("stt", {1: ("STT",), 2: ("STT",), 3: ("STT",)}, "text"),
+        Col("commune", {1: ("Xã",), 2: ("Tên xã",), 3: ("Xã",)}, "text"),
+    ]
     for i in range(1, 20):
         g3 = next(g for g, a, b in CRITERION_GROUPS if a <= i <= b)
-        one = f"TC{i}" if ch == "criteria_tc" else f"Tiêu chí {i}" if ch == "criteria_numbers" else CRITERION_NAMES[i - 1]
-        cols.append(Col(f"c{i:02d}", {1: (one,), 2: (group, str(sub(i)) if ch == "criteria_numbers" else sub(i)), 3: (group, g3, str(sub(i)) if ch == "criteria_numbers" else sub(i))}, "mark"))
-    cols.append(Col("criteria_met", {1: (("Tổng số tiêu chí đạt", "Số TC đạt")[int(ctx.rng.integers(2))],), 2: ("Tổng số tiêu chí đạt",), 3: ("Số TC đạt",)}))
+        one = (
+            f"TC{i}"
+            if ch == "criteria_tc"
+            else f"Tiêu chí {i}"
+            if ch == "criteria_numbers"
+            else crit_names[i - 1]
+        )
+        cols.append(
+            Col(
+                f"c{i:02d}",
+                {
+                    1: (one,),
+                    2: (group, str(sub(i)) if ch == "criteria_numbers" else sub(i)),
+                    3: (group, g3, str(sub(i)) if ch == "criteria_numbers" else sub(i)),
+                },
+                "mark",
+            )
+        )
+    cols.append(
+        Col(
+            "criteria_met",
+            {
+                1: (("Tổng số tiêu chí đạt", "Số TC đạt")[int(ctx.rng.integers(2))],),
+                2: ("Tổng số tiêu chí đạt",),
+                3: ("Số TC đạt",),
+            },
+        )
+    )
     if st.level_style == "two_cols":
-        cols.append(Col("ntm_level", {1: ("Mức độ đạt chuẩn",), 2: ("Kết quả công nhận", "Mức đạt"), 3: ("Kết quả công nhận", "Mức đạt")}, "text"))
-        cols.append(Col("recognized_year", {1: ("Năm công nhận",), 2: ("Kết quả công nhận", "Năm công nhận"), 3: ("Kết quả công nhận", "Năm công nhận")}, "year"))
+        cols.append(
+            Col(
+                "ntm_level",
+                {
+                    1: ("Mức độ đạt chuẩn",),
+                    2: ("Kết quả công nhận", "Mức đạt"),
+                    3: ("Kết quả công nhận", "Mức đạt"),
+                },
+                "text",
+            )
+        )
+        cols.append(
+            Col(
+                "recognized_year",
+                {
+                    1: ("Năm công nhận",),
+                    2: ("Kết quả công nhận", "Năm công nhận"),
+                    3: ("Kết quả công nhận", "Năm công nhận"),
+                },
+                "year",
+            )
+        )
     elif st.level_style == "combined":
-        cols.append(Col("ntm_level", {1: ("Đạt chuẩn NTM (năm công nhận)",), 2: ("Đạt chuẩn NTM / NTM nâng cao / NTM kiểu mẫu",), 3: ("Đạt chuẩn NTM",)}, "text"))
+        cols.append(
+            Col(
+                "ntm_level",
+                {
+                    1: ("Đạt chuẩn NTM (năm công nhận)",),
+                    2: ("Đạt chuẩn NTM / NTM nâng cao / NTM kiểu mẫu",),
+                    3: ("Đạt chuẩn NTM",),
+                },
+                "text",
+            )
+        )
     else:
-        cols.append(Col("ntm_level", {1: ("Năm đạt chuẩn NTM",), 2: ("Năm được công nhận đạt chuẩn NTM",), 3: ("Năm đạt chuẩn",)}, "text"))
+        cols.append(
+            Col(
+                "ntm_level",
+                {
+                    1: ("Năm đạt chuẩn NTM",),
+                    2: ("Năm được công nhận đạt chuẩn NTM",),
+                    3: ("Năm đạt chuẩn",),
+                },
+                "text",
+            )
+        )
     extra = [Col("x_note", {1: ("Ghi chú",), 2: ("Ghi chú",), 3: ("Ghi chú",)}, "text")]
     cols, dropped = _finish_columns(cols, st, ctx, sheet, extra)
     if st.extra:
@@ -765,7 +992,13 @@ def ntm_form(sheet: str, status: list[dict], criteria: dict, names: dict, st: Fo
         label, var = commune_label(u["commune_name"], u["commune_type"], st.label_mode, ctx.rng)
         if code in by_code:
             s = by_code[code]
-            rec = {"_code": code, "_key": ("ntm", s["year"], code), "_label": label, "_var": var, **s}
+            rec = {
+                "_code": code,
+                "_key": ("ntm", s["year"], code),
+                "_label": label,
+                "_var": var,
+                **s,
+            }
             recs.append(rec)
         elif u["commune_type"] != "xã" and st.not_assessed:
             recs.append({"_code": code, "_key": None, "_label": label, "_var": var, "_na": True})
@@ -781,7 +1014,11 @@ def ntm_form(sheet: str, status: list[dict], criteria: dict, names: dict, st: Fo
             return rec["_label"]
         if rec.get("_na"):
             if k == "c01":
-                last = max(i for i, cc in enumerate(cols) if cc.key.startswith("c") and cc.key[1:].isdigit())
+                last = max(
+                    i
+                    for i, cc in enumerate(cols)
+                    if cc.key.startswith("c") and cc.key[1:].isdigit()
+                )
                 grid.merge(r, c, r, last, "Không đánh giá (phường, thị trấn)")
                 ctx.place.add("ntm_not_assessed", ctx.file, sheet, a1(r, c))
                 return "Không đánh giá (phường, thị trấn)"
@@ -798,7 +1035,17 @@ def ntm_form(sheet: str, status: list[dict], criteria: dict, names: dict, st: Fo
             n = rec["criteria_met"]
             if plants.get("NTM_TOTAL_MISMATCH") == rec["_code"]:
                 wrong = n + 2 if n <= 17 else n - 2
-                ctx.issues.append(_issue("NTM_TOTAL_MISMATCH", "warning", ctx, sheet, r, c, f"tổng ghi {wrong}, đếm được {n}"))
+                ctx.issues.append(
+                    _issue(
+                        "NTM_TOTAL_MISMATCH",
+                        "warning",
+                        ctx,
+                        sheet,
+                        r,
+                        c,
+                        f"tổng ghi {wrong}, đếm được {n}",
+                    )
+                )
                 return wrong
             return n
         level, year = rec.get("ntm_level"), rec.get("recognized_year")
@@ -814,7 +1061,9 @@ def ntm_form(sheet: str, status: list[dict], criteria: dict, names: dict, st: Fo
                 return int(year)
             return f"{LEVEL_VI[level]} ({year})"
         if k == "recognized_year":
-            return None if year is None or (isinstance(year, float) and np.isnan(year)) else int(year)
+            return (
+                None if year is None or (isinstance(year, float) and np.isnan(year)) else int(year)
+            )
         if k == "x_note":
             return None
         return None
@@ -836,9 +1085,27 @@ def support_form(sheet: str, rows: list[dict], names: dict, st: FormStyle, ctx: 
     unit_h = f" {MONEY_HEADER[st.money_unit]}" if st.unit_where == "header" else ""
     money_group = "Kinh phí hỗ trợ" + unit_h
     v = int(ctx.rng.integers(2))
-    commune = Col("commune", {1: (("Xã được kết nghĩa", "Địa phương kết nghĩa")[v],), 2: ("Xã, thị trấn",), 3: ("Xã được kết nghĩa",)}, "text")
-    partner = Col("partner_name", {1: (("Đơn vị kết nghĩa", "Cơ quan, đơn vị kết nghĩa")[v],), 2: ("Đơn vị giúp đỡ",), 3: ("Đơn vị kết nghĩa",)}, "text")
-    ptype = Col("partner_type", {1: ("Loại hình đơn vị",), 2: ("Khối",), 3: ("Loại hình đơn vị",)}, "text")
+    commune = Col(
+        "commune",
+        {
+            1: (("Xã được kết nghĩa", "Địa phương kết nghĩa")[v],),
+            2: ("Xã, thị trấn",),
+            3: ("Xã được kết nghĩa",),
+        },
+        "text",
+    )
+    partner = Col(
+        "partner_name",
+        {
+            1: (("Đơn vị kết nghĩa", "Cơ quan, đơn vị kết nghĩa")[v],),
+            2: ("Đơn vị giúp đỡ",),
+            3: ("Đơn vị kết nghĩa",),
+        },
+        "text",
+    )
+    ptype = Col(
+        "partner_type", {1: ("Loại hình đơn vị",), 2: ("Khối",), 3: ("Loại hình đơn vị",)}, "text"
+    )
     cols = [Col("stt", {1: ("STT",), 2: ("STT",), 3: ("STT",)}, "text")]
     cols += [commune, partner, ptype] if st.commune_first else [partner, ptype, commune]
     cols += [
@@ -852,14 +1119,22 @@ def support_form(sheet: str, rows: list[dict], names: dict, st: FormStyle, ctx: 
         Col("houses_supported", {1: ("Số nhà ở được hỗ trợ xây mới, sửa chữa / (nhà Đại đoàn kết)",), 2: ("Số nhà ở được hỗ trợ xây mới, sửa chữa",), 3: ("Kết quả hỗ trợ trong năm", "Số nhà Đại đoàn kết được hỗ trợ")}, "count", True),
         Col("note", {1: ("Ghi chú",), 2: ("Ghi chú",), 3: ("Ghi chú",)}, "text"),
     ]  # fmt: skip
-    extra = [Col("x_phone", {1: ("Điện thoại liên hệ",), 2: ("Điện thoại liên hệ",), 3: ("Điện thoại liên hệ",)}, "text")]
+    extra = [
+        Col(
+            "x_phone",
+            {1: ("Điện thoại liên hệ",), 2: ("Điện thoại liên hệ",), 3: ("Điện thoại liên hệ",)},
+            "text",
+        )
+    ]
     cols, dropped = _finish_columns(cols, st, ctx, sheet, extra)
     if st.extra:
         ctx.place.add("columns_extra", ctx.file, sheet, "Điện thoại liên hệ")
     if st.shuffle and st.depth == 1:
         ctx.place.add("columns_shuffled", ctx.file, sheet, "")
     ctx.place.add(f"money_{st.money_unit}", ctx.file, sheet, "")
-    ctx.place.add("unit_in_header" if st.unit_where == "header" else "unit_in_dvt_line", ctx.file, sheet, "")
+    ctx.place.add(
+        "unit_in_header" if st.unit_where == "header" else "unit_in_dvt_line", ctx.file, sheet, ""
+    )
     title = f"KẾT QUẢ THỰC HIỆN CÔNG TÁC KẾT NGHĨA, HỖ TRỢ CÁC XÃ MIỀN NÚI NĂM {ctx.year}"
     dvt = MONEY_LABEL[st.money_unit] if st.unit_where == "dvt" else None
     st_title = replace(st, title="short") if dvt and st.title == "none" else st
@@ -874,7 +1149,9 @@ def support_form(sheet: str, rows: list[dict], names: dict, st: FormStyle, ctx: 
     for row in order:
         code = row["commune_code"]
         if code not in labels:
-            labels[code] = commune_label(names[code], ctx.commune_type.get(code, "xã"), st.label_mode, ctx.rng)
+            labels[code] = commune_label(
+                names[code], ctx.commune_type.get(code, "xã"), st.label_mode, ctx.rng
+            )
         rec = dict(row)
         rec["_code"] = code
         rec["_key"] = ("support", row["year"], code, row["partner_id"])
@@ -922,7 +1199,12 @@ def support_form(sheet: str, rows: list[dict], names: dict, st: FormStyle, ctx: 
             r1 = last_row_of[code]
             if r1 > r0:
                 grid.merged.append((r0, commune_col, r1, commune_col))
-                ctx.place.add("merged_commune_cells", ctx.file, sheet, f"{a1(r0, commune_col)}:{a1(r1, commune_col)}")
+                ctx.place.add(
+                    "merged_commune_cells",
+                    ctx.file,
+                    sheet,
+                    f"{a1(r0, commune_col)}:{a1(r1, commune_col)}",
+                )
     _footer(grid, st, ctx, r, len(cols))
     keep = {"beneficiary_households", "houses_supported", "note"}
     return FormOut(grid, out, dropped & keep, (h0 + 1, h1 + 1))
@@ -952,11 +1234,24 @@ def models_form(sheet: str, rows: list[dict], names: dict, st: FormStyle, ctx: C
     h1 = r - 1
     r = _numbering(grid, st, ctx, r, len(cols))
     recs = []
-    for row in sorted(rows, key=lambda x: (x["commune_code"], x["partner_id"], x["start_year"], x["model_name"])):
+    for row in sorted(
+        rows, key=lambda x: (x["commune_code"], x["partner_id"], x["start_year"], x["model_name"])
+    ):
         rec = dict(row)
         rec["_code"] = row["commune_code"]
-        rec["_key"] = ("models", row["year"], row["commune_code"], row["partner_id"], row["model_name"])
-        rec["_label"], rec["_var"] = commune_label(names[row["commune_code"]], ctx.commune_type.get(row["commune_code"], "xã"), st.label_mode, ctx.rng)
+        rec["_key"] = (
+            "models",
+            row["year"],
+            row["commune_code"],
+            row["partner_id"],
+            row["model_name"],
+        )
+        rec["_label"], rec["_var"] = commune_label(
+            names[row["commune_code"]],
+            ctx.commune_type.get(row["commune_code"], "xã"),
+            st.label_mode,
+            ctx.rng,
+        )
         recs.append(rec)
 
     def cell(rec, col, r, c):

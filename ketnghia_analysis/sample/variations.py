@@ -162,6 +162,12 @@ class Placements:
                 if e[0] == old:
                     e[0] = new
 
+    def rename_sheets(self, file: str, rename: dict[str, str]) -> None:
+        for entries in self._by.values():
+            for e in entries:
+                if e[0] == file and e[1] in rename:
+                    e[1] = rename[e[1]]
+
     def as_dict(self) -> dict[str, list[list[str]]]:
         return {k: self._by[k] for k in sorted(self._by)}
 

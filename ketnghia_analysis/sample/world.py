@@ -44,7 +44,14 @@ DIRECTIVE_YEAR = 2022  # Chỉ thị 16-CT/TU (9/2021) shapes support from the 2
 # Province targets (poverty rate, fraction). Published: 2019, 2021 (new standard:
 # our 2022 start), 2022, 2023 (domain.md). 2020, 2021 (old standard) and 2024 are
 # our interpolations, not published figures.
-TARGET_END_RATE = {2019: 0.0606, 2020: 0.0525, 2021: 0.0455, 2022: 0.0663, 2023: 0.0557, 2024: 0.0460}
+TARGET_END_RATE = {
+    2019: 0.0606,
+    2020: 0.0525,
+    2021: 0.0455,
+    2022: 0.0663,
+    2023: 0.0557,
+    2024: 0.0460,
+}
 TARGET_START_2022 = 0.0759
 TARGET_HOUSEHOLDS = {2019: 423_267, 2021: 436_310, 2022: 439_300, 2023: 442_673}
 
@@ -154,7 +161,11 @@ def _frame(units: dict[int, pd.DataFrame], rng: np.random.Generator) -> pd.DataF
     f["ethnic_region"] = [er.at[c] if isinstance(er.at[c], str) else None for c in codes]
     f["group"] = np.where(f["mountainous"] | f["ethnic_region"].notna(), "mountain", "plains")
     f["klass"] = np.select(
-        [f["ethnic_region"] == "III", f["ethnic_region"].isin(["I", "II"]), f["group"] == "mountain"],
+        [
+            f["ethnic_region"] == "III",
+            f["ethnic_region"].isin(["I", "II"]),
+            f["group"] == "mountain",
+        ],
         ["kv3", "kv12", "mtn"],
         "plain",
     )
@@ -240,14 +251,18 @@ def _pairs(f: pd.DataFrame, units: dict[int, pd.DataFrame], rng: np.random.Gener
                 local[pid] = dcode
     general = [p for p in registry["partner_id"] if p not in local]
     pool = list(rng.permutation(general))
+    # Pairs named in the domain brief (Sở KH&ĐT with Zuôich; TP Tam Kỳ with La Dêê and Laêê).
+    known = {"20701": "P001", "20704": "P043", "20698": "P043"}
+    known = {c: p for c, p in known.items() if p in set(registry["partner_id"])}
+    pool = [p for p in pool if p not in set(known.values())]
     rows = []
     district_of = dict(zip(f["commune_code"].tolist(), f["district_code"].tolist(), strict=True))
     for code in sorted(first_year):
         dcode = district_of[code]
         n_p = 2 if rng.random() < 0.4 else 1
-        chosen = []
+        chosen = [known[code]] if code in known else []
         own = [p for p, d in local.items() if d == dcode]
-        if own and rng.random() < 0.3:
+        if own and not chosen and rng.random() < 0.3:
             chosen.append(own[0])
         while len(chosen) < n_p:
             if not pool:
@@ -344,7 +359,9 @@ def _poverty(f, units, pairs, effect, rng):
     for yi, y in enumerate(SIM_YEARS):
         u = units[y]
         this_end = {}
-        for code, name, dcode in zip(u["commune_code"], u["commune_name"], u["district_code"], strict=True):
+        for code, name, dcode in zip(
+            u["commune_code"], u["commune_name"], u["district_code"], strict=True
+        ):
             h = hh[y][code]
             r_end = rate(code, y)
             end = int(round(r_end * h))
@@ -355,7 +372,11 @@ def _poverty(f, units, pairs, effect, rng):
                 jump = MOUNTAIN_JUMP if mountain[code] else plains_off["jump"]
                 start = int(round(max(prev_rate + jump + jump_noise[code], 0.0) * h))
             else:
-                start = prev_end[code] + sum(prev_end.get(o, 0) for o, n in merged.items() if n == code and o not in set(u["commune_code"]))
+                start = prev_end[code] + sum(
+                    prev_end.get(o, 0)
+                    for o, n in merged.items()
+                    if n == code and o not in set(u["commune_code"])
+                )
             fu = flows_u[code][yi]
             if mountain[code]:
                 relapse = int(round(start * (0.005 + 0.02 * fu[0])))
@@ -375,7 +396,11 @@ def _poverty(f, units, pairs, effect, rng):
                 em = int(round(end * (0.2 + 0.5 * fu[3])))
             else:
                 em = int(round(end * 0.03 * fu[3])) if fu[3] < 0.3 else 0
-            near_rate = (0.06 + 0.09 * near_u[code][yi]) if mountain[code] else (0.015 + 0.035 * near_u[code][yi])
+            near_rate = (
+                (0.06 + 0.09 * near_u[code][yi])
+                if mountain[code]
+                else (0.015 + 0.035 * near_u[code][yi])
+            )
             if y >= NEW_STANDARD_YEAR:
                 near_rate *= 1.3
             rows.append(
@@ -455,7 +480,9 @@ def _ntm(f, units, pairs, ntm_effect, rng):
     level: dict[str, tuple[str, int]] = {}
     for yi, y in enumerate(SIM_YEARS):
         u = units[y]
-        for code, ctype, dcode in zip(u["commune_code"], u["commune_type"], u["district_code"], strict=True):
+        for code, ctype, dcode in zip(
+            u["commune_code"], u["commune_type"], u["district_code"], strict=True
+        ):
             if ctype != "xã":
                 continue
             cap = cap0[code] + growth[code] * (y - 2019)
@@ -498,7 +525,9 @@ def _ntm(f, units, pairs, ntm_effect, rng):
                     "treated": treated,
                 }
             )
-    crit = pd.DataFrame(crit_rows, columns=["year", "district_code", "commune_code", "criterion", "met"])
+    crit = pd.DataFrame(
+        crit_rows, columns=["year", "district_code", "commune_code", "criterion", "met"]
+    )
     return crit, pd.DataFrame(status_rows)
 
 
@@ -558,7 +587,9 @@ def _models_and_support(f, units, pairs, rng):
             workers = int(rng.poisson(14 if post else 4))
             houses = int(rng.poisson(1.1 if post else 0.6))
             benef = int(rng.integers(20, 160))
-            note = SUPPORT_NOTES[int(rng.integers(len(SUPPORT_NOTES)))] if rng.random() < 0.2 else None
+            note = (
+                SUPPORT_NOTES[int(rng.integers(len(SUPPORT_NOTES)))] if rng.random() < 0.2 else None
+            )
             if y not in SIM_YEARS or (code, y) not in district_of:
                 continue
             dcode = district_of[(code, y)]
@@ -569,7 +600,16 @@ def _models_and_support(f, units, pairs, rng):
                         "district_code": dcode,
                         "commune_code": code,
                         "partner_id": pid,
-                        **{k: m[k] for k in ("model_name", "model_type", "start_year", "households", "status")},
+                        **{
+                            k: m[k]
+                            for k in (
+                                "model_name",
+                                "model_type",
+                                "start_year",
+                                "households",
+                                "status",
+                            )
+                        },
                     }
                 )
             support_rows.append(
@@ -637,10 +677,19 @@ def conform(frame: pd.DataFrame, table: str, provenance: bool = False) -> pd.Dat
         schema.update(PROVENANCE)
     out = pd.DataFrame(index=frame.index)
     for col, dtype in schema.items():
-        s = frame[col] if col in frame.columns else pd.Series([None] * len(frame), index=frame.index)
+        s = (
+            frame[col]
+            if col in frame.columns
+            else pd.Series([None] * len(frame), index=frame.index)
+        )
         if dtype == "str":
             out[col] = pd.Series(
-                [None if (v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA) else str(v) for v in s.tolist()],
+                [
+                    None
+                    if (v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA)
+                    else str(v)
+                    for v in s.tolist()
+                ],
                 index=frame.index,
                 dtype="object",
             )

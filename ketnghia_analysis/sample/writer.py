@@ -14,7 +14,7 @@ import pandas as pd
 
 from ketnghia_analysis.sample import render as R
 from ketnghia_analysis.sample.grid import Book, Grid, write_book
-from ketnghia_analysis.sample.variations import BROKEN, CATALOGUE, Placements
+from ketnghia_analysis.sample.variations import CATALOGUE, Placements
 from ketnghia_analysis.sample.world import check_years, conform, simulate
 
 FORM_ORDER = ("support", "poverty", "ntm", "models")
@@ -121,7 +121,10 @@ class SampleManifest:
             f"tác động cài sẵn {self.effect * 100:+.1f} điểm % lên tỷ lệ hộ nghèo",
         ]
         if self.superseded:
-            lines.append(f"  {len(self.superseded)} tệp bị thay thế bởi bản nộp lại: " + ", ".join(self.superseded))
+            lines.append(
+                f"  {len(self.superseded)} tệp bị thay thế bởi bản nộp lại: "
+                + ", ".join(self.superseded)
+            )
         if self.rejected:
             lines.append(f"  {len(self.rejected)} tệp hỏng (--broken): " + ", ".join(self.rejected))
         tables = ", ".join(f"{k} {v}" for k, v in self.truth_tables.items())
@@ -155,7 +158,9 @@ def draw_style(rng: np.random.Generator, form: str) -> R.FormStyle:
     st.sections = rng.random() < 0.35
     st.subtotals = st.sections and rng.random() < 0.5
     st.total = _choice(rng, ("top", "bottom", None), [0.2, 0.5, 0.3])
-    st.total_label = _choice(rng, ("Tổng cộng", "Toàn huyện") if st.subtotals else ("Tổng cộng", "Cộng", "Toàn huyện"))
+    st.total_label = _choice(
+        rng, ("Tổng cộng", "Toàn huyện") if st.subtotals else ("Tổng cộng", "Cộng", "Toàn huyện")
+    )
     st.formulas = _choice(rng, ("values", "cached"), [0.4, 0.6])
     st.footer = _choice(rng, ("none", "notes", "full"), [0.2, 0.2, 0.6])
     st.blank_before_footer = int(rng.integers(0, 4))
@@ -169,7 +174,9 @@ def draw_style(rng: np.random.Generator, form: str) -> R.FormStyle:
     st.crit_header = _choice(rng, ("criteria_numbers", "criteria_names", "criteria_tc"))
     st.level_style = _choice(rng, ("two_cols", "combined", "year"), [0.5, 0.3, 0.2])
     st.not_assessed = rng.random() < 0.4
-    st.label_mode = _choice(rng, ("official", "lower", "bare", "abbrev", "mixed"), [0.4, 0.15, 0.2, 0.1, 0.15])
+    st.label_mode = _choice(
+        rng, ("official", "lower", "bare", "abbrev", "mixed"), [0.4, 0.15, 0.2, 0.1, 0.15]
+    )
     st.caps = rng.random() < 0.08
     st.spaces = _choice(rng, (None, "nbsp", "zw", "double"), [0.7, 0.1, 0.1, 0.1])
     st.commune_first = rng.random() < 0.6
@@ -205,7 +212,12 @@ FORCE_PATCH = {
     "columns_missing": {"missing": ("near_poor_end",)},
     "columns_extra": {"extra": True},
     "section_rows": {"sections": True},
-    "subtotal_rows": {"sections": True, "subtotals": True, "total": "bottom", "total_label": "Tổng cộng"},
+    "subtotal_rows": {
+        "sections": True,
+        "subtotals": True,
+        "total": "bottom",
+        "total_label": "Tổng cộng",
+    },
     "total_top": {"total": "top"},
     "total_bottom": {"total": "bottom"},
     "total_formula_cached": {"formulas": "cached", "numtext": None, "total": "bottom"},
@@ -301,7 +313,8 @@ def _plan(slots: list[Slot], rng: np.random.Generator) -> None:
             slot.force.append(name)
     busy = {"forms_split_files", "corrected_resubmission", "format_ods", "format_html_xls",
             "format_xls", "format_xls_named_xlsx", "text_tcvn3", "text_vni", "hidden_stale_sheet",
-            "total_formula_uncached", "format_xlsm"}  # fmt: skip
+            "total_formula_uncached", "format_xlsm", "text_nfd", "text_old_tone",
+            "text_all_caps", "name_arabic_numeral"}  # fmt: skip
     quiet = [s for s in order if not busy & set(s.force)]
     for i, (code, _sev) in enumerate(PLANTED):
         if i < len(quiet):
@@ -311,7 +324,9 @@ def _plan(slots: list[Slot], rng: np.random.Generator) -> None:
 # ----------------------------------------------------------------------------- writing
 
 
-def _file_name(ctx_name: str, ascii_name: str, year: int, style: str, suffix: str, tag: str = "") -> str:
+def _file_name(
+    ctx_name: str, ascii_name: str, year: int, style: str, suffix: str, tag: str = ""
+) -> str:
     compact = ascii_name.replace(" ", "")
     names = {
         "ascii": f"BC ket nghia {year} - {ascii_name}{tag}",
@@ -361,10 +376,7 @@ def write_sample(
     years = check_years(years)
     world = simulate(seed=seed, years=years, effect=effect)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
-    out.mkdir(parents=True, exist_ok=True)
-    for old in [*out.glob("20[0-9][0-9]"), out / "khac", out / "truth"]:
-        if old.is_dir():
-            shutil.rmtree(old)
+    _prepare(out)
 
     communes = world["communes"].set_index("commune_code")
     klass = communes["klass"].to_dict()
@@ -391,13 +403,27 @@ def write_sample(
     }
     crit_by: dict[tuple[int, str, str], list[bool]] = {}
     cr = world["ntm_criteria"].sort_values(["year", "commune_code", "criterion"])
-    for y_, d_, c_, m_ in zip(cr["year"].tolist(), cr["district_code"].tolist(), cr["commune_code"].tolist(), cr["met"].tolist(), strict=True):
+    for y_, d_, c_, m_ in zip(
+        cr["year"].tolist(),
+        cr["district_code"].tolist(),
+        cr["commune_code"].tolist(),
+        cr["met"].tolist(),
+        strict=True,
+    ):
         crit_by.setdefault((int(y_), d_, c_), []).append(bool(m_))
     units_rows: dict[tuple[int, str], list[dict]] = {}
     for y in years:
         u = units_by_year[y].sort_values("commune_code")
-        for code, name, ctype_, dcode_ in zip(u["commune_code"].tolist(), u["commune_name"].tolist(), u["commune_type"].tolist(), u["district_code"].tolist(), strict=True):
-            units_rows.setdefault((y, str(dcode_)), []).append({"commune_code": code, "commune_name": name, "commune_type": ctype_})
+        for code, name, ctype_, dcode_ in zip(
+            u["commune_code"].tolist(),
+            u["commune_name"].tolist(),
+            u["commune_type"].tolist(),
+            u["district_code"].tolist(),
+            strict=True,
+        ):
+            units_rows.setdefault((y, str(dcode_)), []).append(
+                {"commune_code": code, "commune_name": name, "commune_type": ctype_}
+            )
     slots: list[Slot] = []
     for y in years:
         u = units_by_year[y]
@@ -443,7 +469,11 @@ def write_sample(
         # Report date and number; a resubmission comes ten days later.
         day = dt.date(y, 12, 1) + dt.timedelta(days=int(rng.integers(0, 40)))
         report_no = int(rng.integers(20, 400))
-        short = slot.district_name.split(" ", 1)[1] if slot.district_name.startswith(("Huyện", "Thành phố", "Thị xã")) else slot.district_name
+        short = (
+            slot.district_name.split(" ", 1)[1]
+            if slot.district_name.startswith(("Huyện", "Thành phố", "Thị xã"))
+            else slot.district_name
+        )
         if slot.district_name.startswith(("Thành phố", "Thị xã")):
             short = slot.district_name.split(" ", 2)[2]
         ascii_short = strip_diacritics(short)
@@ -468,7 +498,15 @@ def write_sample(
                 styles[f].total = None
         plants = {p: None for p in slot.plants}
         if "TOTAL_MISMATCH" in plants:
-            styles["poverty"] = replace(styles["poverty"], total="bottom", formulas="values", numtext=None)
+            styles["poverty"] = replace(
+                styles["poverty"], total="bottom", formulas="values", numtext=None
+            )
+        if {"POVERTY_IDENTITY", "UNKNOWN_COMMUNE", "VALUE_NOT_NUMERIC"} & set(plants):
+            # No total row where a data row is quarantined: the total would not match the
+            # accepted rows, an issue we did not mean to plant.
+            styles["poverty"] = replace(
+                styles["poverty"], total=None, sections=False, subtotals=False
+            )
         if "POVERTY_RATE_MISMATCH" in plants:
             styles["poverty"] = replace(styles["poverty"], missing=())
         # Which commune carries each planted issue.
@@ -498,7 +536,9 @@ def write_sample(
             if fmt_name in force:
                 writer = w
         if writer == "xlsxwriter" and not slot.plants:
-            writer = _choice(rng, ("xlsxwriter", "openpyxl", "xlwt", "xlsm"), [0.86, 0.03, 0.08, 0.03])
+            writer = _choice(
+                rng, ("xlsxwriter", "openpyxl", "xlwt", "xlsm"), [0.86, 0.03, 0.08, 0.03]
+            )
         if writer == "openpyxl":
             for f in forms:
                 if styles[f].total and not styles[f].numtext:
@@ -512,18 +552,40 @@ def write_sample(
         if text_mode == "old_tone":  # the title block and signature carry "HÒA", "ỦY BAN"
             for f in forms:
                 styles[f] = replace(styles[f], title="full", footer="full")
-        name_style = _choice(rng, ("ascii", "diacritics", "compact", "copy", "final", "v2"), [0.35, 0.3, 0.15, 0.07, 0.07, 0.06])
-        for fs, key in (("filename_copy_suffix", "copy"), ("filename_final", "final"), ("filename_v2", "v2"), ("filename_ascii", "ascii"), ("filename_diacritics", "diacritics")):
+        name_style = _choice(
+            rng,
+            ("ascii", "diacritics", "compact", "copy", "final", "v2"),
+            [0.35, 0.3, 0.15, 0.07, 0.07, 0.06],
+        )
+        for fs, key in (
+            ("filename_copy_suffix", "copy"),
+            ("filename_final", "final"),
+            ("filename_v2", "v2"),
+            ("filename_ascii", "ascii"),
+            ("filename_diacritics", "diacritics"),
+        ):
             if fs in force:
                 name_style = key
-        suffix = {"xlsxwriter": ".xlsx", "openpyxl": ".xlsx", "xlsm": ".xlsm", "xlwt": ".xls", "ods": ".ods", "html": ".xls", "xls_as_xlsx": ".xlsx"}[writer]
+        suffix = {
+            "xlsxwriter": ".xlsx",
+            "openpyxl": ".xlsx",
+            "xlsm": ".xlsm",
+            "xlwt": ".xls",
+            "ods": ".ods",
+            "html": ".xls",
+            "xls_as_xlsx": ".xlsx",
+        }[writer]
         cover = "cover_sheet" in force or rng.random() < 0.25
-        date_style = next((d for d in ("date_serial", "date_text", "date_datetime") if d in force), None)
+        date_style = next(
+            (d for d in ("date_serial", "date_text", "date_datetime") if d in force), None
+        )
         if date_style:
             cover = True
         date_style = date_style or _choice(rng, ("date_serial", "date_text", "date_datetime"))
         notes = "notes_sheet" in force or rng.random() < 0.1
-        stale = "hidden_stale_sheet" in force or (writer in ("xlsxwriter", "openpyxl") and rng.random() < 0.05)
+        stale = "hidden_stale_sheet" in force or (
+            writer in ("xlsxwriter", "openpyxl") and rng.random() < 0.05
+        )
         if writer == "html":
             cover = notes = stale = False
         split = "forms_split_files" in force and len(forms) >= 3
@@ -535,12 +597,19 @@ def write_sample(
             parts = [["poverty"], [f for f in forms if f != "poverty"]]
             writers = ["html", "xlsxwriter"]
         elif split:
-            parts = [[f for f in forms if f in ("support", "models")], [f for f in forms if f in ("poverty", "ntm")]]
+            parts = [
+                [f for f in forms if f in ("support", "models")],
+                [f for f in forms if f in ("poverty", "ntm")],
+            ]
             writers = [writer, writer]
         else:
             parts = [list(forms)]
             writers = [writer]
-        versions = [("early", day - dt.timedelta(days=10)), ("final", day)] if resubmit else [("final", day)]
+        versions = (
+            [("early", day - dt.timedelta(days=10)), ("final", day)]
+            if resubmit
+            else [("final", day)]
+        )
 
         for vi, (version, vday) in enumerate(versions):
             for pi, (part, w) in enumerate(zip(parts, writers, strict=True)):
@@ -552,7 +621,14 @@ def write_sample(
                 if resubmit and version == "final":
                     tag += " (bổ sung, thay thế)"
                 dname = slot.district_name
-                fname = _file_name(dname, ascii_short if name_style != "diacritics" else short, y, name_style, sfx, tag)
+                fname = _file_name(
+                    dname,
+                    ascii_short if name_style != "diacritics" else short,
+                    y,
+                    name_style,
+                    sfx,
+                    tag,
+                )
                 if name_style == "diacritics":
                     fname = _file_name(short, short, y, "diacritics", sfx, tag)
                 elif name_style in ("copy",):
@@ -599,9 +675,24 @@ def write_sample(
                         st = replace(st)
                     if f == "poverty":
                         rows = pov if version == "final" else _stale(pov, rng)
-                        fo = R.poverty_form(sname, rows, st, ctx, plant_target["poverty"] if version == "final" else None)
+                        fo = R.poverty_form(
+                            sname,
+                            rows,
+                            st,
+                            ctx,
+                            plant_target["poverty"] if version == "final" else None,
+                        )
                     elif f == "ntm":
-                        fo = R.ntm_form(sname, stat, crit, names, st, ctx, unit_rows, plant_target["ntm"] if version == "final" else None)
+                        fo = R.ntm_form(
+                            sname,
+                            stat,
+                            crit,
+                            names,
+                            st,
+                            ctx,
+                            unit_rows,
+                            plant_target["ntm"] if version == "final" else None,
+                        )
                     elif f == "support":
                         rows = sup if version == "final" else sup[:-1] if len(sup) > 1 else sup
                         fo = R.support_form(sname, rows, names, st, ctx)
@@ -611,7 +702,9 @@ def write_sample(
                     sheets.append(fo.grid)
                 if stale and pi == 0 and version == "final" and "poverty" in part:
                     scratch = replace(ctx, place=Placements(), issues=[], quarantine=[])
-                    g = R.poverty_form("Biểu 02 (nháp)", _stale(pov, rng), styles["poverty"], scratch).grid
+                    g = R.poverty_form(
+                        "Biểu 02 (nháp)", _stale(pov, rng), styles["poverty"], scratch
+                    ).grid
                     g.hidden = True
                     sheets.append(g)
                     place.add("hidden_stale_sheet", rel, g.name, "")
@@ -621,16 +714,45 @@ def write_sample(
                     for g in sheets:
                         R.encode_grid(g, text_mode)
                     place.add(f"text_{text_mode}", rel, "", "")
-                book = Book(rel, w, sheets, dt.datetime(vday.year, vday.month, vday.day, 8, 30) + dt.timedelta(minutes=pi), title=f"Báo cáo kết nghĩa năm {y} - DỮ LIỆU TỔNG HỢP (synthetic)")
+                if w == "html":
+                    # A web export has no sheet names: readers call its tables "Bảng 1", "Bảng 2", …
+                    visible = [g for g in sheets if not g.hidden]
+                    rename = {g.name: f"Bảng {i + 1}" for i, g in enumerate(visible)}
+                    for g in visible:
+                        g.name = rename[g.name]
+                    for item in ctx.issues + ctx.quarantine:
+                        item["source_sheet"] = rename.get(
+                            item["source_sheet"], item["source_sheet"]
+                        )
+                    place.rename_sheets(rel, rename)
+                book = Book(
+                    rel,
+                    w,
+                    sheets,
+                    dt.datetime(vday.year, vday.month, vday.day, 8, 30) + dt.timedelta(minutes=pi),
+                    title=f"Báo cáo kết nghĩa năm {y} - DỮ LIỆU TỔNG HỢP (synthetic)",
+                )
                 path = write_book(book, out)
-                fmt_var = {"xlsxwriter": "format_xlsx", "openpyxl": "format_xlsx", "xlsm": "format_xlsm", "xlwt": "format_xls", "ods": "format_ods", "html": "format_html_xls", "xls_as_xlsx": "format_xls_named_xlsx"}[w]
+                fmt_var = {
+                    "xlsxwriter": "format_xlsx",
+                    "openpyxl": "format_xlsx",
+                    "xlsm": "format_xlsm",
+                    "xlwt": "format_xls",
+                    "ods": "format_ods",
+                    "html": "format_html_xls",
+                    "xls_as_xlsx": "format_xls_named_xlsx",
+                }[w]
                 place.add(fmt_var, rel, "", "")
                 stem = Path(rel).name
                 if stem != strip_diacritics(stem):
                     place.add("filename_diacritics", rel, "", "")
                 else:
                     place.add("filename_ascii", rel, "", "")
-                for marker, var in ((" (1)", "filename_copy_suffix"), ("final", "filename_final"), ("v2", "filename_v2")):
+                for marker, var in (
+                    (" (1)", "filename_copy_suffix"),
+                    ("final", "filename_final"),
+                    ("v2", "filename_v2"),
+                ):
                     if marker in stem:
                         place.add(var, rel, "", "")
                 submissions.append(
@@ -647,7 +769,7 @@ def write_sample(
                 if version == "final":
                     issues.extend(ctx.issues)
                     quarantine.extend(ctx.quarantine)
-                    for f, fo in outs.items():
+                    for fo in outs.values():
                         for key, row in fo.rows:
                             provenance[key] = (rel, fo.grid.name, row)
                             if fo.dropped:
@@ -674,6 +796,34 @@ def write_sample(
     )
 
 
+def _prepare(out: Path) -> None:
+    """Create ``out``; replace an earlier sample there, but never touch other data.
+
+    A folder that already holds files (other than a README.md) and no
+    ``truth/world.json`` of ours may hold real returns: refuse rather than mix
+    synthetic files into them.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    marker = out / "truth" / "world.json"
+    ours = False
+    if marker.is_file():
+        try:
+            ours = json.loads(marker.read_text(encoding="utf-8")).get("synthetic") is True
+        except (OSError, ValueError):
+            ours = False
+    if not ours:
+        others = [p for p in out.iterdir() if p.name not in ("README.md", ".gitkeep")]
+        if others:
+            raise ValueError(
+                f"thư mục {out} đã có dữ liệu không do 'ketnghia sample' tạo ra "
+                f"({others[0].name}, …): chọn thư mục trống / output folder is not empty"
+            )
+        return
+    for old in [*out.glob("20[0-9][0-9]"), out / "khac", out / "truth"]:
+        if old.is_dir():
+            shutil.rmtree(old)
+
+
 def _stale(rows: list[dict], rng: np.random.Generator) -> list[dict]:
     """An earlier draft of the poverty rows: a few counts differ (identity still holds)."""
     out = []
@@ -682,7 +832,9 @@ def _stale(rows: list[dict], rng: np.random.Generator) -> list[dict]:
         if rng.random() < 0.3:
             d = int(rng.integers(1, 6))
             r["poverty_exits"] = max(0, r["poverty_exits"] - d)
-            r["poor_end"] = r["poor_start"] - r["poverty_exits"] + r["poverty_relapses"] + r["poverty_new"]
+            r["poor_end"] = (
+                r["poor_start"] - r["poverty_exits"] + r["poverty_relapses"] + r["poverty_new"]
+            )
         out.append(r)
     return out
 
@@ -702,18 +854,39 @@ def _truth(world, provenance, dropped_cols) -> dict[str, pd.DataFrame]:
             for col in dropped_cols.get(k, ()):
                 f.iloc[i, f.columns.get_loc(col)] = None
         f = conform(f, table, provenance=True)
-        return f.sort_values(["source_file", "source_sheet", "source_row", *(["criterion"] if table == "ntm_criteria" else [])]).reset_index(drop=True)
+        return f.sort_values(
+            [
+                "source_file",
+                "source_sheet",
+                "source_row",
+                *(["criterion"] if table == "ntm_criteria" else []),
+            ]
+        ).reset_index(drop=True)
 
     return {
-        "poverty": attach(world["poverty"], "poverty", lambda r: ("poverty", r.year, r.commune_code)),
-        "ntm_status": attach(world["ntm_status"], "ntm_status", lambda r: ("ntm", r.year, r.commune_code)),
-        "ntm_criteria": attach(world["ntm_criteria"], "ntm_criteria", lambda r: ("ntm", r.year, r.commune_code)),
-        "support": attach(world["support"], "support", lambda r: ("support", r.year, r.commune_code, r.partner_id)),
-        "models": attach(world["models"], "models", lambda r: ("models", r.year, r.commune_code, r.partner_id, r.model_name)),
+        "poverty": attach(
+            world["poverty"], "poverty", lambda r: ("poverty", r.year, r.commune_code)
+        ),
+        "ntm_status": attach(
+            world["ntm_status"], "ntm_status", lambda r: ("ntm", r.year, r.commune_code)
+        ),
+        "ntm_criteria": attach(
+            world["ntm_criteria"], "ntm_criteria", lambda r: ("ntm", r.year, r.commune_code)
+        ),
+        "support": attach(
+            world["support"], "support", lambda r: ("support", r.year, r.commune_code, r.partner_id)
+        ),
+        "models": attach(
+            world["models"],
+            "models",
+            lambda r: ("models", r.year, r.commune_code, r.partner_id, r.model_name),
+        ),
     }
 
 
-def _write_truth(out, truth, submissions, issues, quarantine, place, world, seed, years, effect) -> None:
+def _write_truth(
+    out, truth, submissions, issues, quarantine, place, world, seed, years, effect
+) -> None:
     tdir = out / "truth"
     tdir.mkdir(parents=True, exist_ok=True)
     for name, frame in truth.items():
@@ -722,22 +895,30 @@ def _write_truth(out, truth, submissions, issues, quarantine, place, world, seed
     partners["aliases"] = partners["aliases"].map(list)
     partners.to_parquet(tdir / "partners.parquet", index=False)
     subs = pd.DataFrame(submissions)
-    subs = pd.DataFrame(
-        {
-            "source_file": subs["source_file"].astype(object),
-            "size_bytes": pd.array(subs["size_bytes"], dtype="Int64"),
-            "district_code": subs["district_code"].astype(object),
-            "year": pd.array(subs["year"], dtype="Int64"),
-            "forms_found": subs["forms_found"].astype(object),
-            "status": subs["status"].astype(object),
-            "reason": subs["reason"].astype(object),
-        }
-    ).sort_values("source_file").reset_index(drop=True)
+    subs = (
+        pd.DataFrame(
+            {
+                "source_file": subs["source_file"].astype(object),
+                "size_bytes": pd.array(subs["size_bytes"], dtype="Int64"),
+                "district_code": subs["district_code"].astype(object),
+                "year": pd.array(subs["year"], dtype="Int64"),
+                "forms_found": subs["forms_found"].astype(object),
+                "status": subs["status"].astype(object),
+                "reason": subs["reason"].astype(object),
+            }
+        )
+        .sort_values("source_file")
+        .reset_index(drop=True)
+    )
     subs.to_parquet(tdir / "submissions.parquet", index=False)
     cols = ["code", "severity", "source_file", "source_sheet", "cell", "note"]
     pd.DataFrame(issues, columns=cols).to_csv(tdir / "planted_issues.csv", index=False)
-    pd.DataFrame(quarantine, columns=["source_file", "source_sheet", "source_row", "codes"]).to_csv(tdir / "quarantine.csv", index=False)
-    (tdir / "variations.json").write_text(json.dumps(place.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+    pd.DataFrame(quarantine, columns=["source_file", "source_sheet", "source_row", "codes"]).to_csv(
+        tdir / "quarantine.csv", index=False
+    )
+    (tdir / "variations.json").write_text(
+        json.dumps(place.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     cf = world["counterfactual"]
     treated = cf[cf["treated"]]
     ntm_cf = world.get("ntm_counterfactual")
@@ -747,20 +928,35 @@ def _write_truth(out, truth, submissions, issues, quarantine, place, world, seed
         "seed": seed,
         "years": years,
         "effect_poverty_rate": effect,
-        "effect_poverty_rate_realised": float((treated["rate"] - treated["rate_counterfactual"]).mean()) if len(treated) else None,
-        "ntm_effect_latent": float(world["params"].set_index("name").at["ntm_effect_latent", "value"]),
+        "effect_poverty_rate_realised": float(
+            (treated["rate"] - treated["rate_counterfactual"]).mean()
+        )
+        if len(treated)
+        else None,
+        "ntm_effect_latent": float(
+            world["params"].set_index("name").at["ntm_effect_latent", "value"]
+        ),
         "ntm_effect_criteria_realised": None
         if ntm_cf is None
-        else float((lambda t: (t["criteria_met"] - t["criteria_met_counterfactual"]).mean())(ntm_cf[ntm_cf["treated"]])),
+        else float(
+            (lambda t: (t["criteria_met"] - t["criteria_met_counterfactual"]).mean())(
+                ntm_cf[ntm_cf["treated"]]
+            )
+        ),
         "comparison_group": "mountain = mountainous district or ethnic-region (KV I-III) commune; trends parallel within it",
         "money_rounding": "money in million VND rounded to 6 decimals (values are whole nghìn đồng)",
         "first_pair_year": {
-            c: int(y) for c, y in world["communes"].dropna(subset=["first_pair_year"])[["commune_code", "first_pair_year"]].itertuples(index=False)
+            c: int(y)
+            for c, y in world["communes"]
+            .dropna(subset=["first_pair_year"])[["commune_code", "first_pair_year"]]
+            .itertuples(index=False)
         },
         "pairs": [[c, p, int(y)] for c, p, y in world["pairs"].itertuples(index=False)],
         "forms_found_format": "comma-separated canonical form names in form-number order: support,poverty,ntm,models",
     }
-    (tdir / "world.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    (tdir / "world.json").write_text(
+        json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
 
 
 def _write_broken(out: Path, year: int, place: Placements) -> list[dict]:
@@ -781,7 +977,17 @@ def _write_broken(out: Path, year: int, place: Placements) -> list[dict]:
         os.utime(path, (stamp, stamp))
         rel = f"khac/{name}"
         place.add(variation, rel, "", "")
-        rows.append({"source_file": rel, "size_bytes": path.stat().st_size, "district_code": None, "year": None, "forms_found": None, "status": "rejected", "reason": reason})
+        rows.append(
+            {
+                "source_file": rel,
+                "size_bytes": path.stat().st_size,
+                "district_code": None,
+                "year": None,
+                "forms_found": None,
+                "status": "rejected",
+                "reason": reason,
+            }
+        )
 
     g = Grid("Sheet1")
     for r in range(40):
@@ -798,7 +1004,9 @@ def _write_broken(out: Path, year: int, place: Placements) -> list[dict]:
     (folder / "Công văn gửi kèm.xlsx").write_bytes(
         b"%PDF-1.4\n% DU LIEU TONG HOP (synthetic)\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
     )
-    record("Công văn gửi kèm.xlsx", "broken_not_spreadsheet", "không phải bảng tính (tệp PDF đổi đuôi)")
+    record(
+        "Công văn gửi kèm.xlsx", "broken_not_spreadsheet", "không phải bảng tính (tệp PDF đổi đuôi)"
+    )
     # Password-protected: an encrypted OOXML package (msoffcrypto-tool).
     plain = io.BytesIO()
     book = Book("khac/_tmp2.xlsx", "xlsxwriter", [g], when)
@@ -818,14 +1026,26 @@ def _write_broken(out: Path, year: int, place: Placements) -> list[dict]:
     # A workbook that is not a return (a meeting attendance list).
     g2 = Grid("Danh sách")
     g2.put(0, 0, "DANH SÁCH ĐẠI BIỂU DỰ HỘI NGHỊ TỔNG KẾT (dữ liệu tổng hợp, synthetic)")
-    for r, (n, u) in enumerate((("Nguyễn Văn A", "Sở Tài chính"), ("Trần Thị B", "Ban Dân tộc tỉnh")), start=2):
+    for r, (n, u) in enumerate(
+        (("Nguyễn Văn A", "Sở Tài chính"), ("Trần Thị B", "Ban Dân tộc tỉnh")), start=2
+    ):
         g2.put(r, 0, r - 1)
         g2.put(r, 1, n)
         g2.put(r, 2, u)
     write_book(Book("khac/Danh sach dai bieu hoi nghi.xlsx", "xlsxwriter", [g2], when), out)
-    record("Danh sach dai bieu hoi nghi.xlsx", "broken_not_return", "không phải biểu báo cáo (không nhận ra biểu mẫu nào)")
-    (folder / "export_ho_ngheo.xls").write_text("ma_xa;ten_xa;so_ho\n20944;Trà Mai;812\n# synthetic\n", encoding="utf-8")
-    record("export_ho_ngheo.xls", "broken_csv_renamed", "tệp CSV đổi đuôi .xls, không đọc được như bảng tính")
+    record(
+        "Danh sach dai bieu hoi nghi.xlsx",
+        "broken_not_return",
+        "không phải biểu báo cáo (không nhận ra biểu mẫu nào)",
+    )
+    (folder / "export_ho_ngheo.xls").write_text(
+        "ma_xa;ten_xa;so_ho\n20944;Trà Mai;812\n# synthetic\n", encoding="utf-8"
+    )
+    record(
+        "export_ho_ngheo.xls",
+        "broken_csv_renamed",
+        "tệp CSV đổi đuôi .xls, không đọc được như bảng tính",
+    )
     _ = zipfile
     return rows
 
@@ -859,9 +1079,23 @@ The build skips `truth/` and this README.
 """
 
 
+README_MARK = "# Báo cáo mẫu — DỮ LIỆU TỔNG HỢP (synthetic)"
+
+
 def _write_readme(out: Path, seed: int, years: list[int], effect: float, broken: bool) -> None:
+    """Write ``out/README.md`` and ``out/truth/README.md``.
+
+    A README.md that is not ours (the project's own data/raw/README.md) is kept:
+    the sample's README then lives in ``truth/README.md`` only.
+    """
     y = f"{years[0]}-{years[-1]}" if len(years) > 1 else str(years[0])
     text = README.format(seed=seed, years=y, effect_pts=effect * 100)
     if broken:
         text += "\nRun with `--broken`: `khac/` holds the broken files.\n"
-    (out / "README.md").write_text(text, encoding="utf-8")
+    (out / "truth" / "README.md").write_text(text, encoding="utf-8")
+    top = out / "README.md"
+    if top.exists() and not top.read_text(encoding="utf-8", errors="replace").startswith(
+        README_MARK
+    ):
+        return
+    top.write_text(text, encoding="utf-8")
