@@ -6,6 +6,15 @@ before any engine sees the file; engines are python-calamine first, then xlrd (.
 or openpyxl (.xlsx) when calamine fails or sees nothing (measured-facts: engines
 disagree on some real files). Macros are never run, formulas never evaluated,
 external links never followed.
+
+Formats (`Workbook.format`): "xlsx", "xlsm", "xls", "ods", "html" (a web page
+table saved as .xls), "xml2003" (Excel's XML Spreadsheet 2003, also a web export),
+"csv" (delimited text, including Excel's UTF-16 "Unicode text").
+
+What calamine does not report is recovered by one streaming pass over each
+worksheet's XML (bytes and regular expressions, never a DOM, never entity
+expansion): hidden rows and columns, formula cells, and formulas without a cached
+value (files written by scripts) with their text, e.g. ``{(6, 2): "=SUM(C4:C6)"}``.
 """
 
 from __future__ import annotations
@@ -45,7 +54,8 @@ class ReadError(Exception):
     """A file-level rejection with a stable code and a one-line Vietnamese reason.
 
     Codes: FILE_EMPTY, FILE_NOT_SPREADSHEET, FILE_ENCRYPTED, FILE_TRUNCATED,
-    FILE_LIMIT, FILE_CORRUPT, FILE_UNSUPPORTED, FILE_CRASHED, FILE_TIMEOUT.
+    FILE_LIMIT, FILE_CORRUPT, FILE_UNSUPPORTED (.xlsb), FILE_UNREADABLE (cannot
+    open), and from the sandbox FILE_CRASHED, FILE_TIMEOUT.
     """
 
     def __init__(self, code: str, message: str):

@@ -102,6 +102,13 @@ def recognise_sheet(sheet: Any, syn: Synonyms | None = None) -> SheetVerdict:
             best = (score, form, found)
         elif not ok and found and (partial is None or score > partial[0]):
             partial = (score, form, found)
+    if best is None and partial is not None:
+        # a header with typos may name its required columns only through fuzzy matching
+        score, form, (block, parts, _cmap) = partial
+        spec = syn.forms[form]
+        cmap = map_columns(parts, spec, syn.fuzzy_threshold)
+        if len(cmap.columns) >= spec.min_columns and all(c in cmap.columns for c in spec.required):
+            best = (score, form, (block, parts, cmap))
     visible = getattr(sheet, "visible", True)
     if best is not None:
         score, form, (block, parts, cmap) = best

@@ -321,21 +321,13 @@ def _date_value(v: object) -> date | None:
 
 def commune_clues(labels: list[str], year: int | None, matcher: Any = None) -> list[Clue]:
     """District from the communes listed (last resort), when most of them agree."""
-    labels = [x for x in dict.fromkeys(labels) if x][:30]
+    labels = [x for x in dict.fromkeys(labels) if x][:12]  # a dozen is enough to vote
     if not labels:
         return []
     try:
-        from ketnghia_analysis.gazetteer import communes
-
         if matcher is None:
             matcher = _default_matcher()
-        district_of = dict(
-            zip(
-                communes()["commune_code"].astype(str),
-                communes()["district_code"].astype(str),
-                strict=False,
-            )
-        )
+        district_of = _district_of()
         votes: Counter[str] = Counter()
         for lab in labels:
             m = matcher.match(lab, None, year or 2022)
@@ -351,6 +343,15 @@ def commune_clues(labels: list[str], year: int | None, matcher: Any = None) -> l
     if n >= 2 and n >= 0.8 * sum(votes.values()):
         return [Clue("district", code, "communes", None, None, f"{n} xã")]
     return []
+
+
+@functools.lru_cache(maxsize=1)
+def _district_of() -> dict[str, str]:
+    """Commune code → district code (the gazetteer, once per process)."""
+    from ketnghia_analysis.gazetteer import communes
+
+    c = communes()
+    return dict(zip(c["commune_code"].astype(str), c["district_code"].astype(str), strict=True))
 
 
 @functools.lru_cache(maxsize=1)

@@ -123,3 +123,10 @@ def test_form_split_over_two_sheets_is_not_a_duplicate():
     forms, _skipped, issues, _ = recognise_forms([a, b])
     assert [f.sheet.name for f in forms] == ["HN khu vực III", "HN còn lại"]
     assert issues == []
+
+
+def test_form_with_typos_in_required_headers_is_recognised_by_fuzzy_matching():
+    rows = [["Xã thịtrấn", "Tổng số hộ", "Số hộ nghèo đầu năm", "Thoát nghèo", "Tái nghèo"]]
+    v = recognise_sheet(sheet(rows + [["Trà Mai", 1, 2, 3, 4]]))
+    assert (v.kind, v.form) == ("form", "poverty")
+    assert v.colmap.method["commune"] == "fuzzy"

@@ -49,6 +49,7 @@ SEEDS = {
     "html": hf.write_html_xls,
     "csv": hf.write_csv_as_xls,
     "xlsm": hf.write_xlsm,
+    "xml2003": hf.write_xml2003_xls,
 }
 
 

@@ -733,6 +733,9 @@ def check_variation(name: str, out: Path, file: str, sheet: str, where: str) -> 
             "name_abbrev_x": s.startswith(("X. ", "P. ")),
             "name_abbrev_tt": s.startswith("TT "),
             "name_arabic_numeral": re.search(r" [123]$", s) is not None,
+            "name_minority_spelling": s.endswith(
+                ("Ch’ơm", "Tr’Hy", "La Êê", "Zuôih", "Prao", "ARooi")
+            ),
         }[name]
     if name == "partner_alias":
         from ketnghia_analysis import gazetteer

@@ -68,6 +68,16 @@ MONEY_LABEL = {"trieu": "triệu đồng", "nghin": "nghìn đồng", "dong": "�
 MONEY_HEADER = {"trieu": "(triệu đồng)", "nghin": "(1.000đ)", "dong": "(đồng)"}
 
 _ROMAN = {" I": " 1", " II": " 2", " III": " 3"}
+# Minority-language names spelled another way (curly apostrophes, split or joined words,
+# the spelling of the domain brief: "Zuôih", "La Êê").
+MINORITY_SPELLINGS = {
+    "Ch'ơm": "Ch’ơm",
+    "Tr'Hy": "Tr’Hy",
+    "Laêê": "La Êê",
+    "Zuôich": "Zuôih",
+    "P Rao": "Prao",
+    "A Rooi": "ARooi",
+}
 _OLD_TONE = {"òa": "oà", "óa": "oá", "ỏa": "oả", "õa": "oã", "ọa": "oạ", "òe": "oè", "óe": "oé",
              "ỏe": "oẻ", "õe": "oẽ", "ọe": "oẹ", "ùy": "uỳ", "úy": "uý", "ủy": "uỷ", "ũy": "uỹ",
              "ụy": "uỵ"}  # fmt: skip
@@ -226,6 +236,9 @@ def commune_label(name: str, ctype: str, mode: str, rng: np.random.Generator) ->
     else:
         label = name
     if mode != "official":
+        for official, other in MINORITY_SPELLINGS.items():
+            if label.endswith(official):
+                return label[: -len(official)] + other, "name_minority_spelling"
         for roman, digit in sorted(_ROMAN.items(), key=lambda kv: -len(kv[0])):
             if label.endswith(roman):
                 label = label[: -len(roman)] + digit
@@ -601,7 +614,21 @@ def _finish_columns(cols: list[Col], st: FormStyle, ctx: Ctx, sheet: str, extra_
 def poverty_form(
     sheet: str, rows: list[dict], st: FormStyle, ctx: Ctx, plants: dict | None = None
 ) -> FormOut:
-    """Biểu 02/HN. ``rows``: poverty truth rows (dicts) of the district-year."""
+    """Biểu 02/HN: one row per commune (households, poverty flows, rate, near-poor, DTTS).
+
+    Parameters
+    ----------
+    sheet
+        Sheet name.
+    rows
+        poverty truth rows (dicts) of the district-year, official names of the year.
+    st, ctx
+        Style and file context (placements, planted issues and quarantine are added to ctx).
+    plants
+        Planted value errors: {"POVERTY_IDENTITY" | "POVERTY_RATE_MISMATCH" |
+        "VALUE_NOT_NUMERIC": commune_code, "UNKNOWN_COMMUNE" | "TOTAL_MISMATCH": "?"}.
+        Rows with an error-level plant are left out of ``FormOut.rows`` (quarantined).
+    """
     plants = plants or {}
     grid = Grid(sheet)
     rate_label = "Tỷ lệ hộ nghèo cuối năm" + ("" if st.percent == "fraction" else " (%)")
@@ -870,13 +897,29 @@ def ntm_form(
     sheet: str,
     status: list[dict],
     criteria: dict,
-    names: dict,
     st: FormStyle,
     ctx: Ctx,
     units: list[dict],
     plants: dict | None = None,
 ) -> FormOut:
-    """Biểu 03/NTM. ``criteria[code]`` = list of 19 bools; ``units`` = all units for 'không đánh giá'."""
+    """Biểu 03/NTM: one row per assessed xã (19 marks, total, level, year of recognition).
+
+    Parameters
+    ----------
+    sheet
+        Sheet name.
+    status
+        ntm_status truth rows of the district-year (assessed xã only).
+    criteria
+        commune_code → the 19 met flags.
+    st, ctx
+        Style and file context.
+    units
+        Every unit of the district-year (official names): wards and townships get a
+        "không đánh giá" row when ``st.not_assessed``.
+    plants
+        {"NTM_TOTAL_MISMATCH": commune_code}: write a wrong reported total there.
+    """
     plants = plants or {}
     grid = Grid(sheet)
     group = ("Tiêu chí", "Kết quả thực hiện các tiêu chí")[int(ctx.rng.integers(2))]
@@ -1002,7 +1045,6 @@ def ntm_form(
             recs.append(rec)
         elif u["commune_type"] != "xã" and st.not_assessed:
             recs.append({"_code": code, "_key": None, "_label": label, "_var": var, "_na": True})
-    col_of = {c.key: i for i, c in enumerate(cols)}
 
     def cell(rec, col, r, c):
         k = col.key
@@ -1064,15 +1106,12 @@ def ntm_form(
             return (
                 None if year is None or (isinstance(year, float) and np.isnan(year)) else int(year)
             )
-        if k == "x_note":
-            return None
-        return None
+        return None  # the extra "Ghi chú" column stays empty
 
     groups = _sections(recs, ctx, st)
     st2 = replace(st, total=None)
     out, r = _table(grid, cols, st2, ctx, groups, r, 1, cell)
     _footer(grid, st, ctx, r, len(cols))
-    _ = col_of, names
     return FormOut(grid, out, set(), (h0 + 1, h1 + 1))
 
 
@@ -1080,7 +1119,12 @@ def ntm_form(
 
 
 def support_form(sheet: str, rows: list[dict], names: dict, st: FormStyle, ctx: Ctx) -> FormOut:
-    """Biểu 01/KN: one row per partner and commune; commune cell merged over its partners."""
+    """Biểu 01/KN: one row per partner and commune; commune cell merged over its partners.
+
+    Money is written in ``st.money_unit`` (triệu / nghìn / đồng) with the unit in the
+    header or an "ĐVT:" line; the world's amounts are whole nghìn đồng, so every unit
+    converts back to the truth exactly.
+    """
     grid = Grid(sheet)
     unit_h = f" {MONEY_HEADER[st.money_unit]}" if st.unit_where == "header" else ""
     money_group = "Kinh phí hỗ trợ" + unit_h
@@ -1214,7 +1258,7 @@ def support_form(sheet: str, rows: list[dict], names: dict, st: FormStyle, ctx: 
 
 
 def models_form(sheet: str, rows: list[dict], names: dict, st: FormStyle, ctx: Ctx) -> FormOut:
-    """Biểu 04/MH: one row per economic model."""
+    """Biểu 04/MH: one row per economic model; status in Vietnamese ("đang duy trì", …)."""
     grid = Grid(sheet)
     cols = [
         Col("stt", {1: ("STT",), 2: ("STT",), 3: ("STT",)}, "text"),

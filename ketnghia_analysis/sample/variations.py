@@ -93,6 +93,7 @@ CATALOGUE: dict[str, str] = {
     "name_abbrev_x": "commune as 'X. …'",
     "name_abbrev_tt": "township as 'TT …'",
     "name_arabic_numeral": "'Tam Xuân 1' for 'Tam Xuân I'",
+    "name_minority_spelling": "minority-language names spelled another way ('Zuôih', 'La Êê', 'Ch’ơm')",
     "partner_alias": "partner written with an alias spelling",
     # Files
     "format_xlsx": ".xlsx",

@@ -51,6 +51,7 @@ FORM_OF = {
     "section_rows": "poverty",
     "subtotal_rows": "poverty",
     "name_arabic_numeral": "poverty",
+    "name_minority_spelling": "poverty",
     "name_abbrev_tt": "poverty",
     "ntm_not_assessed": "ntm",
     "ntm_level_year": "ntm",
@@ -255,6 +256,7 @@ FORCE_PATCH = {
     "name_abbrev_x": {"label_mode": "abbrev"},
     "name_abbrev_tt": {"label_mode": "abbrev"},
     "name_arabic_numeral": {"label_mode": "bare"},
+    "name_minority_spelling": {"label_mode": "lower"},
     "partner_alias": {"alias": 1.0},
     **{k: {"met": k} for k in R.MET_STYLES},
     **{k: {"notmet": k} for k in R.NOT_STYLES},
@@ -275,6 +277,7 @@ class Slot:
     has_tt: bool
     has_roman: bool
     has_sections: bool
+    has_minority: bool = False
     has_zero: bool = True
     force: list[str] = field(default_factory=list)
     plants: list[str] = field(default_factory=list)
@@ -294,6 +297,7 @@ def _plan(slots: list[Slot], rng: np.random.Generator) -> None:
 
     needs = {
         "name_arabic_numeral": lambda s: s.has_roman,
+        "name_minority_spelling": lambda s: s.has_minority,
         "name_abbrev_tt": lambda s: s.has_tt,
         "ntm_not_assessed": lambda s: s.has_tt,
         "section_rows": lambda s: s.has_sections,
@@ -438,6 +442,7 @@ def write_sample(
                     has_pairs=(y, str(dcode)) in by_slot["support"],
                     has_tt=bool(part["commune_type"].eq("thị trấn").any()),
                     has_roman=any(n.endswith((" I", " II")) for n in names),
+                    has_minority=any(n.endswith(tuple(R.MINORITY_SPELLINGS)) for n in names),
                     has_sections=len(ks) >= 2 or part["commune_type"].nunique() >= 2,
                 )
             )
@@ -687,7 +692,6 @@ def write_sample(
                             sname,
                             stat,
                             crit,
-                            names,
                             st,
                             ctx,
                             unit_rows,
@@ -962,7 +966,6 @@ def _write_truth(
 def _write_broken(out: Path, year: int, place: Placements) -> list[dict]:
     """Broken and hostile files (``--broken``), each rejected by a correct build."""
     import io
-    import zipfile
 
     from ketnghia_analysis.sample.grid import Book, Grid
 
@@ -1046,7 +1049,6 @@ def _write_broken(out: Path, year: int, place: Placements) -> list[dict]:
         "broken_csv_renamed",
         "tệp CSV đổi đuôi .xls, không đọc được như bảng tính",
     )
-    _ = zipfile
     return rows
 
 
