@@ -746,39 +746,49 @@ def _schema_issues(tables: dict[str, pd.DataFrame]) -> list[Issue]:
 
 
 def _missing_communes(live: list[FileResult], tables: dict, gazetteer: Any) -> list[Issue]:
-    """MISSING_COMMUNE for poverty (all units) and NTM (communes only), per district-year."""
-    issues = []
+    """MISSING_COMMUNE for poverty (all units) and NTM (communes only), per district-year.
+
+    One district's forms may be split across files, so the communes found are the union
+    over its live files; a quarantined row still names its commune (it is not missing,
+    only not accepted).
+    """
     by_dy: dict[tuple[str, int], dict[str, tuple[str, str]]] = {}
+    found: dict[tuple[str, int, str], set[str]] = {}
     for res in live:
         sub = res.submission
         key = (sub["district_code"], int(sub["year"]))
         for form, sheet in res.form_sheets.items():
             by_dy.setdefault(key, {}).setdefault(form, (res.source_file, sheet))
+        if res.quarantine is not None and "commune_code" in res.quarantine:
+            for form, code in zip(
+                res.quarantine["form"], res.quarantine["commune_code"], strict=True
+            ):
+                if isinstance(code, str):
+                    found.setdefault((*key, form), set()).add(code)
+    for form, table in (("poverty", "poverty"), ("ntm", "ntm_status")):
+        frame = tables[table]
+        if frame.empty:
+            continue
+        for (district, year), codes in frame.groupby(["district_code", "year"])["commune_code"]:
+            found.setdefault((district, int(year), form), set()).update(codes)
+    issues = []
+    units_of: dict[int, pd.DataFrame] = {}
     for (district, year), forms in sorted(by_dy.items()):
-        units = gazetteer.communes_in_year(year)
-        units = units[units["district_code"] == district]
-        for form, table, only_xa in (("poverty", "poverty", False), ("ntm", "ntm_status", True)):
+        if year not in units_of:
+            units_of[year] = gazetteer.communes_in_year(year)
+        units = units_of[year][units_of[year]["district_code"] == district]
+        for form in ("poverty", "ntm"):
             if form not in forms:
                 continue
             # wards and townships are not assessed for NTM: only communes (xã) are expected
-            expected = units[units["commune_type"] == "xã"] if only_xa else units
-            frame = tables[table]
-            found: set = set()
-            if not frame.empty:
-                mask = (frame["year"] == year) & (frame["district_code"] == district)
-                found = set(frame.loc[mask, "commune_code"])
-            # a quarantined row still lists its commune: it is not missing, only not accepted
-            for res in live:
-                sub = res.submission
-                if res.quarantine is None or sub["district_code"] != district:
-                    continue
-                if int(sub["year"]) != year or "commune_code" not in res.quarantine:
-                    continue
-                found |= {c for c in res.quarantine["commune_code"] if isinstance(c, str)}
+            expected = units[units["commune_type"] == "xã"] if form == "ntm" else units
             source_file, sheet = forms[form]
             ctx = v.Context(source_file, sheet, district, year)
             issues += v.check_missing(
-                found, expected[["commune_code", "commune_name"]], ctx, FORM_VI[form]
+                found.get((district, year, form), set()),
+                expected[["commune_code", "commune_name"]],
+                ctx,
+                FORM_VI[form],
             )
     return issues
 

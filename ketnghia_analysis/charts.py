@@ -177,13 +177,20 @@ def caption_text(synthetic: bool, extra: str = "") -> str:
     return f"{text} {extra}".strip()
 
 
-def caption(fig: plt.Figure, synthetic: bool, extra: str = "") -> None:
-    """Write the source caption under everything else drawn on the figure."""
-    renderer = fig.canvas.get_renderer()
-    box = fig.get_tightbbox(renderer)  # inches
+def caption(
+    fig: plt.Figure, synthetic: bool, extra: str = "", at: tuple[float, float] | None = None
+) -> None:
+    """Write the source caption under everything else drawn on the figure.
+
+    ``at`` (figure fraction) skips measuring the drawn figure, which is slow with many axes.
+    """
+    if at is None:
+        renderer = fig.canvas.get_renderer()
+        box = fig.get_tightbbox(renderer)  # inches
+        at = (box.x0 / fig.get_figwidth(), box.y0 / fig.get_figheight() - 0.02)
     fig.text(
-        box.x0 / fig.get_figwidth(),
-        box.y0 / fig.get_figheight() - 0.02,
+        at[0],
+        at[1],
         caption_text(synthetic, extra),
         ha="left",
         va="top",
@@ -303,36 +310,57 @@ def small_multiples(
     synthetic: bool = False,
     col_wrap: int = 4,
     note: str = "",
-) -> sns.FacetGrid:
-    """One small panel per group (same axes), a line over the years in each."""
+) -> plt.Figure:
+    """One small panel per group (shared axes), a line over the years in each.
+
+    Drawn with plain matplotlib: seaborn's ``relplot`` takes ~10 s for 18 panels.
+    """
     frame = data.copy()
     if isinstance(frame[facet].dtype, pd.CategoricalDtype):
         frame[facet] = frame[facet].cat.remove_unused_categories()
+        groups = list(frame[facet].cat.categories)
+    else:
+        groups = list(pd.unique(frame[facet].dropna()))
     frame[y] = frame[y].astype("float64")
-    grid = sns.relplot(
-        data=frame,
-        x="year",
-        y=y,
-        col=facet,
-        col_wrap=min(col_wrap, frame[facet].nunique()),
-        kind="line",
-        marker="o",
-        height=2.3,
-        aspect=1.3,
-        color=sns.color_palette(PALETTE)[0],
-        errorbar=None,
+    ncols = max(1, min(col_wrap, len(groups)))
+    nrows = max(1, -(-len(groups) // ncols))
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(3.0 * ncols, 2.2 * nrows + 0.6),
+        sharex=True,
+        sharey=True,
+        squeeze=False,
     )
-    grid.set_titles("{col_name}", size=10)
-    for ax in grid.axes.flat:
+    colour = sns.color_palette(PALETTE)[0]
+    crosses = breaks and frame["year"].min() < POVERTY_BREAK <= frame["year"].max()
+    for ax, group in zip(axes.flat, groups, strict=False):
+        part = frame[frame[facet] == group].sort_values("year")
+        ax.plot(part["year"], part[y], marker="o", markersize=4, color=colour)
+        ax.set_title(str(group), fontsize=10)
+        if crosses:
+            mark_break(ax, breaks, text=False)
+    for ax in list(axes.flat)[len(groups) :]:
+        ax.set_visible(False)
+    for ax in axes.flat:
         year_axis(ax)
         format_axis(ax, kind or kind_of(y))
-        if breaks and frame["year"].min() < POVERTY_BREAK <= frame["year"].max():
-            mark_break(ax, breaks, text=False)
+        ax.tick_params(labelsize=8.5)
+    # Fixed margins (inches) instead of tight_layout: measuring 18 panels takes seconds.
+    height, width = fig.get_figheight(), fig.get_figwidth()
+    fig.subplots_adjust(
+        left=0.85 / width,
+        right=1 - 0.15 / width,
+        bottom=0.75 / height,
+        top=1 - 0.35 / height,
+        hspace=0.45,
+        wspace=0.12,
+    )
+    fig.supxlabel(label("year"), fontsize=11, y=0.25 / height)
     # One y label for the whole figure: repeated per row it overlaps on short panels.
-    grid.set_axis_labels(label("year"), "")
-    grid.figure.supylabel(label(y), x=0.0, fontsize=11)
+    fig.supylabel(label(y), fontsize=11, x=0.05 / width)
     if title:
-        grid.figure.suptitle(title, x=0.02, ha="left", y=1.0, va="bottom", fontweight="bold")
+        fig.suptitle(title, x=0.02, ha="left", y=1.0, va="bottom", fontweight="bold")
     breaks_text = ""
     if breaks:
         breaks_text = (
@@ -344,8 +372,8 @@ def small_multiples(
             }[breaks]
             + "."
         )
-    caption(grid.figure, synthetic, f"{breaks_text} {note}".strip())
-    return grid
+    caption(fig, synthetic, f"{breaks_text} {note}".strip(), at=(0.01, 0.0))
+    return fig
 
 
 def heatmap(

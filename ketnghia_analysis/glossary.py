@@ -52,12 +52,19 @@ def entry(name: str, folder: Path | None = None) -> dict:
     KeyError
         When the identifier is not in any glossary file.
     """
-    frame = _load(str(folder or REFERENCE_DIR))
-    hit = frame[frame["name"] == name]
-    if hit.empty:
+    entries = _entries(str(folder or REFERENCE_DIR))
+    if name not in entries:
         raise KeyError(f"'{name}' không có trong bảng thuật ngữ (reference/glossary*.csv)")
-    row = hit.iloc[-1]
-    return {"label": row["label"], "unit": row["unit"], "description": row["description"]}
+    return dict(entries[name])
+
+
+@lru_cache(maxsize=4)
+def _entries(folder: str) -> dict[str, dict]:
+    frame = _load(folder)
+    return {
+        row["name"]: {"label": row["label"], "unit": row["unit"], "description": row["description"]}
+        for row in frame.to_dict("records")
+    }
 
 
 def label(name: str, folder: Path | None = None) -> str:

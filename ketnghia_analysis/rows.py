@@ -254,7 +254,11 @@ def _one_grand_total(grid: Grid, kinds: list[str], label_upto: int) -> None:
 def _is_section(grid: Grid, r: int, raw: str, lead: str, label_upto: int, has_values: bool) -> bool:
     m = _ROMAN.match(raw) or _ROMAN_BARE.match(raw)
     if m:
-        if m.group("num") != "X":
+        num = m.group("num")
+        if num in ("A", "B", "C", "D", "E", "F", "G", "H"):
+            # "A. Các xã ..." is a section; "H. Đại Lộc" (huyện) with figures is a data row
+            return not has_values
+        if num != "X":
             return True
         # "X. Trà Mai" is a commune abbreviation (X. = xã), not section ten
         return bool(_SECTION_WORDS.match(lead[1:].strip()))

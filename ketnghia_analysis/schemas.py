@@ -267,8 +267,11 @@ def conform(frame: pd.DataFrame, table: str) -> pd.DataFrame:
 def _cast(series: pd.Series, kind: str) -> pd.Series:
     dtype = DTYPES[kind]
     if kind in ("code", "text"):
-        values = [None if _isna(v) else str(v) for v in series]
-        return pd.Series(values, index=series.index, dtype="str")
+        if series.dtype == "str":
+            return series
+        if series.dtype == object and any(isinstance(v, (list, tuple, dict)) for v in series):
+            series = series.map(lambda v: v if _isna(v) else str(v))
+        return series.astype("str")  # None, NaN and NA stay missing
     if kind in ("count", "year"):
         return pd.to_numeric(series, errors="coerce").round().astype("Int64")
     if kind == "int":

@@ -583,47 +583,41 @@ def check_history(
         cuts = sorted(y for y in (breaks or {}).get(str(code), set()) if y <= int(year))
         segment.append(cuts[-1] if cuts else 0)
     frame["_segment"] = segment
+    keys = ["commune_code", "poverty_standard", "_segment"]
     for col in columns:
         ratio, min_diff = HISTORY_BANDS.get(col, (HISTORY_RATIO, HISTORY_MIN_DIFF))
-        for _key, group in frame.groupby(["commune_code", "poverty_standard", "_segment"]):
-            if len(group) < 3:
-                continue
-            values = pd.to_numeric(group[col], errors="coerce")
-            for idx in group.index:
-                value = values.loc[idx]
-                # the median of the whole segment, the value included: with three years a
-                # single wrong value cannot drag it (the median of the other two could)
-                known = values.dropna()
-                if pd.isna(value) or len(known) < 3:
-                    continue
-                median = float(known.median())
-                if abs(value - median) < min_diff:
-                    continue
-                high = median > 0 and value >= ratio * median
-                low = value > 0 and value * ratio <= median
-                zero = value == 0 and median >= min_diff
-                if not (high or low or zero):
-                    continue
-                rec = group.loc[idx]
-                ctx = Context(
-                    rec["source_file"],
-                    rec["source_sheet"],
-                    rec["district_code"],
-                    int(rec["year"]),
-                    (columns_of or {}).get((rec["source_file"], rec["source_sheet"]), {}),
+        # the median of the whole segment, the value included: with three years a single
+        # wrong value cannot drag it (the median of the other two could)
+        values = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+        grouped = values.groupby([frame[k] for k in keys])
+        median = grouped.transform("median")
+        known = grouped.transform("count")
+        high = (median > 0) & (values >= ratio * median)
+        low = (values > 0) & (values * ratio <= median)
+        zero = (values == 0) & (median >= min_diff)
+        far = (values - median).abs() >= min_diff
+        flagged = frame[(known >= 3) & values.notna() & far & (high | low | zero)]
+        for idx, rec in zip(flagged.index, records_of(flagged), strict=True):
+            ctx = Context(
+                rec["source_file"],
+                rec["source_sheet"],
+                rec["district_code"],
+                int(rec["year"]),
+                (columns_of or {}).get((rec["source_file"], rec["source_sheet"]), {}),
+            )
+            value, mid = values.loc[idx], float(median.loc[idx])
+            issues.append(
+                ctx.issue(
+                    "HISTORY_OUTLIER",
+                    f"{rec['commune_name']}: {col} năm {rec['year']} là {fmt(value)}, rất "
+                    f"khác trung vị {fmt(mid)} của các năm cùng chuẩn nghèo.",
+                    row=rec["source_row"],
+                    column=col,
+                    value=value,
+                    expected=f"gần {fmt(mid)}",
+                    suggestion="Kiểm tra lỗi gõ (thừa/thiếu chữ số, nhầm cột).",
                 )
-                issues.append(
-                    ctx.issue(
-                        "HISTORY_OUTLIER",
-                        f"{rec['commune_name']}: {col} năm {rec['year']} là {fmt(value)}, rất "
-                        f"khác trung vị {fmt(median)} của các năm cùng chuẩn nghèo.",
-                        row=rec["source_row"],
-                        column=col,
-                        value=value,
-                        expected=f"gần {fmt(median)}",
-                        suggestion="Kiểm tra lỗi gõ (thừa/thiếu chữ số, nhầm cột).",
-                    )
-                )
+            )
     return issues
 
 

@@ -82,8 +82,16 @@ def test_footer_text():
 
 
 def test_commune_named_like_a_section_word_is_data():
-    rows = [["x"], HEADER, [1, "A Vương", 100, 10], [2, "Tam Xuân 1", 50, 5]]
-    assert _kinds(rows)[2:] == ["data", "data"]
+    rows = [
+        ["x"],
+        HEADER,
+        [1, "A Vương", 100, 10],
+        [2, "Tam Xuân 1", 50, 5],
+        [3, "H. Đại Lộc", 1, 1],
+    ]
+    assert _kinds(rows)[2:] == ["data", "data", "data"]
+    rows = [["x"], HEADER, ["A. Các xã khu vực III"], [1, "Trà Mai", 1, 1]]
+    assert _kinds(rows)[2:] == ["section", "data"]
 
 
 def test_data_row_with_blank_values_is_still_data():

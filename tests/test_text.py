@@ -309,6 +309,10 @@ def _syllable(onset: str, nucleus: str, coda: str, tone: str) -> str:
         onset = {"c": "k", "g": "gh", "ng": "ngh"}[onset]
     if onset == "gi" and nucleus.startswith("i"):
         onset = "g"
+    if coda in ("nh", "ch") and nucleus[-1] not in "aêi":  # "ơnh" is not a rhyme
+        coda = {"nh": "n", "ch": "t"}[coda]
+    if coda in ("ng", "c") and nucleus in ("i", "ơ"):  # nor "ing", "ơng"
+        coda = {"ng": "n", "c": "t"}[coda]
     if coda in ("c", "ch", "p", "t") and tone not in ("\u0301", "\u0323"):
         tone = "\u0301"
     if nucleus in _MAIN_VOWEL:
