@@ -340,8 +340,11 @@ def small_multiples(
         ax.set_title(str(group), fontsize=10)
         if crosses:
             mark_break(ax, breaks, text=False)
-    for ax in list(axes.flat)[len(groups) :]:
-        ax.set_visible(False)
+    for index, ax in enumerate(axes.flat):
+        if index >= len(groups):
+            ax.set_visible(False)
+        elif index + ncols >= len(groups):  # nothing below: show its years
+            ax.xaxis.set_tick_params(labelbottom=True)
     for ax in axes.flat:
         year_axis(ax)
         format_axis(ax, kind or kind_of(y))
@@ -495,7 +498,7 @@ def bars(
         for container in ax.containers:
             ax.bar_label(
                 container,
-                labels=[fmt_value(v, value_kind) for v in container.datavalues],
+                labels=[short_value(v, value_kind) for v in container.datavalues],
                 fontsize=8,
                 padding=2,
             )

@@ -73,7 +73,8 @@ def _score_form(grid: Grid, spec: FormSpec, syn: Synonyms) -> tuple[float, bool,
     if block is None:
         return 0.0, False, None
     parts = flatten_header(grid, block.first, block.last)
-    cmap = map_columns(parts, spec, syn.fuzzy_threshold, fuzzy=False)
+    hidden = set(getattr(grid.sheet, "hidden_cols", ()) or ())
+    cmap = map_columns(parts, spec, syn.fuzzy_threshold, fuzzy=False, hidden=hidden)
     n = len(cmap.columns)
     score = n / max(len(spec.columns), 1)
     title = _title_text(grid, block.first)
@@ -96,23 +97,32 @@ def recognise_sheet(sheet: Any, syn: Synonyms | None = None) -> SheetVerdict:
         return v
     best: tuple[float, str, Any] | None = None
     partial: tuple[float, str, Any] | None = None
-    for form, spec in syn.forms.items():
-        score, ok, found = _score_form(grid, spec, syn)
+    # the form number in the title ("Biểu số 02/HN") says which form to try first; when it
+    # is confirmed by the header, the other forms need not be tried
+    top = _title_text(grid, min(grid.n_rows, 12))
+    named = [f for f, spec in syn.forms.items() if any(has_phrase(top, n) for n in spec.numbers)]
+    order = named + [f for f in syn.forms if f not in named]
+    for form in order:
+        score, ok, found = _score_form(grid, syn.forms[form], syn)
         if ok and (best is None or score > best[0]):
             best = (score, form, found)
         elif not ok and found and (partial is None or score > partial[0]):
             partial = (score, form, found)
+        if best is not None and len(named) == 1 and best[1] == named[0]:
+            break
     if best is None and partial is not None:
         # a header with typos may name its required columns only through fuzzy matching
         score, form, (block, parts, _cmap) = partial
         spec = syn.forms[form]
-        cmap = map_columns(parts, spec, syn.fuzzy_threshold)
+        hidden = set(getattr(sheet, "hidden_cols", ()) or ())
+        cmap = map_columns(parts, spec, syn.fuzzy_threshold, hidden=hidden)
         if len(cmap.columns) >= spec.min_columns and all(c in cmap.columns for c in spec.required):
             best = (score, form, (block, parts, cmap))
     visible = getattr(sheet, "visible", True)
     if best is not None:
         score, form, (block, parts, cmap) = best
-        cmap = map_columns(parts, syn.forms[form], syn.fuzzy_threshold)  # now with fuzzy
+        hidden = set(getattr(sheet, "hidden_cols", ()) or ())
+        cmap = map_columns(parts, syn.forms[form], syn.fuzzy_threshold, hidden=hidden)  # + fuzzy
         title = _title_text(grid, block.first)
         if not visible:
             return SheetVerdict(

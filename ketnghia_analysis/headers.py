@@ -789,11 +789,17 @@ def _fuzzy_choices(spec: FormSpec) -> list[tuple[str, list[str]]]:
 
 
 def map_columns(
-    parts: list[list[str]], spec: FormSpec, fuzzy_threshold: float = 88, fuzzy: bool = True
+    parts: list[list[str]],
+    spec: FormSpec,
+    fuzzy_threshold: float = 88,
+    fuzzy: bool = True,
+    hidden: set[int] | frozenset[int] = frozenset(),
 ) -> ColumnMap:
     """Canonical name of each column from its flattened label (see synonyms.yaml).
 
     `fuzzy=False` skips the fuzzy fallback (used while guessing which form a sheet is).
+    `hidden`: hidden columns, which lose a tie against a visible column with the same
+    header (an old copy of a column kept hidden next to the current one).
     """
     labels = {c: " / ".join(p) for c, p in enumerate(parts) if p}
     folded = {c: [fold_text(clean_text(x)) for x in p] for c, p in enumerate(parts) if p}
@@ -802,7 +808,7 @@ def map_columns(
     candidates: list[tuple[float, int, str, str]] = []
     for c, p in folded.items():
         for sc, name, m in label_matches(spec, tuple(p)):
-            candidates.append((sc, c, name, m))
+            candidates.append((sc - (0.25 if c in hidden else 0.0), c, name, m))
     candidates.sort(key=lambda t: (-t[0], t[1]))
     columns: dict[str, int] = {}
     confidence: dict[str, float] = {}

@@ -86,6 +86,8 @@ FORM_COLUMNS: dict[str, list[str]] = {
     ],
 }
 
+_UNSEEN = object()
+
 NUMBER_KINDS = frozenset({"count", "money", "percent", "mark", "year"})
 
 
@@ -220,8 +222,24 @@ def _read(path: Path, rel: str, sha: str, size: int) -> ReturnRead:
     syn = load_synonyms()
     verdicts_forms, skipped, issues, verdicts = recognise_forms(wb.sheets, rel, syn)
     forms: list[FormTable] = []
+    read_verdicts: list[SheetVerdict] = []
     for v in verdicts_forms:
-        forms.append(read_form(v, rel, syn))
+        try:
+            forms.append(read_form(v, rel, syn))
+            read_verdicts.append(v)
+        except Exception as exc:  # noqa: BLE001 - one bad sheet must not lose the others
+            why = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}"
+            skipped.append((str(v.sheet.name), f"lỗi khi đọc biểu {FORM_CODES[v.form]} ({why})"))
+            issues.append(
+                Issue(
+                    severity="error",
+                    code="FORM_UNREADABLE",
+                    message=f"Không đọc được biểu {FORM_CODES[v.form]} ở trang tính này ({why})",
+                    source_file=rel,
+                    source_sheet=str(v.sheet.name),
+                )
+            )
+    verdicts_forms = read_verdicts
 
     # identity
     clues: list[Clue] = []
@@ -439,6 +457,7 @@ def read_form(v: SheetVerdict, source_file: str, syn: Synonyms | None = None) ->
         unit_scale, _unit_text = unit_line_scale(grid, block.last)
 
     level_cols: dict[str, tuple[list[Any], list[Any]]] = {}
+    mark_cache: dict[Any, Any] = {}
 
     def report(err: Any, r: int, c: int, raw: object) -> None:
         issues.append(
@@ -496,17 +515,22 @@ def read_form(v: SheetVerdict, source_file: str, syn: Synonyms | None = None) ->
         elif kind == "mark":
             out = []
             for i, x in enumerate(raw):
-                if isinstance(x, str) and _is_not_assessed(fold_text(x), syn):
-                    not_assessed[i] = True
+                # marks come from a tiny vocabulary: parse each distinct value once
+                key = (type(x), x) if not isinstance(x, float) or x == x else (float, "nan")
+                m = mark_cache.get(key, _UNSEEN)
+                if m is _UNSEEN:
+                    if isinstance(x, str) and _is_not_assessed(fold_text(x), syn):
+                        m = vp.NOT_ASSESSED
+                    else:
+                        try:
+                            m = vp.parse_mark(x)
+                        except vp.ValueParseError as err:
+                            m = err
+                    mark_cache[key] = m
+                if isinstance(m, vp.ValueParseError):
+                    report(m, all_rows[i], c, x)
                     out.append(None)
-                    continue
-                try:
-                    m = vp.parse_mark(x)
-                except vp.ValueParseError as err:
-                    report(err, all_rows[i], c, x)
-                    out.append(None)
-                    continue
-                if m is vp.NOT_ASSESSED:
+                elif m is vp.NOT_ASSESSED:
                     not_assessed[i] = True
                     out.append(None)
                 else:

@@ -460,8 +460,10 @@ def _plausible(text: str) -> bool:
         for run in re.finditer(r"[aeiouy]+", folded):
             if sum(tones[run.start() : run.end()]) > 1:
                 return False
-        if not has_vowel and any(c not in "đĐ" and not c.isascii() for c in word):
-            return False
+        if not has_vowel and (
+            word != word.upper() or any(c not in "đĐ" and not c.isascii() for c in word)
+        ):
+            return False  # only abbreviations in capitals ("ĐVT", "HĐND") lack a vowel
     return True
 
 
@@ -550,16 +552,24 @@ _VNI_SELF = frozenset("íìÍÌ")
 
 
 def _unexplained(s: str, encoding: str) -> int:
-    """Non-ASCII letters of s that the encoding's table does not produce.
+    """Non-ASCII letters of s (and Latin-1 signs inside words, such as "÷" or "¬") that the
+    encoding's table does not produce.
 
     Real mojibake is made only of table codes: "Tæng sè hé" is all TCVN3 codes, while as
     VNI its "è" and "é" (VNI marks that follow only an *a*) would be left unexplained.
     """
     if encoding == "tcvn3":
         dec = _tables("tcvn3")[1]
-        return sum(1 for c in s if not c.isascii() and c.isalpha() and c not in dec)
-    rest = _vni_decode_re().sub("", s)
-    return sum(1 for c in rest if not c.isascii() and c.isalpha() and c not in _VNI_SELF)
+        rest = "".join(" " if c in dec else c for c in s)
+    else:
+        rest = _vni_decode_re().sub(" ", s)
+    return sum(
+        1
+        for i, c in enumerate(rest)
+        if not c.isascii()
+        and c not in _VNI_SELF
+        and (c.isalpha() or ("\xa1" <= c <= "\xff" and _in_word(rest, i)))
+    )
 
 
 def _scores(s: str) -> dict[str, tuple[int, int, int]]:

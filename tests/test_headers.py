@@ -248,3 +248,56 @@ def test_flatten_property(tree, with_merges):
     rows, merged, paths = _render(depth, tops, with_merges)
     grid = Grid(sheet(rows, merged=merged))
     assert flatten_header(grid, 0, depth - 1) == paths
+
+
+TITLE_LINES = [
+    ["UBND HUYỆN NAM TRÀ MY", None, None, None, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"],
+    [None, None, None, None, "Độc lập - Tự do - Hạnh phúc"],
+    [],
+    ["Biểu số 02/HN"],
+    ["KẾT QUẢ RÀ SOÁT HỘ NGHÈO, HỘ CẬN NGHÈO NĂM 2023"],
+    ["(Kèm theo Báo cáo số 123/BC-UBND ngày 15/12/2023 của UBND huyện Nam Trà My)"],
+    [None, None, None, "ĐVT: hộ"],
+    [],
+]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.permutations(list(range(2, 11))),
+    st.integers(0, 8),
+    st.sampled_from([None, "parens", "letters", "digits"]),
+)
+def test_header_found_under_any_title_and_column_order(order, n_title, numbering):
+    """Any number of title rows, columns in any order, any numbering row: same mapping."""
+    cols = [0, 1] + list(order)
+    header = [POVERTY_HEADER[0][c] for c in cols]
+    data = [[row[c] for c in cols] for row in POVERTY_ROWS]
+    rows = [list(r) for r in TITLE_LINES[:n_title]] + [header]
+    if numbering == "parens":
+        rows.append([f"({i + 1})" for i in range(len(cols))])
+    elif numbering == "letters":
+        rows.append(["A", "B"] + [str(i + 1) for i in range(len(cols) - 2)])
+    elif numbering == "digits":
+        rows.append([i + 1 for i in range(len(cols))])
+    rows += data
+    grid = Grid(sheet(rows))
+    syn = load_synonyms()
+    block = find_header_block(grid, syn.forms["poverty"])
+    assert (block.first, block.last) == (n_title, n_title)
+    assert block.numbering_row == (n_title + 1 if numbering else None)
+    cmap = map_columns(flatten_header(grid, block.first, block.last), syn.forms["poverty"])
+    canon = [
+        None, "commune", "households_total", "poor_start", "poverty_exits", "poverty_relapses",
+        "poverty_new", "poor_end", "poverty_rate_end", "near_poor_end", "poor_ethnic_minority_end",
+    ]  # fmt: skip
+    assert cmap.columns == {canon[c]: i for i, c in enumerate(cols) if canon[c]}
+
+
+def test_hidden_copy_of_a_column_loses_to_the_visible_one(syn):
+    rows = [["Xã, thị trấn", "Tổng số hộ", "Tổng số hộ", "Số hộ nghèo cuối năm", "Tái nghèo"]]
+    grid = Grid(sheet(rows + [["Trà Mai", 90, 100, 2, 1]]))
+    spec = syn.forms["poverty"]
+    parts = flatten_header(grid, 0, 0)
+    assert map_columns(parts, spec, hidden={1}).columns["households_total"] == 2
+    assert map_columns(parts, spec, hidden={2}).columns["households_total"] == 1

@@ -954,3 +954,31 @@ def test_total_formula_that_cannot_be_evaluated_is_summed_from_rows():
     assert ft.totals["households_total"].tolist() == [300, 50, 350]
     assert ft.totals["recomputed"].tolist() == [True, True, True]
     assert all("cộng lại các dòng số liệu" in i.message for i in ft.issues)
+
+
+def test_one_unreadable_sheet_does_not_lose_the_others(tmp_path, monkeypatch):
+    import ketnghia_analysis.reader as reader
+
+    real = reader.read_form
+
+    def flaky(v, *a, **k):
+        if v.form == "support":
+            raise ValueError("boom")
+        return real(v, *a, **k)
+
+    monkeypatch.setattr(reader, "read_form", flaky)
+    support = [
+        ["Biểu 01/KN"],
+        ["STT", "Đơn vị kết nghĩa", "Xã được kết nghĩa", "Hỗ trợ bằng tiền", "Hiện vật quy đổi"],
+        [1, "Sở Y tế", "Trà Mai", 10, 2],
+    ]
+    path = write_with(
+        tmp_path,
+        "BC ket nghia 2023 - Nam Tra My.xlsx",
+        "xlsxwriter",
+        [{"name": "KN", "rows": support}, {"name": "HN", "rows": FILE_ROWS}],
+    )
+    r = read_return(path, tmp_path)
+    assert r.status == "read" and [f.form for f in r.forms] == ["poverty"]
+    assert [i.code for i in r.issues] == ["FORM_UNREADABLE"]
+    assert dict(r.skipped_sheets)["KN"].startswith("lỗi khi đọc biểu 01/KN")
