@@ -996,21 +996,27 @@ def build(
 # ---------------------------------------------------------------------------------------
 # ketnghia check FILE...
 # ---------------------------------------------------------------------------------------
-def check_files(paths: list[Path], stream: Any = None) -> int:
-    """Print the issues of one district's files (nothing is written). Exit 1 if any error."""
-    stream = stream or sys.stdout
-    from ketnghia_analysis.reader import read_return
+def check_files(paths: list[Path], stream: Any = None, isolate: bool = True) -> int:
+    """Print the issues of one district's files (nothing is written). Exit 1 if any error.
 
+    Each file is read like in a build (in a worker process with limits unless
+    isolate=False), so a district officer sees exactly what the province will see; the
+    rules across years and files (continuity, history, missing communes) need the whole
+    province and are left to the build.
+    """
+    stream = stream or sys.stdout
     issues: list[Issue] = []
-    subs = []
+    items = []
     for path in paths:
-        path = Path(path)
+        path = Path(path).resolve()
         if not path.is_file():
             print(f"{path}: không tìm thấy tệp.", file=stream)
             issues.append(Issue("error", "FILE_NOT_FOUND", "không tìm thấy tệp [FILE_NOT_FOUND]"))
             continue
-        ret = read_return(path, path.parent)
-        result = normalise_return(ret)
+        items.append((str(path), str(path.parent)))
+    subs = []
+    for item, outcome in _isolated(items, 1, isolate):
+        result = _as_result(item, outcome)
         subs.append(result.submission)
         issues += result.issues
     frame = _issues_frame(issues)

@@ -192,8 +192,6 @@ def plan(
 
 # --- worker -------------------------------------------------------------------------
 
-_WORKER: dict = {}
-
 
 def _init_worker(log_dir: str) -> None:
     """Import papermill and nbconvert once; send kernel chatter to a log file.
@@ -214,8 +212,6 @@ def _init_worker(log_dir: str) -> None:
     logging.getLogger("traitlets").setLevel(logging.ERROR)
     import nbconvert  # noqa: F401
     import papermill  # noqa: F401
-
-    _WORKER["ready"] = True
 
 
 def _toc(body: str) -> str:

@@ -573,8 +573,8 @@ def _unexplained(s: str, encoding: str) -> int:
 
 
 def _scores(s: str) -> dict[str, tuple[int, int, int]]:
-    """(−unexplained letters, −spelling penalty, evidence) per encoding whose decoding of
-    s is plausible; the highest tuple wins.
+    """(−spelling penalty, evidence, 0) per encoding that explains every non-ASCII letter
+    of s and whose decoding is plausible; the highest tuple wins.
 
     Evidence = legacy-only characters or pairs inside words, plus the number of words
     whose syllable structure the decoding repairs ("Héi" → "Hội"; spelling rules such
@@ -596,8 +596,9 @@ def _scores(s: str) -> dict[str, tuple[int, int, int]]:
             continue
         penalty = _nucleus_penalty(decoded)
         ev = _evidence(s, encoding) + base_penalty
-        if ev:
-            out[encoding] = (-_unexplained(s, encoding), -penalty, ev)
+        unexplained = _unexplained(s, encoding)
+        if ev and not unexplained:
+            out[encoding] = (-penalty, ev, 0)
     return out
 
 
@@ -619,10 +620,10 @@ def detect_legacy(s: str) -> str | None:
     it contains characters or pairs that Vietnamese never uses but the code table does,
     *inside a word* ("Trµ", "Traø"; an isolated "½" or "×" is not evidence), and
     decoding gives valid Vietnamese syllables with one tone each. If both tables
-    qualify, the one that explains more of the non-ASCII letters wins ("Tæng sè hé" is
-    TCVN3 throughout; as VNI its "è" and "é" would be unexplained), then the one whose
-    decoding breaks fewer spelling rules ("Traø": VNI "Trà", not TCVN3 "Traứ"), then
-    the one with more evidence; a tie returns None.
+    qualify (a table qualifies only if it explains every non-ASCII letter: "Tæng sè hé"
+    is TCVN3 throughout, while as VNI its "è" and "é" would be left over), the one
+    whose decoding breaks fewer spelling rules wins ("Traø": VNI "Trà", not TCVN3
+    "Traứ"), then the one with more evidence; a tie returns None.
 
     Examples
     --------

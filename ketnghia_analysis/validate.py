@@ -37,7 +37,7 @@ RULES: dict[str, tuple[str, str]] = {
     "MISSING_COMMUNE": ("warning", "mọi xã của huyện trong năm đều có trong báo cáo"),
     "PREV_YEAR_MISMATCH": (
         "warning",
-        "hộ nghèo đầu năm = hộ nghèo cuối năm trước (trừ năm đổi chuẩn 2022)",
+        "hộ nghèo đầu năm = cuối năm trước (trừ năm đổi chuẩn 2022, năm sáp nhập xã)",
     ),
     "HISTORY_OUTLIER": ("warning", "giá trị không lệch xa lịch sử của chính xã đó"),
     "VALUE_NEGATIVE": ("error", "số liệu không âm"),

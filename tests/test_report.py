@@ -178,3 +178,14 @@ def test_a_failing_report_does_not_stop_the_others_and_reruns_overwrite(
     assert "LỖI" in index and "báo cáo huyện hỏng" in index
     manifest = json.loads((year_dir / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["status"] == "failed"
+
+
+def test_plan_province_only_district_or_all(processed_dir, tmp_path):
+    assert report.validate(YEAR, None, False, processed_dir) == []
+    every = report.validate(YEAR, None, True, processed_dir)
+    assert every == sorted(every) and len(every) >= 3
+    assert report.validate(YEAR, every[0], False, processed_dir) == [every[0]]
+    jobs = report.plan(YEAR, every, Path(processed_dir), tmp_path, Path("notebooks"))
+    assert [j.name for j in jobs][:2] == [f"tinh_{YEAR}", f"huyen_{every[0]}_{YEAR}"]
+    assert all(isinstance(j.parameters["district_code"], str) for j in jobs[1:])
+    assert all(j.parameters["year"] == YEAR for j in jobs)
