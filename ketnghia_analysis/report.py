@@ -23,6 +23,7 @@ import platform
 import re
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -36,6 +37,7 @@ PROVINCE_NOTEBOOK = "20_province_report.ipynb"
 DISTRICT_NOTEBOOK = "10_district_report.ipynb"
 KERNEL = "ketnghia"
 HIDE_TAG = "hide-in-report"
+CELL_TIMEOUT = 900  # seconds per notebook cell: a stuck kernel fails its report, not the run
 PROVINCE_CODE = "49"
 PROVINCE_NAME = "Tỉnh Quảng Nam"
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
@@ -308,6 +310,7 @@ def _run_job(job: Job) -> Job:
             log_output=False,
             progress_bar=False,
             cwd=str(Path(job.notebook).parent),
+            execution_timeout=CELL_TIMEOUT,
         )
         job.status = "ok"
     except Exception as exc:  # PapermillExecutionError and kernel failures alike
@@ -331,14 +334,18 @@ def _run_job(job: Job) -> Job:
     if job.status != "ok" and xlsx_path.exists():
         xlsx_path.unlink()  # never leave an earlier run's workbook beside a failed report
     job.seconds = round(time.perf_counter() - start, 2)
-    # One status file per report: index.html lists every report of the year folder,
-    # including those rendered by earlier runs with other parameters.
-    (out_dir / "status").mkdir(exist_ok=True)
-    _atomic_write_text(
-        out_dir / "status" / f"{job.name}.json",
-        json.dumps(asdict(job), ensure_ascii=False, indent=1),
-    )
+    _write_status(job)
     return job
+
+
+def _write_status(job: Job) -> None:
+    """One status file per report: index.html lists every report of the year folder,
+    including those rendered by earlier runs with other parameters."""
+    folder = Path(job.out_dir) / "status"
+    folder.mkdir(parents=True, exist_ok=True)
+    _atomic_write_text(
+        folder / f"{job.name}.json", json.dumps(asdict(job), ensure_ascii=False, indent=1)
+    )
 
 
 def _one_line(exc: BaseException) -> str:
@@ -605,8 +612,23 @@ def _execute(jobs: list[Job], workers: int, log_dir: Path, progress: bool) -> li
         dynamic_ncols=True,
     )
     context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=_init_worker, initargs=(str(log_dir),)) as pool:
-        for job in pool.imap_unordered(_run_job, jobs):
+    # ProcessPoolExecutor rather than Pool: a worker that dies (out of memory, killed)
+    # fails its reports with a message instead of leaving the run waiting forever.
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(str(log_dir),),
+    ) as pool:
+        futures = {pool.submit(_run_job, job): job for job in jobs}
+        for future in as_completed(futures):
+            try:
+                job = future.result()
+            except Exception as exc:  # BrokenProcessPool and the like
+                job = futures[future]
+                job.status = "failed"
+                job.error = f"Tiến trình chạy báo cáo bị dừng đột ngột: {_one_line(exc)}"
+                _write_status(job)
             done.append(job)
             bar.update(1)
             if job.status != "ok":

@@ -79,3 +79,15 @@ def test_parse_number_reads_fmt_number(x, decimals):
     # The formatted value is x rounded to `decimals` places.
     assert math.isclose(back, x, abs_tol=0.5 * 10**-decimals + 1e-6 * max(1.0, abs(x)))
     assert "," not in text if decimals == 0 else text.count(",") == 1
+
+
+def test_importing_fmt_does_not_import_matplotlib():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, ketnghia_analysis.fmt, ketnghia_analysis.values, ketnghia_analysis.text;"
+        "print('matplotlib' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

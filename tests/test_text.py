@@ -384,3 +384,15 @@ def test_properties_over_any_vietnamese_letters(s):
     assert decode_legacy(encode_legacy(s, "vni"), "vni") == unicodedata.normalize("NFC", s)
     tcvn3 = decode_legacy(encode_legacy(s, "tcvn3"), "tcvn3")
     assert tcvn3.lower() == unicodedata.normalize("NFC", s).lower()
+
+
+def test_group_decoding_keeps_unicode_cells_that_would_be_misspelt():
+    # A Unicode cell left in a TCVN3 sheet: as TCVN3, "Tây" would read "Tõy".
+    assert fix_mojibake_many(["Trµ My", "Tây Giang", "Phó Ninh"]) == [
+        "Trà My",
+        "Tây Giang",
+        "Phú Ninh",
+    ]
+    # An explicit encoding skips detection.
+    assert fix_mojibake_many(["Phó Ninh"], encoding="tcvn3") == ["Phú Ninh"]
+    assert fix_mojibake_many(["Phó Ninh"]) == ["Phó Ninh"]

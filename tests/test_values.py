@@ -366,7 +366,7 @@ def _typed(x: float, decimals: int, style: str) -> str:
     return ("-" if x < 0 else "") + out
 
 
-amounts = st.integers(min_value=0, max_value=10**9)
+amounts = st.integers(min_value=-(10**9), max_value=10**9)
 
 
 @settings(max_examples=100, deadline=None)
