@@ -639,6 +639,8 @@ def show_table(
             frame[column] = [fmt_value(v, kind) for v in series.astype("float64")]
     if rename:
         frame = frame.rename(columns={c: label(c) for c in frame.columns})
+    # Vietnamese tables number their rows from 1 ("STT"), not from pandas' 0.
+    frame.index = pd.RangeIndex(1, len(frame) + 1, name="STT")
     return frame
 
 
@@ -682,15 +684,17 @@ def headline_text(row: pd.Series) -> str:
         size = fmt.fmt_number(abs(estimate), 2) + " tiêu chí"
     else:
         size = fmt.fmt_number(100 * abs(estimate), 1) + " điểm %"
-    low, high = fmt_value(row["ci_low"], kind, 2), fmt_value(row["ci_high"], kind, 2)
+    places = 2 if kind == KIND_NUMBER else 1
+    low, high = fmt_value(row["ci_low"], kind, places), fmt_value(row["ci_high"], kind, places)
     covers_zero = float(row["ci_low"]) <= 0 <= float(row["ci_high"])
+    method = estimator_name(str(row["estimator"]), row.get("comparison"))
     verdict = (
         "Khoảng tin cậy chứa số 0: **chưa đủ bằng chứng** để khẳng định kết nghĩa có tác động."
         if covers_zero
         else "Khoảng tin cậy không chứa số 0: tác động **có ý nghĩa thống kê**."
     )
     text = (
-        f"**Ước lượng chính** ({estimator_name(str(row['estimator']), row.get('comparison'))}): "
+        f"**Ước lượng chính** ({method.replace(' (ước lượng chính)', '')}): "
         f"sau khi kết nghĩa, {outcome} của xã được kết nghĩa **{direction} {size}** so với "
         f"xã so sánh (khoảng tin cậy 95%: {low} đến {high}; "
         f"{fmt_value(row['n_treated'])} xã kết nghĩa, {fmt_value(row['n_control'])} xã so sánh). "
@@ -790,4 +794,6 @@ def effects_table(estimates: pd.DataFrame) -> pd.DataFrame:
                 "Ghi chú": row.get("note", ""),
             }
         )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    table.index = pd.RangeIndex(1, len(table) + 1, name="STT")
+    return table

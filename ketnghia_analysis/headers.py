@@ -219,12 +219,16 @@ class Grid:
 
     def folded(self, r: int, c: int) -> str:
         """Folded comparison key of the cell ('' for empty)."""
-        v = self.value(r, c)
+        # Called ~130,000 times per province build (issue #9): index the row directly.
+        if 0 <= r < self.n_rows and 0 <= c < self.n_cols:
+            v = self.values[r][c]
+        else:
+            return ""
         if v is None:
             return ""
-        if isinstance(v, str):
+        if v.__class__ is str:
             return fold_text(v)
-        return cell_text(v)
+        return fold_text(v) if isinstance(v, str) else cell_text(v)
 
     def merge_of(self, r: int, c: int) -> tuple[int, int, int, int] | None:
         """The merged range covering (r, c), if any."""

@@ -255,6 +255,22 @@ class Normaliser:
                             suggestion=f"Ghi đúng tên chính thức: {match.name}.",
                         )
                     )
+                elif match.method in ("renamed", "merged"):
+                    # A name valid in another year (renamed, or a unit merged into this one):
+                    # the code is right, but the return should use the name of its year.
+                    what = "đã đổi tên" if match.method == "renamed" else "đã sáp nhập vào"
+                    issues.append(
+                        ctx.issue(
+                            "COMMUNE_OLD_NAME",
+                            f"Tên xã '{label}' là tên cũ ({what} {match.name} "
+                            f"trong năm {ctx.year}).",
+                            row=row,
+                            column="commune",
+                            value=label,
+                            expected=match.name,
+                            suggestion=f"Dùng tên chính thức của năm {ctx.year}: {match.name}.",
+                        )
+                    )
                 codes.append(match.code)
                 names.append(match.name)
         records["commune_code"] = pd.Series(codes, index=records.index, dtype=object)

@@ -48,6 +48,10 @@ RULES: dict[str, tuple[str, str]] = {
     ),
     "MISSING_PARTNER": ("error", "dòng Biểu 01/KN ghi tên đơn vị kết nghĩa"),
     "COMMUNE_FUZZY": ("warning", "tên xã chỉ khớp gần đúng (kiểm tra lại)"),
+    "COMMUNE_OLD_NAME": (
+        "warning",
+        "tên xã dùng tên chính thức của năm báo cáo (không dùng tên cũ)",
+    ),
     "SCHEMA_VIOLATION": ("error", "bảng đã xử lý đạt lược đồ pandera (kiểu, miền giá trị, khóa)"),
     "PARTNER_REVIEW": ("warning", "đơn vị kết nghĩa mới hoặc khớp gần đúng: cần xác nhận"),
     "IDENTITY_UNKNOWN": ("error", "xác định được huyện và năm của báo cáo"),

@@ -177,3 +177,4 @@ def test_show_table_formats_numbers_and_renames_headers():
         "Tỷ lệ hộ nghèo cuối năm (%)",
     ]
     assert shown.iloc[0].tolist() == [2024, "1.234", "12,5%"]
+    assert shown.index.name == "STT" and shown.index[0] == 1

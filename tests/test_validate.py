@@ -207,6 +207,18 @@ def test_unknown_commune_with_suggestions(normaliser):
     assert result.quarantine.iloc[0]["commune_label"] == "Xã Trà Vinhh Mới"
 
 
+def test_a_name_of_another_year_is_kept_with_a_warning(normaliser):
+    # 20560 became "Phường Điện Thắng Bắc" on 10/4/2023; a 2024 return still says "Xã".
+    records = poverty_records().head(1)
+    records.loc[0, "commune"] = "Xã Điện Thắng Bắc"  # row 4
+    result = run(normaliser, [form("poverty", records, POV_COLS)], district="507", year=2024)
+    issue = only(result, "COMMUNE_OLD_NAME")
+    assert (issue.severity, issue.cell) == ("warning", "B4")
+    assert "Phường Điện Thắng Bắc" in issue.suggestion
+    assert quarantined_rows(result) == set()
+    assert result.tables["poverty"]["commune_code"].tolist() == ["20560"]
+
+
 def test_commune_listed_twice(normaliser):
     records = poverty_records()
     records.loc[5, "commune"] = "X. Trà Mai"  # row 9 repeats Trà Mai of row 7
