@@ -510,7 +510,8 @@ def support(
         df[column] = pd.to_numeric(df[column], errors="coerce").astype("Float64")
     values = ["cash_mvnd", "in_kind_mvnd", "money_mvnd", *SUPPORT_COUNTS]
     # one row per group and commune first, so a commune with two partners counts once
-    per_commune = _group_sum(df, ["year", *keys, "commune_code"], values)
+    commune_keys = list(dict.fromkeys(["year", *keys, "commune_code"]))  # commune level: once
+    per_commune = _group_sum(df, commune_keys, values)
     pov = tables["poverty"][["commune_code", "year", "households_total", "poor_start"]].copy()
     pov["commune_code"] = pov["commune_code"].astype(str)
     per_commune = per_commune.merge(pov, on=["commune_code", "year"], how="left")

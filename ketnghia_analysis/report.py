@@ -392,15 +392,10 @@ def key_tables(tables, year: int, district_code: str = "") -> dict[str, pd.DataF
         sheets["Đơn vị kết nghĩa"] = partners[
             (partners["year"] == year) & (partners["district_code"] == district_code)
         ]
-        try:
-            sup = indicators.support(tables, level="commune")
-            sheets["Hỗ trợ kết nghĩa theo xã"] = sup[
-                (sup["year"] == year) & (sup["district_code"] == district_code)
-            ]
-        except ValueError:
-            # indicators.support(level="commune") groups by commune_code twice in the
-            # version of 26/11 (reported); the partner sheet above still has the money.
-            pass
+        sup = indicators.support(tables, level="commune")
+        sheets["Hỗ trợ kết nghĩa theo xã"] = sup[
+            (sup["year"] == year) & (sup["district_code"] == district_code)
+        ]
         if "issues" in tables:
             issues = tables["issues"]
             sheets["Lỗi báo cáo"] = issues[

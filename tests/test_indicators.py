@@ -305,6 +305,18 @@ def test_support_district(tables):
     assert y2021["officials_trained"] == 4
 
 
+def test_support_commune(tables):
+    out = ind.support(tables, level="commune")
+    a2 = _row(out, year=2022, commune_code=A2)
+    assert a2["money_mvnd"] == pytest.approx(110.0)  # 60 + 0 (P1) + 40 + 10 (P2)
+    assert a2["communes_supported"] == 1  # two partners, one commune
+    assert a2["money_per_household_mvnd"] == pytest.approx(110 / 200)
+    assert a2["money_per_poor_household_mvnd"] == pytest.approx(110 / 40)
+    a1 = _row(out, year=2022, commune_code=A1)
+    assert a1["money_mvnd"] == pytest.approx(120.0)
+    assert a1["officials_trained"] == 5
+
+
 def test_support_by_partner(tables):
     out = ind.support(tables, level="province", by=("partner_id",))
     p1 = _row(out, year=2022, partner_id="P1")

@@ -722,32 +722,9 @@ def check_structural(root, reads) -> list:
     return wrong
 
 
-@pytest.fixture(scope="module")
-def one_year_sample(tmp_path_factory):
-    from ketnghia_analysis.sample import write_sample
-
-    out = tmp_path_factory.mktemp("sample1")
-    write_sample(out, years=range(2023, 2024))
-    return out
-
-
-def test_one_year_sample_values_recovered(one_year_sample):
-    bad = compare_with_truth(one_year_sample)
-    n = bad.pop("_n_values")[0]
-    reads = bad.pop("_reads")[0]
-    assert n > 3000
-    assert bad == {}
-    assert check_structural(one_year_sample, reads) == []
-    assert all(r.status == "read" for r in reads.values())
-
-
-@pytest.mark.slow
-def test_default_sample_values_recovered(tmp_path_factory):
+def test_default_sample_values_recovered(sample_raw):
     """The acceptance test: the generator's default run, every truth value, by reading alone."""
-    from ketnghia_analysis.sample import write_sample
-
-    out = tmp_path_factory.mktemp("sample")
-    write_sample(out)
+    out = sample_raw
     bad = compare_with_truth(out)
     n = bad.pop("_n_values")[0]
     reads = bad.pop("_reads")[0]
