@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
+from ketnghia_analysis.fmt import fmt_number, fmt_percent
 from ketnghia_analysis.issues import Issue
 
 # code → (severity, what the rule checks). An error-level finding on a data row sends
@@ -116,7 +118,11 @@ def records_of(frame: pd.DataFrame) -> list[dict]:
 
 
 def fmt(value: object) -> str | None:
-    """A value as shown in a message: integers without '.0', fractions as percent elsewhere."""
+    """A number as shown to a district, Vietnamese style: 1.234 and 1.234,5 (up to 3 decimals).
+
+    >>> fmt(1234.0), fmt(1967.5), fmt(0.125), fmt(None), fmt("x")
+    ('1.234', '1.967,5', '0,125', None, 'x')
+    """
     if value is None:
         return None
     try:
@@ -124,9 +130,13 @@ def fmt(value: object) -> str | None:
             return None
     except (TypeError, ValueError):
         pass
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        return str(value)
+    number = float(value)
+    if number.is_integer():
+        return fmt_number(number, 0)
+    text = fmt_number(number, 3)
+    return text.rstrip("0").rstrip(",")
 
 
 @dataclass
@@ -293,12 +303,12 @@ def check_poverty(records: pd.DataFrame, ctx: Context) -> list[Issue]:
                 issues.append(
                     ctx.issue(
                         "POVERTY_RATE_MISMATCH",
-                        f"Tỷ lệ hộ nghèo ghi {rate * 100:.2f}%, nhưng {fmt(end)}/"
-                        f"{fmt(households)} = {computed * 100:.2f}%.",
+                        f"Tỷ lệ hộ nghèo ghi {fmt_percent(rate, 2)}, nhưng {fmt(end)}/"
+                        f"{fmt(households)} = {fmt_percent(computed, 2)}.",
                         row=row,
                         column="poverty_rate_end",
-                        value=f"{rate * 100:.2f}%",
-                        expected=f"{computed * 100:.2f}%",
+                        value=fmt_percent(rate, 2),
+                        expected=fmt_percent(computed, 2),
                         suggestion="Bảng đã xử lý dùng tỷ lệ tính lại; sửa tỷ lệ trong báo cáo.",
                     )
                 )
@@ -449,13 +459,12 @@ def check_duplicates(frame: pd.DataFrame, ctx: Context, keys: list[str]) -> list
         issues.append(
             ctx.issue(
                 "DUPLICATE_COMMUNE",
-                f"Xã {label} đã ghi ở dòng {fmt(first_row)}, lặp lại ở dòng "
-                f"{fmt(rec['source_row'])}.",
+                f"Xã {label} đã ghi ở dòng {first_row}, lặp lại ở dòng {rec['source_row']}.",
                 row=rec["source_row"],
                 column="commune",
                 value=rec.get("commune"),
                 expected="một dòng cho mỗi xã",
-                suggestion=f"Xóa dòng trùng hoặc gộp số liệu vào dòng {fmt(first_row)}.",
+                suggestion=f"Xóa dòng trùng hoặc gộp số liệu vào dòng {first_row}.",
             )
         )
     return issues

@@ -187,8 +187,8 @@ def test_reported_rate_mismatch_is_a_warning(normaliser):
     assert (issue.severity, issue.cell, issue.value, issue.expected) == (
         "warning",
         "I6",
-        "50.00%",
-        "34.80%",
+        "50,00%",  # shown Vietnamese style
+        "34,80%",
     )
     assert quarantined_rows(result) == set()
     rate = result.tables["poverty"].set_index("commune_code").loc["20941", "poverty_rate_end"]
@@ -255,8 +255,8 @@ def test_total_row_vs_sum(normaliser):
     assert (issue.severity, issue.cell, issue.value, issue.expected) == (
         "warning",
         "C14",
-        "10451",
-        "10450",
+        "10.451",  # shown Vietnamese style
+        "10.450",
     )
     assert quarantined_rows(result) == set()
     assert result.submission["rows_structural"] == 4
@@ -378,7 +378,7 @@ def test_value_far_outside_the_communes_history():
     )
     issues = v.check_history(frame, columns=("poor_end",))
     # 2022 (new standard) is compared with no other year of its own standard
-    assert [(i.code, i.year, i.value) for i in issues] == [("HISTORY_OUTLIER", 2020, "3700")]
+    assert [(i.code, i.year, i.value) for i in issues] == [("HISTORY_OUTLIER", 2020, "3.700")]
     calm = poverty_history({2019: (400, 380), 2020: (380, 120), 2021: (370, 350)})
     assert v.check_history(calm, columns=("poor_end",)) == []  # a fall of 3× is possible
 
