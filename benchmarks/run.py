@@ -598,6 +598,8 @@ def table(rows: list[Row]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs of each (median; ≥ 3)")
+    parser.add_argument("--repeat-scale", type=int, default=None, help="default: --repeat")
+    parser.add_argument("--repeat-reports", type=int, default=None, help="default: --repeat")
     parser.add_argument("--only", default="build,rebuild,scale,reports")
     parser.add_argument("--year", type=int, default=YEAR)
     parser.add_argument("--keep", type=Path, default=None, help="work folder to keep")
@@ -607,6 +609,7 @@ def main(argv: list[str] | None = None) -> int:
     from ketnghia_analysis.sample import write_sample
 
     rows: list[Row] = []
+    repeats: set[int] = set()
     started = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="ketnghia-bench-") as tmp:
         work = args.keep or Path(tmp)
@@ -615,21 +618,26 @@ def main(argv: list[str] | None = None) -> int:
         if not raw.exists():
             write_sample(raw, years=range(2019, 2025), seed=2024)
         steps = [
-            ("build", bench_build),
-            ("rebuild", bench_rebuild),
-            ("scale", bench_scale),
-            ("reports", lambda r, w, n: bench_reports(r, w, n, args.year)),
+            ("build", bench_build, args.repeat),
+            ("rebuild", bench_rebuild, args.repeat),
+            ("scale", bench_scale, args.repeat_scale or args.repeat),
+            (
+                "reports",
+                lambda r, w, n: bench_reports(r, w, n, args.year),
+                args.repeat_reports or args.repeat,
+            ),
         ]
-        for name, step in steps:
+        for name, step, repeat in steps:
             if name in only:
-                print(f"[{name}]", flush=True)
-                rows += step(raw, work, args.repeat)
+                print(f"[{name}] {repeat} round(s)", flush=True)
+                repeats.add(repeat)
+                rows += step(raw, work, repeat)
 
     print()
     print(
         f"machine: {platform.platform()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}; commit {_commit()}; {started:%Y-%m-%d %H:%M} UTC; "
-        f"median of {args.repeat} alternated runs"
+        f"median of {'/'.join(str(n) for n in sorted(repeats))} alternated runs"
     )
     print(table(rows))
     return 0
