@@ -358,7 +358,11 @@ class CommuneMatcher:
                         break
             if len(codes) == 1:
                 code = codes[0]
-                n = next(x for x in current if x.code == code)
+                # In the year of a change of type both names are current (20560 was "Xã …"
+                # until 9/4/2023 and "Phường …" from 10/4/2023): prefer the one whose type
+                # word the label carries, so neither is reported as an old name.
+                own = [x for x in current if x.code == code]
+                n = next((x for x in own if prefix_type and x.typ == prefix_type), own[0])
                 if (
                     prefix_type
                     and n.typ

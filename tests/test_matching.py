@@ -236,3 +236,14 @@ def test_match_never_raises(label: object, district: object, year: object) -> No
 @given(label=st.text())
 def test_text_labels_never_raise(label: str) -> None:
     assert isinstance(matcher().match(label, None, 2022), Match)
+
+
+def test_both_names_are_current_in_the_year_of_a_change_of_type():
+    # 20560 was "Xã Điện Thắng Bắc" until 9/4/2023 and "Phường Điện Thắng Bắc" from 10/4/2023:
+    # a 2023 return may use either; 2022 and 2024 returns have one name of their own.
+    m = CommuneMatcher()
+    for label in ("Phường Điện Thắng Bắc", "Xã Điện Thắng Bắc"):
+        got = m.match(label, "507", 2023)
+        assert (got.code, got.confidence) == ("20560", 1.0), (label, got)
+    assert m.match("Phường Điện Thắng Bắc", "507", 2022).method == "renamed"
+    assert m.match("Xã Điện Thắng Bắc", "507", 2024).method == "renamed"
