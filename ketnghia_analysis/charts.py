@@ -138,6 +138,9 @@ def formatter(kind: str = KIND_NUMBER, decimals: int | None = None) -> mticker.F
 def format_axis(ax: plt.Axes, kind: str, axis: str = "y", decimals: int | None = None) -> None:
     """Vietnamese tick labels on one axis."""
     target = ax.yaxis if axis == "y" else ax.xaxis
+    if kind == KIND_NUMBER and not decimals:
+        # labels without decimals need whole-number ticks (7,5 would read "8")
+        target.set_major_locator(mticker.MaxNLocator(integer=True))
     target.set_major_formatter(formatter(kind, decimals))
 
 
@@ -422,6 +425,11 @@ def heatmap(
         vmax=vmax,
         cbar_kws={"format": formatter(kind), "shrink": 0.8},
     )
+    colorbar = ax.collections[0].colorbar if ax.collections else None
+    if colorbar is not None and kind == KIND_NUMBER and not decimals:
+        # counts: whole-number ticks only (a 0–1 scale otherwise reads "0, 0, 1, 1")
+        colorbar.locator = mticker.MaxNLocator(integer=True)
+        colorbar.update_ticks()
     ax.grid(False)
     ax.set_yticks([i + 0.5 for i in range(len(values.index))])
     ax.set_yticklabels([str(v) for v in values.index], rotation=0)
@@ -756,6 +764,9 @@ def _with_names(frame: pd.DataFrame, tables) -> pd.DataFrame:
     return out
 
 
+STATUS_VI = {"ingested": "đã nhận", "superseded": "bị thay thế", "rejected": "bị từ chối"}
+
+
 def count_by(frame: pd.DataFrame, keys: list[str], names=None) -> pd.DataFrame:
     """Number of rows per group (for data-quality tables: files, issues), column ``count``.
 
@@ -765,7 +776,10 @@ def count_by(frame: pd.DataFrame, keys: list[str], names=None) -> pd.DataFrame:
         frame = _with_names(frame, names)
     if frame.empty:
         return pd.DataFrame(columns=[*keys, "count"])
-    return frame.groupby(keys, observed=True).size().rename("count").reset_index()
+    out = frame.groupby(keys, observed=True).size().rename("count").reset_index()
+    if "status" in keys:  # submissions' status codes, in the readers' language
+        out["status"] = out["status"].map(lambda s: STATUS_VI.get(s, s))
+    return out
 
 
 def sum_by(frame: pd.DataFrame, key: str, columns: list[str], names=None) -> pd.DataFrame:

@@ -178,3 +178,29 @@ def test_show_table_formats_numbers_and_renames_headers():
     ]
     assert shown.iloc[0].tolist() == [2024, "1.234", "12,5%"]
     assert shown.index.name == "STT" and shown.index[0] == 1
+
+
+def test_whole_number_axes_get_whole_number_ticks():
+    import matplotlib.pyplot as plt
+
+    from ketnghia_analysis import charts
+
+    fig, ax = plt.subplots()
+    ax.plot([2019, 2024], [7.6, 19.0])
+    charts.format_axis(ax, charts.KIND_NUMBER)
+    fig.canvas.draw()
+    ticks = [t for t in ax.get_yticks() if 7.6 <= t <= 19.0]
+    assert ticks and all(float(t).is_integer() for t in ticks), ticks
+    plt.close(fig)
+
+
+def test_submission_statuses_are_counted_in_vietnamese():
+    import pandas as pd
+
+    from ketnghia_analysis import charts
+
+    subs = pd.DataFrame(
+        {"year": [2024, 2024, 2024], "status": ["ingested", "ingested", "rejected"]}
+    )
+    out = charts.count_by(subs, ["year", "status"]).set_index("status")["count"].to_dict()
+    assert out == {"đã nhận": 2, "bị từ chối": 1}
