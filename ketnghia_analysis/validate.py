@@ -397,12 +397,19 @@ def check_totals(
 
     A section is the run of data rows between two boundaries (total, subtotal and section
     rows; `boundaries` adds the section rows the reader saw), either just above the total
-    row (a subtotal closing its section) or just below it (a subtotal heading it).
+    row (a subtotal closing its section) or just below it (a subtotal heading it). Each
+    column becomes one numpy array once (benchmark 4: 0.86 s → 0.34 s on the province).
     """
     if totals is None or totals.empty or records.empty or "source_row" not in totals.columns:
         return []
-    rows = pd.to_numeric(records["source_row"], errors="coerce")
+    rows = pd.to_numeric(records["source_row"], errors="coerce").to_numpy(dtype=float)
     marks = sorted({int(r) for r in totals["source_row"].dropna()} | {int(b) for b in boundaries})
+    columns = [c for c in columns if c in records.columns]
+    values = {
+        c: pd.to_numeric(records[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        for c in columns
+    }
+    everything = np.ones(len(rows), dtype=bool)
     issues = []
     for rec in records_of(totals):
         row = rec.get("source_row")
@@ -411,19 +418,15 @@ def check_totals(
         row = int(row)
         before = max([m for m in marks if m < row], default=0)
         after = min([m for m in marks if m > row], default=10**9)
-        scopes = [
-            pd.Series(True, index=records.index),
-            (rows > before) & (rows < row),
-            (rows > row) & (rows < after),
-        ]
+        scopes = [everything, (rows > before) & (rows < row), (rows > row) & (rows < after)]
+        scopes = [m for m in scopes if m.any()]
         for col in columns:
-            if col not in records.columns or col not in rec:
+            if col not in rec:
                 continue
             reported = _num(rec.get(col))
             if reported is None:
                 continue
-            values = pd.to_numeric(records[col], errors="coerce")
-            sums = [float(values[mask].sum(skipna=True)) for mask in scopes if mask.any()]
+            sums = [float(np.nansum(values[col][mask])) for mask in scopes]
             tolerance = 0.01 if col in ("cash", "in_kind") else 0.5
             if any(abs(reported - total) <= tolerance for total in sums):
                 continue
@@ -443,18 +446,36 @@ def check_totals(
     return issues
 
 
+def _is_na(x: object) -> bool:
+    """Missing in any of pandas' spellings (None, NA, NaT, NaN)."""
+    return x is None or x is pd.NA or x is pd.NaT or (isinstance(x, float) and x != x)
+
+
 def check_duplicates(frame: pd.DataFrame, ctx: Context, keys: list[str]) -> list[Issue]:
-    """DUPLICATE_COMMUNE: a key seen on several rows; every repeat after the first is an error."""
+    """DUPLICATE_COMMUNE: a key seen on several rows; every repeat after the first is an error.
+
+    Linear: the first row of each key is remembered in a dict (filtering the frame once per
+    repeated row was quadratic: 25 s on a 10,000-row workbook, benchmark 4).
+    """
     if frame.empty or any(k not in frame.columns for k in keys):
         return []
-    usable = frame.dropna(subset=keys)
-    dup = usable[usable.duplicated(keys, keep="first")]
+    recs = records_of(frame)  # once: the values exactly as the pandas version saw them
+    first: dict[tuple, int] = {}
+    dups: list[int] = []
+    for i, rec in enumerate(recs):
+        key = tuple(rec[k] for k in keys)
+        if any(_is_na(x) for x in key):
+            continue
+        if key in first:
+            dups.append(i)
+        else:
+            first[key] = i
+    if not dups:
+        return []
     issues = []
-    for rec in records_of(dup):
-        first = usable
-        for k in keys:
-            first = first[first[k] == rec[k]]
-        first_row = first["source_row"].iloc[0]
+    for i in dups:
+        rec = recs[i]
+        first_row = recs[first[tuple(rec[k] for k in keys)]]["source_row"]
         label = rec.get("commune_name") or rec.get("commune")
         issues.append(
             ctx.issue(
