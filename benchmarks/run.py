@@ -17,12 +17,12 @@ included), sampled every 20 ms.
    district-years are resubmissions, so the assembly of the 10x batch handles 1x live rows;
    the line prints the ratio with the assembly scaled 10x too); (b) one Biểu 02/HN workbook of
    10,000 commune rows vs the same workbook with 1,000 rows, read and normalised in one
-   process (imports excluded), and the peak memory of `ketnghia build` on it.
+   process (CPU seconds, imports excluded), and the peak memory of `ketnghia build` on it.
 5. reports: `ketnghia report --all` for one year vs papermill + `jupyter nbconvert --no-input`
    command lines one report after another, and vs the notebooks' code as plain Python in one
    loop (figures rendered to PNG like the inline backend does).
 
-Usage: .venv/bin/python benchmarks/run.py [--repeat 3] [--only build,rebuild,scale,reports]
+Usage: .venv/bin/python benchmarks/run.py [--repeat 3] [--only build,rebuild,scale,rows,reports]
 """
 
 from __future__ import annotations
@@ -360,20 +360,30 @@ def write_big_poverty(path: Path, n_rows: int, year: int = YEAR) -> None:
 
 
 ROWS_CHILD = """
-import json, sys, time, statistics
+import gc, json, sys, time
 from pathlib import Path
 from ketnghia_analysis.build import process_file
 from ketnghia_analysis.reader import read_return
 small, big, repeat = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 process_file((str(small), str(small.parent)))  # warm up: imports, reference data
+# CPU seconds of this one process (the machine is shared); the 1,000-row workbook is read
+# ten times per round so that both sides of the ratio are about the same size (a 0.1 s
+# measurement swings too much under load).
+# Each measurement starts from a collected heap: a previous result kept alive (9,986
+# quarantined rows and their issues) slows the garbage collector during the next one.
+clock = time.process_time
 out = {"read_small": [], "read_big": [], "all_small": [], "all_big": []}
 for _ in range(repeat):
+    gc.collect(); t = clock()
+    for _ in range(10):
+        read_return(small, small.parent)
+    out["read_small"].append((clock() - t) / 10)
+    gc.collect(); t = clock(); read_return(big, big.parent); out["read_big"].append(clock() - t)
     for key, path in (("small", small), ("big", big)):
-        t = time.perf_counter(); read_return(path, path.parent)
-        out["read_" + key].append(time.perf_counter() - t)
-        t = time.perf_counter(); res = process_file((str(path), str(path.parent)))
-        out["all_" + key].append(time.perf_counter() - t)
+        gc.collect(); t = clock(); res = process_file((str(path), str(path.parent)))
+        out["all_" + key].append(clock() - t)
         out["sub_" + key] = {k: str(v) for k, v in res.submission.items()}
+        res = None
 print(json.dumps(out))
 """
 
@@ -413,6 +423,10 @@ def bench_scale(raw: Path, work: Path, repeat: int) -> list[Row]:
         row_files.baseline_s
     )
 
+    return [row_files]
+
+
+def bench_rows(raw: Path, work: Path, repeat: int) -> list[Row]:
     small_wb, big_wb = work / "rows-1k" / "bieu02-1k.xlsx", work / "rows-10k" / "bieu02-10k.xlsx"
     for path, n in ((small_wb, 1_000), (big_wb, 10_000)):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -427,7 +441,7 @@ def bench_scale(raw: Path, work: Path, repeat: int) -> list[Row]:
         figures = json.loads(proc.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
         print("  ! rows benchmark failed:", proc.stderr[-500:])
-        return [row_files]
+        return []
     mem = measure(build_cmd(big_wb.parent, work / "p-10k", cache=False))
     sub = figures["sub_big"]
     print(
@@ -439,16 +453,15 @@ def bench_scale(raw: Path, work: Path, repeat: int) -> list[Row]:
         f"ketnghia build {mem.seconds:.2f} s, peak {mem.peak_mb:.0f} MB"
     )
     return [
-        row_files,
         Row(
-            "4b. 10,000-row workbook vs 1,000 rows (read)",
+            "4b. 10,000-row workbook vs 1,000 rows (read, CPU)",
             figures["read_big"],
             figures["read_small"],
             11.0,
             "reader only",
         ),
         Row(
-            "4c. 10,000-row workbook vs 1,000 (read+normalise)",
+            "4c. 10,000 rows vs 1,000 (read+normalise, CPU)",
             figures["all_big"],
             figures["all_small"],
             11.0,
@@ -600,7 +613,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each (median; ≥ 3)")
     parser.add_argument("--repeat-scale", type=int, default=None, help="default: --repeat")
     parser.add_argument("--repeat-reports", type=int, default=None, help="default: --repeat")
-    parser.add_argument("--only", default="build,rebuild,scale,reports")
+    parser.add_argument("--only", default="build,rebuild,scale,rows,reports")
     parser.add_argument("--year", type=int, default=YEAR)
     parser.add_argument("--keep", type=Path, default=None, help="work folder to keep")
     args = parser.parse_args(argv)
@@ -621,6 +634,7 @@ def main(argv: list[str] | None = None) -> int:
             ("build", bench_build, args.repeat),
             ("rebuild", bench_rebuild, args.repeat),
             ("scale", bench_scale, args.repeat_scale or args.repeat),
+            ("rows", bench_rows, args.repeat_scale or args.repeat),
             (
                 "reports",
                 lambda r, w, n: bench_reports(r, w, n, args.year),
