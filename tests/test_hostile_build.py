@@ -11,7 +11,6 @@ import resource
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import hostile_files as hf
 import pandas as pd
