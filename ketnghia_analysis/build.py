@@ -353,10 +353,8 @@ def process_file(item: tuple[str, str]) -> FileResult:
     """Worker entry point: read and normalise one file (never raises for a bad file)."""
     path, raw_root = Path(item[0]), Path(item[1])
     rel = path.relative_to(raw_root).as_posix()
-    try:
-        from ketnghia_analysis.reader import read_return
-    except ImportError as exc:  # pragma: no cover - only before reader.py exists
-        return _rejected(rel, None, None, "FILE_CRASHED", f"chưa có bộ đọc báo cáo ({exc})")
+    from ketnghia_analysis.reader import read_return  # in the worker, not at import
+
     try:
         ret = read_return(path, raw_root)
     except Exception as exc:  # noqa: BLE001 - read_return should never raise; be safe

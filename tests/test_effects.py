@@ -125,14 +125,9 @@ def test_twfe_matches_dummy_regression_on_unbalanced_panel():
 
 
 def _simulate(seed: int, effect: float) -> dict[str, pd.DataFrame]:
-    """The sample world (ground truth with a planted effect), or xfail while it is missing."""
-    try:
-        from ketnghia_analysis.sample import simulate
-    except ImportError:
-        try:
-            from ketnghia_analysis.sample.world import simulate
-        except ImportError as exc:
-            pytest.xfail(f"ketnghia_analysis.sample.simulate is not available yet: {exc}")
+    """The sample world: processed tables with a planted effect (the ground truth)."""
+    from ketnghia_analysis.sample import simulate
+
     return simulate(seed=seed, effect=effect)
 
 
