@@ -38,6 +38,7 @@ import pandas as pd
 
 from ketnghia_analysis import schemas
 from ketnghia_analysis import validate as v
+from ketnghia_analysis.fmt import fmt_number
 from ketnghia_analysis.issues import Issue
 from ketnghia_analysis.normalise import FORM_VI, OUTPUT_TABLES, FileResult, Normaliser
 from ketnghia_analysis.validate import records_of
@@ -99,7 +100,7 @@ class BuildResult:
         status = subs["status"].value_counts()
         sev = issues["severity"].value_counts()
         lines = [
-            f"Đã xây dựng bảng dữ liệu trong {self.out} ({self.seconds:.1f} giây; "
+            f"Đã xây dựng bảng dữ liệu trong {self.out} ({fmt_number(self.seconds, 1)} giây; "
             f"{self.read_files} tệp đọc mới, {self.cached_files} tệp dùng bộ nhớ đệm).",
             f"Tệp: {len(subs)} tệp — {status.get('ingested', 0)} đã nhận, "
             f"{status.get('superseded', 0)} bị thay thế, {status.get('rejected', 0)} bị từ chối.",

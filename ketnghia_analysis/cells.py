@@ -36,6 +36,7 @@ from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
+from ketnghia_analysis.fmt import fmt_number
 from ketnghia_analysis.limits import Limits
 
 __all__ = [
@@ -435,7 +436,7 @@ def _check_zip(zf: zipfile.ZipFile, limits: Limits) -> None:
     if len(infos) > limits.max_zip_entries:
         raise ReadError(
             "FILE_LIMIT",
-            f"Tệp nén chứa {len(infos):,} mục, vượt giới hạn {limits.max_zip_entries:,} mục.",
+            f"Tệp nén chứa {fmt_number(len(infos))} mục, vượt giới hạn {fmt_number(limits.max_zip_entries)} mục.",
         )
     total = 0
     for info in infos:
@@ -445,14 +446,14 @@ def _check_zip(zf: zipfile.ZipFile, limits: Limits) -> None:
             if ratio > limits.max_compression_ratio:
                 raise ReadError(
                     "FILE_LIMIT",
-                    f"Mục '{info.filename}' nén với tỉ lệ {ratio:,.0f}:1, vượt giới hạn "
-                    f"{limits.max_compression_ratio:,.0f}:1 (nghi là bom nén).",
+                    f"Mục '{info.filename}' nén với tỉ lệ {fmt_number(ratio)}:1, vượt giới hạn "
+                    f"{fmt_number(limits.max_compression_ratio)}:1 (nghi là bom nén).",
                 )
     if total > limits.max_uncompressed_bytes:
         raise ReadError(
             "FILE_LIMIT",
-            f"Dung lượng giải nén {total / 2**20:,.0f} MB vượt giới hạn "
-            f"{limits.max_uncompressed_bytes / 2**20:,.0f} MB (nghi là bom nén).",
+            f"Dung lượng giải nén {fmt_number(total / 2**20)} MB vượt giới hạn "
+            f"{fmt_number(limits.max_uncompressed_bytes / 2**20)} MB (nghi là bom nén).",
         )
 
 
@@ -462,19 +463,19 @@ def _check_box(sheet: str, n_rows: int, n_cols: int, limits: Limits) -> None:
     if n_rows > limits.max_rows:
         raise ReadError(
             "FILE_LIMIT",
-            f"{where} có ô ở dòng {n_rows:,}, vượt giới hạn {limits.max_rows:,} dòng.",
+            f"{where} có ô ở dòng {fmt_number(n_rows)}, vượt giới hạn {fmt_number(limits.max_rows)} dòng.",
         )
     if n_cols > limits.max_cols:
         raise ReadError(
             "FILE_LIMIT",
-            f"{where} có ô ở cột {_col_letters(n_cols - 1)} (cột thứ {n_cols:,}), vượt giới "
-            f"hạn {limits.max_cols:,} cột.",
+            f"{where} có ô ở cột {_col_letters(n_cols - 1)} (cột thứ {fmt_number(n_cols)}), vượt giới "
+            f"hạn {fmt_number(limits.max_cols)} cột.",
         )
     if n_rows * n_cols > limits.max_cells:
         raise ReadError(
             "FILE_LIMIT",
-            f"{where} trải trên {n_rows:,} × {n_cols:,} = {n_rows * n_cols:,} ô, vượt giới "
-            f"hạn {limits.max_cells:,} ô.",
+            f"{where} trải trên {fmt_number(n_rows)} × {fmt_number(n_cols)} = {fmt_number(n_rows * n_cols)} ô, vượt giới "
+            f"hạn {fmt_number(limits.max_cells)} ô.",
         )
 
 
@@ -1705,7 +1706,7 @@ def _read_workbook(path: Path, limits: Limits) -> Workbook:
     if size > limits.max_file_bytes:
         raise ReadError(
             "FILE_LIMIT",
-            f"Tệp nặng {size / 2**20:,.1f} MB, vượt giới hạn {limits.max_file_bytes / 2**20:,.0f} MB.",
+            f"Tệp nặng {fmt_number(size / 2**20, 1)} MB, vượt giới hạn {fmt_number(limits.max_file_bytes / 2**20)} MB.",
         )
     fmt = sniff_format(path)
     data = path.read_bytes()

@@ -32,6 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from ketnghia_analysis import paths
+from ketnghia_analysis.fmt import fmt_number
 
 PROVINCE_NOTEBOOK = "20_province_report.ipynb"
 DISTRICT_NOTEBOOK = "10_district_report.ipynb"
@@ -707,7 +708,8 @@ def run_reports(
     failed = [j for j in done if j.status != "ok"]
     ok = len(done) - len(failed)
     print(
-        f"Xong: {ok}/{len(done)} báo cáo thành công trong {time.perf_counter() - clock:.1f} giây."
+        f"Xong: {ok}/{len(done)} báo cáo thành công trong "
+        f"{fmt_number(time.perf_counter() - clock, 1)} giây."
     )
     for job in failed:
         kept = year_dir / job.outputs.get("notebook", "")
