@@ -36,7 +36,6 @@ from typing import Any
 
 import pandas as pd
 
-from ketnghia_analysis import schemas
 from ketnghia_analysis import validate as v
 from ketnghia_analysis.fmt import fmt_number
 from ketnghia_analysis.issues import Issue
@@ -71,13 +70,20 @@ KEYS = {
     "ntm_criteria": ["year", "commune_code", "criterion"],
     "support": ["year", "commune_code", "partner_id"],
 }
-ISSUE_COLUMNS = schemas.columns("issues")
 FORM_ORDER = ("support", "poverty", "ntm", "models")  # forms_found: "support,poverty,ntm,models"
 
 
 # ---------------------------------------------------------------------------------------
 # Results
 # ---------------------------------------------------------------------------------------
+def _schemas():
+    """The pandera schemas, imported on first use: the reader workers import this module for
+    `process_file` and never validate, and pandera costs them 0.9 s at start-up (issue #9)."""
+    from ketnghia_analysis import schemas
+
+    return schemas
+
+
 @dataclass
 class BuildResult:
     """What a build did; ``exit_code`` 0 clean, 1 built with errors, 2 could not build."""
@@ -95,8 +101,8 @@ class BuildResult:
         """Vietnamese summary for the terminal."""
         if self.exit_code == 2:
             return f"KHÔNG THỂ XÂY DỰNG bảng dữ liệu: {self.message}"
-        subs = self.tables.get("submissions", schemas.empty("submissions"))
-        issues = self.tables.get("issues", schemas.empty("issues"))
+        subs = self.tables.get("submissions", _schemas().empty("submissions"))
+        issues = self.tables.get("issues", _schemas().empty("issues"))
         status = subs["status"].value_counts()
         sev = issues["severity"].value_counts()
         lines = [
@@ -598,11 +604,12 @@ def supersede(results: list[FileResult]) -> list[Issue]:
 
 
 def _issues_frame(issues: Iterable[Issue]) -> pd.DataFrame:
-    rows = [{c: getattr(i, c) for c in ISSUE_COLUMNS} | {"row": i.row} for i in issues]
-    frame = pd.DataFrame(rows, columns=ISSUE_COLUMNS + ["row"])
+    issue_columns = _schemas().columns("issues")
+    rows = [{c: getattr(i, c) for c in issue_columns} | {"row": i.row} for i in issues]
+    frame = pd.DataFrame(rows, columns=issue_columns + ["row"])
     if frame.empty:
-        return schemas.empty("issues")
-    frame = frame.drop_duplicates(ISSUE_COLUMNS)
+        return _schemas().empty("issues")
+    frame = frame.drop_duplicates(issue_columns)
     frame["_sev"] = frame["severity"].map({"error": 0, "warning": 1})
     frame["_row"] = pd.to_numeric(frame["row"], errors="coerce")
     frame = frame.sort_values(
@@ -610,7 +617,7 @@ def _issues_frame(issues: Iterable[Issue]) -> pd.DataFrame:
         na_position="first",
         kind="stable",
     )
-    return schemas.conform(frame.drop(columns=["_sev", "_row", "row"]), "issues")
+    return _schemas().conform(frame.drop(columns=["_sev", "_row", "row"]), "issues")
 
 
 def assemble(results: list[FileResult]) -> tuple[dict[str, pd.DataFrame], list[Issue]]:
@@ -693,9 +700,9 @@ def assemble(results: list[FileResult]) -> tuple[dict[str, pd.DataFrame], list[I
     for name in list(tables):
         frame = tables[name]
         tables[name] = (
-            schemas.empty(name)
+            _schemas().empty(name)
             if frame.empty
-            else schemas.conform(frame, name)[schemas.columns(name)]
+            else _schemas().conform(frame, name)[_schemas().columns(name)]
         )
     issues += _schema_issues(tables)
     tables["issues"] = _issues_frame(issues)
@@ -726,7 +733,7 @@ def _schema_issues(tables: dict[str, pd.DataFrame]) -> list[Issue]:
     for name, frame in tables.items():
         if name == "issues":
             continue
-        failures = schemas.validate(frame, name)
+        failures = _schemas().validate(frame, name)
         if failures.empty:
             continue
         for (column, check), group in failures.groupby(["column", "check"], dropna=False):
