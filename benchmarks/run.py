@@ -22,7 +22,7 @@ included), sampled every 20 ms.
    command lines one report after another, and vs the notebooks' code as plain Python in one
    loop (figures rendered to PNG like the inline backend does).
 
-Usage: .venv/bin/python benchmarks/run.py [--repeat 3] [--only build,rebuild,scale,rows,reports]
+Usage: .venv/bin/python benchmarks/run.py [--repeat 3] [--only read,build,rebuild,scale,rows,reports]
 """
 
 from __future__ import annotations
@@ -205,6 +205,55 @@ def ketnghia(*args: str) -> list[str]:
 def build_cmd(raw: Path, out: Path, *, cache: bool) -> list[str]:
     cmd = ketnghia("build", "--raw", str(raw), "--out", str(out), "--no-progress")
     return cmd if cache else [*cmd, "--no-cache"]
+
+
+READER = """
+import sys
+from pathlib import Path
+from ketnghia_analysis.reader import read_return
+root = Path(sys.argv[2])
+for path in open(sys.argv[1], encoding="utf-8").read().splitlines():
+    read_return(Path(path), root)
+"""
+
+OPENPYXL = """
+import sys, pandas as pd
+for path in open(sys.argv[1], encoding="utf-8").read().splitlines():
+    try:
+        pd.read_excel(path, sheet_name=None, header=None, engine="openpyxl")
+    except Exception:
+        pass
+"""
+
+
+# ---------------------------------------------------------------------------------------
+# 0. Reading a province-year (issue #4): the reader vs pandas.read_excel with openpyxl
+# ---------------------------------------------------------------------------------------
+def bench_read(raw: Path, work: Path, repeat: int) -> list[Row]:
+    files = [p for p in return_files(raw) if p.parent.name == str(YEAR)]
+    xlsx = [p for p in files if p.suffix.lower() in (".xlsx", ".xlsm")]
+    listing = file_list(files, work / "year-files.txt")
+    listing_xlsx = file_list(xlsx, work / "year-xlsx.txt")
+    runs = alternate(
+        {
+            "reader": lambda: measure([PY, "-c", READER, str(listing), str(raw)]),
+            "openpyxl": lambda: measure([PY, "-c", OPENPYXL, str(listing_xlsx)]),
+        },
+        repeat,
+    )
+    note = (
+        f"{YEAR}: reader over all {len(files)} files, openpyxl over the {len(xlsx)} it can "
+        "open; both as processes, imports included"
+    )
+    return [
+        Row(
+            "0. read a province-year vs read_excel(openpyxl)",
+            secs(runs["reader"]),
+            secs(runs["openpyxl"]),
+            1.0,
+            note,
+        )
+    ]
 
 
 # ---------------------------------------------------------------------------------------
@@ -613,7 +662,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each (median; ≥ 3)")
     parser.add_argument("--repeat-scale", type=int, default=None, help="default: --repeat")
     parser.add_argument("--repeat-reports", type=int, default=None, help="default: --repeat")
-    parser.add_argument("--only", default="build,rebuild,scale,rows,reports")
+    parser.add_argument("--only", default="read,build,rebuild,scale,rows,reports")
     parser.add_argument("--year", type=int, default=YEAR)
     parser.add_argument("--keep", type=Path, default=None, help="work folder to keep")
     args = parser.parse_args(argv)
@@ -631,6 +680,7 @@ def main(argv: list[str] | None = None) -> int:
         if not raw.exists():
             write_sample(raw, years=range(2019, 2025), seed=2024)
         steps = [
+            ("read", bench_read, args.repeat),
             ("build", bench_build, args.repeat),
             ("rebuild", bench_rebuild, args.repeat),
             ("scale", bench_scale, args.repeat_scale or args.repeat),
