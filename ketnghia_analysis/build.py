@@ -105,13 +105,14 @@ class BuildResult:
         issues = self.tables.get("issues", _schemas().empty("issues"))
         status = subs["status"].value_counts()
         sev = issues["severity"].value_counts()
+        live = subs[subs["status"] == "ingested"]  # a superseded file's rows are not in the tables
         lines = [
             f"Đã xây dựng bảng dữ liệu trong {self.out} ({fmt_number(self.seconds, 1)} giây; "
             f"{self.read_files} tệp đọc mới, {self.cached_files} tệp dùng bộ nhớ đệm).",
             f"Tệp: {len(subs)} tệp — {status.get('ingested', 0)} đã nhận, "
             f"{status.get('superseded', 0)} bị thay thế, {status.get('rejected', 0)} bị từ chối.",
-            f"Dòng: {int(subs['rows_accepted'].sum())} được nhận, "
-            f"{int(subs['rows_quarantined'].sum())} bị cách ly (quarantine.parquet).",
+            f"Dòng (tệp đã nhận): {int(live['rows_accepted'].sum())} được nhận, "
+            f"{int(live['rows_quarantined'].sum())} bị cách ly (quarantine.parquet).",
             f"Vấn đề: {sev.get('error', 0)} lỗi (error), {sev.get('warning', 0)} cảnh báo (warning)"
             " — xem issues.xlsx và thư mục feedback/.",
         ]
@@ -937,6 +938,17 @@ def build(
     if out.resolve() == raw.resolve() or raw.resolve() in out.resolve().parents:
         return BuildResult(
             2, out, message="thư mục kết quả không được nằm trong thư mục dữ liệu gốc"
+        )
+    previous_subs = out / "submissions.parquet"
+    if not discover(raw) and previous_subs.exists() and len(pd.read_parquet(previous_subs)):
+        # An empty (or unmounted) raw folder must not silently replace the tables of the
+        # returns read before, e.g. in a scheduled run.
+        return BuildResult(
+            2,
+            out,
+            message=f"thư mục {raw} không có báo cáo nào, nhưng {out} đã có bảng dựng từ "
+            "các báo cáo trước: không ghi đè. Kiểm tra lại thư mục dữ liệu gốc, hoặc xóa "
+            f"{out} nếu thật sự muốn bảng rỗng.",
         )
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -29,7 +29,6 @@ DIVERGING = "PuOr_r"  # centre at 0: purple below (a fall), orange above (a rise
 # The first year of each new series: a line is drawn between year-1 and year.
 POVERTY_BREAK = 2022
 POVERTY_BREAK_LABEL = "Chuẩn nghèo mới 2022–2025"
-NTM_BREAK = 2022
 NTM_BREAK_LABEL = "Bộ tiêu chí NTM 2021–2025"
 
 # Which kind of number a column holds, for axis and table formatting.

@@ -190,11 +190,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Đã dừng theo yêu cầu / interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # the last line of defence: no bare traceback reaches a user
+    except OSError as exc:  # a folder or file that cannot be read or written
+        where = f" '{exc.filename}'" if getattr(exc, "filename", None) else ""
         print(
-            f"Lỗi: {exc} ({type(exc).__name__}). Không thể hoàn thành lệnh '{args.command}'.",
+            f"Lỗi: không đọc/ghi được tệp hoặc thư mục{where} ({exc.strerror or exc}). "
+            f"Không thể hoàn thành lệnh '{args.command}'.",
             file=sys.stderr,
         )
+        return 2
+    except Exception as exc:  # the last line of defence: no bare traceback reaches a user
+        print(f"Lỗi: {exc}. Không thể hoàn thành lệnh '{args.command}'.", file=sys.stderr)
         return 2
 
 

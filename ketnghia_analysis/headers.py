@@ -538,17 +538,6 @@ def is_numbering_row(values: list[object], first_col: int | None = None) -> bool
     return True
 
 
-def _cell_labels(grid: Grid, r: int) -> list[tuple[int, str]]:
-    out = []
-    for c, v in enumerate(grid.values[r]):
-        if v is None:
-            continue
-        f = grid.folded(r, c)
-        if f:
-            out.append((c, f))
-    return out
-
-
 def row_scores(grid: Grid, spec: FormSpec, rows: int = HEADER_SEARCH_ROWS) -> list[int]:
     """Number of distinct canonical columns each of the top rows names on its own."""
     scores = []

@@ -360,14 +360,20 @@ class Normaliser:
                     "source_row": row,
                 }
             )
+        # A ward or township marked "không đánh giá" on Biểu 03/NTM is not assessed (the
+        # criteria do not apply): its row is read and counted as structure, not as accepted
+        # data, since it becomes no row of any table.
+        not_assessed = 0
+        if kind == "ntm" and "not_assessed" in accepted.columns:
+            not_assessed = int(accepted["not_assessed"].fillna(False).astype(bool).sum())
         return {
             "kind": kind,
             "accepted": accepted,
             "quarantine": quarantined,
             "issues": issues,
             "rows_read": int(getattr(form, "rows_read", len(records)) or 0),
-            "rows_structural": int(getattr(form, "rows_structural", 0) or 0),
-            "n_records": len(records),
+            "rows_structural": int(getattr(form, "rows_structural", 0) or 0) + not_assessed,
+            "n_records": len(records) - not_assessed,
         }
 
     def tables(self, kind: str, accepted: pd.DataFrame, ctx: v.Context) -> dict[str, pd.DataFrame]:

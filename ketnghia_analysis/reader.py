@@ -829,8 +829,3 @@ def _frame(
     data["source_row"] = _int_array([r + 1 for r in rows])
     data.update(last or {})
     return pd.DataFrame(data, copy=False)  # the arrays are fresh: no need to copy them
-
-
-def form_label(form: str) -> str:
-    """Vietnamese label of a form: "Biểu 02/HN"."""
-    return f"Biểu {FORM_CODES.get(form, form)}"

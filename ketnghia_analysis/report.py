@@ -40,7 +40,6 @@ KERNEL = "ketnghia"
 HIDE_TAG = "hide-in-report"
 CELL_TIMEOUT = 900  # seconds per notebook cell: a stuck kernel fails its report, not the run
 PROVINCE_CODE = "49"
-PROVINCE_NAME = "Tỉnh Quảng Nam"
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 VERSIONED_PACKAGES = (
     "ketnghia-analysis",

@@ -168,7 +168,7 @@ def load(processed_dir: str | Path = "data/processed") -> Tables:
     if not files:
         raise FileNotFoundError(
             f"Thư mục {folder} không có bảng .parquet nào. "
-            "Hãy chạy 'ketnghia build --out {folder}' trước."
+            f"Hãy chạy 'ketnghia build --out {folder}' trước."
         )
     tables = Tables()
     tables.folder = folder

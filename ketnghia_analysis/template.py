@@ -75,7 +75,7 @@ def _district(district_code: str, year: int) -> tuple[str, list[dict]]:
     units = gazetteer.communes_in_year(int(year))
     units = units[units["district_code"] == str(district_code)].sort_values("commune_code")
     if units.empty:
-        raise ValueError(f"huyện {name} không có xã nào còn hiệu lực năm {year}")
+        raise ValueError(f"{name} không có xã nào còn hiệu lực năm {year}")
     return name, units[["commune_code", "commune_name", "commune_type"]].to_dict("records")
 
 

@@ -337,3 +337,19 @@ def test_sample_rebuild_without_changes_reads_no_file(sample_built):
         again.tables["poverty"].reset_index(drop=True),
         pd.read_parquet(out / "poverty.parquet"),
     )
+
+
+def test_sample_accepted_rows_are_exactly_the_rows_in_the_tables(sample_built):
+    """No silent drop: every accepted row of a live file is one row of one table."""
+    _, out, _ = sample_built
+    subs = pd.read_parquet(out / "submissions.parquet")
+    live = subs[subs["status"] == "ingested"].set_index("source_file")["rows_accepted"]
+    written = pd.concat(
+        [
+            pd.read_parquet(out / f"{t}.parquet", columns=["source_file"])
+            for t in ("poverty", "ntm_status", "support", "models")
+        ]
+    )["source_file"].value_counts()
+    assert (
+        live.sort_index().to_dict() == written.reindex(live.index).fillna(0).astype(int).to_dict()
+    )

@@ -150,3 +150,18 @@ def test_output_inside_raw_is_refused(tmp_path, raw_2024):
     assert result.exit_code == 2
     assert not (raw / "processed").exists()
     assert sorted(os.listdir(raw)) == sorted(os.listdir(raw_2024))
+
+
+def test_an_empty_raw_folder_does_not_wipe_earlier_tables(tmp_path, raw_2024):
+    out = tmp_path / "processed"
+    assert build(raw_2024, out, progress=False).exit_code in (0, 1)
+    before = (out / "poverty.parquet").read_bytes()
+    empty = tmp_path / "empty-raw"
+    empty.mkdir()
+    result = build(empty, out, progress=False)
+    assert result.exit_code == 2
+    assert "không có báo cáo nào" in result.summary()
+    assert (out / "poverty.parquet").read_bytes() == before
+    # a fresh output folder over an empty raw folder still gets the reference tables
+    assert build(empty, tmp_path / "fresh", progress=False).exit_code == 0
+    assert (tmp_path / "fresh" / "communes.parquet").exists()

@@ -25,3 +25,16 @@ def test_python_dash_m_is_the_same_command():
     )
     assert done.returncode == 0
     assert "ketnghia" in done.stdout
+
+
+def test_errors_reach_the_user_as_one_vietnamese_line(tmp_path, capsys):
+    # a district code that does not exist, and a folder that cannot be written
+    assert main(["template", "--district", "999", "--year", "2024", "--out", "x.xlsx"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Lỗi:") and "999" in err and "Traceback" not in err
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    out = blocker / "sub" / "x.xlsx"  # a path under a regular file
+    assert main(["template", "--district", "516", "--year", "2024", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Lỗi:") and "Traceback" not in err

@@ -317,15 +317,6 @@ def _xlwt_bytes(book: Book) -> bytes:
     return buf.getvalue()
 
 
-def _dense(grid: Grid) -> list[list[object]]:
-    covered = grid.covered()
-    rows = [[None] * grid.n_cols for _ in range(grid.n_rows)]
-    for (r, c), v in grid.cells.items():
-        if (r, c) not in covered:
-            rows[r][c] = _value(v)
-    return rows
-
-
 def _write_ods(book: Book, path: Path) -> None:
     """A minimal OpenDocument spreadsheet (fixed XML, so the bytes are reproducible)."""
     from xml.sax.saxutils import escape, quoteattr

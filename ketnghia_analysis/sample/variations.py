@@ -118,24 +118,9 @@ BROKEN: dict[str, str] = {
     "broken_csv_renamed": "a CSV export renamed .xls",
 }
 
+
 # Variations that a default run forces somewhere (the others come from random styles,
 # and are also forced on the first district-years that lack them, see render.apply_plan).
-FILE_LEVEL = (
-    "forms_split_files",
-    "corrected_resubmission",
-    "format_xlsm",
-    "format_xls",
-    "format_ods",
-    "format_html_xls",
-    "format_xls_named_xlsx",
-    "text_tcvn3",
-    "text_vni",
-    "text_nfd",
-    "hidden_stale_sheet",
-    "total_formula_uncached",
-)
-
-
 class Placements:
     """Where each variation was planted: variation → [[file, sheet, cell-or-row], …]."""
 

@@ -29,8 +29,6 @@ Model (one commune i, year t; rates are fractions)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pandas as pd
 
@@ -102,19 +100,6 @@ SUPPORT_NOTES = (
     "Theo Chỉ thị 16-CT/TU",
     "Hỗ trợ giống cây, con",
 )
-
-
-@dataclass
-class WorldParams:
-    """The planted parameters of one simulated world (written to truth/world.json)."""
-
-    seed: int
-    years: list[int]
-    effect: float
-    ntm_effect: float
-    mountain_jump: float = MOUNTAIN_JUMP
-    noise_sd: float = MOUNTAIN_NOISE_SD
-    notes: list[str] = field(default_factory=list)
 
 
 def check_years(years) -> list[int]:
