@@ -61,5 +61,6 @@ build: $(STAMP) ## build data/processed from data/raw
 report: $(STAMP) ## render every report of YEAR (default 2024)
 	$(BIN)/ketnghia report --year $(YEAR) --all
 
-clean: ## remove generated data, reports and the virtual environment
-	rm -rf $(VENV) data/processed/*.parquet data/processed/*.xlsx data/processed/feedback reports/20*
+clean: ## remove the processed tables, the reports and the virtual environment (never data/raw)
+	find data/processed reports -mindepth 1 ! -name README.md -exec rm -rf {} +
+	rm -rf $(VENV)
