@@ -19,6 +19,7 @@ import pandas as pd
 import seaborn as sns
 
 from ketnghia_analysis import fmt
+from ketnghia_analysis.values import is_missing
 
 SOURCE = "Nguồn: báo cáo của các huyện"
 SYNTHETIC_NOTE = "DỮ LIỆU TỔNG HỢP (mẫu), không phải số liệu thật"
@@ -79,20 +80,13 @@ def kind_of(name: str) -> str:
 # --- Vietnamese number formatting (fmt.py): "." thousands, "," decimals -----------
 
 
-def _missing(value: object) -> bool:
-    try:
-        return value is None or bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
 def fmt_value(value: object, kind: str = KIND_NUMBER, decimals: int | None = None) -> str:
     """One value as Vietnamese text: 1.234 · 1.234,5 · 12,5% · +1,2 điểm % · 1.234,5 tr.đ.
 
     ``kind`` "diff" is a difference of fractions (shown ×100 in points); "points" is
     already in points (e.g. ``rate_change_points``).
     """
-    if _missing(value):
+    if is_missing(value):
         return fmt.MISSING
     number = float(value)
     if kind == KIND_PERCENT:
@@ -109,7 +103,7 @@ def fmt_value(value: object, kind: str = KIND_NUMBER, decimals: int | None = Non
 
 def short_value(value: object, kind: str = KIND_NUMBER, decimals: int | None = None) -> str:
     """Compact form for heatmap cells: 12,5% · -1,6 · 1.234 (no unit words)."""
-    if _missing(value):
+    if is_missing(value):
         return ""
     number = float(value)
     if kind == KIND_PERCENT:

@@ -6,8 +6,9 @@ tick-formatter factories).
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
+
+from ketnghia_analysis.values import is_missing
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.ticker import FuncFormatter
@@ -26,17 +27,6 @@ __all__ = [
 MISSING = "–"
 
 
-def _is_missing(x: object) -> bool:
-    if x is None:
-        return True
-    if type(x).__name__ in ("NAType", "NaTType"):
-        return True
-    try:
-        return math.isnan(float(x))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return False
-
-
 def fmt_number(x: object, decimals: int = 0) -> str:
     """Format a number the Vietnamese way: "1.234", "1.234,5", "-1.234,5"; missing → "–".
 
@@ -52,7 +42,7 @@ def fmt_number(x: object, decimals: int = 0) -> str:
     >>> fmt_number(None), fmt_number(float("nan"))
     ('–', '–')
     """
-    if _is_missing(x):
+    if is_missing(x):
         return MISSING
     if decimals < 0:
         raise ValueError("decimals phải ≥ 0")
@@ -72,7 +62,7 @@ def fmt_percent(fraction: object, decimals: int = 1) -> str:
     >>> fmt_percent(0.125), fmt_percent(0.5, 0), fmt_percent(1.0), fmt_percent(None)
     ('12,5%', '50%', '100,0%', '–')
     """
-    if _is_missing(fraction):
+    if is_missing(fraction):
         return MISSING
     return fmt_number(float(fraction) * 100, decimals) + "%"  # type: ignore[arg-type]
 
@@ -83,7 +73,7 @@ def fmt_money(mvnd: object, decimals: int = 1) -> str:
     >>> fmt_money(1234.5), fmt_money(12, 0), fmt_money(None)
     ('1.234,5 tr.đ', '12 tr.đ', '–')
     """
-    if _is_missing(mvnd):
+    if is_missing(mvnd):
         return MISSING
     return fmt_number(mvnd, decimals) + " tr.đ"
 
@@ -96,7 +86,7 @@ def fmt_points(x_fraction: object, decimals: int = 1) -> str:
     >>> fmt_points(-0.03), fmt_points(0.015), fmt_points(0), fmt_points(None)
     ('-3,0 điểm %', '+1,5 điểm %', '0,0 điểm %', '–')
     """
-    if _is_missing(x_fraction):
+    if is_missing(x_fraction):
         return MISSING
     text = fmt_number(float(x_fraction) * 100, decimals)  # type: ignore[arg-type]
     if not text.startswith("-") and any(c in "123456789" for c in text):

@@ -23,6 +23,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ketnghia_analysis.columns import POVERTY_COUNTS, SUPPORT_COUNTS
+
 LEVEL_KEYS: dict[str, list[str]] = {
     "commune": ["district_code", "district_name", "commune_code", "commune_name"],
     "district": ["district_code", "district_name"],
@@ -30,16 +32,6 @@ LEVEL_KEYS: dict[str, list[str]] = {
     "unit_2025": ["unit_2025_code", "unit_2025_name"],
 }
 
-POVERTY_COUNTS = [
-    "households_total",
-    "poor_start",
-    "poverty_exits",
-    "poverty_relapses",
-    "poverty_new",
-    "poor_end",
-    "near_poor_end",
-    "poor_ethnic_minority_end",
-]
 
 # name -> (numerator, denominator); the denominator "at_risk" is households_total - poor_start.
 POVERTY_RATES: dict[str, tuple[str, str]] = {
@@ -52,13 +44,6 @@ POVERTY_RATES: dict[str, tuple[str, str]] = {
     "_net_change": ("_net_change_count", "households_total"),
 }
 
-SUPPORT_COUNTS = [
-    "officials_trained",
-    "workers_trained",
-    "houses_supported",
-    "models_supported",
-    "beneficiary_households",
-]
 
 SURVIVING_STATUSES = ("maintained", "replicated")
 
@@ -776,7 +761,8 @@ def partner_scorecard(
         return "chưa khác biệt rõ so với xã tương đương"
 
     out["verdict"] = out.apply(_verdict, axis=1)
-    for column in ("communes", "first_pair_year", *SUPPORT_COUNTS[:4]):
+    scored = ("officials_trained", "workers_trained", "houses_supported", "models_supported")
+    for column in ("communes", "first_pair_year", *scored):
         out[column] = pd.to_numeric(out[column], errors="coerce").round().astype("Int64")
     columns = [
         "partner_name",

@@ -15,10 +15,12 @@ from typing import Any
 import pandas as pd
 
 from ketnghia_analysis import validate as v
+from ketnghia_analysis.columns import POVERTY_COUNTS, SUPPORT_COUNTS
 from ketnghia_analysis.issues import Issue
 from ketnghia_analysis.partners import PartnerRegistry
 from ketnghia_analysis.text import fold
 from ketnghia_analysis.validate import records_of
+from ketnghia_analysis.values import is_missing
 
 FORM_VI = {
     "support": "Biểu 01/KN",
@@ -127,13 +129,8 @@ class FileResult:
 
 
 def _text(value: object) -> str | None:
-    if value is None:
+    if is_missing(value):
         return None
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
     text = str(value).strip()
     return text or None
 
@@ -392,7 +389,7 @@ class Normaliser:
         if kind == "poverty":
             frame = base.copy()
             frame["commune_name"] = accepted["commune_name"]
-            for col in v.POVERTY_COUNTS:
+            for col in POVERTY_COUNTS:
                 frame[col] = accepted[col] if col in accepted else None
             end = pd.to_numeric(frame["poor_end"], errors="coerce")
             total = pd.to_numeric(frame["households_total"], errors="coerce")
@@ -442,14 +439,7 @@ class Normaliser:
             frame["pair_start_year"] = accepted.get("pair_start_year")
             frame["cash_mvnd"] = accepted.get("cash")
             frame["in_kind_mvnd"] = accepted.get("in_kind")
-            for col in (
-                "models_supported",
-                "beneficiary_households",
-                "officials_trained",
-                "workers_trained",
-                "houses_supported",
-                "note",
-            ):
+            for col in (*SUPPORT_COUNTS, "note"):
                 frame[col] = accepted.get(col)
             out["support"] = frame.assign(**prov, source_row=accepted["source_row"])
         elif kind == "models":

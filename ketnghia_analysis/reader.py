@@ -43,6 +43,7 @@ from ketnghia_analysis.rows import (
     evaluate_uncached,
     fill_merged_down,
 )
+from ketnghia_analysis.values import is_missing
 
 # Canonical columns of each form, in the order of ../shared/spec/returns.md.
 FORM_COLUMNS: dict[str, list[str]] = {
@@ -265,7 +266,7 @@ def _read(path: Path, rel: str, sha: str, size: int) -> ReturnRead:
         ):
             if "commune" in ft.records.columns:
                 # plain Python over the column (a Series dropna/astype per form cost more)
-                labels += [str(x) for x in ft.records["commune"].tolist() if not _missing(x)]
+                labels += [str(x) for x in ft.records["commune"].tolist() if not is_missing(x)]
         clues += commune_clues(labels, years[0] if len(set(years)) == 1 else None)
     ident = decide(clues, rel)
     issues += ident.issues
@@ -779,11 +780,6 @@ def _str_array(vals: list[Any]) -> pd.api.extensions.ExtensionArray:
         except (TypeError, ValueError, ImportError):  # a non-str value: pandas converts it
             pass
     return pd.array(vals, dtype="str")
-
-
-def _missing(x: object) -> bool:
-    """None, NaN or pd.NA (what a str column holds for an empty cell)."""
-    return x is None or x is pd.NA or (isinstance(x, float) and x != x)
 
 
 def _int_array(vals: list[Any]) -> pd.api.extensions.ExtensionArray:

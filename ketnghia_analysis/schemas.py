@@ -8,6 +8,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from ketnghia_analysis import glossary
+from ketnghia_analysis.values import is_missing
 
 PROVENANCE = ["source_file", "source_sheet", "source_row"]
 
@@ -270,7 +271,7 @@ def _cast(series: pd.Series, kind: str) -> pd.Series:
         if series.dtype == "str":
             return series
         if series.dtype == object and any(isinstance(v, (list, tuple, dict)) for v in series):
-            series = series.map(lambda v: v if _isna(v) else str(v))
+            series = series.map(lambda v: v if is_missing(v) else str(v))
         return series.astype("str")  # None, NaN and NA stay missing
     if kind in ("count", "year"):
         return pd.to_numeric(series, errors="coerce").round().astype("Int64")
@@ -287,15 +288,6 @@ def _cast(series: pd.Series, kind: str) -> pd.Series:
     if kind == "timestamp":
         return pd.to_datetime(series, errors="coerce", utc=True).astype(dtype)
     return series.astype(object)
-
-
-def _isna(value: object) -> bool:
-    if isinstance(value, (list, tuple, dict)):
-        return False
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 def schema(table: str) -> pa.DataFrameSchema:

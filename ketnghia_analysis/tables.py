@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ketnghia_analysis.columns import COUNT_COLUMNS
+
 # Columns holding GSO codes or registry ids: always text ("516", never 516).
 CODE_COLUMNS = (
     "province_code",
@@ -22,35 +24,6 @@ CODE_COLUMNS = (
     "successor_code",
     "unit_2025_code",
     "partner_id",
-)
-
-# Counts (nullable integers: a blank "not reported" stays missing).
-COUNT_COLUMNS = (
-    "households_total",
-    "poor_start",
-    "poverty_exits",
-    "poverty_relapses",
-    "poverty_new",
-    "poor_end",
-    "near_poor_end",
-    "poor_ethnic_minority_end",
-    "criterion",
-    "criteria_met",
-    "recognized_year",
-    "pair_start_year",
-    "models_supported",
-    "beneficiary_households",
-    "officials_trained",
-    "workers_trained",
-    "houses_supported",
-    "start_year",
-    "households",
-    "rows_read",
-    "rows_accepted",
-    "rows_quarantined",
-    "rows_structural",
-    "size_bytes",
-    "source_row",
 )
 
 MONEY_COLUMNS = ("cash_mvnd", "in_kind_mvnd")

@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ketnghia_analysis.columns import POVERTY_COUNTS, SUPPORT_COUNTS
 from ketnghia_analysis.fmt import fmt_number, fmt_percent
 from ketnghia_analysis.issues import Issue
+from ketnghia_analysis.values import is_missing
 
 # code → (severity, what the rule checks). An error-level finding on a data row sends
 # that row to quarantine; a warning keeps it. The README's rule table is this dict.
@@ -60,25 +62,7 @@ RULES: dict[str, tuple[str, str]] = {
     "SUPERSEDED": ("warning", "tệp bị thay thế bởi tệp nộp sau của cùng huyện, năm"),
 }
 
-POVERTY_COUNTS = [
-    "households_total",
-    "poor_start",
-    "poverty_exits",
-    "poverty_relapses",
-    "poverty_new",
-    "poor_end",
-    "near_poor_end",
-    "poor_ethnic_minority_end",
-]
-SUPPORT_NUMBERS = [
-    "cash",
-    "in_kind",
-    "models_supported",
-    "beneficiary_households",
-    "officials_trained",
-    "workers_trained",
-    "houses_supported",
-]
+SUPPORT_NUMBERS = ["cash", "in_kind", *SUPPORT_COUNTS]
 MODEL_NUMBERS = ["households"]
 NUMERIC = {
     "poverty": POVERTY_COUNTS,
@@ -123,13 +107,8 @@ def fmt(value: object) -> str | None:
     >>> fmt(1234.0), fmt(1967.5), fmt(0.125), fmt(None), fmt("x")
     ('1.234', '1.967,5', '0,125', None, 'x')
     """
-    if value is None:
+    if is_missing(value):
         return None
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         return str(value)
     number = float(value)
@@ -243,7 +222,7 @@ def check_poverty(records: pd.DataFrame, ctx: Context) -> list[Issue]:
     issues: list[Issue] = []
     for rec in records_of(records):
         row = rec.get("source_row")
-        get = {c: _num(rec.get(c)) for c in POVERTY_COUNTS + ["poverty_rate_end"]}
+        get = {c: _num(rec.get(c)) for c in [*POVERTY_COUNTS, "poverty_rate_end"]}
         start, exits, relapses, new, end = (
             get["poor_start"],
             get["poverty_exits"],
@@ -446,11 +425,6 @@ def check_totals(
     return issues
 
 
-def _is_na(x: object) -> bool:
-    """Missing in any of pandas' spellings (None, NA, NaT, NaN)."""
-    return x is None or x is pd.NA or x is pd.NaT or (isinstance(x, float) and x != x)
-
-
 def check_duplicates(frame: pd.DataFrame, ctx: Context, keys: list[str]) -> list[Issue]:
     """DUPLICATE_COMMUNE: a key seen on several rows; every repeat after the first is an error.
 
@@ -464,7 +438,7 @@ def check_duplicates(frame: pd.DataFrame, ctx: Context, keys: list[str]) -> list
     dups: list[int] = []
     for i, rec in enumerate(recs):
         key = tuple(rec[k] for k in keys)
-        if any(_is_na(x) for x in key):
+        if any(is_missing(x) for x in key):
             continue
         if key in first:
             dups.append(i)

@@ -134,19 +134,28 @@ class ColumnParse:
 _DASHES = frozenset({"-", "–", "—", "−", "--", "---"})
 
 
+def is_missing(value: object) -> bool:
+    """True for a value that is not there: None, NaN, pandas NA or NaT (blank text is not).
+
+    The one missing-value test of the package (checked without importing pandas).
+
+    >>> [is_missing(v) for v in (None, float("nan"), 0, "", "x", [1])]
+    [True, True, False, False, False, False]
+    """
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return True
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isnan(value)
+
+
 def is_blank(value: object) -> bool:
     """True for a cell that holds nothing: None, NaN, pandas NA/NaT, "" or only spaces.
 
     >>> [is_blank(v) for v in (None, "", "  \\u00a0", float("nan"), 0, "-", "x")]
     [True, True, True, True, False, False, False]
     """
-    if value is None:
-        return True
-    if isinstance(value, float):
-        return math.isnan(value)
     if isinstance(value, str):
         return normalize(value) == ""
-    return type(value).__name__ in ("NAType", "NaTType")
+    return is_missing(value)
 
 
 def sentinel_of(value: object) -> str | None:
