@@ -29,7 +29,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,20 +37,27 @@ from typing import Any
 import pandas as pd
 
 from ketnghia_analysis import validate as v
-from ketnghia_analysis.fmt import fmt_number
+from ketnghia_analysis.buildstate import (
+    LOCK_NAME,
+    MANIFEST,
+    Counts,
+    RawFile,
+    code_fingerprint,
+    inputs_key,
+    prestart_readers,
+    render_summary,
+    scan,
+    sha256_of,
+    up_to_date,
+)
 from ketnghia_analysis.issues import Issue
 from ketnghia_analysis.normalise import FORM_VI, OUTPUT_TABLES, FileResult, Normaliser
 from ketnghia_analysis.validate import records_of
 
-BUILD_VERSION = "build-1"
-LOCK_NAME = ".build.lock"
 CACHE_DIR = ".cache"
-MANIFEST = "_build.json"
 # Limits of one worker reading one untrusted file (issue #8).
 WORKER_MEMORY_MB = 1536
 WORKER_TIMEOUT_S = 120.0
-SKIP_DIRS = {"truth", "__MACOSX"}
-SKIP_NAMES = {"readme", "readme.md", "readme.txt", "thumbs.db", "desktop.ini", ".ds_store"}
 TABLE_FILES = (
     "communes",
     "commune_names",
@@ -96,64 +103,45 @@ class BuildResult:
     seconds: float = 0.0
     cached_files: int = 0
     read_files: int = 0
+    unchanged: bool = False  # nothing changed since the previous build: its outputs stand
 
     def summary(self) -> str:
         """Vietnamese summary for the terminal."""
         if self.exit_code == 2:
             return f"KHÔNG THỂ XÂY DỰNG bảng dữ liệu: {self.message}"
-        subs = self.tables.get("submissions", _schemas().empty("submissions"))
-        issues = self.tables.get("issues", _schemas().empty("issues"))
-        status = subs["status"].value_counts()
-        sev = issues["severity"].value_counts()
-        live = subs[subs["status"] == "ingested"]  # a superseded file's rows are not in the tables
-        lines = [
-            f"Đã xây dựng bảng dữ liệu trong {self.out} ({fmt_number(self.seconds, 1)} giây; "
-            f"{self.read_files} tệp đọc mới, {self.cached_files} tệp dùng bộ nhớ đệm).",
-            f"Tệp: {len(subs)} tệp — {status.get('ingested', 0)} đã nhận, "
-            f"{status.get('superseded', 0)} bị thay thế, {status.get('rejected', 0)} bị từ chối.",
-            f"Dòng (tệp đã nhận): {int(live['rows_accepted'].sum())} được nhận, "
-            f"{int(live['rows_quarantined'].sum())} bị cách ly (quarantine.parquet).",
-            f"Vấn đề: {sev.get('error', 0)} lỗi (error), {sev.get('warning', 0)} cảnh báo (warning)"
-            " — xem issues.xlsx và thư mục feedback/.",
-        ]
-        for row in subs[subs["status"] == "rejected"].itertuples():
-            lines.append(f"  Từ chối {row.source_file}: {row.reason}")
-        if self.written:
-            names = ", ".join(sorted(p.name for p in self.written if p.suffix == ".parquet"))
-            lines.append(f"Đã ghi: {names}, issues.xlsx, codebook.xlsx, feedback/.")
-        lines.append(
-            "Kết quả: "
-            + ("sạch, không có lỗi." if self.exit_code == 0 else "có lỗi mức error (mã thoát 1).")
+        return render_summary(
+            summary_counts(self.tables, self.written),
+            self.out,
+            self.seconds,
+            self.read_files,
+            self.cached_files,
+            unchanged=self.unchanged,
         )
-        return "\n".join(lines)
 
 
-# ---------------------------------------------------------------------------------------
-# Files
-# ---------------------------------------------------------------------------------------
-def discover(raw: Path) -> list[Path]:
-    """Every return under the raw folder, sorted; skips truth/, README files, hidden files
-    and Excel lock files ("~$…")."""
-    found = []
-    for dirpath, dirnames, filenames in os.walk(raw):
-        dirnames[:] = sorted(
-            d for d in dirnames if d not in SKIP_DIRS and not d.startswith((".", "~"))
-        )
-        for name in sorted(filenames):
-            low = name.lower()
-            if low.startswith((".", "~$")) or low in SKIP_NAMES or low.startswith("readme"):
-                continue
-            found.append(Path(dirpath) / name)
-    return sorted(found, key=lambda p: p.relative_to(raw).as_posix())
-
-
-def sha256_of(path: Path) -> str:
-    """sha256 of a file's bytes (read-only)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+def summary_counts(tables: dict[str, pd.DataFrame], written: Iterable[Path] = ()) -> Counts:
+    """The figures of the terminal summary (also stored in the manifest)."""
+    subs = tables.get("submissions", _schemas().empty("submissions"))
+    issues = tables.get("issues", _schemas().empty("issues"))
+    status = subs["status"].value_counts()
+    severity = issues["severity"].value_counts()
+    live = subs[subs["status"] == "ingested"]  # a superseded file's rows are not in the tables
+    rejected = subs[subs["status"] == "rejected"]
+    return Counts(
+        files=len(subs),
+        ingested=int(status.get("ingested", 0)),
+        superseded=int(status.get("superseded", 0)),
+        rejected=int(status.get("rejected", 0)),
+        rows_accepted=int(live["rows_accepted"].sum()),
+        rows_quarantined=int(live["rows_quarantined"].sum()),
+        errors=int(severity.get("error", 0)),
+        warnings=int(severity.get("warning", 0)),
+        rejected_files=[
+            [str(f), str(r)]
+            for f, r in zip(rejected["source_file"], rejected["reason"], strict=True)
+        ],
+        tables=sorted(p.name for p in written if p.suffix == ".parquet"),
+    )
 
 
 def _reader_version() -> str:
@@ -163,28 +151,6 @@ def _reader_version() -> str:
         return str(getattr(reader, "READER_VERSION", getattr(reader, "__version__", "0")))
     except Exception:  # noqa: BLE001 - no reader yet: cache by this module only
         return "none"
-
-
-# Modules whose code decides a file's result: a change in any of them invalidates the cache.
-_CACHE_MODULES = (
-    "cells", "forms", "headers", "rows", "values", "identity", "reader", "text", "matching",
-    "gazetteer", "limits", "normalise", "validate", "partners", "issues", "build",
-)  # fmt: skip
-
-
-def _reference_fingerprint() -> str:
-    """sha256 of the reference data and of the code that reads and normalises a file."""
-    from ketnghia_analysis.paths import REFERENCE_DIR
-
-    digest = hashlib.sha256()
-    paths = sorted(REFERENCE_DIR.glob("*.csv")) + sorted(REFERENCE_DIR.glob("*.yaml"))
-    package = Path(__file__).resolve().parent
-    paths += [package / f"{name}.py" for name in _CACHE_MODULES]
-    for path in paths:
-        if path.exists():
-            digest.update(path.name.encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 # ---------------------------------------------------------------------------------------
@@ -486,61 +452,63 @@ def collect(
     progress: bool | None = None,
     use_cache: bool = True,
     isolate: bool = True,
+    files: list[RawFile] | None = None,
 ) -> tuple[list[FileResult], int, int]:
-    """Read (or take from the cache) every raw file. Returns results, read and cached counts."""
-    files = discover(raw)
-    key_base = f"{BUILD_VERSION}|{_reader_version()}|{_reference_fingerprint()}"
+    """Read (or take from the cache) every raw file. Returns results, read and cached counts.
+
+    `files` is the scan of the raw folder when the caller has it (the hashes are reused).
+    """
+    files = scan(raw) if files is None else files
+    key_base = f"{_reader_version()}|{code_fingerprint()}"
     cache_dir = out / CACHE_DIR if out is not None else None
+    keys = {
+        f.rel: hashlib.sha256(f"{key_base}|{f.rel}|{f.sha256}".encode()).hexdigest() for f in files
+    }
+    hits = [
+        f
+        for f in files
+        if use_cache and cache_dir is not None and (cache_dir / f"{keys[f.rel]}.pkl").exists()
+    ]
+    hit_rels = {f.rel for f in hits}
+    todo = [(str(f.path), str(raw)) for f in files if f.rel not in hit_rels]
+    if todo and isolate:
+        prestart_readers()  # the workers' imports overlap the unpickling below
+    by_rel = {f.rel: f for f in files}
     results: dict[str, FileResult] = {}
-    todo: list[tuple[str, str]] = []
-    keys: dict[str, tuple[str, int, float]] = {}
     bar = _Progress(len(files), progress)
-    cached = 0
-    for path in files:
-        rel = path.relative_to(raw).as_posix()
-        stat = path.stat()
-        sha = sha256_of(path)
-        key = hashlib.sha256(f"{key_base}|{rel}|{sha}".encode()).hexdigest()
-        keys[rel] = (key, stat.st_size, stat.st_mtime)
-        hit = None
-        if use_cache and cache_dir is not None and (cache_dir / f"{key}.pkl").exists():
-            try:
-                with open(cache_dir / f"{key}.pkl", "rb") as handle:
-                    hit = pickle.load(handle)
-            except Exception:  # noqa: BLE001 - a damaged cache entry is re-read
-                hit = None
+    for f in hits:
+        try:
+            with open(cache_dir / f"{keys[f.rel]}.pkl", "rb") as handle:
+                hit = pickle.load(handle)
+        except Exception:  # noqa: BLE001 - a damaged cache entry is re-read
+            hit = None
         if isinstance(hit, FileResult):
-            hit.mtime = stat.st_mtime
-            results[rel] = hit
-            cached += 1
+            hit.mtime = f.mtime
+            results[f.rel] = hit
             bar.step(hit, cached=True)
         else:
-            todo.append((str(path), str(raw)))
+            todo.append((str(f.path), str(raw)))
+    cached = len(results)
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
     for item, outcome in _isolated(todo, n_workers, isolate):
         result = _as_result(item, outcome)
-        rel = result.source_file
-        key, size, mtime = keys.get(rel, (None, None, None))
-        result.mtime = mtime
+        raw_file = by_rel[Path(item[0]).relative_to(Path(item[1])).as_posix()]
+        result.mtime = raw_file.mtime
         if result.submission.get("size_bytes") is None:
-            result.submission["size_bytes"] = size
+            result.submission["size_bytes"] = raw_file.size
         if result.submission.get("sha256") is None:
-            result.submission["sha256"] = sha256_of(Path(item[0]))
-        results[rel] = result
+            result.submission["sha256"] = raw_file.sha256
+        results[raw_file.rel] = result
         bar.step(result, cached=False)
-        if cache_dir is not None and key is not None and not result.transient:
+        if cache_dir is not None and not result.transient:
             cache_dir.mkdir(parents=True, exist_ok=True)
+            key = keys[raw_file.rel]
             tmp = cache_dir / f"{key}.pkl.{os.getpid()}"
             with open(tmp, "wb") as handle:
                 pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, cache_dir / f"{key}.pkl")
     bar.close()
-    ordered = [
-        results[p.relative_to(raw).as_posix()]
-        for p in files
-        if p.relative_to(raw).as_posix() in results
-    ]
-    return ordered, len(todo), cached
+    return [results[f.rel] for f in files if f.rel in results], len(todo), cached
 
 
 # ---------------------------------------------------------------------------------------
@@ -777,25 +745,42 @@ def _missing_communes(live: list[FileResult], tables: dict, gazetteer: Any) -> l
         frame = tables[table]
         if frame.empty:
             continue
-        for (district, year), codes in frame.groupby(["district_code", "year"])["commune_code"]:
-            found.setdefault((district, int(year), form), set()).update(codes)
+        for district, year, code in zip(
+            frame["district_code"], frame["year"], frame["commune_code"], strict=True
+        ):
+            found.setdefault((district, int(year), form), set()).add(code)
     issues = []
-    units_of: dict[int, pd.DataFrame] = {}
+    # year → district → units valid that year (code, name, type), in code order
+    units_of: dict[int, dict[str, list[tuple[str, str, str]]]] = {}
     for (district, year), forms in sorted(by_dy.items()):
         if year not in units_of:
-            units_of[year] = gazetteer.communes_in_year(year)
-        units = units_of[year][units_of[year]["district_code"] == district]
+            units = gazetteer.communes_in_year(year).sort_values("commune_code")
+            units_of[year] = {}
+            for row in zip(
+                units["district_code"],
+                units["commune_code"],
+                units["commune_name"],
+                units["commune_type"],
+                strict=True,
+            ):
+                units_of[year].setdefault(row[0], []).append(row[1:])
         for form in ("poverty", "ntm"):
             if form not in forms:
                 continue
             # wards and townships are not assessed for NTM: only communes (xã) are expected
-            expected = units[units["commune_type"] == "xã"] if form == "ntm" else units
+            expected = [
+                (code, name)
+                for code, name, kind in units_of[year].get(district, [])
+                if form == "poverty" or kind == "xã"
+            ]
+            have = found.get((district, year, form), set())
+            if all(code in have for code, _ in expected):
+                continue  # nothing missing: the usual case
             source_file, sheet = forms[form]
-            ctx = v.Context(source_file, sheet, district, year)
             issues += v.check_missing(
-                found.get((district, year, form), set()),
-                expected[["commune_code", "commune_name"]],
-                ctx,
+                have,
+                pd.DataFrame(expected, columns=["commune_code", "commune_name"]),
+                v.Context(source_file, sheet, district, year),
                 FORM_VI[form],
             )
     return issues
@@ -826,41 +811,21 @@ def _write_all(
     return written
 
 
-def _inputs_key(results: list[FileResult]) -> str:
-    """Fingerprint of everything a build's output depends on: each file's path, bytes and
-    times (supersession uses them) and the code and reference data (the cache key base)."""
-    digest = hashlib.sha256(f"{BUILD_VERSION}|{_reference_fingerprint()}".encode())
-    for res in sorted(results, key=lambda r: r.source_file):
-        sub = res.submission
-        digest.update(f"|{res.source_file}|{sub.get('sha256')}|{res.mtime}".encode())
-    return digest.hexdigest()
+def _swap(
+    tmp: Path, out: Path, inputs: str | None = None, counts: Counts | None = None
+) -> list[Path]:
+    """Move every file of tmp into out (os.replace per file); the manifest goes last.
 
-
-def _unchanged(out: Path, inputs_key: str) -> dict[str, pd.DataFrame] | None:
-    """The tables of the previous build when its inputs were exactly these and every file it
-    wrote is still there, unmodified; else None (a full assembly is needed)."""
-    try:
-        manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if manifest.get("inputs") != inputs_key:
-        return None
-    for name, sha in manifest.get("files", {}).items():
-        path = out / name
-        if not path.is_file() or sha256_of(path) != sha:
-            return None
-    if not (out / "feedback").is_dir():
-        return None
-    try:
-        return {name: pd.read_parquet(out / f"{name}.parquet") for name in TABLE_FILES}
-    except Exception:  # noqa: BLE001 - anything odd: rebuild
-        return None
-
-
-def _swap(tmp: Path, out: Path, inputs_key: str | None = None) -> list[Path]:
-    """Move every file of tmp into out (os.replace per file); the manifest goes last."""
+    The manifest records the inputs' fingerprint, the sha256 of every file and the counts
+    of the summary: a later build with the same inputs and intact files has nothing to do.
+    """
     final = []
-    manifest = {"built_at": datetime.now(UTC).isoformat(), "inputs": inputs_key, "files": {}}
+    manifest = {
+        "built_at": datetime.now(UTC).isoformat(),
+        "inputs": inputs,
+        "counts": asdict(counts) if counts is not None else None,
+        "files": {},
+    }
     for path in sorted(tmp.glob("*")):
         if path.is_file():
             manifest["files"][path.name] = sha256_of(path)
@@ -939,8 +904,9 @@ def build(
         return BuildResult(
             2, out, message="thư mục kết quả không được nằm trong thư mục dữ liệu gốc"
         )
+    files = scan(raw)
     previous_subs = out / "submissions.parquet"
-    if not discover(raw) and previous_subs.exists() and len(pd.read_parquet(previous_subs)):
+    if not files and previous_subs.exists() and len(pd.read_parquet(previous_subs)):
         # An empty (or unmounted) raw folder must not silently replace the tables of the
         # returns read before, e.g. in a scheduled run.
         return BuildResult(
@@ -967,36 +933,40 @@ def build(
     tmp = out / f".tmp-{os.getpid()}"
     try:
         _clean_stale(out)
+        previous = up_to_date(raw, out, files) if use_cache else None
+        if previous is not None:
+            # nothing changed since the last build: its outputs are this build's outputs
+            return BuildResult(
+                previous.exit_code,
+                out,
+                tables={n: pd.read_parquet(out / f"{n}.parquet") for n in TABLE_FILES},
+                written=[out / f"{name}.parquet" for name in TABLE_FILES],
+                seconds=time.perf_counter() - started,
+                cached_files=len(files),
+                unchanged=True,
+            )
         if hook:
             hook("read")
         results, n_read, n_cached = collect(
-            raw, out, workers=workers, progress=progress, use_cache=use_cache, isolate=isolate
+            raw,
+            out,
+            workers=workers,
+            progress=progress,
+            use_cache=use_cache,
+            isolate=isolate,
+            files=files,
         )
-        inputs_key = _inputs_key(results)
-        previous = _unchanged(out, inputs_key) if use_cache else None
-        if previous is not None:
-            # nothing changed since the last build: its outputs are this build's outputs
-            errors = int((previous["issues"]["severity"] == "error").sum())
-            return BuildResult(
-                1 if errors else 0,
-                out,
-                tables=previous,
-                written=[out / f"{name}.parquet" for name in TABLE_FILES],
-                seconds=time.perf_counter() - started,
-                read_files=n_read,
-                cached_files=n_cached,
-            )
         tables, _ = assemble(results)
         if tmp.exists():
             shutil.rmtree(tmp)
         tmp.mkdir()
-        _write_all(tables, tmp, hook)
+        written = _write_all(tables, tmp, hook)
         if hook:
             hook("swap")
-        written = _swap(tmp, out, inputs_key)
-        errors = int((tables["issues"]["severity"] == "error").sum())
+        counts = summary_counts(tables, written)
+        written = _swap(tmp, out, inputs_key(files), counts)
         return BuildResult(
-            1 if errors else 0,
+            1 if counts.errors else 0,
             out,
             tables=tables,
             written=written,

@@ -67,7 +67,9 @@ def write_codebook(folder: Path) -> list[Path]:
     folder = Path(folder)
     frame = codebook()
     xlsx = folder / "codebook.xlsx"
-    book = xlsxwriter.Workbook(str(xlsx), {"strings_to_formulas": False, "strings_to_urls": False})
+    book = xlsxwriter.Workbook(
+        str(xlsx), {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True}
+    )
     head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
     wrap = book.add_format({"text_wrap": True, "valign": "top"})
     sheet = book.add_worksheet("Từ điển dữ liệu")

@@ -141,7 +141,9 @@ def write_issues_xlsx(issues: pd.DataFrame, path: Path) -> Path:
     """issues.xlsx: one sheet per district (plus "Chung" for file-level findings)."""
     path = Path(path)
     names = _district_names()
-    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
+    book = xlsxwriter.Workbook(
+        str(path), {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True}
+    )
     formats = _formats(book)
     used: set[str] = set()
     codes = issues["district_code"] if not issues.empty else pd.Series(dtype=str)
@@ -185,7 +187,7 @@ def write_district_feedback(issues: pd.DataFrame, folder: Path) -> list[Path]:
         if target.parent != folder.resolve():  # belt and braces: never outside feedback/
             continue
         book = xlsxwriter.Workbook(
-            str(target), {"strings_to_formulas": False, "strings_to_urls": False}
+            str(target), {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True}
         )
         formats = _formats(book)
         _write_sheet(book, "Vấn đề", group, formats)

@@ -14,7 +14,8 @@ import pytest
 from test_template import fill_template
 
 from ketnghia_analysis import schemas
-from ketnghia_analysis.build import build, check_files, discover
+from ketnghia_analysis.build import build, check_files
+from ketnghia_analysis.buildstate import discover
 from ketnghia_analysis.template import write_template
 
 TABLES = [
