@@ -140,23 +140,19 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(manifest.summary())
         return 0
     if args.command == "build":
-        if not args.no_cache:
-            # Nothing changed since the last build? Answered without importing pandas.
-            import time
+        import time
 
-            from ketnghia_analysis.buildstate import render_summary, up_to_date
+        from ketnghia_analysis.buildstate import prestart_readers, render_summary, up_to_date
 
-            started = time.perf_counter()
-            previous = up_to_date(args.raw, args.out)
-            if previous is not None:
-                seconds = time.perf_counter() - started
-                print(render_summary(previous.counts, args.out, seconds, 0, 0, unchanged=True))
-                return previous.exit_code
-            # Something to do: the reader workers' fork server imports pandas and the
-            # reader on the other core while this process does the same (issue #9).
-            from ketnghia_analysis.buildstate import prestart_readers
-
-            prestart_readers()
+        started = time.perf_counter()
+        previous = None if args.no_cache else up_to_date(args.raw, args.out)
+        if previous is not None:  # nothing changed: answered without importing pandas
+            seconds = time.perf_counter() - started
+            print(render_summary(previous.counts, args.out, seconds, 0, 0, unchanged=True))
+            return previous.exit_code
+        # Something to do: the reader workers' fork server imports pandas and the reader
+        # on the other core while this process does the same (issue #9).
+        prestart_readers()
         from ketnghia_analysis.build import build
 
         result = build(

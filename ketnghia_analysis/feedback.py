@@ -98,11 +98,12 @@ def _text(value: object) -> str:
 
 
 def _write_sheet(book: xlsxwriter.Workbook, name: str, issues: pd.DataFrame, formats: dict) -> None:
+    """One sheet of issues, in the order given (sorted once by the caller: `sort_issues`)."""
     sheet = book.add_worksheet(name)
     for col, (_, header, width) in enumerate(HEADERS):
         sheet.write_string(0, col, header, formats["header"])
         sheet.set_column(col, col, width, formats["wrap"] if width >= 50 else None)
-    for r, rec in enumerate(sort_issues(issues).to_dict("records"), start=1):
+    for r, rec in enumerate(issues.to_dict("records"), start=1):
         for col, (field, _, _) in enumerate(HEADERS):
             value = _text(rec.get(field))
             if field == "severity":
@@ -140,6 +141,7 @@ def _district_names() -> dict[str, str]:
 def write_issues_xlsx(issues: pd.DataFrame, path: Path) -> Path:
     """issues.xlsx: one sheet per district (plus "Chung" for file-level findings)."""
     path = Path(path)
+    issues = sort_issues(issues)
     names = _district_names()
     book = xlsxwriter.Workbook(
         str(path), {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True}
@@ -179,6 +181,7 @@ def write_district_feedback(issues: pd.DataFrame, folder: Path) -> list[Path]:
     if issues.empty:
         return written
     names = _district_names()
+    issues = sort_issues(issues)
     frame = issues[issues["district_code"].notna()]
     years = frame["year"].astype("object").where(frame["year"].notna(), None)
     for (code, year), group in frame.groupby([frame["district_code"], years], dropna=False):
