@@ -101,6 +101,16 @@ def records_of(frame: pd.DataFrame) -> list[dict]:
     return [dict(zip(names, row, strict=True)) for row in frame.to_numpy(dtype=object).tolist()]
 
 
+Records = pd.DataFrame | list[dict]
+
+
+def _rows(records: Records) -> list[dict]:
+    """The rules take a form's records as a frame or as its rows already turned into dicts
+    (``records_of``): normalise.py converts each form once and passes the dicts to every rule.
+    """
+    return records if isinstance(records, list) else records_of(records)
+
+
 def fmt(value: object) -> str | None:
     """A number as shown to a district, Vietnamese style: 1.234 and 1.234,5 (up to 3 decimals).
 
@@ -178,13 +188,16 @@ def _num(value: object) -> float | None:
         return None
 
 
-def check_numbers(records: pd.DataFrame, ctx: Context, columns: Iterable[str]) -> list[Issue]:
+def check_numbers(records: Records, ctx: Context, columns: Iterable[str]) -> list[Issue]:
     """VALUE_NEGATIVE for numbers below zero; VALUE_NOT_NUMERIC for text where a number belongs."""
+    recs = _rows(records)
+    present = recs[0].keys() if recs else ()
     issues = []
     for col in columns:
-        if col not in records.columns:
+        if col not in present:
             continue
-        for row, value in zip(records["source_row"], records[col], strict=False):
+        for rec in recs:
+            row, value = rec["source_row"], rec[col]
             if value is None or isinstance(value, bool):
                 continue
             if isinstance(value, str):
@@ -217,10 +230,10 @@ def check_numbers(records: pd.DataFrame, ctx: Context, columns: Iterable[str]) -
     return issues
 
 
-def check_poverty(records: pd.DataFrame, ctx: Context) -> list[Issue]:
+def check_poverty(records: Records, ctx: Context) -> list[Issue]:
     """The row rules of Biểu 02/HN: identity, bounds, reported rate."""
     issues: list[Issue] = []
-    for rec in records_of(records):
+    for rec in _rows(records):
         row = rec.get("source_row")
         get = {c: _num(rec.get(c)) for c in [*POVERTY_COUNTS, "poverty_rate_end"]}
         start, exits, relapses, new, end = (
@@ -294,14 +307,14 @@ def check_poverty(records: pd.DataFrame, ctx: Context) -> list[Issue]:
     return issues
 
 
-def criteria_columns() -> list[str]:
-    """c01 … c19."""
-    return [f"c{i:02d}" for i in range(1, 20)]
+CRITERIA = tuple(f"c{i:02d}" for i in range(1, 20))  # the 19 NTM criteria columns, c01 … c19
 
 
 def is_met(value: object) -> bool:
     """A criterion mark as parsed by the reader: True (or 1) is met; False, NA, None are not."""
-    if value is None or isinstance(value, str):
+    if value is True:  # the reader's marks: a shortcut for the common cases
+        return True
+    if value is None or value is False or isinstance(value, str):
         return False
     try:
         if pd.isna(value):
@@ -313,16 +326,21 @@ def is_met(value: object) -> bool:
 
 def count_met(rec: dict) -> int:
     """Criteria marked as met in one NTM record."""
-    return sum(1 for c in criteria_columns() if is_met(rec.get(c)))
+    return sum(1 for c in CRITERIA if is_met(rec.get(c)))
 
 
-def check_ntm(records: pd.DataFrame, ctx: Context, levels: pd.Series | None = None) -> list[Issue]:
+def check_ntm(
+    records: Records, ctx: Context, levels: pd.Series | list | None = None
+) -> list[Issue]:
     """Reported total vs counted marks; a recognised commune with fewer than 19 criteria.
 
-    `levels` is the normalised ntm_level of each record (same index), when known.
+    `levels` is the normalised ntm_level of each record, when known: a Series on the index
+    of a records frame, or a list in the order of the records.
     """
+    if isinstance(levels, pd.Series):
+        levels = [levels.get(idx) for idx in records.index]
     issues: list[Issue] = []
-    for idx, rec in zip(records.index, records_of(records), strict=False):
+    for i, rec in enumerate(_rows(records)):
         flag = rec.get("not_assessed")
         if flag is not None and not pd.isna(flag) and bool(flag):
             continue
@@ -342,7 +360,7 @@ def check_ntm(records: pd.DataFrame, ctx: Context, levels: pd.Series | None = No
                     suggestion="Bảng đã xử lý dùng số đếm được; sửa ô tổng hoặc các ô tiêu chí.",
                 )
             )
-        level = None if levels is None else levels.get(idx)
+        level = None if levels is None else levels[i]
         recognized = _num(rec.get("recognized_year"))
         if recognized is None:
             recognized = _num(rec.get("_level_year"))
@@ -364,8 +382,17 @@ def check_ntm(records: pd.DataFrame, ctx: Context, levels: pd.Series | None = No
     return issues
 
 
+def _numbers(values: list) -> np.ndarray:
+    """Values as float64 with NaN, as ``pd.to_numeric(errors="coerce")`` reads them: plain
+    numbers (the reader's typed columns) directly, anything else through pandas."""
+    if all(type(x) in (int, float) or is_missing(x) for x in values):
+        return np.array([x if type(x) in (int, float) else np.nan for x in values], dtype=float)
+    numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
+    return numbers.to_numpy(dtype=float, na_value=np.nan)
+
+
 def check_totals(
-    records: pd.DataFrame,
+    records: Records,
     totals: pd.DataFrame | None,
     ctx: Context,
     columns: Iterable[str],
@@ -379,33 +406,37 @@ def check_totals(
     row (a subtotal closing its section) or just below it (a subtotal heading it). Each
     column becomes one numpy array once (benchmark 4: 0.86 s → 0.34 s on the province).
     """
-    if totals is None or totals.empty or records.empty or "source_row" not in totals.columns:
+    if totals is None or totals.empty or "source_row" not in totals.columns:
         return []
-    rows = pd.to_numeric(records["source_row"], errors="coerce").to_numpy(dtype=float)
-    marks = sorted({int(r) for r in totals["source_row"].dropna()} | {int(b) for b in boundaries})
-    columns = [c for c in columns if c in records.columns]
-    values = {
-        c: pd.to_numeric(records[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        for c in columns
-    }
-    everything = np.ones(len(rows), dtype=bool)
+    recs = _rows(records)
+    if not recs:
+        return []
+    rows = _numbers([rec["source_row"] for rec in recs])
+    columns = [c for c in columns if c in recs[0]]
+    values = {c: _numbers([rec[c] for rec in recs]) for c in columns}
+    sum_all = {c: float(np.nansum(values[c])) for c in columns}
+    total_recs = records_of(totals)
+    marks = sorted(
+        {int(rec["source_row"]) for rec in total_recs if not is_missing(rec["source_row"])}
+        | {int(b) for b in boundaries}
+    )
     issues = []
-    for rec in records_of(totals):
+    for rec in total_recs:
         row = rec.get("source_row")
         if row is None or pd.isna(row):
             continue
         row = int(row)
         before = max([m for m in marks if m < row], default=0)
         after = min([m for m in marks if m > row], default=10**9)
-        scopes = [everything, (rows > before) & (rows < row), (rows > row) & (rows < after)]
-        scopes = [m for m in scopes if m.any()]
+        sections = [(rows > before) & (rows < row), (rows > row) & (rows < after)]
+        sections = [m for m in sections if m.any()]
         for col in columns:
             if col not in rec:
                 continue
             reported = _num(rec.get(col))
             if reported is None:
                 continue
-            sums = [float(np.nansum(values[col][mask])) for mask in scopes]
+            sums = [sum_all[col], *(float(np.nansum(values[col][mask])) for mask in sections)]
             tolerance = 0.01 if col in ("cash", "in_kind") else 0.5
             if any(abs(reported - total) <= tolerance for total in sums):
                 continue
@@ -425,15 +456,15 @@ def check_totals(
     return issues
 
 
-def check_duplicates(frame: pd.DataFrame, ctx: Context, keys: list[str]) -> list[Issue]:
+def check_duplicates(frame: Records, ctx: Context, keys: list[str]) -> list[Issue]:
     """DUPLICATE_COMMUNE: a key seen on several rows; every repeat after the first is an error.
 
     Linear: the first row of each key is remembered in a dict (filtering the frame once per
     repeated row was quadratic: 25 s on a 10,000-row workbook, benchmark 4).
     """
-    if frame.empty or any(k not in frame.columns for k in keys):
+    recs = _rows(frame)
+    if not recs or any(k not in recs[0] for k in keys):
         return []
-    recs = records_of(frame)  # once: the values exactly as the pandas version saw them
     first: dict[tuple, int] = {}
     dups: list[int] = []
     for i, rec in enumerate(recs):

@@ -262,6 +262,49 @@ def test_total_row_vs_sum(normaliser):
     assert result.submission["rows_structural"] == 4
 
 
+def planted_poverty_records() -> pd.DataFrame:
+    """Ten rows with one finding of each poverty rule, a repeat, a negative and a text."""
+    records = poverty_records()
+    records.loc[0, "households_total"] = 300  # POOR_EXCEEDS_HOUSEHOLDS
+    records.loc[1, ["poor_start", "poverty_new"]] = [40, 363]  # EXITS_EXCEED_POOR
+    records.loc[2, "poverty_rate_end"] = 0.5  # POVERTY_RATE_MISMATCH
+    records.loc[3, "poor_end"] = 360  # POVERTY_IDENTITY
+    records["near_poor_end"] = records["near_poor_end"].astype(object)
+    records.loc[4, "near_poor_end"] = -3  # VALUE_NEGATIVE
+    records.loc[6, "households_total"] = "abc"  # VALUE_NOT_NUMERIC
+    records["commune_code"] = [f"c{i}" for i in range(9)] + ["c3"]  # DUPLICATE_COMMUNE
+    return records
+
+
+def test_rules_take_a_frame_or_its_rows_as_dicts():
+    # normalise.py turns each form into dicts once and passes those to every rule
+    records = planted_poverty_records()
+    totals = pd.DataFrame([{"commune": "Tổng cộng", "households_total": 1, "source_row": 14}])
+    ctx = v.Context("516/bc.xlsx", "B02", "516", 2023, POV_COLS)
+    rules = {
+        "numbers": lambda r: v.check_numbers(r, ctx, v.NUMERIC["poverty"]),
+        "poverty": lambda r: v.check_poverty(r, ctx),
+        "duplicates": lambda r: v.check_duplicates(r, ctx, ["commune_code"]),
+        "totals": lambda r: v.check_totals(r, totals, ctx, v.NUMERIC["poverty"]),
+    }
+    for name, rule in rules.items():
+        from_frame = rule(records)
+        assert from_frame, name
+        assert rule(v.records_of(records)) == from_frame, name
+    found = {i.code for rule in rules.values() for i in rule(records)}
+    assert found == {
+        "POOR_EXCEEDS_HOUSEHOLDS",
+        "EXITS_EXCEED_POOR",
+        "POVERTY_RATE_MISMATCH",
+        "POVERTY_IDENTITY",
+        "VALUE_NEGATIVE",
+        "VALUE_NOT_NUMERIC",
+        "DUPLICATE_COMMUNE",
+        "TOTAL_MISMATCH",
+    }
+    assert all(rule([]) == [] for rule in rules.values())
+
+
 NTM_COLS = {
     "commune": 1,
     **{f"c{i:02d}": i + 1 for i in range(1, 20)},
@@ -302,6 +345,31 @@ def test_ntm_count_mismatch_and_recognised_incomplete(normaliser):
     assert status.loc["20938", "recognized_year"] == 2023
     assert status.loc["20941", "recognized_year"] == 2019
     assert len(result.tables["ntm_criteria"]) == 10 * 19
+
+
+def test_ntm_rule_takes_levels_as_a_series_or_a_list():
+    records = ntm_records()
+    records.loc[1, "ntm_level"] = "Đạt chuẩn NTM năm 2023"
+    ctx = v.Context("516/bc.xlsx", "Biểu 03", "516", 2023, NTM_COLS)
+    levels = [ntm_level(x)[0] for x in records["ntm_level"]]
+    from_frame = v.check_ntm(records, ctx, pd.Series(levels, index=records.index))
+    assert [(i.code, i.cell) for i in from_frame] == [("NTM_RECOGNIZED_INCOMPLETE", "W6")]
+    assert v.check_ntm(v.records_of(records), ctx, levels) == from_frame
+
+
+def test_not_assessed_and_quarantined_ntm_rows(normaliser):
+    records = ntm_records()
+    records["not_assessed"] = [False] * 9 + [True]  # row 14: a ward, "không đánh giá"
+    records.loc[2, "commune"] = "Xã Không Có"  # row 7: UNKNOWN_COMMUNE
+    result = run(normaliser, [form("ntm", records, NTM_COLS, sheet="Biểu 03")])
+    assert quarantined_rows(result) == {7}
+    sub = result.submission
+    assert (sub["rows_accepted"], sub["rows_quarantined"]) == (8, 1)
+    assert sub["rows_structural"] == 3 + 1
+    assert len(result.tables["ntm_status"]) == 8
+    assert len(result.tables["ntm_criteria"]) == 8 * 19
+    assert 14 not in set(result.tables["ntm_status"]["source_row"])
+    assert result.tables["ntm_criteria"]["criterion"].tolist()[:3] == [1, 2, 3]
 
 
 SUPPORT_COLS = {"partner_name": 1, "partner_type": 2, "commune": 3, "pair_start_year": 4, "cash": 5}
