@@ -395,7 +395,7 @@ class Normaliser:
             add("_partner_type", ptypes, infer=True)
             if kind == "support":
                 for rec in recs:
-                    if rec.get("partner_id") is None:
+                    if is_missing(rec.get("partner_id")):  # None, or NaN in a text column
                         issues.append(
                             ctx.issue(
                                 "MISSING_PARTNER",

@@ -391,6 +391,21 @@ def test_support_outside_target_area_is_a_warning(normaliser):
     assert list(support["cash_mvnd"]) == [50.0, 10.0]
 
 
+def test_a_support_row_without_partner_is_quarantined(normaliser):
+    """One row names its partner, the next does not: only the second is an error."""
+    records = pd.DataFrame(
+        [
+            {"partner_name": "STC", "partner_type": None, "commune": "Trà Mai", "pair_start_year": 2021, "cash": 50.0, "source_row": 6},
+            {"partner_name": None, "partner_type": None, "commune": "Trà Don", "pair_start_year": 2021, "cash": 10.0, "source_row": 7},
+        ]
+    )  # fmt: skip
+    result = run(normaliser, [form("support", records, SUPPORT_COLS, sheet="KN")], district="516")
+    missing = only(result, "MISSING_PARTNER")
+    assert (missing.cell, missing.severity) == ("B7", "error")
+    assert quarantined_rows(result) == {7}
+    assert list(result.tables["support"]["partner_id"]) == ["P002"]
+
+
 def test_return_without_district_quarantines_its_rows(normaliser):
     result = run(normaliser, [form("poverty", poverty_records(), POV_COLS)], district=None)
     assert result.submission["rows_quarantined"] == 10
