@@ -6,14 +6,20 @@ workbook of its key tables. Then ``reports/<year>/index.html`` linking every
 report with its status, and ``reports/<year>/manifest.json`` (parameters, package
 versions, input hashes, durations, statuses).
 
-Notebooks run in long-lived worker processes (one per core by default), each
-importing papermill and nbconvert once. One failing report does not stop the
-others; the exit code is 1 if any failed, 2 if the parameters are invalid
-(checked before any kernel starts). Reruns overwrite the same paths.
+Notebooks run in long-lived worker processes (one per core by default). Each
+worker imports papermill and nbconvert once, builds one HTML exporter, loads the
+processed tables once for the workbooks, and runs all its reports in one Jupyter
+kernel (``kernel.py``): started for the first report, cleaned between two reports
+(variables, outputs, figures and global settings back to those of a new kernel,
+imported modules kept), replaced if it dies or hangs, shut down when the worker
+exits. One failing report does not stop the others; the exit code is 1 if any
+failed, 2 if the parameters are invalid (checked before any kernel starts). Reruns
+overwrite the same paths.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import json
@@ -198,9 +204,8 @@ def plan(
 def _init_worker(log_dir: str) -> None:
     """Import papermill and nbconvert once; send kernel chatter to a log file.
 
-    Kernel processes inherit the worker's stderr: the "running over TCP without
-    encryption" warnings and the like go to ``logs/worker-<pid>.log``, not to the
-    user's terminal.
+    The worker's kernel inherits its stderr: the "running over TCP without encryption"
+    warnings and the like go to ``logs/worker-<pid>.log``, not to the user's terminal.
     """
     import logging
     import warnings
@@ -241,13 +246,9 @@ def _toc(body: str) -> str:
     return body[: match.end()] + nav + body[match.end() :]
 
 
-def export_html(notebook_path: Path, html_path: Path, title: str) -> None:
-    """HTML without code cells and prompts (like ``nbconvert --no-input``), with a TOC.
-
-    The same as ``jupyter nbconvert --to html --no-input`` plus the removal of cells
-    tagged ``hide-in-report`` and a "Mục lục" (table of contents) at the top.
-    """
-    import nbformat
+@functools.cache
+def _html_exporter():
+    """One exporter per process: its templates load on its first page (~0.1 s)."""
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
@@ -260,6 +261,18 @@ def export_html(notebook_path: Path, html_path: Path, title: str) -> None:
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
+    return exporter
+
+
+def export_html(notebook_path: Path, html_path: Path, title: str) -> None:
+    """HTML without code cells and prompts (like ``nbconvert --no-input``), with a TOC.
+
+    The same as ``jupyter nbconvert --to html --no-input`` plus the removal of cells
+    tagged ``hide-in-report`` and a "Mục lục" (table of contents) at the top.
+    """
+    import nbformat
+
+    exporter = _html_exporter()
     nb = nbformat.read(notebook_path, as_version=4)
     nb.metadata["title"] = title
     body, _resources = exporter.from_notebook_node(nb)
@@ -290,8 +303,15 @@ def _atomic_write_text(path: Path, text: str) -> None:
 
 
 def _run_job(job: Job) -> Job:
-    """Execute one notebook, export its HTML and write its Excel workbook (in a worker)."""
+    """Execute one notebook, export its HTML and write its Excel workbook (in a worker).
+
+    The notebook runs in the worker's kernel (``kernel.ready``: cleaned after the previous
+    report, or new); a failure other than a cell error discards that kernel.
+    """
     import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    from ketnghia_analysis import kernel
 
     out_dir = Path(job.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -302,20 +322,25 @@ def _run_job(job: Job) -> Job:
     start = time.perf_counter()
     job.outputs = {"notebook": str(nb_path.relative_to(out_dir))}
     try:
+        shared = kernel.ready(KERNEL, str(Path(job.notebook).resolve().parent))
         papermill.execute_notebook(
             job.notebook,
             str(nb_path),
             parameters=job.parameters,
             kernel_name=KERNEL,
+            km=shared.manager,
             log_output=False,
             progress_bar=False,
-            cwd=str(Path(job.notebook).parent),
             execution_timeout=CELL_TIMEOUT,
         )
         job.status = "ok"
-    except Exception as exc:  # PapermillExecutionError and kernel failures alike
+    except PapermillExecutionError as exc:  # a cell raised: the kernel itself is fine
         job.status = "failed"
         job.error = _one_line(exc)
+    except Exception as exc:  # cell timeout, dead kernel, kernel that would not start
+        job.status = "failed"
+        job.error = _one_line(exc)
+        kernel.discard(now=True)
     # The HTML is written even for a failed report: it shows where it stopped.
     if nb_path.exists():
         try:
@@ -358,48 +383,58 @@ def _one_line(exc: BaseException) -> str:
 
 # --- Excel --------------------------------------------------------------------------
 
-_TABLES_CACHE: dict[str, object] = {}
 
-
+@functools.lru_cache(maxsize=1)
 def _tables(processed_dir: str):
     """Processed tables of a folder, loaded once per worker process."""
-    if processed_dir not in _TABLES_CACHE:
-        from ketnghia_analysis.tables import load
+    from ketnghia_analysis.tables import load
 
-        _TABLES_CACHE.clear()
-        _TABLES_CACHE[processed_dir] = load(processed_dir)
-    return _TABLES_CACHE[processed_dir]
+    return load(processed_dir)
 
 
-def key_tables(tables, year: int, district_code: str = "") -> dict[str, pd.DataFrame]:
+@functools.lru_cache(maxsize=1)
+def _district_sources(processed_dir: str) -> dict[str, pd.DataFrame]:
+    """:func:`district_sources` of a folder, computed once per worker process."""
+    return district_sources(_tables(processed_dir))
+
+
+def district_sources(tables) -> dict[str, pd.DataFrame]:
+    """The province-wide frames a district report's key tables are cut from (sheet name →
+    frame with ``year`` and ``district_code``)."""
+    from ketnghia_analysis import indicators
+
+    sources = {
+        "Hộ nghèo theo xã": indicators.poverty(tables, level="commune"),
+        "Nông thôn mới theo xã": indicators.ntm(tables, level="commune"),
+        "Đơn vị kết nghĩa": indicators.support(
+            tables, level="district", by=("partner_name", "partner_type")
+        ),
+        "Hỗ trợ kết nghĩa theo xã": indicators.support(tables, level="commune"),
+    }
+    if "issues" in tables:
+        sources["Lỗi báo cáo"] = tables["issues"]
+    return sources
+
+
+def key_tables(
+    tables, year: int, district_code: str = "", *, sources: dict[str, pd.DataFrame] | None = None
+) -> dict[str, pd.DataFrame]:
     """The key tables of a report (sheet name → DataFrame with identifier columns).
 
     The notebooks show the same tables; every number comes from ``indicators``.
-    ``district_code`` empty = the province report.
+    ``district_code`` empty = the province report. ``sources``: the
+    :func:`district_sources` of ``tables`` if already computed (a report worker computes
+    them once for all its district workbooks).
     """
     from ketnghia_analysis import indicators
 
     sheets: dict[str, pd.DataFrame] = {}
     if district_code:
-        pov = indicators.poverty(tables, level="commune")
-        pov = pov[(pov["year"] == year) & (pov["district_code"] == district_code)]
-        sheets["Hộ nghèo theo xã"] = pov
-        ntm = indicators.ntm(tables, level="commune")
-        sheets["Nông thôn mới theo xã"] = ntm[
-            (ntm["year"] == year) & (ntm["district_code"] == district_code)
-        ]
-        partners = indicators.support(tables, level="district", by=("partner_name", "partner_type"))
-        sheets["Đơn vị kết nghĩa"] = partners[
-            (partners["year"] == year) & (partners["district_code"] == district_code)
-        ]
-        sup = indicators.support(tables, level="commune")
-        sheets["Hỗ trợ kết nghĩa theo xã"] = sup[
-            (sup["year"] == year) & (sup["district_code"] == district_code)
-        ]
-        if "issues" in tables:
-            issues = tables["issues"]
-            sheets["Lỗi báo cáo"] = issues[
-                (issues["year"] == year) & (issues["district_code"] == district_code)
+        if sources is None:
+            sources = district_sources(tables)
+        for name, frame in sources.items():
+            sheets[name] = frame[
+                (frame["year"] == year) & (frame["district_code"] == district_code)
             ]
     else:
         pov = indicators.poverty(tables, level="district")
@@ -420,10 +455,9 @@ def key_tables(tables, year: int, district_code: str = "") -> dict[str, pd.DataF
 
 def write_excel(job: Job, path: Path) -> None:
     """The report's key tables, one sheet each, Vietnamese headers, number formats."""
-    params = job.parameters
-    sheets = key_tables(
-        _tables(params["processed_dir"]), int(params["year"]), params.get("district_code", "")
-    )
+    folder, district = job.parameters["processed_dir"], job.parameters.get("district_code", "")
+    sources = _district_sources(folder) if district else None
+    sheets = key_tables(_tables(folder), int(job.parameters["year"]), district, sources=sources)
     write_workbook(sheets, path, title=job.title)
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
 import time
 from pathlib import Path
 
@@ -10,7 +13,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from ketnghia_analysis import report
+from ketnghia_analysis import kernel, report
 from ketnghia_analysis.cli import main
 
 YEAR = 2024
@@ -120,6 +123,43 @@ def test_excel_has_vietnamese_headers_and_formats(first_run):
     assert sheet.cell(row=2, column=rate_col).number_format == "0.0%"
 
 
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _kernels_of(parents: set[int]) -> list[int]:
+    """Processes started by one of ``parents`` as a Jupyter kernel (JPY_PARENT_PID)."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            env = (proc / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(e.startswith(b"JPY_PARENT_PID=") and int(e[15:]) in parents for e in env):
+            found.append(int(proc.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
+def test_no_kernel_outlives_its_worker(first_run):
+    out, _district_code, _code = first_run
+    workers = {int(p.stem.split("-")[1]) for p in (out / str(YEAR) / "logs").glob("worker-*.log")}
+    assert workers
+    assert _kernels_of(workers) == []
+    assert _kernels_of({os.getpid()}) == []  # the check itself can see a kernel
+    probe = kernel.SharedKernel(report.KERNEL, str(out))
+    pid = probe.pid
+    try:
+        assert _kernels_of({os.getpid()}) == [pid]
+    finally:
+        probe.shutdown()
+    assert not _running(pid)
+
+
 def _tiny_notebooks(folder: Path, district_fails: bool) -> Path:
     """Stand-ins for the report notebooks: a quick one, and one that raises."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -189,3 +229,128 @@ def test_plan_province_only_district_or_all(processed_dir, tmp_path):
     assert [j.name for j in jobs][:2] == [f"tinh_{YEAR}", f"huyen_{every[0]}_{YEAR}"]
     assert all(isinstance(j.parameters["district_code"], str) for j in jobs[1:])
     assert all(j.parameters["year"] == YEAR for j in jobs)
+
+
+# --- one kernel per worker ----------------------------------------------------------
+
+
+@pytest.fixture()
+def in_worker(monkeypatch):
+    """Run jobs in this process as a worker does (no workbook: these notebooks have no
+    data); its kernel is shut down afterwards."""
+    monkeypatch.setattr(report, "write_excel", lambda job, path: None)
+    yield
+    kernel.discard()
+
+
+def _probe_notebook(folder: Path, body: str, name: str = "probe") -> Path:
+    """A notebook with a ``step`` parameter and one code cell: the kernel's pid, then ``body``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    spec = {"name": "ketnghia", "display_name": "Python (ketnghia)", "language": "python"}
+    nb = new_notebook(metadata={"kernelspec": spec})
+    params = new_code_cell('step: str = "check"', metadata={"tags": ["parameters"]})
+    nb.cells = [params, new_code_cell("import os\nprint('pid', os.getpid())\n" + body)]
+    path = folder / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def _run(notebook: Path, name: str, step: str) -> tuple[report.Job, int | None]:
+    """Run one job; (the job, pid of the kernel that ran it, if it got that far)."""
+    job = report.Job(
+        name=name,
+        title=name,
+        notebook=str(notebook),
+        parameters={"step": step},
+        out_dir=str(notebook.parent / "out"),
+    )
+    report._run_job(job)
+    executed = nbformat.read(notebook.parent / "out" / "notebooks" / f"{name}.ipynb", 4)
+    text = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
+    pids = re.findall(r"pid (\d+)", text)
+    return job, int(pids[0]) if pids else None
+
+
+ISOLATION_PROBE = """
+import os
+import sys
+import warnings
+
+import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
+
+if step == "dirty":
+    left_behind = "a variable of the previous report"
+    plt.plot([1, 2])
+    matplotlib.rcParams["lines.linewidth"] = 9
+    pd.set_option("display.max_columns", 3)
+    warnings.simplefilter("error")
+    os.chdir("..")
+    display("an output")
+else:
+    seen = [
+        "left_behind" in globals(),
+        bool(Out),
+        plt.get_fignums() != [],
+        matplotlib.rcParams["lines.linewidth"] == 9,
+        pd.get_option("display.max_columns") == 3,
+        any(f[0] == "error" and f[2] is Warning for f in warnings.filters),
+        not os.path.isfile("probe.ipynb"),
+        hasattr(sys, "last_value"),  # the error of a previous report
+    ]
+    assert not any(seen), f"the previous report is visible: {seen}"
+"""
+
+
+def test_reports_sharing_a_kernel_do_not_see_each_other(tmp_path, in_worker):
+    notebook = _probe_notebook(tmp_path / "nb", ISOLATION_PROBE)
+    dirty, first = _run(notebook, "dirty", "dirty")
+    check, second = _run(notebook, "check", "check")
+    assert dirty.status == "ok", dirty.error
+    assert first == second  # one kernel for both: otherwise this test proves nothing
+    assert check.status == "ok", check.error
+    executed = nbformat.read(tmp_path / "nb" / "out" / "notebooks" / "check.ipynb", 4)
+    counts = [c.execution_count for c in executed.cells if c.cell_type == "code"]
+    assert counts == [1, 2, 3]  # as in a new kernel (parameters, injected parameters, body)
+    assert executed.metadata["papermill"]["parameters"] == {"step": "check"}
+    # A cell error leaves the kernel usable: the next report runs in it.
+    failed, third = _run(_probe_notebook(tmp_path / "nb", "1 / 0", "broken"), "error", "check")
+    assert failed.status == "failed" and "ZeroDivisionError" in failed.error
+    after, fourth = _run(notebook, "after", "check")
+    assert after.status == "ok", after.error
+    assert third == fourth == first
+
+
+def test_a_dead_or_stuck_kernel_is_replaced(tmp_path, in_worker, monkeypatch):
+    monkeypatch.setattr(report, "CELL_TIMEOUT", 3)
+    notebook = _probe_notebook(
+        tmp_path / "nb",
+        "import os, signal, time\n"
+        "if step == 'die':\n    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "if step == 'hang':\n    time.sleep(300)\n",
+    )
+    first, pid1 = _run(notebook, "first", "check")
+    assert first.status == "ok", first.error
+    os.kill(pid1, signal.SIGKILL)  # between two reports
+    second, pid2 = _run(notebook, "second", "check")
+    assert second.status == "ok", second.error
+    assert pid2 != pid1 and not _running(pid1)
+
+    died, _pid = _run(notebook, "died", "die")  # during a report
+    assert died.status == "failed"
+    assert not _running(pid2)
+    third, pid3 = _run(notebook, "third", "check")
+    assert third.status == "ok", third.error
+    assert pid3 != pid2
+
+    start = time.perf_counter()
+    stuck, _pid = _run(notebook, "stuck", "hang")  # a cell over CELL_TIMEOUT
+    assert stuck.status == "failed" and "timed out" in stuck.error
+    fourth, pid4 = _run(notebook, "fourth", "check")
+    assert fourth.status == "ok", fourth.error
+    assert pid4 != pid3 and not _running(pid3)
+    assert time.perf_counter() - start < 60
+
+    kernel.discard()  # what a worker does when it exits
+    assert not _running(pid4)
