@@ -14,7 +14,7 @@ Guarantees
 * ``out/.build.lock`` (filelock) lets one build at a time write the out folder; a
   second build waits ``lock_timeout`` seconds, then stops with exit code 2.
 * Per-file results are cached in ``out/.cache/`` under the sha256 of the file's bytes,
-  its path and a fingerprint of the reference data and of the reading code; an unchanged
+  its path and a fingerprint of the reference data and of the package code; an unchanged
   file is not re-read. When no input changed at all (same files, bytes, times, code) and
   the previous outputs are intact (manifest hashes), the build returns them unchanged.
 """

@@ -23,12 +23,6 @@ MANIFEST = "_build.json"
 LOCK_NAME = ".build.lock"
 SKIP_DIRS = {"truth", "__MACOSX"}
 SKIP_NAMES = {"readme", "readme.md", "readme.txt", "thumbs.db", "desktop.ini", ".ds_store"}
-# Modules whose code decides a file's result: a change in any of them invalidates the cache.
-CACHE_MODULES = (
-    "cells", "forms", "headers", "rows", "values", "identity", "reader", "text", "matching",
-    "gazetteer", "limits", "normalise", "validate", "partners", "issues", "build",
-    "buildstate",
-)  # fmt: skip
 
 
 # Modules a reader worker needs; the fork server imports them once for all workers.
@@ -68,18 +62,21 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def code_fingerprint() -> str:
-    """sha256 of the reference data and of the code that reads and normalises a file."""
-    from ketnghia_analysis.paths import REFERENCE_DIR
+def code_fingerprint(package: Path | None = None) -> str:
+    """sha256 of the reference data and of the package's modules.
 
+    Every module counts, not a list of the ones that read files: a list goes stale, and the
+    outputs also depend on the schemas, the workbooks' layout, the labels and the number
+    format. A change of code (an upgrade) therefore reads every file again, once.
+    """
+    package = Path(__file__).resolve().parent if package is None else Path(package)
+    reference = package / "reference"
     digest = hashlib.sha256(BUILD_VERSION.encode())
-    paths = sorted(REFERENCE_DIR.glob("*.csv")) + sorted(REFERENCE_DIR.glob("*.yaml"))
-    package = Path(__file__).resolve().parent
-    paths += [package / f"{name}.py" for name in CACHE_MODULES]
+    paths = sorted(reference.glob("*.csv")) + sorted(reference.glob("*.yaml"))
+    paths += sorted(package.glob("*.py"))
     for path in paths:
-        if path.exists():
-            digest.update(path.name.encode())
-            digest.update(path.read_bytes())
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 

@@ -93,6 +93,20 @@ def test_any_change_means_a_build(copy, change, monkeypatch):
         assert up_to_date(raw, out) is not None  # and now it is
 
 
+@pytest.mark.parametrize(
+    "changed", ["feedback.py", "schemas.py", "reader.py", "reference/partners.csv"]
+)
+def test_the_code_fingerprint_covers_every_module_and_the_reference_data(tmp_path, changed):
+    """Outputs depend on more than the reader: the schemas, the workbooks, the labels."""
+    package = Path(buildstate.__file__).parent
+    shutil.copytree(package, tmp_path / "pkg", ignore=shutil.ignore_patterns("__pycache__"))
+    before = buildstate.code_fingerprint(tmp_path / "pkg")
+    assert before == buildstate.code_fingerprint()
+    with open(tmp_path / "pkg" / changed, "a", encoding="utf-8") as handle:
+        handle.write("\n")
+    assert buildstate.code_fingerprint(tmp_path / "pkg") != before
+
+
 def test_an_empty_raw_folder_is_never_up_to_date(tmp_path, copy):
     _, out = copy
     (tmp_path / "empty").mkdir()
