@@ -44,6 +44,7 @@ from ketnghia_analysis.buildstate import (
     Counts,
     RawFile,
     code_fingerprint,
+    discover,
     inputs_key,
     prestart_readers,
     render_summary,
@@ -502,6 +503,8 @@ def collect(
             result.submission["sha256"] = raw_file.sha256
         results[raw_file.rel] = result
         bar.step(result, cached=False)
+        if result.submission["sha256"] != raw_file.sha256:
+            result.transient = True  # the file changed while this build ran: read it again
         if cache_dir is not None and not result.transient:
             cache_dir.mkdir(parents=True, exist_ok=True)
             key = keys[raw_file.rel]
@@ -755,6 +758,8 @@ def _missing_communes(live: list[FileResult], tables: dict, gazetteer: Any) -> l
     found: dict[tuple[str, int, str], set[str]] = {}
     for res in live:
         sub = res.submission
+        if sub["district_code"] is None or sub["year"] is None:
+            continue  # a return of unknown district or year: its rows are quarantined
         key = (sub["district_code"], int(sub["year"]))
         for form, sheet in res.form_sheets.items():
             by_dy.setdefault(key, {}).setdefault(form, (res.source_file, sheet))
@@ -849,9 +854,9 @@ def _swap(
         "counts": asdict(counts) if counts is not None else None,
         "files": {},
     }
-    for path in sorted(tmp.glob("*")):
+    for path in sorted(tmp.rglob("*")):  # the tables, the workbooks and feedback/*
         if path.is_file():
-            manifest["files"][path.name] = sha256_of(path)
+            manifest["files"][path.relative_to(tmp).as_posix()] = sha256_of(path)
     old_fb = None
     if (tmp / "feedback").is_dir():
         if (out / "feedback").exists():
@@ -927,9 +932,8 @@ def build(
         return BuildResult(
             2, out, message="thư mục kết quả không được nằm trong thư mục dữ liệu gốc"
         )
-    files = scan(raw)
     previous_subs = out / "submissions.parquet"
-    if not files and previous_subs.exists() and len(pd.read_parquet(previous_subs)):
+    if not discover(raw) and previous_subs.exists() and len(pd.read_parquet(previous_subs)):
         # An empty (or unmounted) raw folder must not silently replace the tables of the
         # returns read before, e.g. in a scheduled run.
         return BuildResult(
@@ -956,6 +960,7 @@ def build(
     tmp = out / f".tmp-{os.getpid()}"
     try:
         _clean_stale(out)
+        files = scan(raw)  # under the lock: the hashes the cache and the manifest will use
         previous = up_to_date(raw, out, files) if use_cache else None
         if previous is not None:
             # nothing changed since the last build: its outputs are this build's outputs

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,8 +63,31 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+# Libraries whose version can change what a file reads as (or whether a cache entry loads).
+FINGERPRINT_LIBRARIES = (
+    "pandas", "numpy", "pyarrow", "python-calamine", "openpyxl", "xlrd", "odfpy", "pandera",
+    "rapidfuzz", "xlsxwriter",
+)  # fmt: skip
+
+
+def _library_versions() -> str:
+    """The installed versions of FINGERPRINT_LIBRARIES, read from the names of their
+    ``*.dist-info`` folders (``importlib.metadata`` would cost 70 ms of imports: half of a
+    build with nothing to do)."""
+    wanted = {name.replace("-", "_").lower() for name in FINGERPRINT_LIBRARIES}
+    found = set()
+    for entry in sys.path:
+        folder = Path(entry or ".")
+        if folder.is_dir():
+            for info in folder.glob("*.dist-info"):
+                stem = info.name[: -len(".dist-info")]
+                if stem.split("-", 1)[0].lower() in wanted:
+                    found.add(stem)
+    return ",".join(sorted(found))
+
+
 def code_fingerprint(package: Path | None = None) -> str:
-    """sha256 of the reference data and of the package's modules.
+    """sha256 of the reference data, the package's modules, Python and the key libraries.
 
     Every module counts, not a list of the ones that read files: a list goes stale, and the
     outputs also depend on the schemas, the workbooks' layout, the labels and the number
@@ -71,7 +95,7 @@ def code_fingerprint(package: Path | None = None) -> str:
     """
     package = Path(__file__).resolve().parent if package is None else Path(package)
     reference = package / "reference"
-    digest = hashlib.sha256(BUILD_VERSION.encode())
+    digest = hashlib.sha256(f"{BUILD_VERSION}|{sys.version}|{_library_versions()}".encode())
     paths = sorted(reference.glob("*.csv")) + sorted(reference.glob("*.yaml"))
     paths += sorted(package.glob("*.py"))
     for path in paths:
@@ -189,9 +213,14 @@ def read_manifest(out: Path) -> dict[str, Any] | None:
 
 
 def outputs_intact(out: Path, manifest: dict[str, Any]) -> bool:
-    """Every file the manifest lists is there with its recorded hash, and feedback/ too."""
+    """Every file the manifest lists is there with its recorded hash, and feedback/ holds
+    exactly the workbooks it lists."""
     files = manifest.get("files")
-    if not isinstance(files, dict) or not files or not (Path(out) / "feedback").is_dir():
+    feedback = Path(out) / "feedback"
+    if not isinstance(files, dict) or not files or not feedback.is_dir():
+        return False
+    listed = {name for name in files if name.startswith("feedback/")}
+    if {f"feedback/{p.name}" for p in feedback.iterdir()} != listed:
         return False
     for name, sha in files.items():
         path = Path(out) / name

@@ -88,8 +88,14 @@ class SharedKernel:
         run_sync(self.manager.start_kernel)(cwd=cwd, extra_arguments=_KERNEL_ARGUMENTS)
         # A client of our own, shell channel only, for the clean-up between reports.
         self._shell = BlockingKernelClient()
-        self._shell.load_connection_info(self.manager.get_connection_info())
-        self._shell.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
+        try:
+            self._shell.load_connection_info(self.manager.get_connection_info())
+            self._shell.start_channels(
+                shell=True, iopub=False, stdin=False, hb=False, control=False
+            )
+        except BaseException:
+            self.shutdown(now=True)  # no kernel left running behind a failed start
+            raise
 
     @property
     def pid(self) -> int | None:
@@ -202,7 +208,9 @@ def clean() -> None:
     os.chdir(_NEW_KERNEL["cwd"])
     for name in ("last_exc", "last_type", "last_value", "last_traceback"):
         sys.__dict__.pop(name, None)  # the last error, which holds the report's frames
-    get_ipython().reset(new_session=True)  # variables, Out, execution count; gc.collect()
-    # What is left lives as long as the kernel (modules, caches): out of the garbage
-    # collector's way, so that its next full collections only look at the next report.
+    get_ipython().reset(new_session=True)  # variables, Out, execution count
+    # reset() collects before it clears the namespace: the report's cycles (figures,
+    # frames) are only garbage now. Collect them, then move what is left, which lives as
+    # long as the kernel (modules, caches), out of the way of the next report's collections.
+    gc.collect()
     gc.freeze()

@@ -354,3 +354,28 @@ def test_sample_accepted_rows_are_exactly_the_rows_in_the_tables(sample_built):
     assert (
         live.sort_index().to_dict() == written.reindex(live.index).fillna(0).astype(int).to_dict()
     )
+
+
+def test_a_return_of_unknown_year_does_not_stop_the_assembly():
+    """Its rows are quarantined by normalise; the cross-file rules must skip it, not crash."""
+    from ketnghia_analysis.build import assemble
+    from ketnghia_analysis.normalise import FileResult
+
+    submission = {
+        "source_file": "khong-ro.xlsx", "sha256": "0" * 64, "size_bytes": 1,
+        "district_code": "516", "year": None, "forms_found": "poverty", "status": "ingested",
+        "reason": None, "rows_read": 1, "rows_accepted": 0, "rows_quarantined": 1,
+        "rows_structural": 0, "read_at": pd.Timestamp("2026-01-01", tz="UTC"),
+    }  # fmt: skip
+    quarantine = pd.DataFrame(
+        [{"form": "poverty", "district_code": "516", "year": None, "commune_label": "Trà Mai",
+          "codes": "IDENTITY_UNKNOWN", "raw_values": "{}", "source_file": "khong-ro.xlsx",
+          "source_sheet": "Biểu 02", "source_row": 7}]
+    )  # fmt: skip
+    result = FileResult(
+        "khong-ro.xlsx", submission, quarantine=quarantine, forms=["poverty"],
+        form_sheets={"poverty": "Biểu 02"},
+    )  # fmt: skip
+    tables, issues = assemble([result])
+    assert len(tables["quarantine"]) == 1 and tables["poverty"].empty
+    assert "MISSING_COMMUNE" not in {i.code for i in issues}

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import openpyxl
 import pytest
 from test_template import fill_template
 
@@ -21,13 +22,17 @@ from ketnghia_analysis.template import write_template
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> tuple[Path, Path]:
-    """A raw folder (one good return, one truncated file) and its processed tables."""
+    """A raw folder (a return with one bad value, a truncated file) and its tables."""
     raw = tmp_path_factory.mktemp("raw")
     path = write_template("516", 2024, raw / "BC ket nghia 2024 - Nam Tra My.xlsx")
     fill_template(path, poor_start=355)
+    book = openpyxl.load_workbook(path)
+    book["Biểu 02-HN"].cell(7, 4).value = -5  # exits below zero: a feedback workbook for 516
+    book.save(path)
     (raw / "hong.xlsx").write_bytes(b"PK\x03\x04 truncated")
     out = tmp_path_factory.mktemp("out")
     assert build(raw, out, workers=1, progress=False, isolate=False).exit_code == 1
+    assert [p.name for p in (out / "feedback").iterdir()] == ["516-huyen-nam-tra-my_2024.xlsx"]
     return raw, out
 
 
@@ -61,7 +66,8 @@ def test_same_inputs_and_intact_outputs_are_up_to_date(copy):
 @pytest.mark.parametrize(
     "change",
     ["raw_bytes", "raw_time", "raw_new_file", "raw_removed", "output_edited", "output_gone",
-     "feedback_gone", "code_changed", "manifest_damaged"],
+     "feedback_gone", "feedback_edited", "feedback_removed", "feedback_added", "code_changed",
+     "manifest_damaged"],
 )  # fmt: skip
 def test_any_change_means_a_build(copy, change, monkeypatch):
     raw, out = copy
@@ -82,6 +88,12 @@ def test_any_change_means_a_build(copy, change, monkeypatch):
         (out / "issues.xlsx").unlink()
     elif change == "feedback_gone":
         shutil.rmtree(out / "feedback")
+    elif change == "feedback_edited":
+        (out / "feedback" / "516-huyen-nam-tra-my_2024.xlsx").write_bytes(b"garbage")
+    elif change == "feedback_removed":
+        (out / "feedback" / "516-huyen-nam-tra-my_2024.xlsx").unlink()
+    elif change == "feedback_added":
+        (out / "feedback" / "ghi-chu.xlsx").write_bytes(b"not ours")
     elif change == "code_changed":
         monkeypatch.setattr(buildstate, "code_fingerprint", lambda: "another-version")
     elif change == "manifest_damaged":
