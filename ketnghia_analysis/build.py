@@ -57,8 +57,9 @@ from ketnghia_analysis.normalise import FORM_VI, OUTPUT_TABLES, FileResult, Norm
 from ketnghia_analysis.validate import records_of
 
 CACHE_DIR = ".cache"
-# Limits of one worker reading one untrusted file (issue #8).
-WORKER_MEMORY_MB = 1536
+# Limits of one worker reading one untrusted file (issue #8). Address space, not RSS: the
+# imports alone map ~1.4 GB; a legitimate 50,000-row return needs ~0.5 GB more.
+WORKER_MEMORY_MB = 2048
 WORKER_TIMEOUT_S = 120.0
 TABLE_FILES = (
     "communes",
