@@ -536,6 +536,14 @@ def merger_years(communes: pd.DataFrame) -> dict[str, set[int]]:
     return breaks
 
 
+def _row_context(rec: dict, columns_of: dict | None) -> Context:
+    """The context of a processed-table row (its file, sheet, district, year, columns)."""
+    where = (rec["source_file"], rec["source_sheet"])
+    return Context(
+        *where, rec["district_code"], int(rec["year"]), (columns_of or {}).get(where, {})
+    )
+
+
 def check_continuity(
     poverty: pd.DataFrame,
     columns_of: dict | None = None,
@@ -575,13 +583,7 @@ def check_continuity(
         start, before = _num(rec["poor_start"]), _num(rec["poor_end_prev"])
         if start is None or before is None or start == before:
             continue
-        ctx = Context(
-            rec["source_file"],
-            rec["source_sheet"],
-            rec["district_code"],
-            int(rec["year"]),
-            (columns_of or {}).get((rec["source_file"], rec["source_sheet"]), {}),
-        )
+        ctx = _row_context(rec, columns_of)
         issues.append(
             ctx.issue(
                 "PREV_YEAR_MISMATCH",
@@ -637,13 +639,7 @@ def check_history(
         far = (values - median).abs() >= min_diff
         flagged = frame[(known >= 3) & values.notna() & far & (high | low | zero)]
         for idx, rec in zip(flagged.index, records_of(flagged), strict=True):
-            ctx = Context(
-                rec["source_file"],
-                rec["source_sheet"],
-                rec["district_code"],
-                int(rec["year"]),
-                (columns_of or {}).get((rec["source_file"], rec["source_sheet"]), {}),
-            )
+            ctx = _row_context(rec, columns_of)
             value, mid = values.loc[idx], float(median.loc[idx])
             issues.append(
                 ctx.issue(
