@@ -1,0 +1,78 @@
+"""The benchmark runner's bookkeeping (benchmarks/run.py): order, ratios, verdicts.
+
+The benchmarks themselves run on demand (`make bench`); these tests only check the
+arithmetic and the table they print, with made-up timings.
+"""
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+RUN_PY = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("kn_bench_run", RUN_PY)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being made
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        del sys.modules[spec.name]
+
+
+def runs(bench, *seconds):
+    return [bench.Run(s, 100.0) for s in seconds]
+
+
+def test_alternate_runs_contenders_in_turn(bench, capsys):
+    order = []
+
+    def fake(name, seconds):
+        def go():
+            order.append(name)
+            return bench.Run(seconds, 1.0)
+
+        return go
+
+    result = bench.alternate({"a": fake("a", 1.0), "b": fake("b", 2.0)}, repeat=3)
+    assert order == ["a", "b", "a", "b", "a", "b"]
+    assert bench.secs(result["b"]) == [2.0, 2.0, 2.0]
+    assert "round 3: b" in capsys.readouterr().out
+
+
+def test_ratio_is_of_medians_and_ok_checks_target_adjusted_and_memory(bench):
+    row = bench.Row("x", [1.0, 9.0, 2.0], [4.0, 4.0, 100.0], 0.5)
+    assert row.ratio == pytest.approx(2.0 / 4.0)
+    assert row.ok
+    assert not bench.Row("x", [2.1], [4.0], 0.5).ok
+    assert not bench.Row("x", [1.0], [4.0], 0.5, adjusted=0.6).ok
+    assert not bench.Row("x", [1.0], [4.0], 0.5, peak_mb=1024).ok
+
+
+def test_floor_row_says_what_the_import_leaves_of_a_target(bench):
+    fits = bench.floor_row("1", runs(bench, 0.7, 0.8, 0.6), runs(bench, 4.0, 3.0, 5.0), 0.25, "y")
+    assert fits.floor and fits.ok
+    assert fits.ratio == pytest.approx(0.7 / 4.0)
+    assert "target 1 allows 1.00 s in all; 0.30 s left after the import" in fits.note
+
+    over = bench.floor_row("2", runs(bench, 0.7), runs(bench, 0.15), 3.0, "z")
+    assert not over.ok
+    assert "allows 0.45 s in all; -0.25 s left" in over.note
+
+
+def test_table_marks_targets_and_floors(bench):
+    rows = [
+        bench.Row("met", [1.0], [4.0], 0.5),
+        bench.Row("missed", [3.0], [4.0], 0.5),
+        bench.floor_row("1", runs(bench, 0.7), runs(bench, 4.0), 0.25, "y"),
+        bench.floor_row("2", runs(bench, 0.7), runs(bench, 0.15), 3.0, "z"),
+    ]
+    lines = bench.table(rows).splitlines()
+    verdicts = [re.search(r"≤[\d.]+\s+(\S+)", line).group(1) for line in lines[2:]]
+    assert verdicts == ["yes", "NO", "fits", "over"]
