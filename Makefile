@@ -27,9 +27,10 @@ demo: $(STAMP) ## set up, generate sample returns if data/raw is empty, build, r
 	$(BIN)/ketnghia build --raw data/raw --out data/processed || [ $$? -eq 1 ]
 	$(BIN)/ketnghia report --year $(YEAR) --all --processed data/processed --out reports
 
-test: $(STAMP) ## set up if needed, lint, and run the whole test suite (slow checks excluded)
+test: $(STAMP) ## set up if needed, lint, check the layering, and run the whole test suite (slow checks excluded)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -m "not slow" -q
 
 test-slow: $(STAMP) ## the slow checks (estimator coverage over many seeds)

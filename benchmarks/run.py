@@ -239,7 +239,7 @@ def build_cmd(raw: Path, out: Path, *, cache: bool) -> list[str]:
 READER = """
 import sys
 from pathlib import Path
-from ketnghia_analysis.reader import read_return
+from ketnghia_analysis.reading.reader import read_return
 root = Path(sys.argv[2])
 for path in open(sys.argv[1], encoding="utf-8").read().splitlines():
     read_return(Path(path), root)
@@ -368,7 +368,8 @@ def bench_rebuild(raw: Path, work: Path, repeat: int) -> list[Row]:
 # and writing stages (to show how much of the 10x batch's time they are), then prints them.
 STAGED_BUILD = """
 import json, sys, time
-from ketnghia_analysis import build as b, cli
+from ketnghia_analysis import cli
+from ketnghia_analysis.building import build as b
 spent = {"assemble": 0.0, "write": 0.0}
 def timed(name, fn):
     def inner(*a, **k):
@@ -404,7 +405,7 @@ def write_big_poverty(path: Path, n_rows: int, year: int = YEAR) -> None:
     laid out like the sample's: form code, title, one header row, numbered rows, a total."""
     import xlsxwriter
 
-    from ketnghia_analysis import gazetteer
+    from ketnghia_analysis.reference import gazetteer
 
     districts = gazetteer.districts()
     district = districts[districts["district_name"].str.contains(BIG_DISTRICT)].iloc[0]
@@ -450,8 +451,8 @@ def write_big_poverty(path: Path, n_rows: int, year: int = YEAR) -> None:
 ROWS_CHILD = """
 import gc, json, sys, time
 from pathlib import Path
-from ketnghia_analysis.build import process_file
-from ketnghia_analysis.reader import read_return
+from ketnghia_analysis.building.build import process_file
+from ketnghia_analysis.reading.reader import read_return
 small, big, repeat = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 process_file((str(small), str(small.parent)))  # warm up: imports, reference data
 # CPU seconds of this one process (the machine is shared); the 1,000-row workbook is read
@@ -591,7 +592,7 @@ for job in jobs:
 
 
 def bench_reports(raw: Path, work: Path, repeat: int, year: int) -> list[Row]:
-    from ketnghia_analysis import report
+    from ketnghia_analysis.reporting import report
 
     processed = work / "processed-reports"
     measure(build_cmd(raw, processed, cache=False))

@@ -12,13 +12,13 @@ __all__ = ["__version__", "label", "load"]
 
 def load(processed_dir="data/processed"):
     """Load every processed table (see ../shared/spec/tables.md) with proper dtypes."""
-    from ketnghia_analysis.tables import load as _load
+    from ketnghia_analysis.analysis.tables import load as _load
 
     return _load(processed_dir)
 
 
 def label(name: str) -> str:
     """Vietnamese label (with unit) of a column or indicator, as used by every chart."""
-    from ketnghia_analysis.glossary import label as _label
+    from ketnghia_analysis.reference.glossary import label as _label
 
     return _label(name)

@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ketnghia_analysis import __version__, paths
+from ketnghia_analysis import __version__
+from ketnghia_analysis.core import paths
 
 DESCRIPTION = """\
 ketnghia — đánh giá hiệu quả kết nghĩa (Chỉ thị 16-CT/TU, Quảng Nam).
@@ -142,7 +143,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "build":
         import time
 
-        from ketnghia_analysis.buildstate import prestart_readers, render_summary, up_to_date
+        from ketnghia_analysis.building.buildstate import (
+            prestart_readers,
+            render_summary,
+            up_to_date,
+        )
 
         started = time.perf_counter()
         previous = None if args.no_cache else up_to_date(args.raw, args.out)
@@ -153,7 +158,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         # Something to do: the reader workers' fork server imports pandas and the reader
         # on the other core while this process does the same (issue #9).
         prestart_readers()
-        from ketnghia_analysis.build import build
+        from ketnghia_analysis.building.build import build
 
         result = build(
             args.raw,
@@ -165,21 +170,21 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(result.summary())
         return result.exit_code
     if args.command == "check":
-        from ketnghia_analysis.build import check_files
+        from ketnghia_analysis.building.build import check_files
 
         return check_files(args.files)
     if args.command == "template":
-        from ketnghia_analysis.template import write_template
+        from ketnghia_analysis.reading.template import write_template
 
         write_template(args.district, args.year, args.out)
         print(f"Đã ghi biểu mẫu: {args.out}")
         return 0
     if args.command == "evaluate":
-        from ketnghia_analysis.effects import evaluate_to_csv
+        from ketnghia_analysis.analysis.effects import evaluate_to_csv
 
         return evaluate_to_csv(args.processed, args.out, comparison=args.comparison)
     if args.command == "report":
-        from ketnghia_analysis.report import run_reports
+        from ketnghia_analysis.reporting.report import run_reports
 
         return run_reports(
             year=args.year,

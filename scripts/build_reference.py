@@ -674,7 +674,7 @@ commune_name = the latest official name (all names with dates: commune_names.csv
 district_code = district of the return years 2019-2024 (Nông Sơn 519 communes keep 519).
 valid_from 2019-01-01 = start of our window, not the founding date; valid_to empty = valid on 2025-06-30.
 mountainous/border/ethnic_region are copied from commune_attributes.csv (the editable file;
-the loader ketnghia_analysis.gazetteer.communes() re-reads it, so edits apply without a rebuild).
+the loader ketnghia_analysis.reference.gazetteer.communes() re-reads it, so edits apply without a rebuild).
 """
 NAMES_COMMENT = """
 Every official name each commune code has carried, with its dates; date_basis says where the date comes from.

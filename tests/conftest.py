@@ -25,7 +25,7 @@ def sample_raw(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def sample_built(sample_raw, tmp_path_factory):
     """(raw folder, processed folder, BuildResult) of one build over `sample_raw`."""
-    from ketnghia_analysis.build import build
+    from ketnghia_analysis.building.build import build
 
     out = tmp_path_factory.mktemp("built") / "processed"
     result = build(sample_raw, out, progress=False)

@@ -610,7 +610,7 @@ def write_lying_sizes(path: Path) -> Path:
 
 def read_summary(path: str | Path) -> tuple[str, list[tuple[str, int, int]]]:
     """read_workbook reduced to (format, [(sheet, rows, columns)]): small to send back."""
-    from ketnghia_analysis.cells import read_workbook
+    from ketnghia_analysis.reading.cells import read_workbook
 
     wb = read_workbook(path)
     return wb.format, [(s.name, s.n_rows, s.n_cols) for s in wb.sheets]

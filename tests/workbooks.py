@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ketnghia_analysis.cells import Sheet
+from ketnghia_analysis.reading.cells import Sheet
 
 Rows = list[list[Any]]
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ketnghia_analysis.core.address import a1
 from ketnghia_analysis.sample.grid import Formula, Grid
 from ketnghia_analysis.sample.variations import Placements
 
@@ -203,16 +204,6 @@ class FormOut:
     rows: list[tuple[tuple, int]]  # (truth key, 1-based Excel row)
     dropped: set[str]  # canonical columns absent from the sheet (NA in truth)
     header_rows: tuple[int, int] = (0, 0)
-
-
-def a1(r: int, c: int) -> str:
-    """A1 address of 0-based (row, col): ``a1(11, 3) == "D12"``."""
-    letters = ""
-    c += 1
-    while c:
-        c, rem = divmod(c - 1, 26)
-        letters = chr(65 + rem) + letters
-    return f"{letters}{r + 1}"
 
 
 # ----------------------------------------------------------------------------- labels
@@ -881,7 +872,7 @@ def _issue(code, severity, ctx: Ctx, sheet, r, c, note) -> dict:
 def criterion_names(year: int) -> tuple[str, ...]:
     """Names of the 19 criteria of the set in force in ``year`` (gazetteer, else the 2016 names)."""
     try:
-        from ketnghia_analysis import gazetteer
+        from ketnghia_analysis.reference import gazetteer
 
         c = gazetteer.criteria()
         c = c[c["criteria_set"] == ("2016-2020" if year <= 2021 else "2021-2025")]
@@ -1381,7 +1372,7 @@ def encode_grid(grid: Grid, mode: str) -> None:
     elif mode == "old_tone":
         grid.map_text(old_tone)
     elif mode in ("tcvn3", "vni"):
-        from ketnghia_analysis.text import encode_legacy
+        from ketnghia_analysis.core.text import encode_legacy
 
         def enc(s: str) -> str:
             try:

@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ketnghia_analysis import gazetteer
+from ketnghia_analysis.reference import gazetteer
 
 FIRST_YEAR, LAST_YEAR = 2019, 2024
 SIM_YEARS = tuple(range(FIRST_YEAR, LAST_YEAR + 1))

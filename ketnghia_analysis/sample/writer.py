@@ -373,8 +373,8 @@ def write_sample(
     SampleManifest
         What was written; ``summary()`` is the Vietnamese text printed by the CLI.
     """
-    from ketnghia_analysis import gazetteer
-    from ketnghia_analysis.text import strip_diacritics
+    from ketnghia_analysis.core.text import strip_diacritics
+    from ketnghia_analysis.reference import gazetteer
 
     out = Path(out)
     years = check_years(years)

@@ -1,0 +1,154 @@
+"""Load the processed tables (data/processed/*.parquet) as DataFrames with proper dtypes.
+
+`ketnghia_analysis.load(folder)` is the analysts' way in: every Parquet file of
+the folder becomes one DataFrame, reachable as ``d.poverty`` or
+``d["poverty"]``. Codes stay strings, counts are nullable ``Int64``, and the
+district and commune *names* are ordered categoricals in official (GSO code)
+order, so tables and charts list units the way the province lists them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from ketnghia_analysis.core.columns import COUNT_COLUMNS
+
+# Columns holding GSO codes or registry ids: always text ("516", never 516).
+CODE_COLUMNS = (
+    "province_code",
+    "district_code",
+    "commune_code",
+    "successor_code",
+    "unit_2025_code",
+    "partner_id",
+)
+
+MONEY_COLUMNS = ("cash_mvnd", "in_kind_mvnd")
+BOOL_COLUMNS = ("met", "mountainous", "border")
+
+
+class Tables(dict):
+    """Every processed table by name, with attribute access (``d.poverty``).
+
+    A plain ``dict`` underneath, so library functions that expect
+    ``tables["poverty"]`` accept it unchanged.
+    """
+
+    folder: Path
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(self._missing(name)) from None
+
+    def __missing__(self, name: str) -> pd.DataFrame:
+        raise KeyError(self._missing(name))
+
+    def _missing(self, name: str) -> str:
+        have = ", ".join(sorted(self)) or "không có bảng nào"
+        return f"Không có bảng '{name}' trong {getattr(self, 'folder', '?')} (các bảng hiện có: {have})"
+
+    def __dir__(self) -> list[str]:
+        return [*super().__dir__(), *self.keys()]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(super().keys()))
+
+    def __repr__(self) -> str:
+        lines = [f"Bảng đã xử lý trong {getattr(self, 'folder', '?')}:"]
+        for name in self:
+            frame = self[name]
+            lines.append(f"  {name:<16} {len(frame):>8,} dòng × {frame.shape[1]} cột")
+        return "\n".join(lines)
+
+
+def _as_code(series: pd.Series) -> pd.Series:
+    """Codes as text; numbers that slipped in as 516 or 516.0 become "516"."""
+    if pd.api.types.is_numeric_dtype(series):
+        return series.astype("Int64").astype("string").astype("str")
+    return series.astype("str")
+
+
+def _fix_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    for column in CODE_COLUMNS:
+        if column in frame.columns:
+            frame[column] = _as_code(frame[column])
+    for column in COUNT_COLUMNS:
+        if column in frame.columns and not isinstance(frame[column].dtype, pd.CategoricalDtype):
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").round().astype("Int64")
+    if "year" in frame.columns:
+        year = pd.to_numeric(frame["year"], errors="coerce")
+        frame["year"] = year.astype("int64") if year.notna().all() else year.astype("Int64")
+    for column in MONEY_COLUMNS:
+        if column in frame.columns:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    for column in BOOL_COLUMNS:
+        if column in frame.columns and frame[column].dtype != bool:
+            frame[column] = frame[column].astype("boolean")
+    return frame
+
+
+def _official_order(communes: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """District and commune names in official order (ascending GSO code), without repeats."""
+    ordered = communes.sort_values(["district_code", "commune_code"])
+    districts = list(dict.fromkeys(ordered["district_name"].dropna()))
+    names = list(dict.fromkeys(ordered["commune_name"].dropna()))
+    return districts, names
+
+
+def _categorise(frame: pd.DataFrame, districts: list[str], communes: list[str]) -> pd.DataFrame:
+    for column, order in (("district_name", districts), ("commune_name", communes)):
+        if column in frame.columns and order:
+            extra = [v for v in pd.unique(frame[column].dropna()) if v not in set(order)]
+            frame[column] = pd.Categorical(frame[column], categories=order + extra, ordered=True)
+    return frame
+
+
+def load(processed_dir: str | Path = "data/processed") -> Tables:
+    """Every processed table of a folder as a DataFrame with proper dtypes.
+
+    Parameters
+    ----------
+    processed_dir
+        The folder written by ``ketnghia build`` (default ``data/processed``).
+
+    Returns
+    -------
+    Tables
+        A dict of DataFrames keyed by file stem, also reachable as attributes
+        (``d.poverty``). Codes are strings, counts ``Int64``, money float
+        (million VND), ``district_name``/``commune_name`` ordered categoricals.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the folder does not exist or holds no Parquet file (Vietnamese message).
+    """
+    folder = Path(processed_dir)
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"Không tìm thấy thư mục dữ liệu đã xử lý: {folder}. "
+            "Hãy chạy 'ketnghia build' (hoặc 'make demo') trước."
+        )
+    files = sorted(folder.glob("*.parquet"))
+    if not files:
+        raise FileNotFoundError(
+            f"Thư mục {folder} không có bảng .parquet nào. "
+            f"Hãy chạy 'ketnghia build --out {folder}' trước."
+        )
+    tables = Tables()
+    tables.folder = folder
+    for path in files:
+        tables[path.stem] = _fix_dtypes(pd.read_parquet(path))
+    if "communes" in tables:
+        districts, communes = _official_order(tables["communes"])
+        for name in list(tables):
+            tables[name] = _categorise(tables[name], districts, communes)
+    return tables

@@ -1,0 +1,100 @@
+"""Codebook of the processed tables (codebook.xlsx and codebook.md), generated from the schemas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import xlsxwriter
+
+from ketnghia_analysis.building import schemas
+
+KIND_VI = {
+    "code": "mã (chuỗi chữ số)",
+    "text": "chữ",
+    "int": "số nguyên",
+    "year": "năm (số nguyên, có thể trống)",
+    "count": "số đếm (số nguyên, có thể trống)",
+    "money": "số thực (triệu đồng)",
+    "fraction": "phân số 0–1",
+    "bool": "đúng/sai",
+    "nbool": "đúng/sai (có thể trống)",
+    "date": "ngày",
+    "timestamp": "thời điểm (UTC)",
+    "list": "danh sách chữ",
+}
+
+
+def codebook() -> pd.DataFrame:
+    """One row per table and column: table, table_title, column, label, unit, type,
+    nullable, key, description."""
+    rows = []
+    for table, (cols, key) in schemas.TABLES.items():
+        schema = schemas.schema(table)
+        for col in cols:
+            column = schema.columns[col.name]
+            rows.append(
+                {
+                    "table": f"{table}.parquet",
+                    "table_title": schemas.TABLE_TITLES.get(table, ""),
+                    "column": col.name,
+                    "label": column.title,
+                    "unit": (column.metadata or {}).get("unit", ""),
+                    "type": KIND_VI.get(col.kind, col.kind),
+                    "nullable": "có" if col.nullable else "không",
+                    "key": "có" if col.name in key else "",
+                    "description": column.description or "",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+HEADERS_VI = {
+    "table": "Bảng",
+    "table_title": "Nội dung bảng",
+    "column": "Cột",
+    "label": "Tên tiếng Việt",
+    "unit": "Đơn vị",
+    "type": "Kiểu",
+    "nullable": "Được trống",
+    "key": "Thuộc khóa",
+    "description": "Ý nghĩa",
+}
+
+
+def write_codebook(folder: Path) -> list[Path]:
+    """Write codebook.xlsx and codebook.md into a folder; returns both paths."""
+    folder = Path(folder)
+    frame = codebook()
+    xlsx = folder / "codebook.xlsx"
+    book = xlsxwriter.Workbook(
+        str(xlsx), {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True}
+    )
+    head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+    wrap = book.add_format({"text_wrap": True, "valign": "top"})
+    sheet = book.add_worksheet("Từ điển dữ liệu")
+    widths = [22, 40, 24, 36, 12, 26, 10, 10, 70]
+    for c, (name, width) in enumerate(zip(HEADERS_VI, widths, strict=True)):
+        sheet.write_string(0, c, HEADERS_VI[name], head)
+        sheet.set_column(c, c, width, wrap if width >= 40 else None)
+    for r, rec in enumerate(frame.to_dict("records"), start=1):
+        for c, name in enumerate(HEADERS_VI):
+            sheet.write_string(r, c, str(rec[name] or ""))
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, len(frame), len(HEADERS_VI) - 1)
+    book.close()
+
+    md = folder / "codebook.md"
+    lines = ["# Từ điển dữ liệu — các bảng đã xử lý", ""]
+    for table, group in frame.groupby("table", sort=False):
+        lines += [f"## {table} — {group['table_title'].iloc[0]}", ""]
+        lines += ["| Cột | Tên tiếng Việt | Đơn vị | Kiểu | Ý nghĩa |", "|---|---|---|---|---|"]
+        for rec in group.to_dict("records"):
+            desc = str(rec["description"]).replace("|", "/")
+            lines.append(
+                f"| `{rec['column']}`{' (khóa)' if rec['key'] else ''} | {rec['label']} | "
+                f"{rec['unit']} | {rec['type']} | {desc} |"
+            )
+        lines.append("")
+    md.write_text("\n".join(lines), encoding="utf-8")
+    return [xlsx, md]

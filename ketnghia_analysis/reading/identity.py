@@ -1,0 +1,447 @@
+"""Identity stage: the district and year of a return, and its report date.
+
+Clues, in order of trust: the cover sheet ("Thông tin chung": "Đơn vị báo cáo", "Năm báo
+cáo"), the title block of each form ("UBND HUYỆN NAM TRÀ MY", "... năm 2023",
+"Kèm theo Báo cáo số 123/BC-UBND ngày 15/12/2023"), the file name ("BC ket nghia 2023 -
+Nam Tra My.xlsx", compared folded) and, last, the communes listed (matched with the
+gazetteer in the year's vintage). Clues that disagree are reported as IDENTITY_CONFLICT
+(error) and the value is left empty: the build does not guess. No clue at all gives
+IDENTITY_UNKNOWN.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from ketnghia_analysis.core.address import a1
+from ketnghia_analysis.core.issues import Issue
+from ketnghia_analysis.reading.headers import Grid, clean_text, fold_text
+
+YEAR_MIN, YEAR_MAX = 2015, 2030
+
+SOURCE_VI = {
+    "cover": "trang bìa",
+    "title": "tiêu đề biểu",
+    "filename": "tên tệp",
+    "communes": "danh sách xã",
+}
+
+
+@dataclass
+class Clue:
+    what: str  # "district" | "year" | "report_date"
+    value: Any
+    source: str  # "cover" | "title" | "filename" | "communes"
+    sheet: str | None = None
+    cell: str | None = None
+    text: str | None = None
+
+
+@dataclass
+class Identity:
+    district_code: str | None
+    year: int | None
+    report_date: date | None
+    clues: list[Clue] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------
+# District names
+# ---------------------------------------------------------------------------
+
+_UNIT_WORDS = ("thanh pho", "thi xa", "huyen")
+
+
+@functools.lru_cache(maxsize=1)
+def district_names() -> tuple[tuple[str, str], ...]:
+    """(folded core name, district code), longest first: ("nam tra my", "516"), ..."""
+    from ketnghia_analysis.reference.gazetteer import districts
+
+    out = []
+    for code, name in districts()[["district_code", "district_name"]].itertuples(index=False):
+        f = fold_text(clean_text(str(name)))
+        for u in _UNIT_WORDS:
+            if f.startswith(u + " "):
+                f = f[len(u) + 1 :]
+                break
+        out.append((f, str(code)))
+    out.sort(key=lambda t: -len(t[0]))
+    return tuple(out)
+
+
+_STRONG_PREFIX = r"(?:ubnd|uy ban nhan dan|huyen|thi xa|thanh pho|tp|tx|h)"
+
+
+def districts_in_text(folded: str, strong_only: bool = True) -> list[str]:
+    """District codes named in a folded text, in order of appearance.
+
+    `strong_only`: only names preceded by a unit word ("huyện", "UBND", "thị xã", ...).
+
+    >>> districts_in_text("uy ban nhan dan huyen nam tra my")
+    ['516']
+    >>> districts_in_text("bc ket nghia 2023 nam tra my", strong_only=False)
+    ['516']
+    """
+    found: list[tuple[int, str]] = []
+    taken: list[tuple[int, int]] = []
+    for name, code in district_names():
+        pat = (
+            rf"(?:^|\s){_STRONG_PREFIX}\s+{re.escape(name)}(?=\s|$)"
+            if strong_only
+            else rf"(?:^|\s){re.escape(name)}(?=\s|$)"
+        )
+        for m in re.finditer(pat, folded):
+            s, e = m.span()
+            if any(s < te and ts < e for ts, te in taken):
+                continue
+            taken.append((s, e))
+            found.append((s, code))
+    found.sort()
+    return [c for _s, c in found]
+
+
+def district_in_filename(stem: str) -> list[str]:
+    """Districts named in a file name (folded; underscores, dashes and CamelCase split)."""
+    s = re.sub(r"([a-z])([A-Z])", r"\1 \2", stem)
+    s = re.sub(r"[_\-.+]+", " ", s)
+    f = fold_text(clean_text(s))
+    codes = districts_in_text(f, strong_only=False)
+    if codes:
+        return codes
+    squashed = f.replace(" ", "")
+    out = []
+    for name, code in district_names():
+        if name.replace(" ", "") in squashed:
+            out.append(code)
+            squashed = squashed.replace(name.replace(" ", ""), "#")
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Years and dates
+# ---------------------------------------------------------------------------
+
+_YEAR_IN_TITLE = re.compile(r"(?:^|\s)nam(?: bao cao)?\s+(20\d\d)(?!\s*\d)")
+_DATE_CONTEXT = re.compile(r"thang\s+\d{1,2}\s+nam\s+20\d\d")
+_NUM_DATE = re.compile(r"ng[àa]y\s*(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})", re.I)
+_WORD_DATE = re.compile(
+    r"ng[àa]y\s*(\d{1,2})\s*th[áa]ng\s*(\d{1,2})\s*n[ăa]m\s*(\d{4})",
+    re.I,
+)
+
+
+def years_in_title(folded: str) -> list[int]:
+    """Years stated as "năm 2023" (not dates "tháng 12 năm 2023", not ranges "2021-2025").
+
+    >>> years_in_title("ket qua ra soat ho ngheo nam 2023 | ngay 15 thang 12 nam 2023")
+    [2023]
+    >>> years_in_title("giai doan nam 2021 2025")
+    []
+    """
+    text = _DATE_CONTEXT.sub(" ", folded)
+    out = []
+    for m in _YEAR_IN_TITLE.finditer(text):
+        y = int(m.group(1))
+        if YEAR_MIN <= y <= YEAR_MAX:
+            out.append(y)
+    return out
+
+
+def year_in_filename(stem: str) -> int | None:
+    """The one year in a file name, if exactly one distinct year appears.
+
+    >>> year_in_filename("BC ket nghia 2023 - Nam Tra My"), year_in_filename("BC 2023 sua 2024")
+    (2023, None)
+    """
+    ys = {int(y) for y in re.findall(r"(?<!\d)(20\d\d)(?!\d)", stem)}
+    ys = {y for y in ys if YEAR_MIN <= y <= YEAR_MAX}
+    return ys.pop() if len(ys) == 1 else None
+
+
+def report_date_in_text(text: str) -> date | None:
+    """The date of "ngày 15/12/2023" or "ngày 15 tháng 12 năm 2023" in a (cleaned) text.
+
+    >>> report_date_in_text("Kèm theo Báo cáo số 123/BC-UBND ngày 15/12/2023")
+    datetime.date(2023, 12, 15)
+    >>> report_date_in_text("Nam Trà My, ngày 5 tháng 1 năm 2024")
+    datetime.date(2024, 1, 5)
+    """
+    for rx in (_NUM_DATE, _WORD_DATE):
+        m = rx.search(text)
+        if m:
+            d, mth, y = (int(g) for g in m.groups())
+            try:
+                return date(y, mth, d)
+            except ValueError:
+                return None
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Collecting clues
+# ---------------------------------------------------------------------------
+
+
+def title_clues(grid: Grid, upto_row: int) -> list[Clue]:
+    """District, year and report date from the title block (rows above the header)."""
+    clues: list[Clue] = []
+    district_done = False
+    year_done = False
+    for r in range(0, min(upto_row, grid.n_rows)):
+        for c in grid.row_cells(r):
+            v = grid.value(r, c)
+            if not isinstance(v, str):
+                continue
+            f = grid.folded(r, c)
+            cell = a1(r, c)
+            if not district_done:
+                codes = districts_in_text(f)
+                # the administrative heading names the reporting district first; later
+                # names in a title may be partners ("... kết nghĩa với TP Tam Kỳ")
+                if codes:
+                    clues.append(Clue("district", codes[0], "title", grid.name, cell, v))
+                    district_done = True
+            ys = years_in_title(f)
+            if ys and not year_done:
+                # the main title states the year first ("... năm 2023 và kế hoạch năm 2024")
+                clues.append(Clue("year", ys[0], "title", grid.name, cell, v))
+                year_done = True
+            d = report_date_in_text(v)
+            if d is not None:
+                clues.append(Clue("report_date", d, "title", grid.name, cell, v))
+    return clues
+
+
+def footer_date_clues(grid: Grid, rows: list[int]) -> list[Clue]:
+    """Report date from the place-and-date line of the footer."""
+    out = []
+    for r in rows:
+        for c in grid.row_cells(r):
+            v = grid.value(r, c)
+            if isinstance(v, str):
+                d = report_date_in_text(v)
+                if d is not None:
+                    out.append(Clue("report_date", d, "footer", grid.name, a1(r, c), v))
+    return out
+
+
+def _value_right(grid: Grid, r: int, c: int, text: str) -> tuple[object, int]:
+    """The value of a "key: value" pair: after the colon, or the next cell to the right."""
+    if ":" in text:
+        rest = text.split(":", 1)[1].strip()
+        if rest:
+            return rest, c
+    for j in range(c + 1, grid.n_cols):
+        v = grid.value(r, j)
+        if v is not None:
+            return v, j
+    return None, c
+
+
+def cover_clues(grid: Grid) -> list[Clue]:
+    """District, year and report date from a cover sheet ("Thông tin chung")."""
+    clues: list[Clue] = []
+    for r in range(min(grid.n_rows, 60)):
+        for c in grid.row_cells(r):
+            v = grid.value(r, c)
+            if not isinstance(v, str):
+                continue
+            f = grid.folded(r, c)
+            if f.startswith(("don vi bao cao", "don vi", "huyen", "ten don vi", "dia phuong")):
+                val, j = _value_right(grid, r, c, v)
+                if isinstance(val, str):
+                    fv = fold_text(clean_text(val))
+                    codes = districts_in_text(fv) or districts_in_text(fv, strong_only=False)
+                    if codes:
+                        clues.append(Clue("district", codes[0], "cover", grid.name, a1(r, j), val))
+                        continue
+            if f.startswith(("nam bao cao", "nam", "ky bao cao")) and not f.startswith("nam tra"):
+                val, j = _value_right(grid, r, c, v)
+                y = _year_value(val)
+                if y is not None:
+                    clues.append(Clue("year", y, "cover", grid.name, a1(r, j), str(val)))
+                    continue
+            if f.startswith(("ngay bao cao", "ngay lap", "ngay")):
+                val, j = _value_right(grid, r, c, v)
+                d = _date_value(val)
+                if d is not None:
+                    clues.append(Clue("report_date", d, "cover", grid.name, a1(r, j), str(val)))
+                    continue
+            codes = districts_in_text(f)
+            if codes:
+                clues.append(Clue("district", codes[0], "cover", grid.name, a1(r, c), v))
+            for y in years_in_title(f):
+                clues.append(Clue("year", y, "cover", grid.name, a1(r, c), v))
+            d = report_date_in_text(v)
+            if d is not None:
+                clues.append(Clue("report_date", d, "cover", grid.name, a1(r, c), v))
+    return clues
+
+
+def _year_value(v: object) -> int | None:
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, int | float) and float(v).is_integer() and YEAR_MIN <= v <= YEAR_MAX:
+        return int(v)
+    if isinstance(v, str):
+        m = re.search(r"(?<!\d)(20\d\d)(?!\d)", v)
+        if m and YEAR_MIN <= int(m.group(1)) <= YEAR_MAX:
+            return int(m.group(1))
+    return None
+
+
+def _date_value(v: object) -> date | None:
+    if isinstance(v, datetime):
+        return v.date()
+    if isinstance(v, date):
+        return v
+    if isinstance(v, str):
+        d = report_date_in_text("ngày " + v)
+        if d:
+            return d
+    try:
+        from ketnghia_analysis.reading.values import parse_date
+
+        d = parse_date(v)
+        return d.date() if isinstance(d, datetime) else d
+    except Exception:  # noqa: BLE001 - any unparseable date is simply no clue
+        return None
+
+
+def commune_clues(labels: list[str], year: int | None, matcher: Any = None) -> list[Clue]:
+    """District from the communes listed (last resort), when most of them agree."""
+    labels = [x for x in dict.fromkeys(labels) if x][:12]  # a dozen is enough to vote
+    if not labels:
+        return []
+    try:
+        if matcher is None:
+            matcher = _default_matcher()
+        district_of = _district_of()
+        votes: Counter[str] = Counter()
+        for lab in labels:
+            m = matcher.match(lab, None, year or 2022)
+            if m.code and m.method in ("exact", "folded"):
+                d = district_of.get(str(m.code))
+                if d:
+                    votes[d] += 1
+    except Exception:  # noqa: BLE001 - the commune clue is optional
+        return []
+    if not votes:
+        return []
+    code, n = votes.most_common(1)[0]
+    if n >= 2 and n >= 0.8 * sum(votes.values()):
+        return [Clue("district", code, "communes", None, None, f"{n} xã")]
+    return []
+
+
+@functools.lru_cache(maxsize=1)
+def _district_of() -> dict[str, str]:
+    """Commune code → district code (the gazetteer, once per process)."""
+    from ketnghia_analysis.reference.gazetteer import communes
+
+    c = communes()
+    return dict(zip(c["commune_code"].astype(str), c["district_code"].astype(str), strict=True))
+
+
+@functools.lru_cache(maxsize=1)
+def _default_matcher() -> Any:
+    from ketnghia_analysis.reference.matching import CommuneMatcher
+
+    return CommuneMatcher()
+
+
+# ---------------------------------------------------------------------------
+# Deciding
+# ---------------------------------------------------------------------------
+
+
+def _describe(clues: list[Clue], what: str, fmt: Any = str) -> str:
+    parts = []
+    for cl in clues:
+        where = SOURCE_VI.get(cl.source, cl.source)
+        if cl.sheet:
+            where += f" '{cl.sheet}'"
+        if cl.cell:
+            where += f" ô {cl.cell}"
+        parts.append(f"{fmt(cl.value)} ({where})")
+    return "; ".join(parts)
+
+
+def _district_name(code: str) -> str:
+    """Official name and code, "Huyện Nam Trà My (516)"."""
+    try:
+        from ketnghia_analysis.reference.gazetteer import districts
+
+        d = districts()
+        names = d.loc[d["district_code"].astype(str) == str(code), "district_name"]
+        if len(names):
+            return f"{names.iloc[0]} ({code})"
+    except Exception:  # noqa: BLE001 - a label only
+        pass
+    return str(code)
+
+
+def decide(
+    clues: list[Clue], source_file: str | None = None, commune_clue_only_if_missing: bool = False
+) -> Identity:
+    """Combine clues: one agreed value, or a conflict (error) / unknown issue."""
+    issues: list[Issue] = []
+    result: dict[str, Any] = {}
+    for what, label_vi, fmt in (
+        ("district", "huyện", _district_name),
+        ("year", "năm", str),
+    ):
+        found = [c for c in clues if c.what == what]
+        primary = [c for c in found if c.source != "communes"]
+        if commune_clue_only_if_missing and primary:
+            found = primary
+        values = list(dict.fromkeys(c.value for c in found))
+        if len(values) == 1:
+            result[what] = values[0]
+        elif not values:
+            result[what] = None
+            issues.append(
+                Issue(
+                    severity="error",
+                    code="IDENTITY_UNKNOWN",
+                    message=(
+                        f"Không xác định được {label_vi} của báo cáo (không có trên trang bìa, "
+                        "tiêu đề, tên tệp hay danh sách xã)"
+                    ),
+                    source_file=source_file,
+                    suggestion=f"Ghi rõ {label_vi} trong tiêu đề biểu hoặc tên tệp",
+                )
+            )
+        else:
+            result[what] = None
+            first = found[0]
+            issues.append(
+                Issue(
+                    severity="error",
+                    code="IDENTITY_CONFLICT",
+                    message=(
+                        f"Các nguồn cho {label_vi} của báo cáo không thống nhất: "
+                        f"{_describe(found, what, fmt)}"
+                    ),
+                    source_file=source_file,
+                    source_sheet=first.sheet,
+                    cell=first.cell,
+                    value=" | ".join(fmt(v) for v in values),
+                    suggestion=f"Sửa {label_vi} cho thống nhất rồi gửi lại",
+                )
+            )
+    dates = [c for c in clues if c.what == "report_date"]
+    # the "Kèm theo ... ngày" line and the cover are the report's own date; the footer's
+    # place-and-date line is next
+    dates.sort(key=lambda c: {"cover": 0, "title": 1, "footer": 2}.get(c.source, 3))
+    report_date = dates[0].value if dates else None
+    for iss in issues:
+        iss.district_code = result.get("district")
+        iss.year = result.get("year")
+    return Identity(result.get("district"), result.get("year"), report_date, clues, issues)

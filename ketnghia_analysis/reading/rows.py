@@ -1,0 +1,470 @@
+"""Row stage: classify every row of a form sheet, fill merged data cells, recompute formulas.
+
+Kinds: ``title`` and ``header`` (above the data), ``numbering`` (column numbers under the
+header), ``data``, ``section`` ("I. Các xã khu vực III"), ``total`` ("Tổng cộng", "Cộng",
+"Toàn huyện"), ``subtotal`` ("Cộng khu vực III"), ``note`` ("Ghi chú: ..."), ``footer``
+(place and date, "Người lập biểu", "TM. ỦY BAN NHÂN DÂN", names) and ``blank``.
+Every kind except ``data`` and ``blank`` is structural.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ketnghia_analysis.core.address import parse_a1
+from ketnghia_analysis.reading.headers import Grid, HeaderBlock, fold_text, is_numbering_row
+
+DATA = "data"
+SECTION = "section"
+TOTAL = "total"
+SUBTOTAL = "subtotal"
+NUMBERING = "numbering"
+FOOTER = "footer"
+NOTE = "note"
+BLANK = "blank"
+TITLE = "title"
+HEADER = "header"
+STRUCTURAL = frozenset({SECTION, TOTAL, SUBTOTAL, NUMBERING, FOOTER, NOTE, TITLE, HEADER})
+
+# Kinds of canonical columns whose merged data cells are filled down (labels, not amounts:
+# a commune merged over its partner rows belongs to each of them; an amount does not).
+FILL_DOWN_KINDS = frozenset({"label", "text", "category", "year", "status", "level"})
+
+_TOTAL = re.compile(
+    r"^(?:tong cong|tong so|tong|cong|cong chung|tong cong chung)?"
+    r"(?:\s*(?:toan\s+)?(?:huyen|thi xa|thanh pho|tx|tp|tinh)(?:\s.*)?)?$"
+)
+_TOTAL_WORDS = re.compile(
+    r"^(?:tong cong|tong so|tong|cong|toan (?:huyen|thi xa|thanh pho|tinh))\b"
+)
+_SUBTOTAL = re.compile(
+    r"^(?:tong cong|tong so|tong|cong|tieu cong|cong nhom|cong khu vuc|trong do)\b\s*\S"
+)
+_ROMAN = re.compile(r"^(?P<num>[IVX]{1,5}|[A-H])\s*[.)/:\-]\s*\S")
+_ROMAN_BARE = re.compile(r"^(?P<num>I{1,3}|IV|VI{0,3}|IX)\s+\S")
+_ROMAN_CELL = re.compile(r"^(?:[IVX]{1,5}|[A-H])\.?$")
+_SECTION_WORDS = re.compile(r"^(?:cac xa|khu vuc|nhom|xa khu vuc|vung|cac don vi|khoi)\b")
+_NOTE = re.compile(r"^(?:ghi chu|luu y|nguon|chu thich|chu y|ghi chu:)\b")
+_FOOTER = re.compile(
+    r"^(?:nguoi lap(?: bieu)?|lap bieu|tm\.? ?(?:uy ban nhan dan|ubnd)|tm |kt\.? ?chu tich|kt |"
+    r"chu tich|pho chu tich|thu truong|ky ten|ky ghi ro ho ten|ky va ghi ro|da ky|"
+    r"xac nhan|giam doc|truong phong|uy ban nhan dan huyen|noi nhan)\b"
+)
+_PLACE_DATE = re.compile(r"\bngay\s*(?:\d{1,2}|\s)?\s*thang\s*(?:\d{1,2})?\s*nam\s*\d{0,4}\s*$")
+
+
+_NUMBERISH = re.compile(r"^[\s+\-−]?\d[\d.,\s]*%?$")
+
+
+def _is_numberish(v: object) -> bool:
+    """A number, or text that looks like one ("1.234", "12,5%")."""
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, int | float):
+        return True
+    return isinstance(v, str) and bool(_NUMBERISH.match(v.strip()))
+
+
+def label_key(raw: str) -> str:
+    """Folded label that keeps "công" (công ty) apart from "cộng" (sum).
+
+    >>> label_key("Tổng cộng"), label_key("Tổng công ty Điện lực"), label_key("CỘNG")
+    ('tong cong', 'tong c0ng ty dien luc', 'cong')
+    """
+    if raw.isascii():
+        return fold_text(raw)
+    return fold_text(raw.lower().replace("công", "c0ng"))
+
+
+def _lead_text(grid: Grid, r: int, upto_col: int) -> tuple[str, str]:
+    """(raw, key) text of the first text cell of row r at or left of `upto_col`."""
+    row = grid.values[r]
+    for c in range(0, min(upto_col, grid.n_cols - 1) + 1):
+        v = row[c]
+        if isinstance(v, str):
+            return v, label_key(v)
+    for c in range(upto_col + 1, grid.n_cols):
+        v = row[c]
+        if isinstance(v, str):
+            return v, label_key(v)
+    return "", ""
+
+
+def is_total_label(folded: str) -> bool:
+    """A grand-total label.
+
+    >>> [is_total_label(x) for x in ["tong cong", "cong", "toan huyen", "cong khu vuc iii"]]
+    [True, True, True, False]
+    """
+    return bool(folded) and bool(_TOTAL.match(folded)) and bool(_TOTAL_WORDS.match(folded))
+
+
+def is_subtotal_label(folded: str) -> bool:
+    """A subtotal label ("Cộng khu vực III", "Cộng xã Trà Mai", "Trong đó: ...")."""
+    return bool(_SUBTOTAL.match(folded)) and not is_total_label(folded)
+
+
+def is_footer_text(folded: str) -> bool:
+    """Footer lines: signatures, titles of signatories, place and date."""
+    return bool(_FOOTER.match(folded)) or bool(_PLACE_DATE.search(folded))
+
+
+def fill_merged_down(
+    grid: Grid, first_data_row: int, fill_cols: set[int], number_cols: set[int]
+) -> list[tuple[int, int, int]]:
+    """Fill merged data cells down inside their merge (label columns only).
+
+    Returns the merges of amount columns that were NOT filled, as (row0, row1, col):
+    their value stays in the first row of the merge.
+    """
+    kept: list[tuple[int, int, int]] = []
+    for r0, c0, r1, _c1 in grid.merged:
+        if r0 < first_data_row or r1 <= r0:
+            continue
+        if c0 in number_cols:
+            kept.append((r0, min(r1, grid.n_rows - 1), c0))
+            continue
+        if c0 not in fill_cols:
+            continue
+        v = grid.value(r0, c0)
+        if v is None:
+            continue
+        for r in range(r0 + 1, min(r1, grid.n_rows - 1) + 1):
+            if grid.values[r][c0] is None:
+                grid.values[r][c0] = v
+    return kept
+
+
+def classify_rows(
+    grid: Grid,
+    block: HeaderBlock,
+    label_cols: list[int],
+    value_cols: list[int],
+) -> list[str]:
+    """Kind of every row of the sheet (see module docstring).
+
+    Parameters
+    ----------
+    grid : the sheet's cell table (merged label cells already filled down)
+    block : the header block
+    label_cols : columns of the row labels (commune, partner, model)
+    value_cols : columns holding values (numbers, marks, years) of mapped canonical columns
+    """
+    kinds: list[str] = []
+    first_col = None
+    for c in range(grid.n_cols):
+        if any(grid.value(r, c) is not None for r in range(block.first, block.last + 1)):
+            first_col = c
+            break
+    label_upto = max(label_cols) if label_cols else 1
+    value_set = set(value_cols)
+    label_set = set(label_cols)
+    footer = False
+    for r in range(grid.n_rows):
+        if grid.row_is_blank(r):
+            kinds.append(BLANK)
+            continue
+        if r < block.first:
+            kinds.append(TITLE)
+            continue
+        if r <= block.last:
+            kinds.append(HEADER)
+            continue
+        row = grid.values[r]
+        if r == block.numbering_row or is_numbering_row(row, first_col):
+            kinds.append(NUMBERING)
+            continue
+        has_values = any(row[c] is not None for c in value_set if c < len(row))
+        has_label = any(row[c] is not None for c in label_set if c < len(row))
+        raw, lead = _lead_text(grid, r, label_upto)
+        texts = [grid.folded(r, c) for c in grid.row_cells(r) if isinstance(row[c], str)]
+        if footer:
+            kinds.append(NOTE if _NOTE.match(lead) else FOOTER)
+            continue
+        has_numbers = any(_is_numberish(row[c]) for c in value_set if c < len(row))
+        if not has_numbers and any(is_footer_text(t) for t in texts):
+            footer = True
+            kinds.append(FOOTER)
+            continue
+        if (_NOTE.match(lead) or raw.startswith("*") or raw.startswith("(*)")) and not has_values:
+            kinds.append(NOTE)
+            continue
+        if is_total_label(lead):
+            kinds.append(TOTAL)
+            continue
+        if is_subtotal_label(lead):
+            kinds.append(SUBTOTAL)
+            continue
+        if _is_section(grid, r, raw, lead, label_upto, has_values):
+            kinds.append(SUBTOTAL if has_values else SECTION)
+            continue
+        if has_label or has_values:
+            kinds.append(DATA)
+            continue
+        # only unmapped columns hold something: a bare "STT" number is an empty template
+        # row (no content: blank); any text is a stray note
+        others = [row[c] for c in grid.row_cells(r)]
+        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in others):
+            kinds.append(BLANK)
+        else:
+            kinds.append(NOTE)
+    _one_grand_total(grid, kinds, label_upto)
+    return kinds
+
+
+def _total_strength(folded: str) -> int:
+    if re.match(r"^(tong cong|tong so|toan )", folded) or re.search(
+        r"\b(huyen|thi xa|thanh pho)\b", folded
+    ):
+        return 2
+    if folded.startswith("tong"):
+        return 1
+    return 0  # "Cộng"
+
+
+def _one_grand_total(grid: Grid, kinds: list[str], label_upto: int) -> None:
+    """Keep one grand total; the other total-labelled rows are subtotals.
+
+    Sections often close with a bare "Cộng" while the grand total says "Tổng cộng": the
+    strongest label wins; among equals, a total above every data row (total at the top)
+    or else the last one.
+    """
+    totals = [r for r, k in enumerate(kinds) if k == TOTAL]
+    if len(totals) < 2:
+        return  # a single total is the grand total, whatever its label
+    n_sections = sum(1 for k in kinds if k == SECTION)
+    if len(totals) == n_sections:
+        # exactly one "Cộng" per section and nothing stronger: each closes its section
+        strength = [_total_strength(_lead_text(grid, r, label_upto)[1]) for r in totals]
+        if max(strength) == 0:
+            for r in totals:
+                kinds[r] = SUBTOTAL
+            return
+    first_data = next((r for r, k in enumerate(kinds) if k == DATA), len(kinds))
+    strength = {r: _total_strength(_lead_text(grid, r, label_upto)[1]) for r in totals}
+    best = max(strength.values())
+    cands = [r for r in totals if strength[r] == best]
+    top = [r for r in cands if r < first_data]
+    grand = top[0] if top else cands[-1]
+    for r in totals:
+        if r != grand:
+            kinds[r] = SUBTOTAL
+
+
+def _is_section(grid: Grid, r: int, raw: str, lead: str, label_upto: int, has_values: bool) -> bool:
+    m = _ROMAN.match(raw) or _ROMAN_BARE.match(raw)
+    if m:
+        num = m.group("num")
+        if num in ("A", "B", "C", "D", "E", "F", "G", "H"):
+            # "A. Các xã ..." is a section; "H. Đại Lộc" (huyện) with figures is a data row
+            return not has_values
+        if num != "X":
+            return True
+        # "X. Trà Mai" is a commune abbreviation (X. = xã), not section ten
+        return bool(_SECTION_WORDS.match(lead[1:].strip()))
+    row = grid.values[r]
+    # a Roman numeral or letter alone in the STT column, with a label beside it
+    for c in range(0, min(label_upto, grid.n_cols - 1) + 1):
+        v = row[c]
+        if v is None:
+            continue
+        if isinstance(v, str) and _ROMAN_CELL.match(v.strip()):
+            return any(isinstance(row[j], str) for j in range(c + 1, grid.n_cols))
+        break
+    if not has_values and _SECTION_WORDS.match(lead):
+        return True
+    return False
+
+
+# ---------------------------------------------------------------------------
+# Formulas without cached values (files written by scripts)
+# ---------------------------------------------------------------------------
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<num>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|(?P<ref>(?:'[^']+'!|[A-Za-z0-9_]+!)?\$?[A-Za-z]{1,3}\$?\d+"
+    r"(?::\$?[A-Za-z]{1,3}\$?\d+)?)|(?P<fn>[A-Za-z]+)\s*\(|(?P<op>[-+*/(),;]))"
+)
+
+
+def _parse_ref(ref: str) -> tuple[int, int, int, int] | None:
+    if "!" in ref:
+        return None  # another sheet: not evaluated
+    ref = ref.replace("$", "")
+    parts = ref.split(":")
+    out = []
+    for p in parts:
+        if not re.match(r"^([A-Za-z]{1,3})(\d+)$", p):
+            return None
+        out.append(parse_a1(p))
+    if len(out) == 1:
+        out.append(out[0])
+    (r0, c0), (r1, c1) = out
+    return min(r0, r1), min(c0, c1), max(r0, r1), max(c0, c1)
+
+
+class FormulaEvaluator:
+    """Evaluate simple formulas (+ - * /, SUM, ROUND, ABS, MIN, MAX) over a grid.
+
+    Referenced cells are numbers, numeric text (parsed by `number_of`) or other
+    uncached formulas (evaluated recursively). Anything else gives None.
+    """
+
+    def __init__(self, grid: Grid, formulas: dict[tuple[int, int], str], number_of: Any):
+        self.grid = grid
+        self.formulas = formulas
+        self.number_of = number_of
+        self.memo: dict[tuple[int, int], float | None] = {}
+        self.active: set[tuple[int, int]] = set()
+
+    def cell(self, r: int, c: int) -> float | None:
+        if (r, c) in self.formulas:
+            if (r, c) in self.memo:
+                return self.memo[(r, c)]
+            if (r, c) in self.active:
+                return None  # circular
+            self.active.add((r, c))
+            try:
+                v = self.evaluate(self.formulas[(r, c)])
+            finally:
+                self.active.discard((r, c))
+            self.memo[(r, c)] = v
+            return v
+        v = self.grid.value(r, c)
+        if v is None:
+            return 0.0
+        if isinstance(v, bool):
+            return None
+        if isinstance(v, int | float):
+            return float(v)
+        return self.number_of(v)
+
+    def evaluate(self, formula: str) -> float | None:
+        s = formula.strip()
+        if s.startswith("="):
+            s = s[1:]
+        tokens: list[tuple[str, str]] = []
+        pos = 0
+        while pos < len(s):
+            if s[pos].isspace():
+                pos += 1
+                continue
+            m = _TOKEN.match(s, pos)
+            if not m or m.end() == pos:
+                return None
+            kind = m.lastgroup or ""
+            tokens.append((kind, m.group(kind)))
+            pos = m.end()
+        self._toks = tokens
+        self._i = 0
+        try:
+            v = self._expr()
+        except (ValueError, IndexError, ZeroDivisionError, TypeError):
+            return None
+        if self._i != len(tokens) or v is None or isinstance(v, list):
+            return None
+        return v
+
+    # recursive descent ------------------------------------------------------
+    def _peek(self) -> tuple[str, str] | None:
+        return self._toks[self._i] if self._i < len(self._toks) else None
+
+    def _take(self) -> tuple[str, str]:
+        t = self._toks[self._i]
+        self._i += 1
+        return t
+
+    def _expr(self) -> Any:
+        v = self._term()
+        while (t := self._peek()) and t[0] == "op" and t[1] in "+-":
+            self._take()
+            w = self._term()
+            if v is None or w is None:
+                return None
+            v = v + w if t[1] == "+" else v - w
+        return v
+
+    def _term(self) -> Any:
+        v = self._factor()
+        while (t := self._peek()) and t[0] == "op" and t[1] in "*/":
+            self._take()
+            w = self._factor()
+            if v is None or w is None:
+                return None
+            v = v * w if t[1] == "*" else v / w
+        return v
+
+    def _factor(self) -> Any:
+        kind, text = self._take()
+        if kind == "op" and text == "-":
+            v = self._factor()
+            return None if v is None else -v
+        if kind == "op" and text == "+":
+            return self._factor()
+        if kind == "num":
+            return float(text)
+        if kind == "op" and text == "(":
+            v = self._expr()
+            if self._take() != ("op", ")"):
+                raise ValueError("parenthesis")
+            return v
+        if kind == "ref":
+            rng = _parse_ref(text)
+            if rng is None:
+                return None
+            r0, c0, r1, c1 = rng
+            if (r0, c0) == (r1, c1):
+                return self.cell(r0, c0)
+            vals = [self.cell(r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)]
+            return vals
+        if kind == "fn":
+            args: list[Any] = []
+            if self._peek() != ("op", ")"):
+                while True:
+                    args.append(self._expr())
+                    t = self._take()
+                    if t == ("op", ")"):
+                        break
+                    if t not in (("op", ","), ("op", ";")):
+                        raise ValueError("args")
+            else:
+                self._take()
+            return self._call(text.upper(), args)
+        raise ValueError(f"unexpected {text}")
+
+    @staticmethod
+    def _flat(args: list[Any]) -> list[float] | None:
+        out: list[float] = []
+        for a in args:
+            items = a if isinstance(a, list) else [a]
+            for x in items:
+                if x is None:
+                    return None
+                out.append(x)
+        return out
+
+    def _call(self, fn: str, args: list[Any]) -> float | None:
+        flat = self._flat(args)
+        if flat is None:
+            return None
+        if fn == "SUM":
+            return float(sum(flat))
+        if fn == "MIN" and flat:
+            return min(flat)
+        if fn == "MAX" and flat:
+            return max(flat)
+        if fn == "ABS" and len(flat) == 1:
+            return abs(flat[0])
+        if fn == "ROUND" and len(flat) in (1, 2):
+            return round(flat[0], int(flat[1]) if len(flat) == 2 else 0)
+        if fn == "AVERAGE" and flat:
+            return sum(flat) / len(flat)
+        return None
+
+
+def evaluate_uncached(
+    grid: Grid, formulas: dict[tuple[int, int], str], number_of: Any
+) -> dict[tuple[int, int], float | None]:
+    """Values of formula cells without a cached value (None where not computable)."""
+    ev = FormulaEvaluator(grid, formulas, number_of)
+    return {rc: ev.cell(*rc) for rc in formulas}

@@ -1,0 +1,310 @@
+"""The blank return of one district and year: four forms with canonical headers and lists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
+
+from ketnghia_analysis.reference import gazetteer
+
+# Canonical header text of each form (the first wording of ../shared/spec/returns.md).
+SUPPORT_HEADERS = [
+    ("partner_name", "Đơn vị kết nghĩa", 34),
+    ("partner_type", "Loại hình đơn vị", 26),
+    ("commune", "Xã được kết nghĩa", 20),
+    ("pair_start_year", "Năm bắt đầu kết nghĩa", 12),
+    ("cash", "Hỗ trợ bằng tiền (triệu đồng)", 14),
+    ("in_kind", "Hỗ trợ hiện vật (quy ra tiền, triệu đồng)", 16),
+    ("models_supported", "Số mô hình phát triển kinh tế được hỗ trợ", 14),
+    ("beneficiary_households", "Số hộ được hưởng lợi", 12),
+    ("officials_trained", "Số lượt cán bộ, công chức xã được đào tạo, bồi dưỡng", 16),
+    ("workers_trained", "Số lao động được đào tạo nghề, giải quyết việc làm", 16),
+    ("houses_supported", "Số nhà ở được hỗ trợ xây mới, sửa chữa (nhà Đại đoàn kết)", 16),
+    ("note", "Ghi chú", 24),
+]
+POVERTY_HEADERS = [
+    ("commune", "Xã, thị trấn", 22),
+    ("households_total", "Tổng số hộ", 11),
+    ("poor_start", "Số hộ nghèo đầu năm", 11),
+    ("poverty_exits", "Số hộ thoát nghèo trong năm", 11),
+    ("poverty_relapses", "Số hộ tái nghèo", 10),
+    ("poverty_new", "Số hộ nghèo phát sinh mới", 11),
+    ("poor_end", "Số hộ nghèo cuối năm", 11),
+    ("poverty_rate_end", "Tỷ lệ hộ nghèo cuối năm (%)", 11),
+    ("near_poor_end", "Số hộ cận nghèo cuối năm", 11),
+    ("poor_ethnic_minority_end", "Trong đó: hộ nghèo dân tộc thiểu số", 13),
+]
+NTM_TAIL = [
+    ("criteria_met", "Tổng số tiêu chí đạt", 10),
+    ("ntm_level", "Mức đạt chuẩn", 18),
+    ("recognized_year", "Năm được công nhận", 11),
+]
+MODELS_HEADERS = [
+    ("model_name", "Tên mô hình", 34),
+    ("commune", "Xã, thị trấn", 20),
+    ("partner_name", "Đơn vị kết nghĩa", 30),
+    ("model_type", "Loại mô hình", 18),
+    ("start_year", "Năm triển khai", 10),
+    ("households", "Số hộ tham gia", 10),
+    ("status", "Tình trạng", 16),
+]
+MARKS = ["Đạt", "Chưa đạt"]
+LEVELS = ["Đạt chuẩn NTM", "NTM nâng cao", "NTM kiểu mẫu"]
+STATUSES = ["Đang duy trì", "Đã nhân rộng", "Dừng", "Mới triển khai"]
+MODEL_TYPES = [
+    "chăn nuôi",
+    "trồng trọt",
+    "dược liệu",
+    "lâm nghiệp",
+    "du lịch cộng đồng",
+    "ngành nghề",
+    "khác",
+]
+FREE_ROWS = 150  # input rows of the forms with one row per pair or per model
+TITLE_ROWS = 5  # rows above the header: unit, motto, form number, title, unit line
+
+
+def _district(district_code: str, year: int) -> tuple[str, list[dict]]:
+    districts = gazetteer.districts()
+    hit = districts[districts["district_code"] == str(district_code)]
+    if hit.empty:
+        raise ValueError(f"không có huyện mã {district_code} trong danh mục")
+    name = str(hit["district_name"].iloc[0])
+    units = gazetteer.communes_in_year(int(year))
+    units = units[units["district_code"] == str(district_code)].sort_values("commune_code")
+    if units.empty:
+        raise ValueError(f"{name} không có xã nào còn hiệu lực năm {year}")
+    return name, units[["commune_code", "commune_name", "commune_type"]].to_dict("records")
+
+
+def write_template(district_code: str, year: int, out: Path) -> Path:
+    """Write the blank return (Biểu 01/KN, 02/HN, 03/NTM, 04/MH) of a district and year.
+
+    The poverty and NTM forms are pre-filled with the communes valid on 31 December of
+    the year; marks, partner types, NTM levels, model types and statuses are drop-down
+    lists; the title and header rows and the commune names are protected (no password).
+    """
+    name, units = _district(str(district_code), int(year))
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    book = xlsxwriter.Workbook(str(out), {"strings_to_formulas": False, "strings_to_urls": False})
+    f = {
+        "unit": book.add_format({"bold": True, "align": "center"}),
+        "title": book.add_format({"bold": True, "font_size": 13, "align": "center"}),
+        "plain": book.add_format({"italic": True, "align": "center"}),
+        "head": book.add_format(
+            {
+                "bold": True,
+                "text_wrap": True,
+                "align": "center",
+                "valign": "vcenter",
+                "border": 1,
+                "bg_color": "#DDEBF7",
+            }
+        ),
+        "locked": book.add_format({"border": 1, "locked": True, "bg_color": "#F2F2F2"}),
+        "input": book.add_format({"border": 1, "locked": False}),
+        "money": book.add_format({"border": 1, "locked": False, "num_format": "#,##0.000"}),
+        "rate": book.add_format({"border": 1, "locked": False, "num_format": "0.00"}),
+    }
+    # The lists live on a hidden sheet: list items such as "sở, ban, ngành tỉnh" hold commas.
+    lists = book.add_worksheet("Danh mục")
+    columns = {
+        "marks": MARKS,
+        "partner_types": list(gazetteer.PARTNER_TYPES),
+        "levels": LEVELS,
+        "statuses": STATUSES,
+        "model_types": MODEL_TYPES,
+        "communes": [u["commune_name"] for u in units],
+        "partners": sorted(gazetteer.partners()["partner_name"]),
+    }
+    ranges = {}
+    for c, (key, values) in enumerate(columns.items()):
+        lists.write_string(0, c, key)
+        for r, value in enumerate(values, start=1):
+            lists.write_string(r, c, value)
+        letter = xl_col_to_name(c)
+        ranges[key] = f"='Danh mục'!${letter}$2:${letter}${len(values) + 1}"
+    lists.hide()
+    lists.protect()
+
+    unit_line = f"UBND {name.upper()}"
+
+    def sheet(title: str, form_no: str, heading: str, headers: list, unit: str | None):
+        ws = book.add_worksheet(title)
+        last = len(headers) - 1
+        ws.merge_range(0, 0, 0, min(3, last), unit_line, f["unit"])
+        ws.merge_range(
+            1,
+            0,
+            1,
+            last,
+            "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM - Độc lập - Tự do - Hạnh phúc",
+            f["plain"],
+        )
+        ws.write_string(2, 0, form_no, f["unit"])
+        ws.merge_range(3, 0, 3, last, f"{heading} NĂM {int(year)}", f["title"])
+        ws.write_string(4, 0, unit or "", f["plain"])
+        for c, (_, _, width) in enumerate(headers):
+            ws.set_column(c, c, width)
+        ws.set_row(TITLE_ROWS, 60)
+        ws.freeze_panes(TITLE_ROWS + 1, 1)
+        ws.protect(
+            "", {"format_columns": True, "format_rows": True, "autofilter": True, "sort": False}
+        )
+        return ws
+
+    # Biểu 01/KN
+    ws = sheet(
+        "Biểu 01-KN",
+        "Biểu 01/KN",
+        "KẾT QUẢ KẾT NGHĨA, HỖ TRỢ CÁC XÃ",
+        SUPPORT_HEADERS,
+        "ĐVT: triệu đồng",
+    )
+    _header(ws, SUPPORT_HEADERS, f["head"])
+    first, last = TITLE_ROWS + 1, TITLE_ROWS + FREE_ROWS
+    for c, (key, _, _) in enumerate(SUPPORT_HEADERS):
+        fmt = f["money"] if key in ("cash", "in_kind") else f["input"]
+        for r in range(first, last + 1):
+            ws.write_blank(r, c, None, fmt)
+    _list(ws, first, last, 0, ranges["partners"], strict=False)
+    _list(ws, first, last, 1, ranges["partner_types"])
+    _list(ws, first, last, 2, ranges["communes"])
+    for c in (3,):
+        _year(ws, first, last, c, year)
+    for c in range(4, 11):
+        _number(ws, first, last, c)
+
+    # Biểu 02/HN
+    ws = sheet(
+        "Biểu 02-HN",
+        "Biểu 02/HN",
+        "KẾT QUẢ RÀ SOÁT HỘ NGHÈO, HỘ CẬN NGHÈO",
+        POVERTY_HEADERS,
+        "ĐVT: hộ",
+    )
+    _header(ws, POVERTY_HEADERS, f["head"])
+    for i, unit in enumerate(units):
+        r = TITLE_ROWS + 1 + i
+        ws.write_string(r, 0, unit["commune_name"], f["locked"])
+        for c, (key, _, _) in enumerate(POVERTY_HEADERS[1:], start=1):
+            ws.write_blank(r, c, None, f["rate"] if key == "poverty_rate_end" else f["input"])
+    first, last = TITLE_ROWS + 1, TITLE_ROWS + len(units)
+    for c in range(1, len(POVERTY_HEADERS)):
+        _number(ws, first, last, c)
+
+    # Biểu 03/NTM: a group header "Tiêu chí" over the numbers 1-19
+    communes = [u for u in units if u["commune_type"] == "xã"]
+    ntm_headers = (
+        [("commune", "Tên xã", 22)] + [(f"c{i:02d}", str(i), 6) for i in range(1, 20)] + NTM_TAIL
+    )
+    ws = sheet(
+        "Biểu 03-NTM",
+        "Biểu 03/NTM",
+        "KẾT QUẢ THỰC HIỆN BỘ TIÊU CHÍ QUỐC GIA VỀ XÃ NÔNG THÔN MỚI",
+        ntm_headers,
+        None,
+    )
+    ws.set_row(TITLE_ROWS, 24)
+    ws.merge_range(TITLE_ROWS, 0, TITLE_ROWS + 1, 0, "Tên xã", f["head"])
+    ws.merge_range(TITLE_ROWS, 1, TITLE_ROWS, 19, "Tiêu chí", f["head"])
+    for i in range(1, 20):
+        ws.write_number(TITLE_ROWS + 1, i, i, f["head"])
+    for c, (_, text, _) in enumerate(NTM_TAIL, start=20):
+        ws.merge_range(TITLE_ROWS, c, TITLE_ROWS + 1, c, text, f["head"])
+    ws.freeze_panes(TITLE_ROWS + 2, 1)
+    first = TITLE_ROWS + 2
+    for i, unit in enumerate(communes):
+        r = first + i
+        ws.write_string(r, 0, unit["commune_name"], f["locked"])
+        for c in range(1, len(ntm_headers)):
+            ws.write_blank(r, c, None, f["input"])
+    last = first + max(len(communes), 1) - 1
+    _list(ws, first, last, 1, ranges["marks"], to_col=19)
+    _number(ws, first, last, 20, maximum=19)
+    _list(ws, first, last, 21, ranges["levels"])
+    _year(ws, first, last, 22, year)
+
+    # Biểu 04/MH
+    ws = sheet(
+        "Biểu 04-MH",
+        "Biểu 04/MH",
+        "CÁC MÔ HÌNH PHÁT TRIỂN KINH TẾ ĐƯỢC HỖ TRỢ QUA KẾT NGHĨA",
+        MODELS_HEADERS,
+        None,
+    )
+    _header(ws, MODELS_HEADERS, f["head"])
+    first, last = TITLE_ROWS + 1, TITLE_ROWS + FREE_ROWS
+    for c in range(len(MODELS_HEADERS)):
+        for r in range(first, last + 1):
+            ws.write_blank(r, c, None, f["input"])
+    _list(ws, first, last, 1, ranges["communes"])
+    _list(ws, first, last, 2, ranges["partners"], strict=False)
+    _list(ws, first, last, 3, ranges["model_types"])
+    _year(ws, first, last, 4, year)
+    _number(ws, first, last, 5)
+    _list(ws, first, last, 6, ranges["statuses"])
+    book.worksheets()[1].activate()
+    book.close()
+    return out
+
+
+def _header(ws, headers: list, fmt) -> None:
+    for c, (_, text, _) in enumerate(headers):
+        ws.write_string(TITLE_ROWS, c, text, fmt)
+
+
+def _list(
+    ws, first: int, last: int, col: int, source: str, strict: bool = True, to_col: int | None = None
+) -> None:
+    ws.data_validation(
+        first,
+        col,
+        last,
+        to_col if to_col is not None else col,
+        {
+            "validate": "list",
+            "source": source,
+            "error_type": "stop" if strict else "information",
+            "error_title": "Giá trị không có trong danh sách",
+            "error_message": "Chọn một giá trị trong danh sách thả xuống.",
+        },
+    )
+
+
+def _number(ws, first: int, last: int, col: int, maximum: float | None = None) -> None:
+    ws.data_validation(
+        first,
+        col,
+        last,
+        col,
+        {
+            "validate": "decimal",
+            "criteria": "between",
+            "minimum": 0,
+            "maximum": maximum if maximum is not None else 1e12,
+            "error_title": "Số không hợp lệ",
+            "error_message": "Nhập một số không âm"
+            + (f", tối đa {maximum:g}." if maximum is not None else "."),
+        },
+    )
+
+
+def _year(ws, first: int, last: int, col: int, year: int) -> None:
+    ws.data_validation(
+        first,
+        col,
+        last,
+        col,
+        {
+            "validate": "integer",
+            "criteria": "between",
+            "minimum": 1990,
+            "maximum": int(year),
+            "error_title": "Năm không hợp lệ",
+            "error_message": f"Nhập năm từ 1990 đến {int(year)}.",
+        },
+    )

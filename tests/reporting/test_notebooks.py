@@ -1,0 +1,109 @@
+"""The committed notebooks: clean (no outputs, kernelspec, parameters tag, no functions,
+Load/Compute/Show sections) and each runs top to bottom through papermill on sample data,
+with an HTML export free of code cells and errors."""
+
+from __future__ import annotations
+
+import re
+import time
+import warnings
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from ketnghia_analysis.core import paths
+from ketnghia_analysis.reporting.report import export_html, html_problems
+
+NOTEBOOK_DIR = paths.notebooks_dir()
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+EXPECTED = {
+    "00_explore",
+    "01_data_quality",
+    "02_poverty",
+    "03_ntm",
+    "04_twinning_inputs",
+    "05_effectiveness",
+    "10_district_report",
+    "20_province_report",
+}
+DEFINITION = re.compile(r"^\s*(async\s+def|def|class)\s", re.M)
+
+
+def _ids(paths_: list[Path]) -> list[str]:
+    return [p.stem for p in paths_]
+
+
+def test_the_notebook_set_is_complete():
+    assert EXPECTED <= {p.stem for p in NOTEBOOKS}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_committed_notebook_is_clean(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    spec = nb.metadata.get("kernelspec", {})
+    assert spec.get("name") == "ketnghia", "kernelspec must be 'ketnghia'"
+    assert spec.get("display_name") == "Python (ketnghia)"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code, "no code cell"
+    assert "parameters" in code[0].metadata.get("tags", []), "first code cell lacks the tag"
+    for cell in code:
+        assert not cell.get("outputs"), f"committed with outputs: {cell.source[:60]!r}"
+        assert cell.get("execution_count") is None, "committed with execution counts"
+        assert not DEFINITION.search(cell.source), f"function/class defined: {cell.source[:60]!r}"
+    headings = " ".join(
+        line
+        for c in nb.cells
+        if c.cell_type == "markdown"
+        for line in c.source.splitlines()
+        if line.startswith("#")
+    )
+    for section in ("Load", "Compute", "Show"):
+        assert f"({section})" in headings, f"missing the '{section}' section heading"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_parameters_are_typed_and_explained(path):
+    import papermill
+
+    params = papermill.inspect_notebook(str(path))
+    assert {"year", "processed_dir"} <= set(params)
+    assert params["year"]["inferred_type_name"] == "int"
+    for name, spec in params.items():
+        assert spec["inferred_type_name"] not in ("None", None), f"{name} has no type"
+        assert spec["help"].strip(), f"{name} has no (Vietnamese) help comment"
+    if "district_code" in params:
+        assert params["district_code"]["inferred_type_name"] == "str"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_notebook_runs_on_sample_data(path, processed_dir, tmp_path):
+    import papermill
+
+    out = tmp_path / path.name
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        papermill.execute_notebook(
+            str(path),
+            str(out),
+            parameters={"processed_dir": str(processed_dir)},
+            kernel_name="ketnghia",
+            log_output=False,
+            progress_bar=False,
+            cwd=str(NOTEBOOK_DIR),
+        )
+    seconds = time.perf_counter() - start
+    nb = nbformat.read(out, as_version=4)
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            assert output.output_type != "error", cell.source[:80]
+            if output.output_type == "stream":
+                assert output.name != "stderr", f"warning shown to readers: {output.text[:300]}"
+    html = tmp_path / f"{path.stem}.html"
+    export_html(out, html, path.stem)
+    page = html.read_text(encoding="utf-8")
+    assert html_problems(page) == []
+    assert "Mục lục" in page
+    print(f"{path.stem}: {seconds:.1f} s")
