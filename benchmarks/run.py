@@ -380,7 +380,7 @@ def timed(name, fn):
             spent[name] += time.perf_counter() - t
     return inner
 b.assemble = timed("assemble", b.assemble)
-b._write_all = timed("write", b._write_all)
+b.write_all = timed("write", b.write_all)
 code = cli.main(sys.argv[2:])
 open(sys.argv[1], "w").write(json.dumps(spent))
 sys.exit(code)
@@ -451,7 +451,7 @@ def write_big_poverty(path: Path, n_rows: int, year: int = YEAR) -> None:
 ROWS_CHILD = """
 import gc, json, sys, time
 from pathlib import Path
-from ketnghia_analysis.building.build import process_file
+from ketnghia_analysis.building.worker import process_file
 from ketnghia_analysis.reading.reader import read_return
 small, big, repeat = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 process_file((str(small), str(small.parent)))  # warm up: imports, reference data

@@ -170,7 +170,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(result.summary())
         return result.exit_code
     if args.command == "check":
-        from ketnghia_analysis.building.build import check_files
+        from ketnghia_analysis.building.check import check_files
 
         return check_files(args.files)
     if args.command == "template":

@@ -27,7 +27,7 @@ SKIP_NAMES = {"readme", "readme.md", "readme.txt", "thumbs.db", "desktop.ini", "
 
 
 # Modules a reader worker needs; the fork server imports them once for all workers.
-WORKER_MODULES = ("ketnghia_analysis.building.build", "ketnghia_analysis.reading.reader")
+WORKER_MODULES = ("ketnghia_analysis.building.worker", "ketnghia_analysis.reading.reader")
 
 
 def prestart_readers() -> None:

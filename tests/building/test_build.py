@@ -14,8 +14,9 @@ import pytest
 from filled_template import fill_template
 
 from ketnghia_analysis.building import schemas
-from ketnghia_analysis.building.build import build, check_files
+from ketnghia_analysis.building.build import build
 from ketnghia_analysis.building.buildstate import discover
+from ketnghia_analysis.building.check import check_files
 from ketnghia_analysis.reading.template import write_template
 
 TABLES = [
@@ -306,7 +307,7 @@ def test_commune_left_out_of_a_return_is_reported(tmp_path, returns):
 
 
 def test_a_value_that_slips_past_the_rules_is_caught_by_the_schema():
-    from ketnghia_analysis.building.build import _schema_issues
+    from ketnghia_analysis.building.assemble import schema_issues
 
     poverty = schemas.conform(
         pd.DataFrame(
@@ -321,7 +322,7 @@ def test_a_value_that_slips_past_the_rules_is_caught_by_the_schema():
         ),
         "poverty",
     )
-    issues = _schema_issues({"poverty": poverty, "support": schemas.empty("support")})
+    issues = schema_issues({"poverty": poverty, "support": schemas.empty("support")})
     assert {i.code for i in issues} == {"SCHEMA_VIOLATION"}
     checks = sorted(i.expected for i in issues)
     assert "in_range(0, 1)" in checks
@@ -358,8 +359,8 @@ def test_sample_accepted_rows_are_exactly_the_rows_in_the_tables(sample_built):
 
 def test_a_return_of_unknown_year_does_not_stop_the_assembly():
     """Its rows are quarantined by normalise; the cross-file rules must skip it, not crash."""
-    from ketnghia_analysis.building.build import assemble
-    from ketnghia_analysis.building.normalise import FileResult
+    from ketnghia_analysis.building.assemble import assemble
+    from ketnghia_analysis.building.results import FileResult
 
     submission = {
         "source_file": "khong-ro.xlsx", "sha256": "0" * 64, "size_bytes": 1,

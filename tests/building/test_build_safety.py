@@ -17,7 +17,9 @@ import pytest
 from filelock import FileLock
 from filled_template import fill_template
 
-from ketnghia_analysis.building.build import LOCK_NAME, MANIFEST, _as_result, build
+from ketnghia_analysis.building.build import build
+from ketnghia_analysis.building.buildstate import LOCK_NAME, MANIFEST
+from ketnghia_analysis.building.collect import as_result
 from ketnghia_analysis.reading.template import write_template
 
 
@@ -135,7 +137,7 @@ def test_a_worker_failure_rejects_only_its_file(tmp_path):
     from ketnghia_analysis.reading.sandbox import Failure
 
     item = (str(tmp_path / "raw" / "x.xlsx"), str(tmp_path / "raw"))
-    result = _as_result(item, Failure("FILE_TIMEOUT", "Đọc tệp quá 120 giây nên đã dừng.", "t"))
+    result = as_result(item, Failure("FILE_TIMEOUT", "Đọc tệp quá 120 giây nên đã dừng.", "t"))
     sub = result.submission
     assert (sub["source_file"], sub["status"]) == ("x.xlsx", "rejected")
     assert sub["reason"] == "Đọc tệp quá 120 giây nên đã dừng."

@@ -15,7 +15,8 @@ import pytest
 from filled_template import fill_template
 
 from ketnghia_analysis.building import buildstate
-from ketnghia_analysis.building.build import build, summary_counts
+from ketnghia_analysis.building.assemble import summary_counts
+from ketnghia_analysis.building.build import build
 from ketnghia_analysis.building.buildstate import MANIFEST, Counts, render_summary, up_to_date
 from ketnghia_analysis.reading.template import write_template
 

@@ -8,10 +8,8 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from ketnghia_analysis.building import validate as v
-from ketnghia_analysis.building.build import normalise_return
-from ketnghia_analysis.building.normalise import Normaliser, ntm_level
-from ketnghia_analysis.core.address import a1
+from ketnghia_analysis.building import row_rules, rulebook
+from ketnghia_analysis.building.normalise import Normaliser, normalise_return
 from ketnghia_analysis.reference import gazetteer
 from ketnghia_analysis.reference.matching import CommuneMatcher
 from ketnghia_analysis.reference.partners import PartnerRegistry
@@ -281,17 +279,17 @@ def test_rules_take_a_frame_or_its_rows_as_dicts():
     # normalise.py turns each form into dicts once and passes those to every rule
     records = planted_poverty_records()
     totals = pd.DataFrame([{"commune": "Tổng cộng", "households_total": 1, "source_row": 14}])
-    ctx = v.Context("516/bc.xlsx", "B02", "516", 2023, POV_COLS)
+    ctx = rulebook.Context("516/bc.xlsx", "B02", "516", 2023, POV_COLS)
     rules = {
-        "numbers": lambda r: v.check_numbers(r, ctx, v.NUMERIC["poverty"]),
-        "poverty": lambda r: v.check_poverty(r, ctx),
-        "duplicates": lambda r: v.check_duplicates(r, ctx, ["commune_code"]),
-        "totals": lambda r: v.check_totals(r, totals, ctx, v.NUMERIC["poverty"]),
+        "numbers": lambda r: row_rules.check_numbers(r, ctx, rulebook.NUMERIC["poverty"]),
+        "poverty": lambda r: row_rules.check_poverty(r, ctx),
+        "duplicates": lambda r: row_rules.check_duplicates(r, ctx, ["commune_code"]),
+        "totals": lambda r: row_rules.check_totals(r, totals, ctx, rulebook.NUMERIC["poverty"]),
     }
     for name, rule in rules.items():
         from_frame = rule(records)
         assert from_frame, name
-        assert rule(v.records_of(records)) == from_frame, name
+        assert rule(rulebook.records_of(records)) == from_frame, name
     found = {i.code for rule in rules.values() for i in rule(records)}
     assert found == {
         "POOR_EXCEEDS_HOUSEHOLDS",
@@ -319,16 +317,31 @@ def ntm_records() -> pd.DataFrame:
     for i, name in enumerate(COMMUNES_516):
         marks = {f"c{k:02d}": k <= 15 for k in range(1, 20)}
         rows.append(
-            {"commune": name, **marks, "criteria_met": 15, "ntm_level": None, "source_row": 5 + i}
+            {
+                "commune": name,
+                **marks,
+                "criteria_met": 15,
+                "ntm_level": None,
+                "recognized_year": None,
+                "source_row": 5 + i,
+            }
         )
-    return pd.DataFrame(rows).astype({"ntm_level": object, "criteria_met": object})
+    return pd.DataFrame(rows).astype(
+        {"ntm_level": object, "criteria_met": object, "recognized_year": object}
+    )
+
+
+def recognised(records: pd.DataFrame, i: int, year: int) -> None:
+    """Row i as the reader gives "Đạt chuẩn NTM năm <year>": the level code and the year."""
+    records.loc[i, "ntm_level"] = "dat_chuan"
+    records.loc[i, "recognized_year"] = year
 
 
 def test_ntm_count_mismatch_and_recognised_incomplete(normaliser):
     records = ntm_records()
     records.loc[0, "criteria_met"] = 16  # row 5: reported 16, 15 marks
-    records.loc[1, "ntm_level"] = "Đạt chuẩn NTM năm 2023"  # row 6: recognised with 15
-    records.loc[2, "ntm_level"] = "Đạt chuẩn NTM năm 2019"  # row 7: earlier, may fall below 19
+    recognised(records, 1, 2023)  # row 6: recognised with 15
+    recognised(records, 2, 2019)  # row 7: earlier, may fall below 19
     result = run(normaliser, [form("ntm", records, NTM_COLS, sheet="Biểu 03")])
     count = only(result, "NTM_TOTAL_MISMATCH")
     level = only(result, "NTM_RECOGNIZED_INCOMPLETE")
@@ -350,12 +363,12 @@ def test_ntm_count_mismatch_and_recognised_incomplete(normaliser):
 
 def test_ntm_rule_takes_levels_as_a_series_or_a_list():
     records = ntm_records()
-    records.loc[1, "ntm_level"] = "Đạt chuẩn NTM năm 2023"
-    ctx = v.Context("516/bc.xlsx", "Biểu 03", "516", 2023, NTM_COLS)
-    levels = [ntm_level(x)[0] for x in records["ntm_level"]]
-    from_frame = v.check_ntm(records, ctx, pd.Series(levels, index=records.index))
+    recognised(records, 1, 2023)
+    ctx = rulebook.Context("516/bc.xlsx", "Biểu 03", "516", 2023, NTM_COLS)
+    levels = list(records["ntm_level"])
+    from_frame = row_rules.check_ntm(records, ctx, pd.Series(levels, index=records.index))
     assert [(i.code, i.cell) for i in from_frame] == [("NTM_RECOGNIZED_INCOMPLETE", "W6")]
-    assert v.check_ntm(v.records_of(records), ctx, levels) == from_frame
+    assert row_rules.check_ntm(rulebook.records_of(records), ctx, levels) == from_frame
 
 
 def test_not_assessed_and_quarantined_ntm_rows(normaliser):
@@ -413,88 +426,7 @@ def test_return_without_district_quarantines_its_rows(normaliser):
     assert {i.code for i in result.issues} == {"IDENTITY_UNKNOWN"}
 
 
-def poverty_history(values: dict[int, tuple[int, int]], code="20944") -> pd.DataFrame:
-    rows = []
-    for year, (start, end) in values.items():
-        rows.append(
-            {
-                "year": year,
-                "district_code": "516",
-                "commune_code": code,
-                "commune_name": "Xã Trà Mai",
-                "households_total": 1000,
-                "poor_start": start,
-                "poor_end": end,
-                "poverty_standard": "2016-2020" if year <= 2021 else "2022-2025",
-                "source_file": f"bc_{year}.xlsx",
-                "source_sheet": "B02",
-                "source_row": 7,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def test_previous_year_end_vs_start_except_across_the_standard_break():
-    frame = poverty_history(
-        {2020: (420, 400), 2021: (390, 380), 2022: (500, 450), 2023: (450, 430)}
-    )
-    columns = {("bc_2021.xlsx", "B02"): {"poor_start": 3}}
-    issues = v.check_continuity(frame, columns)
-    # 2021 starts at 390 but 2020 ended at 400; 2022 (new standard) may jump; 2023 is fine
-    assert [(i.code, i.year, i.cell, i.value, i.expected) for i in issues] == [
-        ("PREV_YEAR_MISMATCH", 2021, "D7", "390", "400")
-    ]
-    assert issues[0].severity == "warning"
-
-
-def test_merger_year_is_not_a_continuity_break():
-    # Quế Mỹ (20665) absorbed Quế Cường (valid to 31/12/2019): 2020 starts larger
-    frame = poverty_history({2019: (60, 50), 2020: (101, 90)}, code="20665")
-    breaks = v.merger_years(gazetteer.communes())
-    assert 2020 in breaks["20665"]
-    assert v.check_continuity(frame, None, breaks) == []
-    assert len(v.check_continuity(frame, None, {})) == 1
-
-
-def test_value_far_outside_the_communes_history():
-    frame = poverty_history(
-        {2019: (400, 380), 2020: (380, 3700), 2021: (370, 350), 2022: (360, 340)}
-    )
-    issues = v.check_history(frame, columns=("poor_end",))
-    # 2022 (new standard) is compared with no other year of its own standard
-    assert [(i.code, i.year, i.value) for i in issues] == [("HISTORY_OUTLIER", 2020, "3.700")]
-    calm = poverty_history({2019: (400, 380), 2020: (380, 120), 2021: (370, 350)})
-    assert v.check_history(calm, columns=("poor_end",)) == []  # a fall of 3× is possible
-
-
-def test_missing_communes_of_the_district():
-    expected = pd.DataFrame(
-        {
-            "commune_code": ["20935", "20938", "20941"],
-            "commune_name": ["Xã Trà Leng", "Xã Trà Dơn", "Xã Trà Tập"],
-        }
-    )
-    ctx = v.Context("516/bc.xlsx", "B02", "516", 2023)
-    issues = v.check_missing(["20935", "20941"], expected, ctx, "Biểu 02/HN")
-    assert [(i.code, i.severity, i.expected) for i in issues] == [
-        ("MISSING_COMMUNE", "warning", "Xã Trà Dơn")
-    ]
-
-
 def test_rule_catalogue_is_complete():
-    for code, (severity, what) in v.RULES.items():
+    for code, (severity, what) in rulebook.RULES.items():
         assert severity in ("error", "warning"), code
         assert code.isupper() and what
-
-
-def test_ntm_level_texts():
-    assert ntm_level("NTM kiểu mẫu") == ("kieu_mau", None)
-    assert ntm_level("Đạt chuẩn nâng cao 2023") == ("nang_cao", 2023)
-    assert ntm_level("chưa đạt") == (None, None)
-    assert ntm_level(None) == (None, None)
-
-
-def test_a1_addresses():
-    assert a1(0, 0) == "A1"
-    assert a1(11, 3) == "D12"
-    assert a1(99, 27) == "AB100"

@@ -1,0 +1,364 @@
+"""The processed tables from the per-file results: supersession, partners, cross-file rules, schemas."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ketnghia_analysis.building.buildstate import (
+    Counts,
+)
+from ketnghia_analysis.building.file_rules import (
+    check_continuity,
+    check_history,
+    check_missing,
+    merger_years,
+)
+from ketnghia_analysis.building.results import OUTPUT_TABLES, FileResult
+from ketnghia_analysis.building.rulebook import Context, records_of
+from ketnghia_analysis.core.issues import Issue
+from ketnghia_analysis.reference.form_codes import form_title
+
+KEYS = {
+    "poverty": ["year", "commune_code"],
+    "ntm_status": ["year", "commune_code"],
+    "ntm_criteria": ["year", "commune_code", "criterion"],
+    "support": ["year", "commune_code", "partner_id"],
+}
+
+
+# ---------------------------------------------------------------------------------------
+# Results
+# ---------------------------------------------------------------------------------------
+def _schemas():
+    """The pandera schemas, imported on first use: the reader workers import this module for
+    `process_file` and never validate, and pandera costs them 0.9 s at start-up (issue #9)."""
+    from ketnghia_analysis.building import schemas
+
+    return schemas
+
+
+def summary_counts(tables: dict[str, pd.DataFrame], written: Iterable[Path] = ()) -> Counts:
+    """The figures of the terminal summary (also stored in the manifest)."""
+    subs = tables.get("submissions", _schemas().empty("submissions"))
+    issues = tables.get("issues", _schemas().empty("issues"))
+    status = subs["status"].value_counts()
+    severity = issues["severity"].value_counts()
+    live = subs[subs["status"] == "ingested"]  # a superseded file's rows are not in the tables
+    rejected = subs[subs["status"] == "rejected"]
+    return Counts(
+        files=len(subs),
+        ingested=int(status.get("ingested", 0)),
+        superseded=int(status.get("superseded", 0)),
+        rejected=int(status.get("rejected", 0)),
+        rows_accepted=int(live["rows_accepted"].sum()),
+        rows_quarantined=int(live["rows_quarantined"].sum()),
+        errors=int(severity.get("error", 0)),
+        warnings=int(severity.get("warning", 0)),
+        rejected_files=[
+            [str(f), str(r)]
+            for f, r in zip(rejected["source_file"], rejected["reason"], strict=True)
+        ],
+        tables=sorted(p.name for p in written if p.suffix == ".parquet"),
+    )
+
+
+def warm_up_assembly() -> threading.Thread:
+    """Import what the assembly needs (pandera, first validation: 0.5–0.9 s) in a thread,
+    while this process only waits for the reader workers (issue #9)."""
+
+    def warm() -> None:
+        try:
+            schemas = _schemas()
+            schemas.validate(schemas.empty("poverty"), "poverty")  # registers pandera's backends
+            from ketnghia_analysis.building import codebook, feedback  # noqa: F401
+            from ketnghia_analysis.reference import gazetteer
+
+            gazetteer.communes()
+        except Exception:  # noqa: BLE001 - only a head start: assemble imports them anyway
+            pass
+
+    thread = threading.Thread(target=warm, name="ketnghia-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+# ---------------------------------------------------------------------------------------
+# Across files
+# ---------------------------------------------------------------------------------------
+def recency(result: FileResult) -> tuple:
+    def stamp(value: Any) -> float:
+        if value is None or (isinstance(value, float) and pd.isna(value)):
+            return float("-inf")
+        try:
+            return pd.Timestamp(value).timestamp()
+        except (TypeError, ValueError):
+            return float("-inf")
+
+    return (
+        stamp(result.report_date),
+        stamp(result.modified),
+        result.mtime or 0.0,
+        result.source_file,
+    )
+
+
+def supersede(results: list[FileResult]) -> list[Issue]:
+    """Mark earlier submissions of the same district-year as superseded.
+
+    A file is superseded when a later file of the same district and year (by report date
+    in the title block, then the workbook's modified time, then the file time) holds every
+    form it holds. Both stay in submissions.parquet.
+    """
+    issues = []
+    groups: dict[tuple, list[FileResult]] = {}
+    for res in results:
+        sub = res.submission
+        if sub["status"] != "ingested" or sub["district_code"] is None or sub["year"] is None:
+            continue
+        groups.setdefault((sub["district_code"], int(sub["year"])), []).append(res)
+    for (district, year), group in groups.items():
+        if len(group) < 2:
+            continue
+        group.sort(key=recency)
+        for i, older in enumerate(group):
+            newer = [g for g in group[i + 1 :] if set(older.forms) <= set(g.forms)]
+            if not newer:
+                continue
+            winner = newer[-1]
+            older.submission["status"] = "superseded"
+            older.submission["reason"] = f"được thay thế bởi {winner.source_file} (nộp sau)"
+            issues.append(
+                Issue(
+                    severity="warning",
+                    code="SUPERSEDED",
+                    message=f"Tệp {older.source_file} được thay thế bởi tệp nộp sau "
+                    f"{winner.source_file} của cùng huyện, năm {year}. [SUPERSEDED]",
+                    source_file=older.source_file,
+                    value=older.source_file,
+                    expected=winner.source_file,
+                    district_code=district,
+                    year=year,
+                )
+            )
+    return issues
+
+
+def issues_frame(issues: Iterable[Issue]) -> pd.DataFrame:
+    issue_columns = _schemas().columns("issues")
+    rows = [{c: getattr(i, c) for c in issue_columns} | {"row": i.row} for i in issues]
+    frame = pd.DataFrame(rows, columns=issue_columns + ["row"])
+    if frame.empty:
+        return _schemas().empty("issues")
+    frame = frame.drop_duplicates(issue_columns)
+    frame["_sev"] = frame["severity"].map({"error": 0, "warning": 1})
+    frame["_row"] = pd.to_numeric(frame["row"], errors="coerce")
+    frame = frame.sort_values(
+        ["district_code", "year", "source_file", "source_sheet", "_row", "cell", "_sev", "code"],
+        na_position="first",
+        kind="stable",
+    )
+    return _schemas().conform(frame.drop(columns=["_sev", "_row", "row"]), "issues")
+
+
+def assemble(results: list[FileResult]) -> tuple[dict[str, pd.DataFrame], list[Issue]]:
+    """The processed tables from per-file results (after supersession)."""
+    from ketnghia_analysis.reference import gazetteer
+    from ketnghia_analysis.reference.partners import PartnerRegistry
+
+    issues: list[Issue] = []
+    for res in results:
+        issues += res.issues
+    issues += supersede(results)
+    live = [r for r in results if r.submission["status"] == "ingested"]
+    live.sort(key=recency)
+    columns_of: dict = {}
+    for res in live:
+        columns_of.update(res.columns_of)
+
+    tables: dict[str, pd.DataFrame] = {}
+    for name in OUTPUT_TABLES:
+        frames = [r.tables[name] for r in live if name in r.tables and not r.tables[name].empty]
+        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        if name in KEYS and not frame.empty:
+            # Two live files of one district-year holding the same row: the later wins.
+            frame = frame.drop_duplicates(KEYS[name], keep="last")
+        tables[name] = frame
+
+    # One registry for the whole build: canonical names and every spelling seen.
+    registry = PartnerRegistry.load()
+    for name in ("support", "models"):
+        frame = tables[name]
+        if frame.empty or "partner_label" not in frame.columns:
+            continue
+        types = frame["partner_type"] if "partner_type" in frame.columns else [None] * len(frame)
+        resolved = [
+            registry.resolve(label, ptype)
+            for label, ptype in zip(frame["partner_label"], types, strict=False)
+        ]
+        frame["partner_id"] = [r.partner_id if r else None for r in resolved]
+        if name == "support":
+            frame["partner_name"] = [r.partner_name if r else None for r in resolved]
+            frame["partner_type"] = [
+                (r.partner_type if r else None) or t for r, t in zip(resolved, types, strict=False)
+            ]
+        tables[name] = frame.drop(columns=["partner_label"])
+    for rev in records_of(registry.review()):
+        issues.append(
+            Issue(
+                severity="warning",
+                code="PARTNER_REVIEW",
+                message=f"Đơn vị kết nghĩa '{rev['partner_name']}' "
+                + (
+                    "chưa có trong danh mục, đã thêm với mã " + rev["partner_id"]
+                    if rev["method"] == "new"
+                    else f"được hiểu là {rev['partner_id']} ({rev['method']})"
+                )
+                + ". [PARTNER_REVIEW]",
+                value=rev["partner_name"],
+                expected=rev["partner_id"],
+                suggestion="Bổ sung tên này vào reference/partners.csv (cột aliases) nếu đúng.",
+            )
+        )
+    tables["partners"] = registry.table()
+
+    pov = tables["poverty"]
+    if not pov.empty:
+        breaks = merger_years(gazetteer.communes())
+        issues += check_continuity(pov, columns_of, breaks)
+        issues += check_history(pov, columns_of=columns_of, breaks=breaks)
+    issues += missing_communes(live, tables, gazetteer)
+
+    tables["communes"] = gazetteer.communes()
+    tables["commune_names"] = gazetteer.commune_names()
+    quarantine = [
+        r.quarantine for r in results if r.quarantine is not None and not r.quarantine.empty
+    ]
+    tables["quarantine"] = (
+        pd.concat(quarantine, ignore_index=True) if quarantine else pd.DataFrame()
+    )
+    tables["submissions"] = pd.DataFrame([r.submission for r in results])
+    for name in list(tables):
+        frame = tables[name]
+        tables[name] = (
+            _schemas().empty(name)
+            if frame.empty
+            else _schemas().conform(frame, name)[_schemas().columns(name)]
+        )
+    issues += schema_issues(tables)
+    tables["issues"] = issues_frame(issues)
+    for name in ("poverty", "ntm_status", "ntm_criteria", "support", "models"):
+        sort = [
+            c
+            for c in (
+                "year",
+                "district_code",
+                "commune_code",
+                "criterion",
+                "partner_id",
+                "model_name",
+            )
+            if c in tables[name].columns
+        ]
+        tables[name] = tables[name].sort_values(sort, kind="stable").reset_index(drop=True)
+    return tables, issues
+
+
+def schema_issues(tables: dict[str, pd.DataFrame]) -> list[Issue]:
+    """Every pandera failure of every table (lazy validation), one issue per table and check.
+
+    The row rules quarantine bad rows before this point, so a failure here means a value
+    the rules let through: it is reported as an error, never silently written.
+    """
+    issues = []
+    for name, frame in tables.items():
+        if name == "issues":
+            continue
+        failures = _schemas().validate(frame, name)
+        if failures.empty:
+            continue
+        for (column, check), group in failures.groupby(["column", "check"], dropna=False):
+            examples = ", ".join(str(x) for x in group["failure_case"].head(3))
+            issues.append(
+                Issue(
+                    severity="error",
+                    code="SCHEMA_VIOLATION",
+                    message=f"Bảng {name}.parquet, cột {column}: {len(group)} giá trị không đạt "
+                    f"kiểm tra {check} (ví dụ: {examples}). [SCHEMA_VIOLATION]",
+                    value=examples,
+                    expected=str(check),
+                    suggestion="Báo cho nhóm phân tích: quy tắc kiểm tra cần bổ sung.",
+                )
+            )
+    return issues
+
+
+def missing_communes(live: list[FileResult], tables: dict, gazetteer: Any) -> list[Issue]:
+    """MISSING_COMMUNE for poverty (all units) and NTM (communes only), per district-year.
+
+    One district's forms may be split across files, so the communes found are the union
+    over its live files; a quarantined row still names its commune (it is not missing,
+    only not accepted).
+    """
+    by_dy: dict[tuple[str, int], dict[str, tuple[str, str]]] = {}
+    found: dict[tuple[str, int, str], set[str]] = {}
+    for res in live:
+        sub = res.submission
+        if sub["district_code"] is None or sub["year"] is None:
+            continue  # a return of unknown district or year: its rows are quarantined
+        key = (sub["district_code"], int(sub["year"]))
+        for form, sheet in res.form_sheets.items():
+            by_dy.setdefault(key, {}).setdefault(form, (res.source_file, sheet))
+        if res.quarantine is not None and "commune_code" in res.quarantine:
+            for form, code in zip(
+                res.quarantine["form"], res.quarantine["commune_code"], strict=True
+            ):
+                if isinstance(code, str):
+                    found.setdefault((*key, form), set()).add(code)
+    for form, table in (("poverty", "poverty"), ("ntm", "ntm_status")):
+        frame = tables[table]
+        if frame.empty:
+            continue
+        for district, year, code in zip(
+            frame["district_code"], frame["year"], frame["commune_code"], strict=True
+        ):
+            found.setdefault((district, int(year), form), set()).add(code)
+    issues = []
+    # year → district → units valid that year (code, name, type), in code order
+    units_of: dict[int, dict[str, list[tuple[str, str, str]]]] = {}
+    for (district, year), forms in sorted(by_dy.items()):
+        if year not in units_of:
+            units = gazetteer.communes_in_year(year).sort_values("commune_code")
+            units_of[year] = {}
+            for row in zip(
+                units["district_code"],
+                units["commune_code"],
+                units["commune_name"],
+                units["commune_type"],
+                strict=True,
+            ):
+                units_of[year].setdefault(row[0], []).append(row[1:])
+        for form in ("poverty", "ntm"):
+            if form not in forms:
+                continue
+            # wards and townships are not assessed for NTM: only communes (xã) are expected
+            expected = [
+                (code, name)
+                for code, name, kind in units_of[year].get(district, [])
+                if form == "poverty" or kind == "xã"
+            ]
+            have = found.get((district, year, form), set())
+            if all(code in have for code, _ in expected):
+                continue  # nothing missing: the usual case
+            source_file, sheet = forms[form]
+            issues += check_missing(
+                have,
+                pd.DataFrame(expected, columns=["commune_code", "commune_name"]),
+                Context(source_file, sheet, district, year),
+                form_title(form),
+            )
+    return issues

@@ -1,0 +1,183 @@
+"""The rules' codes, severities and meanings, and the Context that turns a finding into an Issue at its cell."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ketnghia_analysis.core.address import a1
+from ketnghia_analysis.core.columns import POVERTY_COUNTS, SUPPORT_COUNTS
+from ketnghia_analysis.core.fmt import fmt_number
+from ketnghia_analysis.core.issues import Issue
+from ketnghia_analysis.core.missing import is_missing
+
+# code → (severity, what the rule checks). An error-level finding on a data row sends
+# that row to quarantine; a warning keeps it. The README's rule table is this dict.
+RULES: dict[str, tuple[str, str]] = {
+    "POVERTY_IDENTITY": (
+        "error",
+        "hộ nghèo cuối năm = đầu năm − thoát nghèo + tái nghèo + phát sinh",
+    ),
+    "POOR_EXCEEDS_HOUSEHOLDS": ("error", "số hộ nghèo (đầu năm, cuối năm) ≤ tổng số hộ"),
+    "EXITS_EXCEED_POOR": ("error", "số hộ thoát nghèo ≤ số hộ nghèo đầu năm"),
+    "POVERTY_RATE_MISMATCH": (
+        "warning",
+        "tỷ lệ hộ nghèo ghi trong báo cáo = hộ nghèo cuối năm / tổng số hộ",
+    ),
+    "NTM_TOTAL_MISMATCH": (
+        "warning",
+        "tổng số tiêu chí đạt ghi trong báo cáo = số tiêu chí đánh dấu",
+    ),
+    "NTM_RECOGNIZED_INCOMPLETE": (
+        "warning",
+        "xã công nhận đạt chuẩn NTM trong năm báo cáo phải đạt đủ 19 tiêu chí",
+    ),
+    "TOTAL_MISMATCH": ("warning", "dòng tổng cộng = tổng các dòng xã"),
+    "UNKNOWN_COMMUNE": ("error", "tên xã không có trong danh mục xã của huyện trong năm"),
+    "AMBIGUOUS_COMMUNE": ("error", "tên xã khớp với nhiều xã"),
+    "DUPLICATE_COMMUNE": ("error", "một xã (hoặc một cặp đơn vị – xã) chỉ ghi một lần"),
+    "MISSING_COMMUNE": ("warning", "mọi xã của huyện trong năm đều có trong báo cáo"),
+    "PREV_YEAR_MISMATCH": (
+        "warning",
+        "hộ nghèo đầu năm = cuối năm trước (trừ năm đổi chuẩn 2022, năm sáp nhập xã)",
+    ),
+    "HISTORY_OUTLIER": ("warning", "giá trị không lệch xa lịch sử của chính xã đó"),
+    "VALUE_NEGATIVE": ("error", "số liệu không âm"),
+    "VALUE_NOT_NUMERIC": ("error", "ô số liệu phải là số"),
+    "SUPPORT_OUTSIDE_TARGET": (
+        "warning",
+        "xã nhận hỗ trợ thuộc địa bàn kết nghĩa (miền núi, DTTS, biên giới)",
+    ),
+    "MISSING_PARTNER": ("error", "dòng Biểu 01/KN ghi tên đơn vị kết nghĩa"),
+    "COMMUNE_FUZZY": ("warning", "tên xã chỉ khớp gần đúng (kiểm tra lại)"),
+    "COMMUNE_OLD_NAME": (
+        "warning",
+        "tên xã dùng tên chính thức của năm báo cáo (không dùng tên cũ)",
+    ),
+    "SCHEMA_VIOLATION": ("error", "bảng đã xử lý đạt lược đồ pandera (kiểu, miền giá trị, khóa)"),
+    "PARTNER_REVIEW": ("warning", "đơn vị kết nghĩa mới hoặc khớp gần đúng: cần xác nhận"),
+    "IDENTITY_UNKNOWN": ("error", "xác định được huyện và năm của báo cáo"),
+    "SUPERSEDED": ("warning", "tệp bị thay thế bởi tệp nộp sau của cùng huyện, năm"),
+}
+
+
+SUPPORT_NUMBERS = ["cash", "in_kind", *SUPPORT_COUNTS]
+
+
+MODEL_NUMBERS = ["households"]
+
+
+NUMERIC = {
+    "poverty": POVERTY_COUNTS,
+    "support": SUPPORT_NUMBERS,
+    "models": MODEL_NUMBERS,
+    "ntm": ["criteria_met"],
+}
+
+
+def records_of(frame: pd.DataFrame) -> list[dict]:
+    """Rows as dicts, much faster than ``DataFrame.to_dict("records")`` on small frames.
+
+    >>> records_of(pd.DataFrame({"a": [1, 2], "b": ["x", None]}))
+    [{'a': 1, 'b': 'x'}, {'a': 2, 'b': nan}]
+    """
+    names = list(frame.columns)
+    return [dict(zip(names, row, strict=True)) for row in frame.to_numpy(dtype=object).tolist()]
+
+
+Records = pd.DataFrame | list[dict]
+
+
+def as_rows(records: Records) -> list[dict]:
+    """The rules take a form's records as a frame or as its rows already turned into dicts
+    (``records_of``): normalise.py converts each form once and passes the dicts to every rule.
+    """
+    return records if isinstance(records, list) else records_of(records)
+
+
+def fmt(value: object) -> str | None:
+    """A number as shown to a district, Vietnamese style: 1.234 and 1.234,5 (up to 3 decimals).
+
+    >>> fmt(1234.0), fmt(1967.5), fmt(0.125), fmt(None), fmt("x")
+    ('1.234', '1.967,5', '0,125', None, 'x')
+    """
+    if is_missing(value):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        return str(value)
+    number = float(value)
+    if number.is_integer():
+        return fmt_number(number, 0)
+    text = fmt_number(number, 3)
+    return text.rstrip("0").rstrip(",")
+
+
+@dataclass
+class Context:
+    """Where a form's records came from: enough to address every cell."""
+
+    source_file: str | None
+    source_sheet: str | None
+    district_code: str | None
+    year: int | None
+    columns: dict[str, int] = field(default_factory=dict)
+
+    def cell(self, column: str | None, row: object) -> str | None:
+        """A1 address of a canonical column on an Excel row (1-based), when known."""
+        if row is None or pd.isna(row):
+            return None
+        if column is None or column not in self.columns:
+            first = min(self.columns.values()) if self.columns else 0
+            return a1(int(row) - 1, first)
+        return a1(int(row) - 1, int(self.columns[column]))
+
+    def issue(
+        self,
+        code: str,
+        message: str,
+        *,
+        row: object = None,
+        column: str | None = None,
+        value: object = None,
+        expected: object = None,
+        suggestion: str | None = None,
+        severity: str | None = None,
+    ) -> Issue:
+        """An Issue of this rule at this cell; the message gets its " [CODE]" suffix."""
+        sev = severity or RULES[code][0]
+        return Issue(
+            severity=sev,
+            code=code,
+            message=f"{message} [{code}]",
+            source_file=self.source_file,
+            source_sheet=self.source_sheet,
+            cell=self.cell(column, row) if row is not None else None,
+            value=fmt(value),
+            expected=fmt(expected),
+            suggestion=suggestion,
+            district_code=self.district_code,
+            year=self.year,
+            row=None if row is None or pd.isna(row) else int(row),
+        )
+
+
+def as_number(value: object) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        if pd.isna(value):
+            return None
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def as_numbers(values: list) -> np.ndarray:
+    """Values as float64 with NaN, as ``pd.to_numeric(errors="coerce")`` reads them: plain
+    numbers (the reader's typed columns) directly, anything else through pandas."""
+    if all(type(x) in (int, float) or is_missing(x) for x in values):
+        return np.array([x if type(x) in (int, float) else np.nan for x in values], dtype=float)
+    numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
+    return numbers.to_numpy(dtype=float, na_value=np.nan)

@@ -1,0 +1,216 @@
+"""The accepted rows of one form → its rows of the processed tables, with provenance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import is_numeric_dtype, is_object_dtype
+
+from ketnghia_analysis.building.row_rules import CRITERIA, count_met, is_met
+from ketnghia_analysis.building.rulebook import Context
+from ketnghia_analysis.core.columns import POVERTY_COUNTS, SUPPORT_COUNTS
+from ketnghia_analysis.core.missing import is_missing
+from ketnghia_analysis.reference.standards import criteria_set, poverty_standard
+
+
+def flagged(value: object) -> bool:
+    """A not_assessed mark: missing is False, anything else its truth value."""
+    return not is_missing(value) and bool(value)
+
+
+def _floats(values: Any, n: int) -> np.ndarray:
+    """A column (array or None) as float64, NaN for missing or not a number, as
+    ``pd.to_numeric(errors="coerce")`` reads it."""
+    if values is None:
+        return np.full(n, np.nan)
+    if not is_numeric_dtype(values.dtype):
+        values = pd.to_numeric(values, errors="coerce")
+    if isinstance(values, np.ndarray):
+        return values.astype("float64")
+    return values.to_numpy(dtype="float64", na_value=np.nan)
+
+
+@dataclass
+class AcceptedRows:
+    """The accepted rows of one form, as `Normaliser.form_result` hands them to `tables`.
+
+    Not a DataFrame: a form has 15-25 rows, and every pandas call (50-500 µs whatever the
+    size) cost more than the rows. `tables` takes the columns it needs as arrays and builds
+    each output frame with one DataFrame call.
+    """
+
+    frame: pd.DataFrame  # the form's records, every row (read only)
+    positions: np.ndarray | None  # of the accepted rows in `frame`; None: every row
+    records: list[dict]  # the accepted rows as dicts (records_of), added columns included
+    added: dict[str, Any] = field(default_factory=dict)  # added columns, every row
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def select(self, keep: list[int]) -> AcceptedRows:
+        """The rows at these positions (of the accepted rows)."""
+        if len(keep) == len(self.records):
+            return self
+        picked = np.asarray(keep, dtype=np.intp)
+        return AcceptedRows(
+            self.frame,
+            picked if self.positions is None else self.positions[picked],
+            [self.records[i] for i in keep],
+            self.added,
+        )
+
+    def column(self, name: str) -> Any:
+        """A column of these rows as an array (the dtype of the records frame, or of the
+        added column); None when the form has no such column."""
+        if name in self.added:
+            values = self.added[name]
+        elif name in self.frame.columns:
+            values = self.frame[name].array
+        else:
+            return None
+        return values if self.positions is None else values.take(self.positions)
+
+    def table(self, columns: dict[str, Any]) -> pd.DataFrame:
+        """One output frame on the rows' index: arrays, lists (dtype inferred) or scalars."""
+        index = self.frame.index
+        if self.positions is not None:
+            index = index[self.positions]
+        for name, values in columns.items():
+            if is_object_dtype(getattr(values, "dtype", None)):
+                # pandas would infer ``str`` from an object array; a Series keeps the dtype
+                columns[name] = pd.Series(values, index=index, dtype=object, copy=False)
+        return pd.DataFrame(columns, index=index)
+
+
+def _head(accepted: AcceptedRows, ctx: Context) -> dict[str, Any]:
+    return {
+        "year": int(ctx.year),  # type: ignore[arg-type]
+        "district_code": ctx.district_code,
+        "commune_code": accepted.column("commune_code"),
+    }
+
+
+def _provenance(ctx: Context) -> dict[str, Any]:
+    return {"source_file": ctx.source_file, "source_sheet": ctx.source_sheet}
+
+
+def _poverty(accepted: AcceptedRows, ctx: Context) -> dict[str, pd.DataFrame]:
+    column, n = accepted.column, len(accepted)
+    end = _floats(column("poor_end"), n)
+    total = _floats(column("households_total"), n)
+    return {
+        "poverty": accepted.table(
+            {
+                **_head(accepted, ctx),
+                "commune_name": column("commune_name"),
+                **{col: column(col) for col in POVERTY_COUNTS},
+                "poverty_rate_end": end / np.where(total > 0, total, np.nan),
+                "poverty_standard": poverty_standard(int(ctx.year)),  # type: ignore[arg-type]
+                **_provenance(ctx),
+                "source_row": column("source_row"),
+            }
+        )
+    }
+
+
+def _ntm(accepted: AcceptedRows, ctx: Context) -> dict[str, pd.DataFrame]:
+    """Assessed communes only: a ward marked "không đánh giá" becomes no row."""
+    keep = accepted.select(
+        [i for i, rec in enumerate(accepted.records) if not flagged(rec.get("not_assessed"))]
+    )
+    recs = keep.records
+    year = int(ctx.year)  # type: ignore[arg-type]
+    recognized = [
+        None if is_missing(rec.get("recognized_year")) else rec["recognized_year"] for rec in recs
+    ]
+    status = keep.table(
+        {
+            "year": year,
+            "district_code": ctx.district_code,
+            "commune_code": keep.column("commune_code"),
+            "criteria_met": [count_met(rec) for rec in recs],
+            "criteria_set": criteria_set(year),
+            "ntm_level": keep.column("ntm_level"),
+            "recognized_year": recognized,
+            **_provenance(ctx),
+            "source_row": keep.column("source_row"),
+        }
+    )
+    return {"ntm_status": status, "ntm_criteria": _criteria_rows(recs, year, ctx)}
+
+
+def _criteria_rows(recs: list[dict], year: int, ctx: Context) -> pd.DataFrame:
+    """One row per commune and criterion, built column by column (lists: the dtypes pandas
+    infers are those of a one-dict-per-row frame)."""
+    if not recs:
+        return pd.DataFrame([])
+    n = len(CRITERIA)
+    size = n * len(recs)
+    return pd.DataFrame(
+        {
+            "year": [year] * size,
+            "district_code": [ctx.district_code] * size,
+            "commune_code": [rec["commune_code"] for rec in recs for _ in range(n)],
+            "criterion": list(range(1, n + 1)) * len(recs),
+            "met": [is_met(rec.get(col)) for rec in recs for col in CRITERIA],
+            "source_file": [ctx.source_file] * size,
+            "source_sheet": [ctx.source_sheet] * size,
+            "source_row": [rec["source_row"] for rec in recs for _ in range(n)],
+        }
+    )
+
+
+def _support(accepted: AcceptedRows, ctx: Context) -> dict[str, pd.DataFrame]:
+    column = accepted.column
+    return {
+        "support": accepted.table(
+            {
+                **_head(accepted, ctx),
+                "partner_id": column("partner_id"),
+                "partner_name": column("_partner_canonical"),
+                "partner_type": column("_partner_type"),
+                "partner_label": column("partner_name"),
+                "pair_start_year": column("pair_start_year"),
+                "cash_mvnd": column("cash"),
+                "in_kind_mvnd": column("in_kind"),
+                **{col: column(col) for col in (*SUPPORT_COUNTS, "note")},
+                **_provenance(ctx),
+                "source_row": column("source_row"),
+            }
+        )
+    }
+
+
+def _models(accepted: AcceptedRows, ctx: Context) -> dict[str, pd.DataFrame]:
+    column = accepted.column
+    return {
+        "models": accepted.table(
+            {
+                **_head(accepted, ctx),
+                "partner_id": column("partner_id"),
+                "partner_label": column("partner_name"),
+                "model_name": column("model_name"),
+                "model_type": column("model_type"),
+                "start_year": column("start_year"),
+                "households": column("households"),
+                "status": column("status"),
+                **_provenance(ctx),
+                "source_row": column("source_row"),
+            }
+        )
+    }
+
+
+#: form → the function giving its rows of the processed tables.
+TABULATORS = {"poverty": _poverty, "ntm": _ntm, "support": _support, "models": _models}
+
+
+def form_tables(kind: str, accepted: AcceptedRows, ctx: Context) -> dict[str, pd.DataFrame]:
+    """Accepted rows of a form → its rows of the processed tables (one DataFrame call each).
+
+    The reader has parsed every value (NTM level and model status are codes already).
+    """
+    return TABULATORS[kind](accepted, ctx)
