@@ -12,6 +12,7 @@ import pandas as pd
 from ketnghia_analysis.building.buildstate import (
     Counts,
 )
+from ketnghia_analysis.building.contract import key
 from ketnghia_analysis.building.file_rules import (
     check_continuity,
     check_history,
@@ -23,20 +24,16 @@ from ketnghia_analysis.building.rulebook import Context, records_of
 from ketnghia_analysis.core.issues import Issue
 from ketnghia_analysis.reference.form_codes import form_title
 
-KEYS = {
-    "poverty": ["year", "commune_code"],
-    "ntm_status": ["year", "commune_code"],
-    "ntm_criteria": ["year", "commune_code", "criterion"],
-    "support": ["year", "commune_code", "partner_id"],
-}
+#: The unique key of each data table: two live files holding one row, the later wins.
+KEYS = {name: key(name) for name in OUTPUT_TABLES if key(name)}
 
 
 # ---------------------------------------------------------------------------------------
 # Results
 # ---------------------------------------------------------------------------------------
 def _schemas():
-    """The pandera schemas, imported on first use: the reader workers import this module for
-    `process_file` and never validate, and pandera costs them 0.9 s at start-up (issue #9)."""
+    """The pandera schemas, imported on first use: importing pandera takes 0.5–0.9 s, which
+    `warm_up_assembly` spends in a thread while the workers read (issue #9)."""
     from ketnghia_analysis.building import schemas
 
     return schemas
@@ -168,28 +165,53 @@ def issues_frame(issues: Iterable[Issue]) -> pd.DataFrame:
 def assemble(results: list[FileResult]) -> tuple[dict[str, pd.DataFrame], list[Issue]]:
     """The processed tables from per-file results (after supersession)."""
     from ketnghia_analysis.reference import gazetteer
-    from ketnghia_analysis.reference.partners import PartnerRegistry
 
-    issues: list[Issue] = []
-    for res in results:
-        issues += res.issues
+    issues: list[Issue] = [i for res in results for i in res.issues]
     issues += supersede(results)
-    live = [r for r in results if r.submission["status"] == "ingested"]
-    live.sort(key=recency)
-    columns_of: dict = {}
-    for res in live:
-        columns_of.update(res.columns_of)
+    live = sorted((r for r in results if r.submission["status"] == "ingested"), key=recency)
+    tables = _stack_forms(live)
+    issues += _resolve_partners(tables)
+    issues += _cross_file_findings(tables, live, gazetteer)
+    tables["communes"] = gazetteer.communes()
+    tables["commune_names"] = gazetteer.commune_names()
+    quarantine = [
+        r.quarantine for r in results if r.quarantine is not None and not r.quarantine.empty
+    ]
+    tables["quarantine"] = (
+        pd.concat(quarantine, ignore_index=True) if quarantine else pd.DataFrame()
+    )
+    tables["submissions"] = pd.DataFrame([r.submission for r in results])
+    tables = {name: _conform(frame, name) for name, frame in tables.items()}
+    issues += schema_issues(tables)
+    tables["issues"] = issues_frame(issues)
+    for name in OUTPUT_TABLES:
+        sort = [c for c in SORT_ORDER if c in tables[name].columns]
+        tables[name] = tables[name].sort_values(sort, kind="stable").reset_index(drop=True)
+    return tables, issues
 
+
+#: Row order of the data tables.
+SORT_ORDER = ("year", "district_code", "commune_code", "criterion", "partner_id", "model_name")
+
+
+def _stack_forms(live: list[FileResult]) -> dict[str, pd.DataFrame]:
+    """Each data table stacked over the live files (oldest first); where two files of one
+    district-year hold the same row, the later wins."""
     tables: dict[str, pd.DataFrame] = {}
     for name in OUTPUT_TABLES:
         frames = [r.tables[name] for r in live if name in r.tables and not r.tables[name].empty]
         frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         if name in KEYS and not frame.empty:
-            # Two live files of one district-year holding the same row: the later wins.
             frame = frame.drop_duplicates(KEYS[name], keep="last")
         tables[name] = frame
+    return tables
 
-    # One registry for the whole build: canonical names and every spelling seen.
+
+def _resolve_partners(tables: dict[str, pd.DataFrame]) -> list[Issue]:
+    """One registry for the whole build: canonical names and every spelling seen, so that a
+    partner has one id across files; new or fuzzy names are findings to review."""
+    from ketnghia_analysis.reference.partners import PartnerRegistry
+
     registry = PartnerRegistry.load()
     for name in ("support", "models"):
         frame = tables[name]
@@ -207,65 +229,48 @@ def assemble(results: list[FileResult]) -> tuple[dict[str, pd.DataFrame], list[I
                 (r.partner_type if r else None) or t for r, t in zip(resolved, types, strict=False)
             ]
         tables[name] = frame.drop(columns=["partner_label"])
-    for rev in records_of(registry.review()):
-        issues.append(
-            Issue(
-                severity="warning",
-                code="PARTNER_REVIEW",
-                message=f"Đơn vị kết nghĩa '{rev['partner_name']}' "
-                + (
-                    "chưa có trong danh mục, đã thêm với mã " + rev["partner_id"]
-                    if rev["method"] == "new"
-                    else f"được hiểu là {rev['partner_id']} ({rev['method']})"
-                )
-                + ". [PARTNER_REVIEW]",
-                value=rev["partner_name"],
-                expected=rev["partner_id"],
-                suggestion="Bổ sung tên này vào reference/partners.csv (cột aliases) nếu đúng.",
-            )
-        )
     tables["partners"] = registry.table()
+    return [_partner_review(rev) for rev in records_of(registry.review())]
 
+
+def _partner_review(rev: dict) -> Issue:
+    how = (
+        "chưa có trong danh mục, đã thêm với mã " + rev["partner_id"]
+        if rev["method"] == "new"
+        else f"được hiểu là {rev['partner_id']} ({rev['method']})"
+    )
+    return Issue(
+        severity="warning",
+        code="PARTNER_REVIEW",
+        message=f"Đơn vị kết nghĩa '{rev['partner_name']}' {how}. [PARTNER_REVIEW]",
+        value=rev["partner_name"],
+        expected=rev["partner_id"],
+        suggestion="Bổ sung tên này vào reference/partners.csv (cột aliases) nếu đúng.",
+    )
+
+
+def _cross_file_findings(
+    tables: dict[str, pd.DataFrame], live: list[FileResult], gazetteer: Any
+) -> list[Issue]:
+    """The rules that need several files or years: continuity, history, missing communes."""
+    columns_of: dict = {}
+    for res in live:
+        columns_of.update(res.columns_of)
+    issues: list[Issue] = []
     pov = tables["poverty"]
     if not pov.empty:
         breaks = merger_years(gazetteer.communes())
         issues += check_continuity(pov, columns_of, breaks)
         issues += check_history(pov, columns_of=columns_of, breaks=breaks)
-    issues += missing_communes(live, tables, gazetteer)
+    return issues + missing_communes(live, tables, gazetteer)
 
-    tables["communes"] = gazetteer.communes()
-    tables["commune_names"] = gazetteer.commune_names()
-    quarantine = [
-        r.quarantine for r in results if r.quarantine is not None and not r.quarantine.empty
-    ]
-    tables["quarantine"] = (
-        pd.concat(quarantine, ignore_index=True) if quarantine else pd.DataFrame()
+
+def _conform(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """A table with the contract's columns, in order, and dtypes."""
+    schemas = _schemas()
+    return (
+        schemas.empty(name) if frame.empty else schemas.conform(frame, name)[schemas.columns(name)]
     )
-    tables["submissions"] = pd.DataFrame([r.submission for r in results])
-    for name in list(tables):
-        frame = tables[name]
-        tables[name] = (
-            _schemas().empty(name)
-            if frame.empty
-            else _schemas().conform(frame, name)[_schemas().columns(name)]
-        )
-    issues += schema_issues(tables)
-    tables["issues"] = issues_frame(issues)
-    for name in ("poverty", "ntm_status", "ntm_criteria", "support", "models"):
-        sort = [
-            c
-            for c in (
-                "year",
-                "district_code",
-                "commune_code",
-                "criterion",
-                "partner_id",
-                "model_name",
-            )
-            if c in tables[name].columns
-        ]
-        tables[name] = tables[name].sort_values(sort, kind="stable").reset_index(drop=True)
-    return tables, issues
 
 
 def schema_issues(tables: dict[str, pd.DataFrame]) -> list[Issue]:

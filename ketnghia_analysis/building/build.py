@@ -21,6 +21,7 @@ Guarantees
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import time
@@ -71,6 +72,18 @@ class BuildResult:
         )
 
 
+@dataclass(frozen=True)
+class BuildOptions:
+    """How to build (see `build`)."""
+
+    workers: int | None = None
+    progress: bool | None = None
+    use_cache: bool = True
+    lock_timeout: float = 30.0
+    hook: Callable[[str], None] | None = None
+    isolate: bool = True
+
+
 def build(
     raw: Path,
     out: Path,
@@ -103,27 +116,10 @@ def build(
 
     started = time.perf_counter()
     raw, out = Path(raw), Path(out)
-    if not raw.is_dir():
-        return BuildResult(2, out, message=f"không có thư mục dữ liệu gốc {raw}")
-    if out.resolve() == raw.resolve() or raw.resolve() in out.resolve().parents:
-        return BuildResult(
-            2, out, message="thư mục kết quả không được nằm trong thư mục dữ liệu gốc"
-        )
-    previous_subs = out / "submissions.parquet"
-    if not discover(raw) and previous_subs.exists() and len(pd.read_parquet(previous_subs)):
-        # An empty (or unmounted) raw folder must not silently replace the tables of the
-        # returns read before, e.g. in a scheduled run.
-        return BuildResult(
-            2,
-            out,
-            message=f"thư mục {raw} không có báo cáo nào, nhưng {out} đã có bảng dựng từ "
-            "các báo cáo trước: không ghi đè. Kiểm tra lại thư mục dữ liệu gốc, hoặc xóa "
-            f"{out} nếu thật sự muốn bảng rỗng.",
-        )
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        return BuildResult(2, out, message=f"không tạo được thư mục {out}: {exc}")
+    options = BuildOptions(workers, progress, use_cache, lock_timeout, hook, isolate)
+    refused = _refusal(raw, out)
+    if refused is not None:
+        return BuildResult(2, out, message=refused)
     lock = FileLock(str(out / LOCK_NAME))
     try:
         lock.acquire(timeout=lock_timeout)
@@ -136,51 +132,77 @@ def build(
         )
     tmp = out / f".tmp-{os.getpid()}"
     try:
-        clean_stale(out)
-        files = scan(raw)  # under the lock: the hashes the cache and the manifest will use
-        previous = up_to_date(raw, out, files) if use_cache else None
-        if previous is not None:
-            # nothing changed since the last build: its outputs are this build's outputs
-            return BuildResult(
-                previous.exit_code,
-                out,
-                tables={n: pd.read_parquet(out / f"{n}.parquet") for n in TABLE_FILES},
-                written=[out / f"{name}.parquet" for name in TABLE_FILES],
-                seconds=time.perf_counter() - started,
-                cached_files=len(files),
-                unchanged=True,
-            )
-        if hook:
-            hook("read")
-        results, n_read, n_cached = collect(
-            raw,
-            out,
-            workers=workers,
-            progress=progress,
-            use_cache=use_cache,
-            isolate=isolate,
-            files=files,
-        )
-        tables, _ = assemble(results)
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        tmp.mkdir()
-        written = write_all(tables, tmp, hook)
-        if hook:
-            hook("swap")
-        counts = summary_counts(tables, written)
-        written = swap(tmp, out, inputs_key(files), counts)
-        return BuildResult(
-            1 if counts.errors else 0,
-            out,
-            tables=tables,
-            written=written,
-            seconds=time.perf_counter() - started,
-            read_files=n_read,
-            cached_files=n_cached,
-        )
+        result = _build_locked(raw, out, tmp, options)
     except Exception as exc:  # noqa: BLE001 - exit code 2 with a message, previous set intact
         return BuildResult(2, out, message=f"{type(exc).__name__}: {exc}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         lock.release()
+    return dataclasses.replace(result, seconds=time.perf_counter() - started)
+
+
+def _refusal(raw: Path, out: Path) -> str | None:
+    """Why these folders cannot be built (Vietnamese), or None; creates the out folder."""
+    if not raw.is_dir():
+        return f"không có thư mục dữ liệu gốc {raw}"
+    if out.resolve() == raw.resolve() or raw.resolve() in out.resolve().parents:
+        return "thư mục kết quả không được nằm trong thư mục dữ liệu gốc"
+    previous_subs = out / "submissions.parquet"
+    if not discover(raw) and previous_subs.exists() and len(pd.read_parquet(previous_subs)):
+        # An empty (or unmounted) raw folder must not silently replace the tables of the
+        # returns read before, e.g. in a scheduled run.
+        return (
+            f"thư mục {raw} không có báo cáo nào, nhưng {out} đã có bảng dựng từ "
+            "các báo cáo trước: không ghi đè. Kiểm tra lại thư mục dữ liệu gốc, hoặc xóa "
+            f"{out} nếu thật sự muốn bảng rỗng."
+        )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"không tạo được thư mục {out}: {exc}"
+    return None
+
+
+def _build_locked(raw: Path, out: Path, tmp: Path, options: BuildOptions) -> BuildResult:
+    """The build under the lock: scan, answer from the manifest when nothing changed, else
+    read (or take from the cache), assemble, write into tmp and swap into place."""
+    clean_stale(out)
+    files = scan(raw)  # under the lock: the hashes the cache and the manifest will use
+    previous = up_to_date(raw, out, files) if options.use_cache else None
+    if previous is not None:  # nothing changed: the previous outputs are this build's
+        return BuildResult(
+            previous.exit_code,
+            out,
+            tables={n: pd.read_parquet(out / f"{n}.parquet") for n in TABLE_FILES},
+            written=[out / f"{name}.parquet" for name in TABLE_FILES],
+            cached_files=len(files),
+            unchanged=True,
+        )
+    if options.hook:
+        options.hook("read")
+    results, n_read, n_cached = collect(
+        raw,
+        out,
+        workers=options.workers,
+        progress=options.progress,
+        use_cache=options.use_cache,
+        isolate=options.isolate,
+        files=files,
+    )
+    tables, _ = assemble(results)
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    written = write_all(tables, tmp, options.hook)
+    if options.hook:
+        options.hook("swap")
+    counts = summary_counts(tables, written)
+    written = swap(tmp, out, inputs_key(files), counts)
+    return BuildResult(
+        1 if counts.errors else 0,
+        out,
+        tables=tables,
+        written=written,
+        read_files=n_read,
+        cached_files=n_cached,
+    )

@@ -8,6 +8,7 @@ import pandas as pd
 import xlsxwriter
 
 from ketnghia_analysis.building import schemas
+from ketnghia_analysis.building.contract import TABLE_TITLES, TABLES
 
 KIND_VI = {
     "code": "mã (chuỗi chữ số)",
@@ -29,14 +30,14 @@ def codebook() -> pd.DataFrame:
     """One row per table and column: table, table_title, column, label, unit, type,
     nullable, key, description."""
     rows = []
-    for table, (cols, key) in schemas.TABLES.items():
+    for table, (cols, key) in TABLES.items():
         schema = schemas.schema(table)
         for col in cols:
             column = schema.columns[col.name]
             rows.append(
                 {
                     "table": f"{table}.parquet",
-                    "table_title": schemas.TABLE_TITLES.get(table, ""),
+                    "table_title": TABLE_TITLES.get(table, ""),
                     "column": col.name,
                     "label": column.title,
                     "unit": (column.metadata or {}).get("unit", ""),

@@ -2,250 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
 
+from ketnghia_analysis.building.contract import DTYPES, TABLE_TITLES, TABLES, columns
 from ketnghia_analysis.core.missing import is_missing
 from ketnghia_analysis.reference import glossary
-
-PROVENANCE = ["source_file", "source_sheet", "source_row"]
-
-# kind → pandas dtype used when the build writes a table
-DTYPES = {
-    "code": "str",
-    "text": "str",
-    "int": "int64",
-    "year": "Int64",
-    "count": "Int64",
-    "money": "float64",
-    "fraction": "float64",
-    "bool": "bool",
-    "nbool": "boolean",
-    "date": "datetime64[us]",
-    "timestamp": "datetime64[us, UTC]",
-    "list": "object",
-}
-
-
-@dataclass(frozen=True)
-class Col:
-    """One column of a processed table: its kind, whether nulls are allowed, its checks."""
-
-    name: str
-    kind: str
-    nullable: bool = True
-    checks: tuple = ()
-
-
-def _prov() -> list[Col]:
-    return [
-        Col("source_file", "text", False),
-        Col("source_sheet", "text"),
-        Col("source_row", "count"),
-    ]
-
-
-_CODE = pa.Check.str_matches(r"^\d+$")
-_NONNEG = pa.Check.ge(0)
-_YEAR = pa.Check.in_range(1975, 2100)
-
-# The contract: table → ordered columns and unique key (exact names of tables.md).
-TABLES: dict[str, tuple[list[Col], list[str]]] = {
-    "communes": (
-        [
-            Col("commune_code", "code", False, (_CODE,)),
-            Col("commune_name", "text", False),
-            Col("commune_type", "text", False, (pa.Check.isin(["xã", "phường", "thị trấn"]),)),
-            Col("district_code", "code", False, (_CODE,)),
-            Col("district_name", "text"),
-            Col("valid_from", "date"),
-            Col("valid_to", "date"),
-            Col("successor_code", "code"),
-            Col("mountainous", "nbool"),
-            Col("border", "nbool"),
-            Col("ethnic_region", "text", True, (pa.Check.isin(["I", "II", "III"]),)),
-            Col("unit_2025_code", "code"),
-            Col("unit_2025_name", "text"),
-        ],
-        ["commune_code"],
-    ),
-    "commune_names": (
-        [
-            Col("commune_code", "code", False, (_CODE,)),
-            Col("name", "text", False),
-            Col("valid_from", "date"),
-            Col("valid_to", "date"),
-        ],
-        ["commune_code", "name", "valid_from"],
-    ),
-    "poverty": (
-        [
-            Col("year", "int", False, (_YEAR,)),
-            Col("district_code", "code", False, (_CODE,)),
-            Col("commune_code", "code", False, (_CODE,)),
-            Col("commune_name", "text"),
-            Col("households_total", "count", True, (_NONNEG,)),
-            Col("poor_start", "count", True, (_NONNEG,)),
-            Col("poverty_exits", "count", True, (_NONNEG,)),
-            Col("poverty_relapses", "count", True, (_NONNEG,)),
-            Col("poverty_new", "count", True, (_NONNEG,)),
-            Col("poor_end", "count", True, (_NONNEG,)),
-            Col("near_poor_end", "count", True, (_NONNEG,)),
-            Col("poor_ethnic_minority_end", "count", True, (_NONNEG,)),
-            Col("poverty_rate_end", "fraction", True, (pa.Check.in_range(0, 1),)),
-            Col("poverty_standard", "text", False, (pa.Check.isin(["2016-2020", "2022-2025"]),)),
-            *_prov(),
-        ],
-        ["year", "commune_code"],
-    ),
-    "ntm_criteria": (
-        [
-            Col("year", "int", False, (_YEAR,)),
-            Col("district_code", "code", False, (_CODE,)),
-            Col("commune_code", "code", False, (_CODE,)),
-            Col("criterion", "int", False, (pa.Check.in_range(1, 19),)),
-            Col("met", "bool", False),
-            *_prov(),
-        ],
-        ["year", "commune_code", "criterion"],
-    ),
-    "ntm_status": (
-        [
-            Col("year", "int", False, (_YEAR,)),
-            Col("district_code", "code", False, (_CODE,)),
-            Col("commune_code", "code", False, (_CODE,)),
-            Col("criteria_met", "count", True, (pa.Check.in_range(0, 19),)),
-            Col("criteria_set", "text", False, (pa.Check.isin(["2016-2020", "2021-2025"]),)),
-            Col(
-                "ntm_level",
-                "text",
-                True,
-                (pa.Check.isin(["dat_chuan", "nang_cao", "kieu_mau"]),),
-            ),
-            Col("recognized_year", "year", True, (_YEAR,)),
-            *_prov(),
-        ],
-        ["year", "commune_code"],
-    ),
-    "support": (
-        [
-            Col("year", "int", False, (_YEAR,)),
-            Col("district_code", "code", False, (_CODE,)),
-            Col("commune_code", "code", False, (_CODE,)),
-            Col("partner_id", "text", False),
-            Col("partner_name", "text", False),
-            Col("partner_type", "text"),
-            Col("pair_start_year", "year", True, (_YEAR,)),
-            Col("cash_mvnd", "money", True, (_NONNEG,)),
-            Col("in_kind_mvnd", "money", True, (_NONNEG,)),
-            Col("models_supported", "count", True, (_NONNEG,)),
-            Col("beneficiary_households", "count", True, (_NONNEG,)),
-            Col("officials_trained", "count", True, (_NONNEG,)),
-            Col("workers_trained", "count", True, (_NONNEG,)),
-            Col("houses_supported", "count", True, (_NONNEG,)),
-            Col("note", "text"),
-            *_prov(),
-        ],
-        ["year", "commune_code", "partner_id"],
-    ),
-    "partners": (
-        [
-            Col("partner_id", "text", False),
-            Col("partner_name", "text", False),
-            Col("partner_type", "text"),
-            Col("aliases", "list"),
-        ],
-        ["partner_id"],
-    ),
-    "models": (
-        [
-            Col("year", "int", False, (_YEAR,)),
-            Col("district_code", "code", False, (_CODE,)),
-            Col("commune_code", "code", True, (_CODE,)),
-            Col("partner_id", "text"),
-            Col("model_name", "text", False),
-            Col("model_type", "text"),
-            Col("start_year", "year", True, (_YEAR,)),
-            Col("households", "count", True, (_NONNEG,)),
-            Col(
-                "status",
-                "text",
-                True,
-                (pa.Check.isin(["maintained", "replicated", "stopped", "new"]),),
-            ),
-            *_prov(),
-        ],
-        [],
-    ),
-    "submissions": (
-        [
-            Col("source_file", "text", False),
-            Col("sha256", "text"),
-            Col("size_bytes", "count", True, (_NONNEG,)),
-            Col("district_code", "code"),
-            Col("year", "year"),
-            Col("forms_found", "text"),
-            Col("status", "text", False, (pa.Check.isin(["ingested", "superseded", "rejected"]),)),
-            Col("reason", "text"),
-            Col("rows_read", "count", False, (_NONNEG,)),
-            Col("rows_accepted", "count", False, (_NONNEG,)),
-            Col("rows_quarantined", "count", False, (_NONNEG,)),
-            Col("rows_structural", "count", False, (_NONNEG,)),
-            Col("read_at", "timestamp"),
-        ],
-        ["source_file"],
-    ),
-    "issues": (
-        [
-            Col("severity", "text", False, (pa.Check.isin(["error", "warning"]),)),
-            Col("code", "text", False, (pa.Check.str_matches(r"^[A-Z0-9_]+$"),)),
-            Col("message", "text", False),
-            Col("district_code", "code"),
-            Col("year", "year"),
-            Col("source_file", "text"),
-            Col("source_sheet", "text"),
-            Col("cell", "text"),
-            Col("value", "text"),
-            Col("expected", "text"),
-            Col("suggestion", "text"),
-        ],
-        [],
-    ),
-    "quarantine": (
-        [
-            Col("form", "text", False),
-            Col("district_code", "code"),
-            Col("year", "year"),
-            Col("commune_label", "text"),
-            Col("commune_code", "code"),
-            Col("codes", "text", False),
-            Col("raw_values", "text", False),
-            *_prov(),
-        ],
-        ["source_file", "source_sheet", "source_row"],
-    ),
-}
-
-TABLE_TITLES = {
-    "communes": "Danh mục xã (tham chiếu)",
-    "commune_names": "Các tên chính thức của từng mã xã",
-    "poverty": "Kết quả rà soát hộ nghèo theo xã và năm (Biểu 02/HN)",
-    "ntm_criteria": "Tiêu chí nông thôn mới theo xã, năm và tiêu chí (Biểu 03/NTM)",
-    "ntm_status": "Tình trạng nông thôn mới theo xã và năm (Biểu 03/NTM)",
-    "support": "Hỗ trợ kết nghĩa theo đơn vị, xã và năm (Biểu 01/KN)",
-    "partners": "Danh mục đơn vị kết nghĩa",
-    "models": "Mô hình phát triển kinh tế theo năm (Biểu 04/MH)",
-    "submissions": "Nhật ký tệp báo cáo đã nhận",
-    "issues": "Các vấn đề phát hiện khi kiểm tra báo cáo",
-    "quarantine": "Dòng dữ liệu bị cách ly (lỗi mức error)",
-}
-
-
-def columns(table: str) -> list[str]:
-    """Ordered column names of a processed table."""
-    return [c.name for c in TABLES[table][0]]
 
 
 def empty(table: str) -> pd.DataFrame:
@@ -298,7 +62,7 @@ def schema(table: str) -> pa.DataFrameSchema:
         info = _glossary_entry(col.name)
         spec[col.name] = pa.Column(
             None if col.kind in ("list", "date", "timestamp") else DTYPES[col.kind],
-            checks=list(col.checks),
+            checks=[_check(name, argument) for name, argument in col.checks],
             nullable=col.nullable,
             title=info["label"],
             description=info["description"] or None,
@@ -311,6 +75,13 @@ def schema(table: str) -> pa.DataFrameSchema:
         unique=key or None,
         strict=False,
     )
+
+
+def _check(name: str, argument: Any) -> pa.Check:
+    """The pandera check a contract check names."""
+    if name == "in_range":
+        return pa.Check.in_range(*argument)
+    return getattr(pa.Check, name)(argument)
 
 
 def _glossary_entry(name: str) -> dict:

@@ -18,20 +18,10 @@ from ketnghia_analysis.building.buildstate import (
     Counts,
     sha256_of,
 )
+from ketnghia_analysis.building.contract import TABLE_NAMES
 
-TABLE_FILES = (
-    "communes",
-    "commune_names",
-    "poverty",
-    "ntm_criteria",
-    "ntm_status",
-    "support",
-    "partners",
-    "models",
-    "submissions",
-    "issues",
-    "quarantine",
-)
+#: The Parquet files of a build, one per table of the contract.
+TABLE_FILES = TABLE_NAMES
 
 
 # ---------------------------------------------------------------------------------------
