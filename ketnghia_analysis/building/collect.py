@@ -55,34 +55,16 @@ def isolated(
         for item in items:
             yield item, process_file(item)
         return
-    try:
-        from ketnghia_analysis.reading.sandbox import run_isolated
-    except ImportError:
-        run_isolated = None
-    if run_isolated is not None:
-        yield from run_isolated(
-            process_file,
-            items,
-            workers=workers,
-            memory_mb=WORKER_MEMORY_MB,
-            timeout_s=WORKER_TIMEOUT_S,
-            on_result=None,
-        )
-        return
-    if workers <= 1 or len(items) <= 1:
-        for item in items:
-            yield item, process_file(item)
-        return
-    from concurrent.futures import ProcessPoolExecutor
+    from ketnghia_analysis.reading.sandbox import run_isolated
 
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(process_file, item): item for item in items}
-        for future in futures:
-            item = futures[future]
-            try:
-                yield item, future.result()
-            except Exception as exc:  # noqa: BLE001 - a dead worker rejects its file only
-                yield item, exc
+    yield from run_isolated(
+        process_file,
+        items,
+        workers=workers,
+        memory_mb=WORKER_MEMORY_MB,
+        timeout_s=WORKER_TIMEOUT_S,
+        on_result=None,
+    )
 
 
 def as_result(item: tuple[str, str], outcome: Any) -> FileResult:
@@ -151,58 +133,86 @@ def collect(
     `files` is the scan of the raw folder when the caller has it (the hashes are reused).
     """
     files = scan(raw) if files is None else files
-    key_base = f"{reader_version()}|{code_fingerprint()}"
-    cache_dir = out / CACHE_DIR if out is not None else None
-    keys = {
-        f.rel: hashlib.sha256(f"{key_base}|{f.rel}|{f.sha256}".encode()).hexdigest() for f in files
-    }
-    hits = [
-        f
-        for f in files
-        if use_cache and cache_dir is not None and (cache_dir / f"{keys[f.rel]}.pkl").exists()
-    ]
-    hit_rels = {f.rel for f in hits}
-    todo = [(str(f.path), str(raw)) for f in files if f.rel not in hit_rels]
+    cache = FileCache(out / CACHE_DIR if out is not None and use_cache else None, files)
+    hits = [f for f in files if cache.has(f)]
+    todo = [f for f in files if f not in hits]
     if todo and isolate:
         prestart_readers()  # the workers' imports overlap the unpickling below
-    by_rel = {f.rel: f for f in files}
     results: dict[str, FileResult] = {}
     bar = Progress(len(files), progress)
     for f in hits:
-        try:
-            with open(cache_dir / f"{keys[f.rel]}.pkl", "rb") as handle:
-                hit = pickle.load(handle)
-        except Exception:  # noqa: BLE001 - a damaged cache entry is re-read
-            hit = None
-        if isinstance(hit, FileResult):
-            hit.mtime = f.mtime
-            results[f.rel] = hit
-            bar.step(hit, cached=True)
-        else:
-            todo.append((str(f.path), str(raw)))
+        hit = cache.load(f)
+        if hit is None:
+            todo.append(f)
+            continue
+        results[f.rel] = hit
+        bar.step(hit, cached=True)
     cached = len(results)
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
     warm = warm_up_assembly() if todo and isolate else None
-    for item, outcome in isolated(todo, n_workers, isolate):
-        result = as_result(item, outcome)
+    by_rel = {f.rel: f for f in files}
+    items = [(str(f.path), str(raw)) for f in todo]
+    for item, outcome in isolated(items, n_workers, isolate):
         raw_file = by_rel[Path(item[0]).relative_to(Path(item[1])).as_posix()]
-        result.mtime = raw_file.mtime
-        if result.submission.get("size_bytes") is None:
-            result.submission["size_bytes"] = raw_file.size
-        if result.submission.get("sha256") is None:
-            result.submission["sha256"] = raw_file.sha256
+        result = _completed(as_result(item, outcome), raw_file)
         results[raw_file.rel] = result
         bar.step(result, cached=False)
-        if result.submission["sha256"] != raw_file.sha256:
-            result.transient = True  # the file changed while this build ran: read it again
-        if cache_dir is not None and not result.transient:
-            cache_dir.mkdir(parents=True, exist_ok=True)
-            key = keys[raw_file.rel]
-            tmp = cache_dir / f"{key}.pkl.{os.getpid()}"
-            with open(tmp, "wb") as handle:
-                pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, cache_dir / f"{key}.pkl")
+        if out is not None and not result.transient:
+            cache.store(raw_file, result, out / CACHE_DIR)
     bar.close()
     if warm is not None:
         warm.join()
     return [results[f.rel] for f in files if f.rel in results], len(todo), cached
+
+
+def _completed(result: FileResult, raw_file: RawFile) -> FileResult:
+    """A worker's result with what the build knows of the file (time, size, hash); a file
+    whose bytes changed while the build ran is read again next time."""
+    result.mtime = raw_file.mtime
+    if result.submission.get("size_bytes") is None:
+        result.submission["size_bytes"] = raw_file.size
+    if result.submission.get("sha256") is None:
+        result.submission["sha256"] = raw_file.sha256
+    if result.submission["sha256"] != raw_file.sha256:
+        result.transient = True
+    return result
+
+
+class FileCache:
+    """Per-file results under out/.cache, keyed by the reader's version, the code and
+    reference fingerprint, the file's path and the sha256 of its bytes.
+
+    ``folder`` None: nothing is looked up (``--no-cache``); results are still stored.
+    """
+
+    def __init__(self, folder: Path | None, files: list[RawFile]):
+        self.folder = folder
+        base = f"{reader_version()}|{code_fingerprint()}"
+        self.keys = {
+            f.rel: hashlib.sha256(f"{base}|{f.rel}|{f.sha256}".encode()).hexdigest() for f in files
+        }
+
+    def has(self, f: RawFile) -> bool:
+        return self.folder is not None and (self.folder / f"{self.keys[f.rel]}.pkl").exists()
+
+    def load(self, f: RawFile) -> FileResult | None:
+        """The cached result of a file (its time refreshed); None if damaged."""
+        assert self.folder is not None
+        try:
+            with open(self.folder / f"{self.keys[f.rel]}.pkl", "rb") as handle:
+                hit = pickle.load(handle)
+        except Exception:  # noqa: BLE001 - a damaged cache entry is re-read
+            return None
+        if not isinstance(hit, FileResult):
+            return None
+        hit.mtime = f.mtime
+        return hit
+
+    def store(self, f: RawFile, result: FileResult, folder: Path) -> None:
+        """Write a result atomically (a temporary file, then os.replace)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        key = self.keys[f.rel]
+        tmp = folder / f"{key}.pkl.{os.getpid()}"
+        with open(tmp, "wb") as handle:
+            pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, folder / f"{key}.pkl")

@@ -199,7 +199,7 @@ class Normaliser:
                 names.append(None)
                 continue
             match = self.matcher.match(label, ctx.district_code, ctx.year)
-            finding = _match_finding(match, label, row, ctx)
+            finding = _match_finding(match, str(label), row, ctx)
             if finding is not None:
                 issues.append(finding)
             codes.append(match.code)

@@ -80,8 +80,9 @@ def check_poverty(records: Records, ctx: Context) -> list[Issue]:
             get["poverty_new"],
             get["poor_end"],
         )
-        if None not in (start, exits, end) and (relapses is not None or new is not None):
-            computed = start - exits + (relapses or 0) + (new or 0)
+        known = start is not None and exits is not None and end is not None
+        if known and (relapses is not None or new is not None):
+            computed = start - exits + (relapses or 0) + (new or 0)  # type: ignore[operator]
             if computed != end:
                 issues.append(
                     ctx.issue(
@@ -174,7 +175,7 @@ def check_ntm(
     `levels` is the normalised ntm_level of each record, when known: a Series on the index
     of a records frame, or a list in the order of the records.
     """
-    if isinstance(levels, pd.Series):
+    if isinstance(levels, pd.Series) and isinstance(records, pd.DataFrame):
         levels = [levels.get(idx) for idx in records.index]
     issues: list[Issue] = []
     for i, rec in enumerate(as_rows(records)):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -87,7 +88,7 @@ def records_of(frame: pd.DataFrame) -> list[dict]:
     return [dict(zip(names, row, strict=True)) for row in frame.to_numpy(dtype=object).tolist()]
 
 
-Records = pd.DataFrame | list[dict]
+Records: TypeAlias = pd.DataFrame | list[dict]
 
 
 def as_rows(records: Records) -> list[dict]:
@@ -124,7 +125,7 @@ class Context:
     year: int | None
     columns: dict[str, int] = field(default_factory=dict)
 
-    def cell(self, column: str | None, row: object) -> str | None:
+    def cell(self, column: str | None, row: Any) -> str | None:
         """A1 address of a canonical column on an Excel row (1-based), when known."""
         if row is None or pd.isna(row):
             return None
@@ -138,7 +139,7 @@ class Context:
         code: str,
         message: str,
         *,
-        row: object = None,
+        row: Any = None,
         column: str | None = None,
         value: object = None,
         expected: object = None,
@@ -163,7 +164,8 @@ class Context:
         )
 
 
-def as_number(value: object) -> float | None:
+def as_number(value: Any) -> float | None:
+    """A cell value as a float; None for missing, booleans and anything not a number."""
     if value is None or isinstance(value, bool):
         return None
     try:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -58,7 +59,7 @@ def swap(
     of the summary: a later build with the same inputs and intact files has nothing to do.
     """
     final = []
-    manifest = {
+    manifest: dict[str, Any] = {
         "built_at": datetime.now(UTC).isoformat(),
         "inputs": inputs,
         "counts": asdict(counts) if counts is not None else None,

@@ -6,7 +6,7 @@ tick-formatter factories).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ketnghia_analysis.core.missing import is_missing
 
@@ -27,7 +27,7 @@ __all__ = [
 MISSING = "–"
 
 
-def fmt_number(x: object, decimals: int = 0) -> str:
+def fmt_number(x: Any, decimals: int = 0) -> str:
     """Format a number the Vietnamese way: "1.234", "1.234,5", "-1.234,5"; missing → "–".
 
     Rounding is half away from zero on the decimal representation; a value that rounds

@@ -100,7 +100,7 @@ def _with_tone(base: str, tone_index: int) -> str:
 
 
 def _all_letters() -> str:
-    lower = []
+    lower: list[str] = []
     for v in _BASE_VOWELS:
         lower.extend(_with_tone(v, t) for t in range(6))
     lower.append("đ")
