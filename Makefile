@@ -31,6 +31,7 @@ test: $(STAMP) ## set up if needed, lint, check the layering, and run the whole 
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -m "not slow" -q
 
 test-slow: $(STAMP) ## the slow checks (estimator coverage over many seeds)
@@ -42,9 +43,11 @@ fuzz: $(STAMP) ## longer fuzzing of the cell reader and parsers
 bench: $(STAMP) ## the benchmarks (ratios against baselines measured in the same run)
 	$(BIN)/python benchmarks/run.py
 
-lint: $(STAMP) ## ruff lint and format check
+lint: $(STAMP) ## ruff lint and format check, the layering contract, mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: $(STAMP) ## apply ruff formatting and safe fixes
 	$(BIN)/ruff format .

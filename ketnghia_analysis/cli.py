@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from ketnghia_analysis import __version__
 from ketnghia_analysis.core import paths
@@ -42,6 +43,7 @@ def _years(text: str) -> range:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `ketnghia` parser: one sub-command per step of the pipeline."""
     parser = argparse.ArgumentParser(
         prog="ketnghia",
         description=DESCRIPTION,
@@ -49,7 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"ketnghia {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="LỆNH/COMMAND")
+    for add in (_add_sample, _add_build, _add_check, _add_template, _add_evaluate, _add_report):
+        add(sub)
+    return parser
 
+
+def _add_sample(sub: Any) -> None:
     p = sub.add_parser(
         "sample",
         help="tạo báo cáo huyện mẫu (tổng hợp) / write synthetic sample returns",
@@ -69,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--broken", action="store_true", help="thêm tệp hỏng / add broken and hostile files"
     )
 
+
+def _add_build(sub: Any) -> None:
     p = sub.add_parser(
         "build",
         help="đọc báo cáo → bảng đã xử lý / build the processed tables",
@@ -82,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="không hiện thanh tiến trình")
     p.add_argument("--no-cache", action="store_true", help="đọc lại mọi tệp, bỏ qua bộ nhớ đệm")
 
+
+def _add_check(sub: Any) -> None:
     p = sub.add_parser(
         "check",
         help="kiểm tra tệp báo cáo trước khi gửi / check returns before sending",
@@ -90,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("files", type=Path, nargs="+", help="tệp .xlsx/.xls/.ods")
 
+
+def _add_template(sub: Any) -> None:
     p = sub.add_parser(
         "template",
         help="tạo biểu mẫu trống cho một huyện / write a blank return",
@@ -99,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--year", type=int, required=True, help="năm báo cáo")
     p.add_argument("--out", type=Path, required=True, help="tệp .xlsx để ghi")
 
+
+def _add_evaluate(sub: Any) -> None:
     p = sub.add_parser(
         "evaluate",
         help="ước lượng tác động kết nghĩa / estimate the effect of twinning",
@@ -114,6 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="nhóm so sánh: xã cùng loại (miền núi/DTTS) hay mọi xã / comparison group",
     )
 
+
+def _add_report(sub: Any) -> None:
     p = sub.add_parser(
         "report",
         help="chạy sổ tay báo cáo → HTML, Excel / render reports",
@@ -127,7 +144,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--processed", type=Path, default=paths.processed_dir())
     p.add_argument("--out", type=Path, default=paths.reports_dir())
     p.add_argument("--workers", type=int, default=None, help="số tiến trình (mặc định: số lõi)")
-    return parser
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -184,7 +200,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return evaluate_to_csv(args.processed, args.out, comparison=args.comparison)
     if args.command == "report":
-        from ketnghia_analysis.reporting.report import run_reports
+        from ketnghia_analysis.reporting.runner import run_reports
 
         return run_reports(
             year=args.year,

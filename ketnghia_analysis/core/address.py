@@ -33,7 +33,8 @@ def col_index(letters: str | bytes) -> int:
     """
     if isinstance(letters, bytes):
         letters = letters.decode("ascii")
-    return column_index_from_string(letters.upper()) - 1
+    index: int = column_index_from_string(letters.upper())
+    return index - 1
 
 
 def parse_a1(ref: str) -> tuple[int, int]:
