@@ -1,6 +1,6 @@
 """A neutral sheet grid and the writers that turn it into .xlsx, .xlsm, .xls, .ods and HTML files.
 
-The form layouts (`render`) fill `Grid` objects; a `Book` is written by one of
+The form layouts (`forms`) fill `Grid` objects; a `Book` is written by one of
 the writers below. Writers are chosen for speed (xlsxwriter) or for a quirk we
 want to plant: openpyxl writes formulas *without* cached values, xlwt writes
 old binary .xls, odfpy writes .ods, and a web-system export is an HTML table
@@ -16,8 +16,11 @@ import io
 import os
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
 
 FIXED_ZIP_TIME = (2024, 1, 1, 0, 0, 0)
 
@@ -45,25 +48,29 @@ class Grid:
     widths: dict[int, float] = field(default_factory=dict)
 
     def put(self, r: int, c: int, value: object) -> None:
+        """Set cell (r, c); None empties it."""
         if value is None:
             self.cells.pop((r, c), None)
         else:
             self.cells[(r, c)] = value
 
     def merge(self, r0: int, c0: int, r1: int, c1: int, value: object) -> None:
+        """Set the top-left cell of a range and merge the range (if more than one cell)."""
         self.put(r0, c0, value)
         if (r0, c0) != (r1, c1):
             self.merged.append((r0, c0, r1, c1))
 
     @property
     def n_rows(self) -> int:
+        """Rows up to the last one with a cell."""
         return 1 + max((r for r, _ in self.cells), default=-1)
 
     @property
     def n_cols(self) -> int:
+        """Columns up to the last one with a cell."""
         return 1 + max((c for _, c in self.cells), default=-1)
 
-    def map_text(self, fn) -> None:
+    def map_text(self, fn: Callable[[str], str]) -> None:
         """Apply ``fn`` to every text cell (legacy encodings, NFD, ...)."""
         for key, value in list(self.cells.items()):
             if isinstance(value, str):
@@ -92,6 +99,7 @@ class Book:
 
 
 def _value(v: object) -> object:
+    """The value of a cell (a formula's cached value)."""
     return v.value if isinstance(v, Formula) else v
 
 
@@ -150,6 +158,7 @@ def _normalise_zip(path: Path, macro: bool = False, modified: dt.datetime | None
 
 
 def _write_xlsxwriter(book: Book, path: Path) -> None:
+    """An .xlsx (or .xlsm) by xlsxwriter: formulas with cached values, formats, hidden parts."""
     import xlsxwriter
 
     wb = xlsxwriter.Workbook(
@@ -201,21 +210,7 @@ def _write_xlsxwriter(book: Book, path: Path) -> None:
             if (r, c) in merged_at:
                 r0, c0, r1, c1 = merged_at[(r, c)]
                 ws.merge_range(r0, c0, r1, c1, "", fmt)
-            if isinstance(v, Formula):
-                ws.write_formula(r, c, "=" + v.text, fmt, v.value)
-            elif isinstance(v, dt.datetime | dt.date):
-                ws.write_datetime(
-                    r,
-                    c,
-                    v if isinstance(v, dt.datetime) else dt.datetime(v.year, v.month, v.day),
-                    fmt,
-                )
-            elif isinstance(v, bool):
-                ws.write_boolean(r, c, v, fmt)
-            elif isinstance(v, int | float):
-                ws.write_number(r, c, v, fmt)
-            else:
-                ws.write_string(r, c, str(v), fmt)
+            _xlsx_cell(ws, r, c, v, fmt)
         if grid.hidden:
             ws.hide()
         elif first_visible is None:
@@ -225,7 +220,27 @@ def _write_xlsxwriter(book: Book, path: Path) -> None:
     wb.close()
 
 
+def _xlsx_cell(ws: Any, r: int, c: int, v: object, fmt: Any) -> None:
+    """Write one value with the xlsxwriter call of its type (a formula keeps its cached value)."""
+    if isinstance(v, Formula):
+        ws.write_formula(r, c, "=" + v.text, fmt, v.value)
+    elif isinstance(v, dt.datetime | dt.date):
+        ws.write_datetime(
+            r,
+            c,
+            v if isinstance(v, dt.datetime) else dt.datetime(v.year, v.month, v.day),
+            fmt,
+        )
+    elif isinstance(v, bool):
+        ws.write_boolean(r, c, v, fmt)
+    elif isinstance(v, int | float):
+        ws.write_number(r, c, v, fmt)
+    else:
+        ws.write_string(r, c, str(v), fmt)
+
+
 def _write_openpyxl(book: Book, path: Path) -> None:
+    """An .xlsx by openpyxl, whose formulas have no cached values."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
@@ -275,6 +290,7 @@ def _write_openpyxl(book: Book, path: Path) -> None:
 
 
 def _xlwt_bytes(book: Book) -> bytes:
+    """A binary .xls by xlwt (formulas written as their values)."""
     import xlwt
 
     wb = xlwt.Workbook(encoding="utf-8")
@@ -317,78 +333,39 @@ def _xlwt_bytes(book: Book) -> bytes:
     return buf.getvalue()
 
 
+ODS_NS = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+    'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
+    'xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0" '
+    'xmlns:dc="http://purl.org/dc/elements/1.1/"'
+)
+ODS_MANIFEST = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" '
+    'manifest:version="1.2">'
+    '<manifest:file-entry manifest:full-path="/" manifest:version="1.2" '
+    'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+    '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+    '<manifest:file-entry manifest:full-path="meta.xml" manifest:media-type="text/xml"/>'
+    "</manifest:manifest>"
+)
+
+
 def _write_ods(book: Book, path: Path) -> None:
     """A minimal OpenDocument spreadsheet (fixed XML, so the bytes are reproducible)."""
-    from xml.sax.saxutils import escape, quoteattr
-
-    ns = (
-        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
-        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
-        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
-        'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
-        'xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0" '
-        'xmlns:dc="http://purl.org/dc/elements/1.1/"'
-    )
-    body = []
-    for grid in book.sheets:
-        covered = grid.covered()
-        spans = {(m[0], m[1]): m for m in grid.merged}
-        body.append(f"<table:table table:name={quoteattr(grid.name)}>")
-        for r in range(grid.n_rows):
-            vis = ' table:visibility="collapse"' if r in grid.hidden_rows else ""
-            body.append(f"<table:table-row{vis}>")
-            for c in range(grid.n_cols):
-                if (r, c) in covered:
-                    body.append("<table:covered-table-cell/>")
-                    continue
-                v = _value(grid.cells.get((r, c)))
-                attrs = ""
-                if (r, c) in spans:
-                    r0, c0, r1, c1 = spans[(r, c)]
-                    attrs = (
-                        f' table:number-columns-spanned="{c1 - c0 + 1}"'
-                        f' table:number-rows-spanned="{r1 - r0 + 1}"'
-                    )
-                if v is None:
-                    body.append(f"<table:table-cell{attrs}/>")
-                elif isinstance(v, dt.datetime | dt.date):
-                    iso = v.strftime("%Y-%m-%d")
-                    body.append(
-                        f'<table:table-cell{attrs} office:value-type="date" '
-                        f'office:date-value="{iso}"><text:p>{v:%d/%m/%Y}</text:p></table:table-cell>'
-                    )
-                elif isinstance(v, int | float) and not isinstance(v, bool):
-                    body.append(
-                        f'<table:table-cell{attrs} office:value-type="float" office:value="{v!r}">'
-                        f"<text:p>{v!r}</text:p></table:table-cell>"
-                    )
-                else:
-                    lines = "".join(f"<text:p>{escape(x)}</text:p>" for x in str(v).split("\n"))
-                    body.append(
-                        f'<table:table-cell{attrs} office:value-type="string">{lines}</table:table-cell>'
-                    )
-            body.append("</table:table-row>")
-        body.append("</table:table>")
+    body = "".join(_ods_table(grid) for grid in book.sheets)
     content = (
-        f'<?xml version="1.0" encoding="UTF-8"?>\n<office:document-content {ns} office:version="1.2">'
-        "<office:body><office:spreadsheet>" + "".join(body) + "</office:spreadsheet></office:body>"
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<office:document-content {ODS_NS} office:version="1.2">'
+        "<office:body><office:spreadsheet>" + body + "</office:spreadsheet></office:body>"
         "</office:document-content>"
     )
     meta = (
-        f'<?xml version="1.0" encoding="UTF-8"?>\n<office:document-meta {ns} office:version="1.2">'
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<office:document-meta {ODS_NS} office:version="1.2">'
         f"<office:meta><dc:title>{escape(book.title)}</dc:title>"
         f"<meta:creation-date>{book.modified:%Y-%m-%dT%H:%M:%S}</meta:creation-date>"
         f"<dc:date>{book.modified:%Y-%m-%dT%H:%M:%S}</dc:date></office:meta></office:document-meta>"
-    )
-    manifest = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" '
-        'manifest:version="1.2">'
-        '<manifest:file-entry manifest:full-path="/" manifest:version="1.2" '
-        'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
-        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
-        '<manifest:file-entry manifest:full-path="meta.xml" manifest:media-type="text/xml"/>'
-        "</manifest:manifest>"
     )
     with zipfile.ZipFile(path, "w") as z:
         info = zipfile.ZipInfo("mimetype", date_time=FIXED_ZIP_TIME)
@@ -397,11 +374,55 @@ def _write_ods(book: Book, path: Path) -> None:
         for name, text in (
             ("content.xml", content),
             ("meta.xml", meta),
-            ("META-INF/manifest.xml", manifest),
+            ("META-INF/manifest.xml", ODS_MANIFEST),
         ):
             info = zipfile.ZipInfo(name, date_time=FIXED_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(info, text.encode("utf-8"))
+
+
+def _ods_table(grid: Grid) -> str:
+    """One sheet as a ``table:table`` element (merged ranges spanned, covered cells marked)."""
+    covered = grid.covered()
+    spans = {(m[0], m[1]): m for m in grid.merged}
+    body = [f"<table:table table:name={quoteattr(grid.name)}>"]
+    for r in range(grid.n_rows):
+        vis = ' table:visibility="collapse"' if r in grid.hidden_rows else ""
+        body.append(f"<table:table-row{vis}>")
+        for c in range(grid.n_cols):
+            if (r, c) in covered:
+                body.append("<table:covered-table-cell/>")
+                continue
+            attrs = ""
+            if (r, c) in spans:
+                r0, c0, r1, c1 = spans[(r, c)]
+                attrs = (
+                    f' table:number-columns-spanned="{c1 - c0 + 1}"'
+                    f' table:number-rows-spanned="{r1 - r0 + 1}"'
+                )
+            body.append(_ods_cell(_value(grid.cells.get((r, c))), attrs))
+        body.append("</table:table-row>")
+    body.append("</table:table>")
+    return "".join(body)
+
+
+def _ods_cell(v: object, attrs: str) -> str:
+    """One ``table:table-cell`` of a date, a number or text."""
+    if v is None:
+        return f"<table:table-cell{attrs}/>"
+    if isinstance(v, dt.datetime | dt.date):
+        iso = v.strftime("%Y-%m-%d")
+        return (
+            f'<table:table-cell{attrs} office:value-type="date" '
+            f'office:date-value="{iso}"><text:p>{v:%d/%m/%Y}</text:p></table:table-cell>'
+        )
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        return (
+            f'<table:table-cell{attrs} office:value-type="float" office:value="{v!r}">'
+            f"<text:p>{v!r}</text:p></table:table-cell>"
+        )
+    lines = "".join(f"<text:p>{escape(x)}</text:p>" for x in str(v).split("\n"))
+    return f'<table:table-cell{attrs} office:value-type="string">{lines}</table:table-cell>'
 
 
 def _html(book: Book) -> str:

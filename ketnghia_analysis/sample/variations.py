@@ -2,8 +2,7 @@
 
 `CATALOGUE` names every variation the generator plants (the keys of
 ``truth/variations.json``). `Placements` records ``[file, sheet, cell-or-row]``
-for each. `plan_forced` spreads the variations that must appear at least once
-over the district-years of a run, deterministically.
+for each; `plan.plan` spreads the catalogue over the district-years of a run.
 """
 
 from __future__ import annotations
@@ -119,8 +118,6 @@ BROKEN: dict[str, str] = {
 }
 
 
-# Variations that a default run forces somewhere (the others come from random styles,
-# and are also forced on the first district-years that lack them, see render.apply_plan).
 class Placements:
     """Where each variation was planted: variation → [[file, sheet, cell-or-row], …]."""
 
@@ -132,6 +129,7 @@ class Placements:
         self._count: dict[tuple[str, str, str], int] = defaultdict(int)
 
     def add(self, variation: str, file: str, sheet: str = "", where: str = "") -> None:
+        """Record ``variation`` at ``where`` (a cell, a row, or "") of ``file`` and ``sheet``."""
         if variation not in CATALOGUE and variation not in BROKEN:
             raise KeyError(variation)
         key = (variation, file, sheet)
@@ -142,23 +140,13 @@ class Placements:
             self._count[key] += 1
             self._by[variation].append(entry)
 
-    def rename_file(self, old: str, new: str) -> None:
-        for entries in self._by.values():
-            for e in entries:
-                if e[0] == old:
-                    e[0] = new
-
     def rename_sheets(self, file: str, rename: dict[str, str]) -> None:
+        """Follow the sheets of ``file`` renamed after their variations were recorded."""
         for entries in self._by.values():
             for e in entries:
                 if e[0] == file and e[1] in rename:
                     e[1] = rename[e[1]]
 
     def as_dict(self) -> dict[str, list[list[str]]]:
+        """Variation → places, variations in name order (``truth/variations.json``)."""
         return {k: self._by[k] for k in sorted(self._by)}
-
-    def __contains__(self, variation: str) -> bool:
-        return bool(self._by.get(variation))
-
-    def missing(self) -> list[str]:
-        return [k for k in CATALOGUE if k not in self]
