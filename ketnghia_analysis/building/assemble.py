@@ -12,7 +12,6 @@ import pandas as pd
 from ketnghia_analysis.building.buildstate import (
     Counts,
 )
-from ketnghia_analysis.building.contract import key
 from ketnghia_analysis.building.file_rules import (
     check_continuity,
     check_history,
@@ -22,6 +21,7 @@ from ketnghia_analysis.building.file_rules import (
 from ketnghia_analysis.building.results import OUTPUT_TABLES, FileResult
 from ketnghia_analysis.building.rulebook import Context, records_of
 from ketnghia_analysis.core.issues import Issue
+from ketnghia_analysis.reference.contract import key
 from ketnghia_analysis.reference.form_codes import form_title
 
 #: The unique key of each data table: two live files holding one row, the later wins.

@@ -8,7 +8,7 @@ import pandas as pd
 import xlsxwriter
 
 from ketnghia_analysis.building import schemas
-from ketnghia_analysis.building.contract import TABLE_TITLES, TABLES
+from ketnghia_analysis.reference.contract import TABLE_TITLES, TABLES
 
 KIND_VI = {
     "code": "mã (chuỗi chữ số)",

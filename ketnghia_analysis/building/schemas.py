@@ -7,9 +7,9 @@ from typing import Any
 import pandas as pd
 import pandera.pandas as pa
 
-from ketnghia_analysis.building.contract import DTYPES, TABLE_TITLES, TABLES, columns
 from ketnghia_analysis.core.missing import is_missing
 from ketnghia_analysis.reference import glossary
+from ketnghia_analysis.reference.contract import DTYPES, TABLE_TITLES, TABLES, columns
 
 
 def empty(table: str) -> pd.DataFrame:

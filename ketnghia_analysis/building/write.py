@@ -19,7 +19,7 @@ from ketnghia_analysis.building.buildstate import (
     Counts,
     sha256_of,
 )
-from ketnghia_analysis.building.contract import TABLE_NAMES
+from ketnghia_analysis.reference.contract import TABLE_NAMES
 
 #: The Parquet files of a build, one per table of the contract.
 TABLE_FILES = TABLE_NAMES
