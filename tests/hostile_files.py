@@ -1,6 +1,6 @@
 """Builders of good and hostile spreadsheet files, made by code (no opaque binaries).
 
-Used by tests/test_cells.py, test_hostile.py, test_fuzz.py, test_sandbox.py and by the
+Used by tests/reading/test_cells.py, test_hostile.py, test_fuzz.py, test_sandbox.py and by the
 build's hostile-folder test. Every builder takes the path to write and returns it.
 
 The "good" builders write the same small return-like sheet in every format:
@@ -572,6 +572,30 @@ def sleep_forever(x: int) -> int:
 
 def raise_value_error(x: int) -> int:
     raise ValueError(f"bad item {x}")
+
+
+def memory_headroom_mb(x: int) -> float:
+    """MB of address space this worker may still take under its RLIMIT_AS."""
+    import resource
+
+    with open("/proc/self/statm") as fh:
+        held = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
+    return (soft - held) / 2**20
+
+
+class Unstartable:
+    """A "function" the worker cannot load: unpickling it raises, as a broken import would."""
+
+    def __reduce__(self) -> tuple[object, tuple[int]]:
+        return (raise_value_error, (0,))
+
+
+class DiesWhileStarting:
+    """A "function" whose loading kills the worker, as a crash in an import would."""
+
+    def __reduce__(self) -> tuple[object, tuple[()]]:
+        return (os.abort, ())
 
 
 def dispatch(item: tuple[str, int]) -> object:

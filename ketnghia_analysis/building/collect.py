@@ -21,13 +21,10 @@ from ketnghia_analysis.building.results import FileResult, rejected_result
 from ketnghia_analysis.building.worker import process_file
 
 CACHE_DIR = ".cache"
-
-
-# Limits of one worker reading one untrusted file (issue #8). Address space, not RSS: the
-# imports alone map ~1.4 GB; a legitimate 50,000-row return needs ~0.5 GB more.
-WORKER_MEMORY_MB = 2048
-
-
+# Limits of one worker reading one untrusted file (issue #8). Address space a worker may
+# take beyond its imports (~1.4 GB mapped at start, see `sandbox._limit_memory`); a
+# legitimate 50,000-row return needs ~0.5 GB.
+WORKER_MEMORY_MB = 1024
 WORKER_TIMEOUT_S = 120.0
 
 

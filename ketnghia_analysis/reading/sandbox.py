@@ -6,6 +6,12 @@ measured-facts). `run_isolated` maps a function over items in long-lived worker
 processes, each with its own address-space limit; a worker that dies or runs
 out of time is replaced and the batch goes on. concurrent.futures is not used on
 purpose: one dead worker breaks a ProcessPoolExecutor for good (BrokenProcessPool).
+
+pebble.ProcessPool was measured against this pool (2 cores, forkserver): 300 trivial
+items 0.34 s vs 0.29 s; 200 items of which 82 kill their worker 17.0 s for both; crashes,
+timeouts and SIGKILL reported alike. Kept for what pebble lacks: a start timeout (a
+worker whose start hangs left pebble waiting with no outcome after 15 s; here
+`start_timeout_s` raises) and one start-up error instead of BrokenProcessPool per task.
 """
 
 from __future__ import annotations
@@ -72,12 +78,29 @@ def _failure_from_exception(exc: BaseException) -> Failure:
 # ----------------------------------------------------------------------- worker
 
 
+def _address_space_bytes() -> int:
+    """The address space this process holds now (Linux), 0 where it cannot be read."""
+    try:
+        with open("/proc/self/statm") as fh:
+            pages = int(fh.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
 def _limit_memory(memory_mb: int | None) -> None:
+    """Let this worker take at most `memory_mb` of address space beyond what it holds.
+
+    The limit is counted from the worker's size at start, not from zero: a worker
+    forked from a preloaded fork server already holds about 1.4 GB of address space,
+    1 GiB of it reserved (not used) by pyarrow's mimalloc once pandas has built a frame,
+    so an absolute 1024 MB left it no room even to import a module.
+    """
     if not memory_mb:
         return
     import resource
 
-    limit = int(memory_mb) * 1024 * 1024
+    limit = _address_space_bytes() + int(memory_mb) * 1024 * 1024
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:
         limit = min(limit, hard)
@@ -166,7 +189,7 @@ class _Worker:
         self.kill()
 
 
-def _death_detail(proc) -> str:
+def _death_detail(proc: Any) -> str:
     code = proc.exitcode
     if code is None:
         return "tiến trình không phản hồi"
@@ -176,6 +199,20 @@ def _death_detail(proc) -> str:
         except ValueError:
             return f"tín hiệu {-code}"
     return f"mã thoát {code}"
+
+
+def _crashed(detail: str) -> Failure:
+    """The outcome of an item whose worker died (`detail`: how)."""
+    return Failure("FILE_CRASHED", f"Trình đọc dừng đột ngột ({detail}): {CRASH_REASON}.", detail)
+
+
+def _timed_out(timeout_s: float | None) -> Failure:
+    """The outcome of an item that ran longer than `timeout_s`."""
+    return Failure(
+        "FILE_TIMEOUT",
+        f"Đọc tệp quá {timeout_s:g} giây nên đã dừng ({CRASH_REASON}).",
+        f"timeout {timeout_s:g} s",
+    )
 
 
 def _context():
@@ -224,7 +261,8 @@ def run_isolated(
     items : the items (file paths, tuples of arguments, ...).
     workers : number of worker processes (default: CPU count); each is reused
         across items so imports are paid once per worker. workers=1 still isolates.
-    memory_mb : address-space limit of each worker (RLIMIT_AS); None for no limit.
+    memory_mb : address space each worker may take beyond its size at start, in MB
+        (RLIMIT_AS, see `_limit_memory`); None for no limit.
     timeout_s : wall-clock limit per item; None for no limit.
     on_result : called as on_result(item, outcome) when each item completes
         (e.g. to advance a progress bar).
@@ -244,105 +282,148 @@ def run_isolated(
         return
     if not todo:
         return
-    fn_bytes = pickle.dumps(fn)
-    ctx = _context()
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
-    pending = deque(enumerate(todo))
-    remaining = len(todo)
-    pool: list[_Worker] = []
-    failed_starts = 0
+    batch = _Batch(pickle.dumps(fn), todo, memory_mb, timeout_s, quiet, start_timeout_s, on_result)
+    try:
+        batch.start(n_workers)
+        while batch.remaining:
+            batch.assign()
+            ready = batch.wait()
+            yield from batch.collect(ready)
+            yield from batch.expire()
+    finally:
+        batch.stop()
 
-    def finish(worker: _Worker, outcome: Any) -> tuple[Any, Any]:
-        nonlocal remaining
+
+class _Batch:
+    """The state of one `run_isolated` call: its workers, the queue and what is left.
+
+    Each loop of `run_isolated` is four steps: give idle workers an item, wait for a
+    message, a death or a deadline, collect what arrived, and stop what ran too long.
+    """
+
+    def __init__(
+        self,
+        fn_bytes: bytes,
+        todo: list[Any],
+        memory_mb: int | None,
+        timeout_s: float | None,
+        quiet: bool,
+        start_timeout_s: float,
+        on_result: Callable[[Any, Any], None] | None,
+    ) -> None:
+        self.fn_bytes = fn_bytes
+        self.ctx = _context()
+        self.memory_mb = memory_mb
+        self.timeout_s = timeout_s
+        self.quiet = quiet
+        self.start_timeout_s = start_timeout_s
+        self.on_result = on_result
+        self.pending = deque(enumerate(todo))
+        self.remaining = len(todo)
+        self.pool: list[_Worker] = []
+        self.failed_starts = 0
+
+    def _new_worker(self) -> _Worker:
+        return _Worker(self.ctx, self.fn_bytes, self.memory_mb, self.quiet)
+
+    def start(self, n_workers: int) -> None:
+        self.pool.extend(self._new_worker() for _ in range(n_workers))
+
+    def stop(self) -> None:
+        for w in self.pool:
+            w.stop()
+
+    def finish(self, worker: _Worker, outcome: Any) -> tuple[Any, Any]:
+        """Mark the worker's item done with `outcome`; returns (item, outcome)."""
         assert worker.task is not None
         item = worker.task[1]
         worker.task = None
         worker.deadline = float("inf")
-        remaining -= 1
-        if on_result is not None:
-            on_result(item, outcome)
+        self.remaining -= 1
+        if self.on_result is not None:
+            self.on_result(item, outcome)
         return item, outcome
 
-    def replace(worker: _Worker) -> None:
+    def replace(self, worker: _Worker) -> None:
+        """Kill a worker; start another while items wait for more than the idle workers."""
         worker.kill()
-        pool.remove(worker)
-        if len(pending) > sum(1 for w in pool if w.task is None):
-            pool.append(_Worker(ctx, fn_bytes, memory_mb, quiet))
+        self.pool.remove(worker)
+        if len(self.pending) > sum(1 for w in self.pool if w.task is None):
+            self.pool.append(self._new_worker())
 
-    try:
-        pool.extend(_Worker(ctx, fn_bytes, memory_mb, quiet) for _ in range(n_workers))
-        while remaining:
-            for w in list(pool):
-                if w.ready and w.task is None and pending:
-                    idx, item = pending.popleft()
-                    try:
-                        w.send(idx, item, timeout_s)
-                    except (OSError, ValueError):
-                        # The worker died while idle: the item is innocent, requeue it.
-                        w.task = None
-                        pending.appendleft((idx, item))
-                        replace(w)
-            if not pool:
-                pool.append(_Worker(ctx, fn_bytes, memory_mb, quiet))
-            now = time.monotonic()
-            deadlines = [w.deadline for w in pool if w.task is not None]
-            deadlines += [w.started + start_timeout_s for w in pool if not w.ready]
-            wait_s = max(0.0, min(deadlines) - now) if deadlines else None
-            handles = [w.conn for w in pool] + [w.proc.sentinel for w in pool]
-            ready = set(wait(handles, timeout=wait_s))
-            for w in list(pool):
-                if w.conn in ready:
-                    try:
-                        msg = w.conn.recv()
-                    except (EOFError, OSError):
-                        msg = None
-                    if msg is not None and msg[0] == "ready":
-                        w.ready = True
-                        failed_starts = 0
-                        continue
-                    if msg is not None and msg[0] == "init_error":
-                        raise RuntimeError(f"Worker process could not start:\n{msg[1]}")
-                    if msg is not None and msg[0] == "done":
-                        yield finish(w, msg[2])
-                        continue
-                    # EOF: the worker died; its sentinel tells how.
-                    w.proc.join(5)
-                if w.conn in ready or w.proc.sentinel in ready:
-                    if w.proc.is_alive() and w.proc.sentinel not in ready:
-                        continue
-                    w.proc.join(5)
-                    if w.task is not None:
-                        detail = _death_detail(w.proc)
-                        outcome = Failure(
-                            "FILE_CRASHED",
-                            f"Trình đọc dừng đột ngột ({detail}): {CRASH_REASON}.",
-                            detail,
-                        )
-                        yield finish(w, outcome)
-                    elif not w.ready:
-                        failed_starts += 1
-                        if failed_starts > 3:
-                            raise RuntimeError(
-                                "Worker processes die while starting "
-                                f"({_death_detail(w.proc)}); is memory_mb={memory_mb} too low?"
-                            )
-                    replace(w)
-            now = time.monotonic()
-            for w in list(pool):
-                if w.task is not None and now >= w.deadline:
-                    w.kill()
-                    outcome = Failure(
-                        "FILE_TIMEOUT",
-                        f"Đọc tệp quá {timeout_s:g} giây nên đã dừng ({CRASH_REASON}).",
-                        f"timeout {timeout_s:g} s",
-                    )
-                    yield finish(w, outcome)
-                    replace(w)
-                elif not w.ready and now >= w.started + start_timeout_s:
-                    raise RuntimeError(f"A worker process did not start in {start_timeout_s:g} s")
-    finally:
-        for w in pool:
-            w.stop()
+    def assign(self) -> None:
+        """Give each ready, idle worker the next item."""
+        for w in list(self.pool):
+            if w.ready and w.task is None and self.pending:
+                idx, item = self.pending.popleft()
+                try:
+                    w.send(idx, item, self.timeout_s)
+                except (OSError, ValueError):
+                    # The worker died while idle: the item is innocent, requeue it.
+                    w.task = None
+                    self.pending.appendleft((idx, item))
+                    self.replace(w)
+        if not self.pool:
+            self.pool.append(self._new_worker())
+
+    def wait(self) -> set[Any]:
+        """The pipes and process sentinels that became ready before the next deadline."""
+        now = time.monotonic()
+        deadlines = [w.deadline for w in self.pool if w.task is not None]
+        deadlines += [w.started + self.start_timeout_s for w in self.pool if not w.ready]
+        wait_s = max(0.0, min(deadlines) - now) if deadlines else None
+        handles = [w.conn for w in self.pool] + [w.proc.sentinel for w in self.pool]
+        return set(wait(handles, timeout=wait_s))
+
+    def collect(self, ready: set[Any]) -> Iterator[tuple[Any, Any]]:
+        """Read each ready worker's message; a worker that died costs its item only."""
+        for w in list(self.pool):
+            if w.conn in ready:
+                try:
+                    msg = w.conn.recv()
+                except (EOFError, OSError):
+                    msg = None
+                if msg is not None and msg[0] == "ready":
+                    w.ready = True
+                    self.failed_starts = 0
+                    continue
+                if msg is not None and msg[0] == "init_error":
+                    raise RuntimeError(f"Worker process could not start:\n{msg[1]}")
+                if msg is not None and msg[0] == "done":
+                    yield self.finish(w, msg[2])
+                    continue
+                # EOF: the worker died; its sentinel tells how.
+                w.proc.join(5)
+            if w.conn in ready or w.proc.sentinel in ready:
+                if w.proc.is_alive() and w.proc.sentinel not in ready:
+                    continue
+                yield from self.bury(w)
+
+    def bury(self, w: _Worker) -> Iterator[tuple[Any, Any]]:
+        """A dead worker: its item (if any) crashed; too many deaths at start are a bug."""
+        w.proc.join(5)
+        if w.task is not None:
+            yield self.finish(w, _crashed(_death_detail(w.proc)))
+        elif not w.ready:
+            self.failed_starts += 1
+            if self.failed_starts > 3:
+                raise RuntimeError(
+                    "Worker processes die while starting "
+                    f"({_death_detail(w.proc)}); is memory_mb={self.memory_mb} too low?"
+                )
+        self.replace(w)
+
+    def expire(self) -> Iterator[tuple[Any, Any]]:
+        """Stop the items past their deadline; a worker that never started is a bug."""
+        now = time.monotonic()
+        for w in list(self.pool):
+            if w.task is not None and now >= w.deadline:
+                w.kill()
+                yield self.finish(w, _timed_out(self.timeout_s))
+                self.replace(w)
+            elif not w.ready and now >= w.started + self.start_timeout_s:
+                raise RuntimeError(f"A worker process did not start in {self.start_timeout_s:g} s")
 
 
 def _run_here(
@@ -432,18 +513,12 @@ class IsolatedWorker:
         if not ready:
             w.kill()
             self._worker = None
-            return Failure(
-                "FILE_TIMEOUT",
-                f"Đọc tệp quá {self.timeout_s:g} giây nên đã dừng ({CRASH_REASON}).",
-                f"timeout {self.timeout_s:g} s",
-            )
+            return _timed_out(self.timeout_s)
         w.proc.join(5)
         detail = _death_detail(w.proc)
         w.kill()
         self._worker = None
-        return Failure(
-            "FILE_CRASHED", f"Trình đọc dừng đột ngột ({detail}): {CRASH_REASON}.", detail
-        )
+        return _crashed(detail)
 
     def close(self) -> None:
         if self._worker is not None:

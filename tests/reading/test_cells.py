@@ -1,5 +1,5 @@
-"""cells.py: the same small return read exactly from every format, sniffing by content,
-engine fallbacks, A1 helpers. Hostile files are in test_hostile.py."""
+"""reading.cells: the same small return read exactly from every format, sniffing by content,
+engine fallbacks. Hostile files are in test_hostile.py."""
 
 from __future__ import annotations
 
@@ -9,8 +9,14 @@ from datetime import date
 import hostile_files as hf
 import pytest
 
-from ketnghia_analysis.reading import cells
-from ketnghia_analysis.reading.cells import Limits, ReadError, read_workbook, sniff_format
+from ketnghia_analysis.reading.cells import (
+    Limits,
+    ReadError,
+    ooxml,
+    read_workbook,
+    sniff_format,
+    xls,
+)
 
 TITLE_ROW = ["BÁO CÁO HỘ NGHÈO NĂM 2023", None, None, None, None, None]
 DATE_ROW = [None, "Ngày báo cáo", date(2023, 12, 15), None, None, None]
@@ -228,7 +234,7 @@ def test_calamine_panic_on_xlsx_falls_back_to_openpyxl(tmp_path, monkeypatch):
     def panic(data):
         raise _FakePanic("called `Option::unwrap()` on a `None` value")
 
-    monkeypatch.setattr(cells, "_calamine_sheets", panic)
+    monkeypatch.setattr(ooxml, "calamine_sheets", panic)
     wb = read_workbook(hf.write_good_xlsx(tmp_path / "a.xlsx"))
     assert wb.engine == "openpyxl"
     assert any("openpyxl" in note for note in wb.notes)
@@ -238,7 +244,7 @@ def test_calamine_panic_on_xlsx_falls_back_to_openpyxl(tmp_path, monkeypatch):
 
 
 def test_calamine_empty_xls_sheet_is_read_again_with_xlrd(tmp_path, monkeypatch):
-    real = cells._calamine_sheets
+    real = xls.calamine_sheets
 
     def empty_sheets(data):
         sheets, notes = real(data)
@@ -246,7 +252,7 @@ def test_calamine_empty_xls_sheet_is_read_again_with_xlrd(tmp_path, monkeypatch)
             s.rows = []
         return sheets, notes
 
-    monkeypatch.setattr(cells, "_calamine_sheets", empty_sheets)
+    monkeypatch.setattr(xls, "calamine_sheets", empty_sheets)
     wb = read_workbook(hf.write_good_xls(tmp_path / "a.xls"))
     assert wb.engine == "calamine+xlrd"
     assert sum("xlrd" in note for note in wb.notes) == 2
@@ -260,7 +266,7 @@ def test_calamine_failure_on_xls_uses_xlrd(tmp_path, monkeypatch):
     def panic(data):
         raise _FakePanic("boom")
 
-    monkeypatch.setattr(cells, "_calamine_sheets", panic)
+    monkeypatch.setattr(xls, "calamine_sheets", panic)
     wb = read_workbook(hf.write_good_xls(tmp_path / "a.xls"))
     assert wb.engine == "xlrd"
     _check_reference_sheets(wb, totals=[2500, 321])
@@ -270,8 +276,8 @@ def test_both_engines_failing_is_one_read_error(tmp_path, monkeypatch):
     def panic(data):
         raise _FakePanic("boom")
 
-    monkeypatch.setattr(cells, "_calamine_sheets", panic)
-    monkeypatch.setattr(cells, "_openpyxl_sheets", panic)
+    monkeypatch.setattr(ooxml, "calamine_sheets", panic)
+    monkeypatch.setattr(ooxml, "_openpyxl_sheets", panic)
     with pytest.raises(ReadError) as err:
         read_workbook(hf.write_good_xlsx(tmp_path / "a.xlsx"))
     assert err.value.code == "FILE_CORRUPT"
@@ -282,7 +288,7 @@ def test_keyboard_interrupt_is_not_swallowed(tmp_path, monkeypatch):
     def interrupt(data):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cells, "_calamine_sheets", interrupt)
+    monkeypatch.setattr(ooxml, "calamine_sheets", interrupt)
     with pytest.raises(KeyboardInterrupt):
         read_workbook(hf.write_good_xlsx(tmp_path / "a.xlsx"))
 
@@ -337,14 +343,14 @@ def test_ods_repeated_empty_rows_do_not_count(tmp_path):
 
 
 def test_calamine_empty_xlsx_sheet_is_read_again_with_openpyxl(tmp_path, monkeypatch):
-    real = cells._calamine_sheets
+    real = ooxml.calamine_sheets
 
     def empty_first_sheet(data):
         sheets, notes = real(data)
         sheets[0].rows = []
         return sheets, notes
 
-    monkeypatch.setattr(cells, "_calamine_sheets", empty_first_sheet)
+    monkeypatch.setattr(ooxml, "calamine_sheets", empty_first_sheet)
     wb = read_workbook(hf.write_good_xlsx(tmp_path / "a.xlsx"))
     assert wb.engine == "calamine+openpyxl"
     assert any("Biểu 02" in note and "openpyxl" in note for note in wb.notes)
@@ -358,7 +364,7 @@ def test_styled_empty_sheet_is_not_read_twice(tmp_path, monkeypatch):
     def must_not_run(data):
         raise AssertionError("openpyxl re-read for a sheet with no values")
 
-    monkeypatch.setattr(cells, "_openpyxl_sheets", must_not_run)
+    monkeypatch.setattr(ooxml, "_openpyxl_sheets", must_not_run)
     with pytest.raises(ReadError) as err:
         read_workbook(path)
     assert err.value.code == "FILE_EMPTY"

@@ -1,0 +1,197 @@
+"""Engine "ods" (OpenDocument): calamine for the cells, one pass over content.xml for the rest.
+
+calamine reports no merged ranges or hidden rows for ODS; merges are the cells'
+spans. Repeated empty rows (LibreOffice ends a sheet with ~1,048,000 of them) do
+not count towards the bounding box.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from ketnghia_analysis.core.limits import Limits
+from ketnghia_analysis.reading.cells.calamine_engine import calamine_sheets
+from ketnghia_analysis.reading.cells.guards import (
+    check_box,
+    check_zip,
+    guarded,
+    package_errors,
+    reject_dtd,
+)
+from ketnghia_analysis.reading.cells.model import Sheet, Workbook
+from ketnghia_analysis.reading.cells.package import (
+    open_package,
+    parse_iso,
+    stream_utf8,
+    zip_lookup,
+)
+
+__all__ = ["read"]
+
+_ODS_TOKEN = re.compile(
+    rb"<(/?)table:(table|table-row|table-column|table-cell|covered-table-cell)(?=[\s/>])([^>]*?)(/?)>"
+)
+_ODS_ATTR = re.compile(rb'table:([\w-]+)="([^"]*)"')
+
+
+@dataclass
+class _OdsScan:
+    """What content.xml tells of one table that calamine does not."""
+
+    n_rows: int = 0
+    n_cols: int = 0
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+    hidden_rows: set[int] = field(default_factory=set)
+    hidden_cols: set[int] = field(default_factory=set)
+
+
+def read(path: Path, data: bytes, fmt: str, limits: Limits) -> Workbook:
+    """Check and scan the package, read the cells with calamine, apply the scan."""
+    zf = open_package(data, "Tệp .ods bị cắt cụt hoặc hỏng.")
+    with zf, package_errors():
+        check_zip(zf, limits)
+        reject_dtd(zf)
+        scans = guarded("Đọc nội dung .ods", _scan_ods, zf, limits)
+        for name, sc in scans.items():
+            check_box(name, sc.n_rows, sc.n_cols, limits)
+        modified = _modified(zf)
+    notes: list[str] = []
+    sheets, more = guarded("python-calamine", calamine_sheets, data)
+    notes.extend(more)
+    for s in sheets:
+        if (scan := scans.get(s.name)) is not None:
+            _apply_scan(s, scan)
+    return Workbook(path, "ods", sheets, modified, "calamine", notes)
+
+
+def _modified(zf: zipfile.ZipFile) -> datetime | None:
+    """The <dc:date> of meta.xml, if any."""
+    meta = zip_lookup(zf).get("meta.xml")
+    if meta is None or meta.file_size >= 1024 * 1024:
+        return None
+    m = re.search(rb"<dc:date>([^<]+)<", zf.read(meta))
+    return parse_iso(m.group(1).decode("ascii", "replace")) if m else None
+
+
+def _apply_scan(sheet: Sheet, scan: _OdsScan) -> None:
+    """Merges and the hidden rows/columns inside the grid."""
+    sheet.merged = scan.merged
+    n = len(sheet.rows)
+    sheet.hidden_rows = {r for r in scan.hidden_rows if r < n}
+    width = sheet.n_cols
+    sheet.hidden_cols = {c for c in scan.hidden_cols if c < width}
+
+
+def _scan_ods(zf: zipfile.ZipFile, limits: Limits) -> dict[str, _OdsScan]:
+    """Merges, hidden rows/columns and the content bounding box of each ODS table."""
+    info = zip_lookup(zf).get("content.xml")
+    if info is None:
+        return {}
+    data = b"".join(stream_utf8(zf.open(info), info.file_size, info.filename))
+    walker = _OdsWalker(limits)
+    for m in _ODS_TOKEN.finditer(data):
+        walker.token(m.group(1) == b"/", m.group(2), m.group(3), m.group(4) == b"/")
+    return walker.out
+
+
+class _OdsWalker:
+    """The table:* elements of content.xml in document order, one handler per element."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.out: dict[str, _OdsScan] = {}
+        self.cur: _OdsScan | None = None
+        self.row = self.col = 0
+        self.row_rep = 1
+        self.row_has = False
+        self.handlers: dict[bytes, Callable[[bool, dict[bytes, bytes], bytes, bool], None]] = {
+            b"table-column": self.column,
+            b"table-row": self.table_row,
+            b"table-cell": self.cell,
+            b"covered-table-cell": self.covered_cell,
+        }
+
+    def token(self, closing: bool, tag: bytes, attrs: bytes, selfclose: bool) -> None:
+        """Hand one start, end or empty element to its handler (outside tables: ignored)."""
+        a = dict(_ODS_ATTR.findall(attrs)) if attrs else {}
+        if tag == b"table":
+            self.table(closing, a)
+        elif self.cur is not None:
+            self.handlers[tag](closing, a, attrs, selfclose)
+
+    def table(self, closing: bool, a: dict[bytes, bytes]) -> None:
+        """A table starts a scan of its own, named like the sheet."""
+        if closing:
+            self.cur = None
+            return
+        self.cur = _OdsScan()
+        self.out[a.get(b"name", b"").decode("utf-8", "replace")] = self.cur
+        self.row = self.col = 0
+
+    def column(self, closing: bool, a: dict[bytes, bytes], attrs: bytes, selfclose: bool) -> None:
+        """A column declaration (possibly repeated), hidden or not."""
+        if closing:
+            return
+        assert self.cur is not None
+        rep = min(int(a.get(b"number-columns-repeated", b"1") or 1), 16384)
+        if a.get(b"visibility", b"visible") != b"visible":
+            stop = min(self.col + rep, self.limits.max_cols + 1)
+            self.cur.hidden_cols.update(range(self.col, stop))
+        self.col += rep
+
+    def table_row(
+        self, closing: bool, a: dict[bytes, bytes], attrs: bytes, selfclose: bool
+    ) -> None:
+        """A row (possibly repeated): hidden rows, and the box when one of its cells has content."""
+        assert self.cur is not None
+        if not closing:
+            self.col = 0
+            self.row_rep = max(1, int(a.get(b"number-rows-repeated", b"1") or 1))
+            self.row_has = False
+            if a.get(b"visibility", b"visible") != b"visible":
+                stop = min(self.row + self.row_rep, self.limits.max_rows + 1)
+                self.cur.hidden_rows.update(range(self.row, stop))
+        if closing or selfclose:
+            if self.row_has:
+                self.cur.n_rows = max(self.cur.n_rows, self.row + self.row_rep)
+            self.row += self.row_rep
+
+    def cell(self, closing: bool, a: dict[bytes, bytes], attrs: bytes, selfclose: bool) -> None:
+        """A cell; its spans, when larger than one, are a merged range."""
+        if closing:
+            return
+        assert self.cur is not None
+        rep = _repeated(a)
+        cs = int(a.get(b"number-columns-spanned", b"1") or 1)
+        rs = int(a.get(b"number-rows-spanned", b"1") or 1)
+        if cs > 1 or rs > 1:
+            self.cur.merged.append((self.row, self.col, self.row + rs - 1, self.col + cs - 1))
+        self._take_columns(rep, not selfclose or b"value-type" in attrs)
+
+    def covered_cell(
+        self, closing: bool, a: dict[bytes, bytes], attrs: bytes, selfclose: bool
+    ) -> None:
+        """A cell covered by a merged range: it still takes its columns."""
+        if not closing:
+            self._take_columns(_repeated(a), not selfclose or b"value-type" in attrs)
+
+    def _take_columns(self, rep: int, has_content: bool) -> None:
+        assert self.cur is not None
+        if has_content:
+            self.row_has = True
+            self.cur.n_cols = max(self.cur.n_cols, self.col + rep)
+        self.col += rep
+
+
+def _repeated(a: dict[bytes, bytes]) -> int:
+    """How many columns a cell element stands for.
+
+    >>> _repeated({b"number-columns-repeated": b"3"}), _repeated({})
+    (3, 1)
+    """
+    return max(1, int(a.get(b"number-columns-repeated", b"1") or 1))

@@ -1,0 +1,156 @@
+"""Engine "xls" (Excel 97-2003): calamine for the cells, xlrd for hidden rows, merges and empty sheets.
+
+calamine returns empty sheets for some .xls files that xlrd reads in full, and
+reports no hidden rows or columns (measured-facts): xlrd reads every file too,
+and fills in what calamine missed.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ketnghia_analysis.core.limits import Limits
+from ketnghia_analysis.reading.cells.calamine_engine import blank, calamine_sheets
+from ketnghia_analysis.reading.cells.guards import check_box, guarded
+from ketnghia_analysis.reading.cells.model import ReadError, Sheet, Workbook
+
+__all__ = ["read"]
+
+
+def read(path: Path, data: bytes, fmt: str, limits: Limits) -> Workbook:
+    """Read an .xls with both engines and keep the best of each, sheet by sheet."""
+    notes: list[str] = []
+    try:
+        sheets, more = guarded("python-calamine", calamine_sheets, data)
+        notes.extend(more)
+        calamine_error = None
+    except ReadError as exc:
+        sheets, calamine_error = [], exc
+    by_xlrd, formatting = _xlrd_or_note(data, limits, calamine_error, notes)
+    if calamine_error is not None:
+        sheets, engine = by_xlrd, "xlrd"
+        notes.append(f"calamine không đọc được tệp ({calamine_error.message}); đã đọc bằng xlrd.")
+    else:
+        engine = _merge_xlrd(sheets, {s.name: s for s in by_xlrd}, notes)
+    if by_xlrd and not formatting:
+        notes.append("xlrd không đọc được định dạng: không biết dòng/cột ẩn.")
+    for s in sheets:
+        check_box(s.name, s.n_rows, s.n_cols, limits)
+    return Workbook(path, "xls", sheets, _ole_modified(data), engine, notes)
+
+
+def _xlrd_or_note(
+    data: bytes, limits: Limits, calamine_error: ReadError | None, notes: list[str]
+) -> tuple[list[Sheet], bool]:
+    """xlrd's sheets; when xlrd fails, a note if calamine read the file, else one ReadError."""
+    try:
+        return guarded("xlrd", _xlrd_sheets, data, limits)
+    except ReadError as exc:
+        if calamine_error is not None and exc.code == "FILE_LIMIT":
+            raise
+        if calamine_error is not None:
+            raise ReadError(
+                "FILE_CORRUPT",
+                f"Không đọc được tệp .xls: {calamine_error.message} {exc.message}",
+            ) from None
+        notes.append(f"xlrd không đọc được tệp ({exc.message}): không biết dòng/cột ẩn.")
+        return [], False
+
+
+def _merge_xlrd(sheets: list[Sheet], xl: dict[str, Sheet], notes: list[str]) -> str:
+    """Complete calamine's sheets with xlrd's (by name); returns the engine label."""
+    engine = "calamine"
+    for i, s in enumerate(sheets):
+        alt = xl.get(s.name)
+        if alt is None:
+            continue
+        # Engines disagree: calamine returns empty sheets for some .xls files
+        # that xlrd reads in full (measured-facts).
+        if s.is_empty() and not alt.is_empty():
+            alt.index = s.index
+            sheets[i] = alt
+            engine = "calamine+xlrd"
+            notes.append(f"calamine trả về trang '{s.name}' trống, đã đọc lại bằng xlrd.")
+            continue
+        s.hidden_rows, s.hidden_cols = alt.hidden_rows, alt.hidden_cols
+        if not s.merged and alt.merged:
+            s.merged = alt.merged
+        if alt.visible is False:
+            s.visible = False
+    return engine
+
+
+def _xlrd_book(data: bytes, formatting: bool) -> Any:
+    import xlrd
+
+    return xlrd.open_workbook(
+        file_contents=data, formatting_info=formatting, on_demand=True, logfile=io.StringIO()
+    )
+
+
+def _xlrd_value(cell: Any, datemode: int) -> object:
+    """A cell value as calamine would report it (dates without time as dates)."""
+    import xlrd
+
+    ctype, value = cell.ctype, cell.value
+    if ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+        return None
+    if ctype == xlrd.XL_CELL_DATE:
+        try:
+            dt = xlrd.xldate_as_datetime(value, datemode)
+        except Exception:
+            return value
+        return dt.date() if dt.time() == datetime.min.time() else dt
+    if ctype == xlrd.XL_CELL_BOOLEAN:
+        return bool(value)
+    return blank(value)
+
+
+def _xlrd_sheets(data: bytes, limits: Limits) -> tuple[list[Sheet], bool]:
+    """All sheets with xlrd; formatting_info (hidden rows/columns, merges) when it parses."""
+    try:
+        book = _xlrd_book(data, formatting=True)
+        formatting = True
+    except NotImplementedError:
+        book = _xlrd_book(data, formatting=False)
+        formatting = False
+    sheets = []
+    for idx in range(book.nsheets):
+        sh = book.sheet_by_index(idx)
+        check_box(sh.name, sh.nrows, sh.ncols, limits)  # before building the grid
+        grid = [
+            [_xlrd_value(sh.cell(r, c), book.datemode) for c in range(sh.ncols)]
+            for r in range(sh.nrows)
+        ]
+        merged = [(rlo, clo, rhi - 1, chi - 1) for rlo, rhi, clo, chi in sh.merged_cells]
+        hidden_rows = {r for r, info in sh.rowinfo_map.items() if info.hidden}
+        hidden_cols = {c for c, info in sh.colinfo_map.items() if info.hidden}
+        sheets.append(
+            Sheet(
+                name=sh.name,
+                index=idx,
+                visible=sh.visibility == 0,
+                rows=grid,
+                merged=merged,
+                hidden_rows=hidden_rows,
+                hidden_cols=hidden_cols,
+            )
+        )
+        book.unload_sheet(idx)
+    return sheets, formatting
+
+
+def _ole_modified(data: bytes) -> datetime | None:
+    """The last-saved time of the OLE summary information, if any."""
+    try:
+        import olefile
+
+        with olefile.OleFileIO(io.BytesIO(data)) as ole:
+            meta = ole.get_metadata()
+        value = meta.last_saved_time
+        return value if isinstance(value, datetime) else None
+    except Exception:
+        return None
