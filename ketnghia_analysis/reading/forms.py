@@ -17,22 +17,19 @@ A DUPLICATE_FORM warning names both sheets. Two sheets of one form with differen
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ketnghia_analysis.core.issues import Issue
+from ketnghia_analysis.reading.grid import Grid, clean_text, fold_text, has_phrase
 from ketnghia_analysis.reading.headers import (
     ColumnMap,
-    FormSpec,
-    Grid,
     HeaderBlock,
-    Synonyms,
     find_header_block,
     flatten_header,
-    has_phrase,
-    load_synonyms,
     map_columns,
 )
+from ketnghia_analysis.reference.synonyms import FormSpec, Synonyms, load_synonyms
 
 FORM_CODES = {"support": "01/KN", "poverty": "02/HN", "ntm": "03/NTM", "models": "04/MH"}
 
@@ -40,7 +37,7 @@ _FINAL = re.compile(r"\b(final|chinh thuc|hoan chinh|ban chinh|ban cuoi|gui tinh
 _DRAFT = re.compile(r"\b(nhap|ban nhap|draft|du thao|cu|old|tam|backup|copy|ban sao|thu)\b")
 
 
-@dataclass
+@dataclass(frozen=True)
 class SheetVerdict:
     """What a sheet is, and everything the reader needs to read it if it is a form."""
 
@@ -56,6 +53,24 @@ class SheetVerdict:
     title_text: str = ""  # folded text above the header (for identity)
 
 
+@dataclass(frozen=True)
+class Recognition:
+    """The forms of a workbook, recognised.
+
+    Attributes
+    ----------
+    forms : the verdicts of the sheets to read (one per form, or per part of a split form)
+    skipped : (sheet name, Vietnamese reason) for every other sheet
+    issues : DUPLICATE_FORM warnings
+    verdicts : every sheet's verdict (for identity: cover sheets, titles)
+    """
+
+    forms: list[SheetVerdict]
+    skipped: list[tuple[str, str]]
+    issues: list[Issue]
+    verdicts: list[SheetVerdict]
+
+
 def _title_text(grid: Grid, upto: int) -> str:
     """Folded text of the rows above the header (all of them when no header was found)."""
     out = []
@@ -67,76 +82,96 @@ def _title_text(grid: Grid, upto: int) -> str:
     return " | ".join(out)
 
 
-def _score_form(grid: Grid, spec: FormSpec, syn: Synonyms) -> tuple[float, bool, Any]:
-    """(score, acceptable, (block, parts, colmap)) of one form on one sheet."""
+@dataclass(frozen=True)
+class _Candidate:
+    """One form tried on a sheet: its score, whether it is acceptable, its header."""
+
+    form: str
+    score: float
+    ok: bool
+    block: HeaderBlock
+    parts: list[list[str]]
+    colmap: ColumnMap
+
+
+def _hidden_cols(sheet: Any) -> set[int]:
+    return set(getattr(sheet, "hidden_cols", ()) or ())
+
+
+def _acceptable(cmap: ColumnMap, spec: FormSpec) -> bool:
+    """Enough canonical columns, the required ones among them."""
+    return len(cmap.columns) >= spec.min_columns and all(c in cmap.columns for c in spec.required)
+
+
+def _score_form(grid: Grid, form: str, syn: Synonyms) -> _Candidate | None:
+    """One form tried on one sheet (without fuzzy matching); None without a header."""
+    spec = syn.forms[form]
     block = find_header_block(grid, spec)
     if block is None:
-        return 0.0, False, None
+        return None
     parts = flatten_header(grid, block.first, block.last)
-    hidden = set(getattr(grid.sheet, "hidden_cols", ()) or ())
-    cmap = map_columns(parts, spec, syn.fuzzy_threshold, fuzzy=False, hidden=hidden)
-    n = len(cmap.columns)
-    score = n / max(len(spec.columns), 1)
+    cmap = map_columns(
+        parts, spec, syn.fuzzy_threshold, fuzzy=False, hidden=_hidden_cols(grid.sheet)
+    )
+    score = len(cmap.columns) / max(len(spec.columns), 1)
     title = _title_text(grid, block.first)
     if any(has_phrase(title, num) for num in spec.numbers):
         score += 0.5
     score += 0.1 * min(3, sum(1 for w in spec.title if has_phrase(title, w)))
-    ok = n >= spec.min_columns and all(c in cmap.columns for c in spec.required)
-    return score, ok, (block, parts, cmap)
+    return _Candidate(form, score, _acceptable(cmap, spec), block, parts, cmap)
 
 
-def recognise_sheet(sheet: Any, syn: Synonyms | None = None) -> SheetVerdict:
-    """Classify one sheet: a form (with its header) or a skipped sheet with its reason."""
-    syn = syn or load_synonyms()
-    grid = Grid(sheet)
-    nonblank = any(not grid.row_is_blank(r) for r in range(grid.n_rows))
-    if not nonblank:
-        v = SheetVerdict(sheet, grid, "empty", reason="trang trống (hoặc trang biểu đồ)")
-        if not getattr(sheet, "visible", True):
-            v.kind, v.reason = "hidden", "trang tính ẩn (trống)"
-        return v
-    best: tuple[float, str, Any] | None = None
-    partial: tuple[float, str, Any] | None = None
-    # the form number in the title ("Biểu số 02/HN") says which form to try first; when it
-    # is confirmed by the header, the other forms need not be tried
+def _try_forms(grid: Grid, syn: Synonyms) -> tuple[_Candidate | None, _Candidate | None]:
+    """(best acceptable form, best partial match) of a sheet.
+
+    The form number in the title ("Biểu số 02/HN") says which form to try first; when it
+    is confirmed by the header, the other forms need not be tried.
+    """
+    best: _Candidate | None = None
+    partial: _Candidate | None = None
     top = _title_text(grid, min(grid.n_rows, 12))
     named = [f for f, spec in syn.forms.items() if any(has_phrase(top, n) for n in spec.numbers)]
-    order = named + [f for f in syn.forms if f not in named]
-    for form in order:
-        score, ok, found = _score_form(grid, syn.forms[form], syn)
-        if ok and (best is None or score > best[0]):
-            best = (score, form, found)
-        elif not ok and found and (partial is None or score > partial[0]):
-            partial = (score, form, found)
-        if best is not None and len(named) == 1 and best[1] == named[0]:
+    for form in named + [f for f in syn.forms if f not in named]:
+        found = _score_form(grid, form, syn)
+        if found is None:
+            continue
+        if found.ok and (best is None or found.score > best.score):
+            best = found
+        elif not found.ok and (partial is None or found.score > partial.score):
+            partial = found
+        if best is not None and len(named) == 1 and best.form == named[0]:
             break
-    if best is None and partial is not None:
-        # a header with typos may name its required columns only through fuzzy matching
-        score, form, (block, parts, _cmap) = partial
-        spec = syn.forms[form]
-        hidden = set(getattr(sheet, "hidden_cols", ()) or ())
-        cmap = map_columns(parts, spec, syn.fuzzy_threshold, hidden=hidden)
-        if len(cmap.columns) >= spec.min_columns and all(c in cmap.columns for c in spec.required):
-            best = (score, form, (block, parts, cmap))
-    visible = getattr(sheet, "visible", True)
-    if best is not None:
-        score, form, (block, parts, cmap) = best
-        hidden = set(getattr(sheet, "hidden_cols", ()) or ())
-        cmap = map_columns(parts, syn.forms[form], syn.fuzzy_threshold, hidden=hidden)  # + fuzzy
-        title = _title_text(grid, block.first)
-        if not visible:
-            return SheetVerdict(
-                sheet,
-                grid,
-                "hidden",
-                form=form,
-                score=score,
-                reason=f"trang tính ẩn: bản nháp hoặc bản cũ của biểu {FORM_CODES[form]}, không đọc",
-                title_text=title,
-            )
-        return SheetVerdict(sheet, grid, "form", form, score, block, cmap, parts, None, title)
+    return best, partial
+
+
+def _form_verdict(sheet: Any, grid: Grid, found: _Candidate, syn: Synonyms) -> SheetVerdict:
+    """A recognised form, its columns mapped with fuzzy matching (hidden: not read)."""
+    cmap = map_columns(
+        found.parts, syn.forms[found.form], syn.fuzzy_threshold, hidden=_hidden_cols(sheet)
+    )
+    title = _title_text(grid, found.block.first)
+    if not getattr(sheet, "visible", True):
+        reason = f"trang tính ẩn: bản nháp hoặc bản cũ của biểu {FORM_CODES[found.form]}, không đọc"
+        return SheetVerdict(
+            sheet,
+            grid,
+            "hidden",
+            form=found.form,
+            score=found.score,
+            reason=reason,
+            title_text=title,
+        )
+    return SheetVerdict(
+        sheet, grid, "form", found.form, found.score, found.block, cmap, found.parts, None, title
+    )
+
+
+def _other_verdict(
+    sheet: Any, grid: Grid, partial: _Candidate | None, syn: Synonyms
+) -> SheetVerdict:
+    """A sheet that is no form: hidden, cover, pivot, notes or unknown, with its reason."""
     text = _title_text(grid, min(grid.n_rows, 60))
-    if not visible:
+    if not getattr(sheet, "visible", True):
         return SheetVerdict(
             sheet, grid, "hidden", reason="trang tính ẩn, không đọc", title_text=text
         )
@@ -148,17 +183,36 @@ def recognise_sheet(sheet: Any, syn: Synonyms | None = None) -> SheetVerdict:
         if any(has_phrase(text, w) for w in syn.sheets.get(kind, [])):
             return SheetVerdict(sheet, grid, kind, reason=reason, title_text=text)
     reason = "không nhận ra biểu mẫu"
-    if partial is not None and partial[0] >= 0.3:
-        _s, form, (_b, _p, cmap) = partial
-        missing = [c for c in syn.forms[form].required if c not in cmap.columns]
+    if partial is not None and partial.score >= 0.3:
+        missing = [c for c in syn.forms[partial.form].required if c not in partial.colmap.columns]
         if missing:
-            reason += f" (giống biểu {FORM_CODES[form]} nhưng thiếu cột: {', '.join(missing)})"
+            code = FORM_CODES[partial.form]
+            reason += f" (giống biểu {code} nhưng thiếu cột: {', '.join(missing)})"
     return SheetVerdict(sheet, grid, "unknown", reason=reason, title_text=text)
 
 
-def _finality(v: SheetVerdict) -> int:
-    from ketnghia_analysis.reading.headers import clean_text, fold_text
+def recognise_sheet(sheet: Any, syn: Synonyms | None = None) -> SheetVerdict:
+    """Classify one sheet: a form (with its header) or a skipped sheet with its reason."""
+    syn = syn or load_synonyms()
+    grid = Grid(sheet)
+    if all(grid.row_is_blank(r) for r in range(grid.n_rows)):
+        if not getattr(sheet, "visible", True):
+            return SheetVerdict(sheet, grid, "hidden", reason="trang tính ẩn (trống)")
+        return SheetVerdict(sheet, grid, "empty", reason="trang trống (hoặc trang biểu đồ)")
+    best, partial = _try_forms(grid, syn)
+    if best is None and partial is not None:
+        # a header with typos may name its required columns only through fuzzy matching
+        spec = syn.forms[partial.form]
+        cmap = map_columns(partial.parts, spec, syn.fuzzy_threshold, hidden=_hidden_cols(sheet))
+        if _acceptable(cmap, spec):
+            best = partial
+    if best is not None:
+        return _form_verdict(sheet, grid, best, syn)
+    return _other_verdict(sheet, grid, partial, syn)
 
+
+def _finality(v: SheetVerdict) -> int:
+    """How final a sheet says it is: "chính thức" +2, "nháp" -2 (by name and title)."""
     name = fold_text(clean_text(str(getattr(v.sheet, "name", ""))))
     text = f"{name} | {v.title_text[:400]}"
     score = 0
@@ -173,8 +227,10 @@ def _finality(v: SheetVerdict) -> int:
 
 def _row_labels(v: SheetVerdict, label_columns: list[str]) -> set[str]:
     """Folded labels (commune, partner, model) below the header of a form sheet."""
+    if v.colmap is None or v.grid is None or v.block is None:
+        return set()
     cols = [v.colmap.columns[n] for n in label_columns if n in v.colmap.columns]
-    if not cols or v.grid is None or v.block is None:
+    if not cols:
         return set()
     c = v.colmap.columns.get("commune", cols[0])
     return {v.grid.folded(r, c) for r in range(v.block.last + 1, v.grid.n_rows)} - {""}
@@ -188,52 +244,57 @@ def _same_rows(a: SheetVerdict, b: SheetVerdict, label_columns: list[str]) -> bo
     return len(la & lb) >= 0.5 * min(len(la), len(lb))
 
 
+def _duplicate(v: SheetVerdict, winner: SheetVerdict, source_file: str | None) -> Issue:
+    """DUPLICATE_FORM: `v` holds the same form as `winner`, which is read instead."""
+    code = FORM_CODES[v.form or ""]
+    return Issue(
+        severity="warning",
+        code="DUPLICATE_FORM",
+        message=(
+            f"Biểu {code} có ở hai trang tính ('{v.sheet.name}' và "
+            f"'{winner.sheet.name}'); chỉ đọc trang '{winner.sheet.name}'"
+        ),
+        source_file=source_file,
+        source_sheet=v.sheet.name,
+        suggestion=f"Xóa trang '{v.sheet.name}' nếu là bản nháp",
+    )
+
+
+def _losers(group: list[SheetVerdict], syn: Synonyms) -> list[tuple[SheetVerdict, SheetVerdict]]:
+    """(copy, winner) of the copies of one form that lose to the most final (else the
+    last) sheet. Two sheets listing different rows are one form split over two sheets:
+    both are read."""
+    winner = max(group, key=lambda v: (_finality(v), getattr(v.sheet, "index", 0)))
+    label_columns = syn.forms[winner.form or ""].label_columns
+    return [(v, winner) for v in group if v is not winner and _same_rows(v, winner, label_columns)]
+
+
+def _as_duplicate(v: SheetVerdict, winner: SheetVerdict) -> SheetVerdict:
+    """The verdict of a copy that is not read, with its reason."""
+    reason = (
+        f"biểu {FORM_CODES[v.form or '']} trùng với trang '{winner.sheet.name}'; "
+        f"dùng trang '{winner.sheet.name}'"
+    )
+    return replace(v, kind="duplicate", reason=reason)
+
+
 def recognise_forms(
     sheets: list[Any], source_file: str | None = None, syn: Synonyms | None = None
-) -> tuple[list[SheetVerdict], list[tuple[str, str]], list[Issue], list[SheetVerdict]]:
-    """Recognise the forms of a workbook.
-
-    Returns
-    -------
-    forms : the verdicts of the sheets to read (one per form)
-    skipped : (sheet name, Vietnamese reason) for every other sheet
-    issues : DUPLICATE_FORM warnings
-    verdicts : every sheet's verdict (for identity: cover sheets, titles)
-    """
+) -> Recognition:
+    """Recognise the forms of a workbook; of two copies of a form, only one is read."""
     syn = syn or load_synonyms()
     verdicts = [recognise_sheet(s, syn) for s in sheets]
-    issues: list[Issue] = []
     by_form: dict[str, list[SheetVerdict]] = {}
     for v in verdicts:
         if v.kind == "form" and v.form:
             by_form.setdefault(v.form, []).append(v)
-    for form, group in by_form.items():
-        if len(group) < 2:
-            continue
-        winner = max(group, key=lambda v: (_finality(v), getattr(v.sheet, "index", 0)))
-        for v in group:
-            if v is winner:
-                continue
-            if not _same_rows(v, winner, syn.forms[form].label_columns):
-                continue  # one form split over two sheets (e.g. by area): both are read
-            v.kind = "duplicate"
-            v.reason = (
-                f"biểu {FORM_CODES[form]} trùng với trang '{winner.sheet.name}'; "
-                f"dùng trang '{winner.sheet.name}'"
-            )
-            issues.append(
-                Issue(
-                    severity="warning",
-                    code="DUPLICATE_FORM",
-                    message=(
-                        f"Biểu {FORM_CODES[form]} có ở hai trang tính ('{v.sheet.name}' và "
-                        f"'{winner.sheet.name}'); chỉ đọc trang '{winner.sheet.name}'"
-                    ),
-                    source_file=source_file,
-                    source_sheet=v.sheet.name,
-                    suggestion=f"Xóa trang '{v.sheet.name}' nếu là bản nháp",
-                )
-            )
-    forms = [v for v in verdicts if v.kind == "form"]
-    skipped = [(str(v.sheet.name), v.reason or "") for v in verdicts if v.kind != "form"]
-    return forms, skipped, issues, verdicts
+    winner_of: dict[int, SheetVerdict] = {}
+    issues: list[Issue] = []
+    for group in by_form.values():
+        for v, winner in _losers(group, syn) if len(group) > 1 else []:
+            winner_of[id(v)] = winner
+            issues.append(_duplicate(v, winner, source_file))
+    final = [_as_duplicate(v, winner_of[id(v)]) if id(v) in winner_of else v for v in verdicts]
+    forms = [v for v in final if v.kind == "form"]
+    skipped = [(str(v.sheet.name), v.reason or "") for v in final if v.kind != "form"]
+    return Recognition(forms, skipped, issues, final)

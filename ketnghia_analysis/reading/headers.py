@@ -1,9 +1,7 @@
 """Header stage: find the header block of a form sheet, flatten it, map columns to canonical names.
 
-The first representation of a sheet is a neutral cell table (`Grid`): the dense grid of
-``cells.Sheet`` with every text cell decoded (TCVN3/VNI mojibake) and normalised, plus a
-folded comparison key and the merged ranges. Header handling is a chain of small steps in
-the spirit of tidyxl/unpivotr's "behead":
+Header handling is a chain of small steps over the sheet's `Grid`, in the spirit of
+tidyxl/unpivotr's "behead":
 
 1. `row_scores`          how many canonical columns each top row names;
 2. `find_header_block`   the anchor row, extended up to group rows and down to sub-headers
@@ -18,350 +16,16 @@ the spirit of tidyxl/unpivotr's "behead":
 
 from __future__ import annotations
 
-import functools
 import re
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
 
-SYNONYMS_PATH = Path(__file__).resolve().parents[1] / "reference" / "synonyms.yaml"
+from ketnghia_analysis.reading.grid import Grid, cell_text, clean_text, fold_text, has_phrase
+from ketnghia_analysis.reading.values import money_scale
+from ketnghia_analysis.reference.synonyms import ColumnSpec, FormSpec
 
 HEADER_SEARCH_ROWS = 20
 MAX_HEADER_ROWS = 3
-
-
-# ---------------------------------------------------------------------------
-# Text helpers (cached: folding Vietnamese is slow and header words repeat a lot)
-# ---------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=200_000)
-def clean_text(s: str) -> str:
-    """Decode legacy mojibake and normalise a text cell (NFC, spaces, tone placement).
-
-    >>> clean_text("  Trµ  My ")
-    'Trà My'
-    """
-    if s.isascii():
-        return " ".join(s.split())
-    from ketnghia_analysis.core.text import fix_mojibake, normalize
-
-    if _surely_unicode(s) or not _legacy_evidence(s):
-        return normalize(s)
-    return normalize(fix_mojibake(s))
-
-
-# Code points of Windows-1252 above Latin-1: legacy mojibake can only contain these.
-_CP1252_HIGH = frozenset(map(ord, "ŒœŠšŸŽžƒˆ˜–—‘’‚“”„†‡•…‰‹›€™"))
-
-
-# Latin-1 letters that genuine Vietnamese uses; any other Latin-1 or Windows-1252 symbol
-# ("µ", "¸", "ø", "æ", "¬") in a word is what legacy mojibake looks like.
-_VN_LATIN1 = frozenset("ÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝàáâãèéêìíòóôõùúý\u00a0")
-
-
-def _legacy_evidence(s: str) -> bool:
-    """True when `s` has a character that only legacy mojibake would put in Vietnamese text.
-
-    Only such cells are worth the (slow) legacy detection of ``text.fix_mojibake``.
-    """
-    for ch in s:
-        o = ord(ch)
-        if (0x80 <= o <= 0xFF and ch not in _VN_LATIN1) or o in _CP1252_HIGH:
-            return True
-    return False
-
-
-def _surely_unicode(s: str) -> bool:
-    """True when `s` holds a character no legacy (TCVN3/VNI) mojibake can contain.
-
-    Mojibake is Windows-1252 text; a Vietnamese letter such as "ư", "đ", "ế" or a
-    combining mark (NFD) proves the text is real Unicode, and decoding is skipped (it is
-    the slow part of cleaning a cell).
-    """
-    for ch in s:
-        o = ord(ch)
-        if o > 0xFF and o not in _CP1252_HIGH and o not in (0x200B, 0x200C, 0x200D, 0xFEFF):
-            return True
-    return False
-
-
-@functools.lru_cache(maxsize=200_000)
-def fold_text(s: str) -> str:
-    """Comparison key of a cleaned text: lower ASCII, no diacritics, no punctuation.
-
-    >>> fold_text("Tỷ lệ hộ nghèo (%)")
-    'ty le ho ngheo'
-    """
-    from ketnghia_analysis.core.text import fold
-
-    return fold(s)
-
-
-def cell_text(v: Any) -> str:
-    """A cell value as display text: whole floats without ".0", dates as dd/mm/yyyy.
-
-    >>> cell_text(12.0), cell_text(1.5), cell_text(None), cell_text("a")
-    ('12', '1.5', '', 'a')
-    """
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "TRUE" if v else "FALSE"
-    if isinstance(v, float):
-        if v.is_integer():
-            return str(int(v))
-        return repr(v)
-    if isinstance(v, datetime):
-        if v.hour or v.minute or v.second:
-            return v.strftime("%d/%m/%Y %H:%M:%S")
-        return v.strftime("%d/%m/%Y")
-    if isinstance(v, date):
-        return v.strftime("%d/%m/%Y")
-    return str(v)
-
-
-def has_phrase(label: str, phrase: str) -> bool:
-    """Whole-word containment of a folded phrase in a folded label.
-
-    >>> has_phrase("so ho ngheo cuoi nam", "ho ngheo"), has_phrase("so ho can ngheo", "ho ngheo")
-    (True, False)
-    """
-    if not phrase:
-        return False
-    return f" {phrase} " in f" {label} "
-
-
-def _legacy_map(rows: list[list[object]]) -> dict[str, str]:
-    """Decodings of a sheet typed in a legacy encoding (TCVN3/VNI), decided sheet-wide.
-
-    A lone cell such as "cã" (TCVN3 "có") carries no evidence on its own; once the
-    sheet's encoding is known from its other cells, every cell is decoded.
-    """
-    cands = {
-        v
-        for row in rows
-        for v in row
-        if isinstance(v, str) and not v.isascii() and not _surely_unicode(v)
-    }
-    if not cands:
-        return {}
-    from ketnghia_analysis.core.text import detect_legacy_many, fix_mojibake_many
-
-    evidence = sorted(v for v in cands if _legacy_evidence(v))
-    if not evidence:
-        return {}
-    enc = detect_legacy_many(evidence)
-    if enc is None:
-        return {}
-    cands_l = sorted(cands)
-    return {a: b for a, b in zip(cands_l, fix_mojibake_many(cands_l, enc), strict=True) if a != b}
-
-
-# ---------------------------------------------------------------------------
-# The neutral cell table
-# ---------------------------------------------------------------------------
-
-
-class Grid:
-    """A sheet's cells, cleaned: text decoded and normalised, merges indexed.
-
-    Parameters
-    ----------
-    sheet : cells.Sheet (or any object with ``name``, ``rows`` and ``merged``)
-
-    Attributes
-    ----------
-    values : list[list[object]]  cleaned values (str cells cleaned; blank strings → None)
-    n_rows, n_cols : int
-    merged : list of (row0, col0, row1, col1), 0-based inclusive
-    """
-
-    def __init__(self, sheet: Any):
-        self.sheet = sheet
-        self.name: str = getattr(sheet, "name", "")
-        rows = sheet.rows or []
-        self.n_rows = len(rows)
-        self.n_cols = max((len(r) for r in rows), default=0)
-        legacy = _legacy_map(rows)
-        values: list[list[object]] = []
-        for row in rows:
-            out = [None] * self.n_cols
-            for c, v in enumerate(row):
-                if v is None:
-                    continue
-                if isinstance(v, str):
-                    if not v or v.isspace():
-                        continue
-                    v = clean_text(legacy.get(v, v))
-                    if not v:
-                        continue
-                out[c] = v
-            values.append(out)
-        self.values = values
-        self.merged: list[tuple[int, int, int, int]] = [
-            tuple(m)
-            for m in (getattr(sheet, "merged", None) or [])  # type: ignore[misc]
-        ]
-        self._merge_at: dict[tuple[int, int], tuple[int, int, int, int]] | None = None
-        self._row_texts: dict[int, list[str]] = {}
-
-    def value(self, r: int, c: int) -> object:
-        """Cleaned value at (r, c), None outside the grid or for empty cells."""
-        if 0 <= r < self.n_rows and 0 <= c < self.n_cols:
-            return self.values[r][c]
-        return None
-
-    def text(self, r: int, c: int) -> str:
-        """Cell as display text ('' for empty)."""
-        return cell_text(self.value(r, c))
-
-    def folded(self, r: int, c: int) -> str:
-        """Folded comparison key of the cell ('' for empty)."""
-        # Called ~130,000 times per province build (issue #9): index the row directly.
-        if 0 <= r < self.n_rows and 0 <= c < self.n_cols:
-            v = self.values[r][c]
-        else:
-            return ""
-        if v is None:
-            return ""
-        if v.__class__ is str:
-            return fold_text(v)
-        return fold_text(v) if isinstance(v, str) else cell_text(v)
-
-    def merge_of(self, r: int, c: int) -> tuple[int, int, int, int] | None:
-        """The merged range covering (r, c), if any."""
-        if self._merge_at is None:
-            idx: dict[tuple[int, int], tuple[int, int, int, int]] = {}
-            for m in self.merged:
-                r0, c0, r1, c1 = m
-                # Guard against absurd ranges (whole columns): index only what the grid holds.
-                for rr in range(r0, min(r1, self.n_rows - 1) + 1):
-                    for cc in range(c0, min(c1, self.n_cols - 1) + 1):
-                        idx[(rr, cc)] = m
-            self._merge_at = idx
-        return self._merge_at.get((r, c))
-
-    def row_texts(self, r: int) -> list[str]:
-        """Folded texts of row r that could name a column (not numbers), cached."""
-        cache = self._row_texts
-        hit = cache.get(r)
-        if hit is None:
-            hit = []
-            for c, v in enumerate(self.values[r]):
-                if isinstance(v, str):  # numbers and dates never name a column
-                    f = self.folded(r, c)
-                    if f and not f[0].isdigit():
-                        hit.append(f)
-            cache[r] = hit
-        return hit
-
-    def row_is_blank(self, r: int) -> bool:
-        return all(v is None for v in self.values[r])
-
-    def row_cells(self, r: int) -> list[int]:
-        """Columns of the non-empty cells of row r."""
-        return [c for c, v in enumerate(self.values[r]) if v is not None]
-
-
-# ---------------------------------------------------------------------------
-# Synonym table (data)
-# ---------------------------------------------------------------------------
-
-
-@dataclass
-class ColumnSpec:
-    name: str
-    kind: str
-    synonyms: list[tuple[str, ...]]  # folded; a tuple = all of these phrases
-    exclude: list[str]
-    exact: list[str]
-
-
-@dataclass
-class FormSpec:
-    form: str
-    code: str
-    numbers: list[str]
-    title: list[str]
-    required: list[str]
-    min_columns: int
-    label_columns: list[str]
-    columns: dict[str, ColumnSpec]
-    criteria_group: list[str] = field(default_factory=list)
-    criteria_prefixes: list[str] = field(default_factory=list)
-    criteria_names: dict[int, list[str]] = field(default_factory=dict)
-    cache: dict = field(default_factory=dict, repr=False, compare=False)  # label → matches
-
-
-@dataclass
-class Synonyms:
-    forms: dict[str, FormSpec]
-    values: dict[str, Any]  # folded value vocabularies (status, ntm_level, partner_type, ...)
-    sheets: dict[str, list[str]]
-    fuzzy_threshold: float
-
-
-def _fold_all(items: list[str]) -> list[str]:
-    return [fold_text(clean_text(str(x))) for x in items or []]
-
-
-def parse_synonyms(data: dict) -> Synonyms:
-    """Build the folded synonym table from the YAML structure (see synonyms.yaml)."""
-    forms: dict[str, FormSpec] = {}
-    for form, fd in (data.get("forms") or {}).items():
-        cols: dict[str, ColumnSpec] = {}
-        for name, cd in (fd.get("columns") or {}).items():
-            syn: list[tuple[str, ...]] = []
-            for entry in cd.get("synonyms") or []:
-                if isinstance(entry, list):
-                    syn.append(tuple(_fold_all(entry)))
-                else:
-                    syn.append((fold_text(clean_text(str(entry))),))
-            cols[name] = ColumnSpec(
-                name=name,
-                kind=cd.get("kind", "text"),
-                synonyms=syn,
-                exclude=_fold_all(cd.get("exclude")),
-                exact=_fold_all(cd.get("exact")),
-            )
-        crit = fd.get("criteria") or {}
-        if crit:
-            for n in range(1, 20):
-                cols[f"c{n:02d}"] = ColumnSpec(f"c{n:02d}", "mark", [], [], [])
-        forms[form] = FormSpec(
-            form=form,
-            code=str(fd.get("code", "")),
-            numbers=_fold_all(fd.get("numbers")),
-            title=_fold_all(fd.get("title")),
-            required=list(fd.get("required") or []),
-            min_columns=int(fd.get("min_columns", 3)),
-            label_columns=list(fd.get("label_columns") or []),
-            columns=cols,
-            criteria_group=_fold_all(crit.get("group")),
-            criteria_prefixes=sorted(_fold_all(crit.get("prefixes")), key=len, reverse=True),
-            criteria_names={int(k): _fold_all(v) for k, v in (crit.get("names") or {}).items()},
-        )
-    values: dict[str, Any] = {}
-    for key, vd in (data.get("values") or {}).items():
-        if isinstance(vd, dict):
-            values[key] = {k: _fold_all(v) for k, v in vd.items()}
-        else:
-            values[key] = _fold_all(vd)
-    sheets = {k: _fold_all(v) for k, v in (data.get("sheets") or {}).items()}
-    return Synonyms(forms, values, sheets, float(data.get("fuzzy_threshold", 88)))
-
-
-@functools.lru_cache(maxsize=8)
-def load_synonyms(path: str | None = None) -> Synonyms:
-    """Load (once) the synonym table; `path` defaults to reference/synonyms.yaml."""
-    import yaml
-
-    p = Path(path) if path else SYNONYMS_PATH
-    with open(p, encoding="utf-8") as fh:
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        return parse_synonyms(yaml.load(fh, Loader=loader))  # noqa: S506 - a safe loader
 
 
 # ---------------------------------------------------------------------------
@@ -645,7 +309,9 @@ def _is_continuation(grid: Grid, h0: int, h1: int, d: int) -> bool:
     return any(isinstance(row[c], str) or isinstance(row[c], int | float) for c in cells)
 
 
-def _is_group_above(grid: Grid, u: int, h0: int, h1: int, spec_score: Any = None) -> bool:
+def _is_group_above(
+    grid: Grid, u: int, h0: int, h1: int, spec_score: Callable[[int], int] | None = None
+) -> bool:
     """Is row u (just above the block) a group header row over it?"""
     if u < 0 or grid.row_is_blank(u) or _distinct_cells(grid, u) < 2:
         return False
@@ -670,7 +336,7 @@ def _is_group_above(grid: Grid, u: int, h0: int, h1: int, spec_score: Any = None
     return False
 
 
-@dataclass
+@dataclass(frozen=True)
 class HeaderBlock:
     first: int  # 0-based first header row
     last: int  # 0-based last header row
@@ -758,7 +424,7 @@ def flatten_header(grid: Grid, h0: int, h1: int) -> list[list[str]]:
 # ---------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class ColumnMap:
     columns: dict[str, int]  # canonical → 0-based column
     confidence: dict[str, float]  # canonical → 1.0 exact/synonym, <1 fuzzy
@@ -781,6 +447,75 @@ def _fuzzy_choices(spec: FormSpec) -> list[tuple[str, list[str]]]:
     return hit
 
 
+def _folded_paths(parts: list[list[str]]) -> dict[int, list[str]]:
+    """Folded non-empty label parts of each labelled column."""
+    folded = {c: [fold_text(clean_text(x)) for x in p] for c, p in enumerate(parts) if p}
+    folded = {c: [x for x in p if x] for c, p in folded.items()}
+    return {c: p for c, p in folded.items() if p}
+
+
+def _pick(
+    ranked: list[tuple[float, int, str, str]], taken: dict[str, int]
+) -> list[tuple[float, int, str, str]]:
+    """Winners among (score, column, canonical name, method): best first, then leftmost.
+
+    Each canonical name and each column is given once; `taken` holds earlier winners.
+    """
+    names, cols = set(taken), set(taken.values())
+    won = []
+    for t in sorted(ranked, key=lambda t: (-t[0], t[1])):
+        _score, c, name, _m = t
+        if name in names or c in cols:
+            continue
+        names.add(name)
+        cols.add(c)
+        won.append(t)
+    return won
+
+
+def _synonym_candidates(
+    folded: dict[int, list[str]], spec: FormSpec, hidden: set[int] | frozenset[int]
+) -> list[tuple[float, int, str, str]]:
+    """(score, column, canonical name, method) of every exact, synonym or criterion match.
+
+    A hidden column loses a tie against a visible one (an old copy kept hidden).
+    """
+    return [
+        (sc - (0.25 if c in hidden else 0.0), c, name, m)
+        for c, p in folded.items()
+        for sc, name, m in label_matches(spec, tuple(p))
+    ]
+
+
+def _fuzzy_candidates(
+    folded: dict[int, list[str]],
+    rest: list[int],
+    spec: FormSpec,
+    taken: dict[str, int],
+    cutoff: float,
+) -> list[tuple[float, int, str, str]]:
+    """(score 0-100, column, canonical name, "fuzzy") of the columns still unmapped."""
+    from rapidfuzz import fuzz, process
+
+    choices = [
+        (phrase, name)
+        for name, phrases in _fuzzy_choices(spec)
+        if name not in taken
+        for phrase in phrases
+    ]
+    texts = [x[0] for x in choices]
+    out: list[tuple[float, int, str, str]] = []
+    for c in rest if choices else []:
+        p = folded[c]
+        if _NUM_LEAF.match(p[-1]):
+            continue
+        for t in {p[-1], " ".join(p)}:
+            hit = process.extractOne(t, texts, scorer=fuzz.ratio, score_cutoff=cutoff)
+            if hit is not None:
+                out.append((hit[1], c, choices[hit[2]][1], "fuzzy"))
+    return out
+
+
 def map_columns(
     parts: list[list[str]],
     spec: FormSpec,
@@ -790,63 +525,25 @@ def map_columns(
 ) -> ColumnMap:
     """Canonical name of each column from its flattened label (see synonyms.yaml).
 
-    `fuzzy=False` skips the fuzzy fallback (used while guessing which form a sheet is).
-    `hidden`: hidden columns, which lose a tie against a visible column with the same
-    header (an old copy of a column kept hidden next to the current one).
+    Exact, synonym and criterion matches first; then, for the columns left, a fuzzy
+    match (typos, missing words) with its confidence. `fuzzy=False` skips the fuzzy
+    fallback (used while guessing which form a sheet is). `hidden`: hidden columns, which
+    lose a tie against a visible column with the same header (an old copy of a column
+    kept hidden next to the current one).
     """
-    labels = {c: " / ".join(p) for c, p in enumerate(parts) if p}
-    folded = {c: [fold_text(clean_text(x)) for x in p] for c, p in enumerate(parts) if p}
-    folded = {c: [x for x in p if x] for c, p in folded.items()}
-    folded = {c: p for c, p in folded.items() if p}
-    candidates: list[tuple[float, int, str, str]] = []
-    for c, p in folded.items():
-        for sc, name, m in label_matches(spec, tuple(p)):
-            candidates.append((sc - (0.25 if c in hidden else 0.0), c, name, m))
-    candidates.sort(key=lambda t: (-t[0], t[1]))
+    folded = _folded_paths(parts)
     columns: dict[str, int] = {}
     confidence: dict[str, float] = {}
     method: dict[str, str] = {}
-    used: set[int] = set()
-    for _s, c, name, m in candidates:
-        if name in columns or c in used:
-            continue
-        columns[name] = c
-        confidence[name] = 1.0
-        method[name] = m
-        used.add(c)
-    # fuzzy fallback for the rest (typos, missing words)
-    rest = [c for c in folded if c not in used] if fuzzy else []
+    for _score, c, name, m in _pick(_synonym_candidates(folded, spec, hidden), columns):
+        columns[name], confidence[name], method[name] = c, 1.0, m
+    rest = [c for c in folded if c not in columns.values()] if fuzzy else []
     if rest:
-        from rapidfuzz import fuzz, process
-
-        fz: list[tuple[float, int, str]] = []
-        for c in rest:
-            p = folded[c]
-            if _NUM_LEAF.match(p[-1]):
-                continue
-            choices = [
-                (phrase, name)
-                for name, phrases in _fuzzy_choices(spec)
-                if name not in columns
-                for phrase in phrases
-            ]
-            if not choices:
-                break
-            for t in {p[-1], " ".join(p)}:
-                hit = process.extractOne(
-                    t, [x[0] for x in choices], scorer=fuzz.ratio, score_cutoff=fuzzy_threshold
-                )
-                if hit is not None:
-                    fz.append((hit[1], c, choices[hit[2]][1]))
-        fz.sort(key=lambda t: (-t[0], t[1]))
-        for score, c, name in fz:
-            if name in columns or c in used:
-                continue
-            columns[name] = c
-            confidence[name] = round(score / 100.0, 3)
-            method[name] = "fuzzy"
-            used.add(c)
-    unmapped = [c for c in folded if c not in used]
+        fz = _fuzzy_candidates(folded, rest, spec, columns, fuzzy_threshold)
+        for score, c, name, m in _pick(fz, columns):
+            columns[name], confidence[name], method[name] = c, round(score / 100.0, 3), m
+    labels = {c: " / ".join(p) for c, p in enumerate(parts) if p}
+    unmapped = [c for c in folded if c not in columns.values()]
     return ColumnMap(columns, confidence, method, labels, unmapped)
 
 
@@ -857,7 +554,6 @@ def map_columns(
 
 def unit_line_scale(grid: Grid, upto_row: int) -> tuple[float | None, str | None]:
     """Money scale from an "ĐVT: ..." / "Đơn vị tính: ..." line above or in the header."""
-    from ketnghia_analysis.reading.values import money_scale
 
     for r in range(0, min(upto_row + 1, grid.n_rows)):
         for c in grid.row_cells(r):
@@ -871,7 +567,6 @@ def unit_line_scale(grid: Grid, upto_row: int) -> tuple[float | None, str | None
 
 def column_money_scale(label: str) -> float | None:
     """Scale to million VND stated in a header label, e.g. "(1.000đ)" → 0.001."""
-    from ketnghia_analysis.reading.values import money_scale
 
     return money_scale(label)
 

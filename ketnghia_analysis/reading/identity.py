@@ -14,15 +14,24 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from ketnghia_analysis.core.address import a1
 from ketnghia_analysis.core.issues import Issue
-from ketnghia_analysis.reading.headers import Grid, clean_text, fold_text
+from ketnghia_analysis.core.missing import is_missing
+from ketnghia_analysis.reading.forms import SheetVerdict
+from ketnghia_analysis.reading.grid import Grid, clean_text, fold_text
+from ketnghia_analysis.reading.model import FormTable
+from ketnghia_analysis.reading.rows import FOOTER
 
 YEAR_MIN, YEAR_MAX = 2015, 2030
+
+# Order in which the forms' communes are offered as the last clue.
+_COMMUNE_FORMS = ["poverty", "ntm", "support", "models"]
 
 SOURCE_VI = {
     "cover": "trang bìa",
@@ -32,8 +41,10 @@ SOURCE_VI = {
 }
 
 
-@dataclass
+@dataclass(frozen=True)
 class Clue:
+    """One piece of evidence for the district, year or report date of a return."""
+
     what: str  # "district" | "year" | "report_date"
     value: Any
     source: str  # "cover" | "title" | "filename" | "communes"
@@ -42,8 +53,10 @@ class Clue:
     text: str | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Identity:
+    """The district, year and report date decided from the clues, with the findings."""
+
     district_code: str | None
     year: int | None
     report_date: date | None
@@ -340,6 +353,64 @@ def commune_clues(labels: list[str], year: int | None, matcher: Any = None) -> l
     return []
 
 
+def _sheet_clues(
+    verdicts: list[SheetVerdict], form_verdicts: list[SheetVerdict], forms: list[FormTable]
+) -> list[Clue]:
+    """Cover sheets, then the title block and footer date of each form read."""
+    clues: list[Clue] = []
+    for v in verdicts:
+        if v.kind == "cover" and v.grid is not None:
+            clues += cover_clues(v.grid)
+    for v, ft in zip(form_verdicts, forms, strict=True):
+        if v.grid is None or v.block is None:
+            continue
+        clues += title_clues(v.grid, v.block.first)
+        footer_rows = [r - 1 for r, k in ft.row_kinds.items() if k == FOOTER]
+        clues += footer_date_clues(v.grid, footer_rows)
+    return clues
+
+
+def _filename_clues(path: Path) -> list[Clue]:
+    """District(s) and year named in the file name."""
+    clues = [
+        Clue("district", code, "filename", None, None, path.name)
+        for code in dict.fromkeys(district_in_filename(path.stem))
+    ]
+    y = year_in_filename(path.stem)
+    if y is not None:
+        clues.append(Clue("year", y, "filename", None, None, path.name))
+    return clues
+
+
+def _commune_labels(forms: list[FormTable]) -> list[str]:
+    """Commune labels of the forms read, poverty form first."""
+    labels: list[str] = []
+    for ft in sorted(forms, key=lambda f: _COMMUNE_FORMS.index(f.form)):
+        if "commune" in ft.records.columns:
+            # plain Python over the column (a Series dropna/astype per form cost more)
+            labels += [str(x) for x in ft.records["commune"].tolist() if not is_missing(x)]
+    return labels
+
+
+def file_clues(
+    path: Path,
+    verdicts: list[SheetVerdict],
+    form_verdicts: list[SheetVerdict],
+    forms: list[FormTable],
+) -> list[Clue]:
+    """Every identity clue of a file: cover, titles, footers, file name, then communes.
+
+    `verdicts` are every sheet's; `form_verdicts` and `forms` the form sheets read, in the
+    same order. The communes listed are the last resort, and a check.
+    """
+    clues = _sheet_clues(verdicts, form_verdicts, forms) + _filename_clues(path)
+    if forms:
+        years = [c.value for c in clues if c.what == "year"]
+        year = years[0] if len(set(years)) == 1 else None
+        clues += commune_clues(_commune_labels(forms), year)
+    return clues
+
+
 @functools.lru_cache(maxsize=1)
 def _district_of() -> dict[str, str]:
     """Commune code → district code (the gazetteer, once per process)."""
@@ -361,7 +432,8 @@ def _default_matcher() -> Any:
 # ---------------------------------------------------------------------------
 
 
-def _describe(clues: list[Clue], what: str, fmt: Any = str) -> str:
+def _describe(clues: list[Clue], fmt: Callable[[Any], str] = str) -> str:
+    """ "516 (tiêu đề biểu 'HN' ô A1); 510 (tên tệp)": each value with where it was found."""
     parts = []
     for cl in clues:
         where = SOURCE_VI.get(cl.source, cl.source)
@@ -387,61 +459,80 @@ def _district_name(code: str) -> str:
     return str(code)
 
 
+def _unknown(label_vi: str, source_file: str | None) -> dict[str, Any]:
+    """Fields of IDENTITY_UNKNOWN: no clue at all."""
+    return {
+        "severity": "error",
+        "code": "IDENTITY_UNKNOWN",
+        "message": (
+            f"Không xác định được {label_vi} của báo cáo (không có trên trang bìa, "
+            "tiêu đề, tên tệp hay danh sách xã)"
+        ),
+        "source_file": source_file,
+        "suggestion": f"Ghi rõ {label_vi} trong tiêu đề biểu hoặc tên tệp",
+    }
+
+
+def _conflict(
+    label_vi: str,
+    found: list[Clue],
+    values: list[Any],
+    fmt: Callable[[Any], str],
+    source_file: str | None,
+) -> dict[str, Any]:
+    """Fields of IDENTITY_CONFLICT: clues that disagree, each with where it was found."""
+    first = found[0]
+    return {
+        "severity": "error",
+        "code": "IDENTITY_CONFLICT",
+        "message": (
+            f"Các nguồn cho {label_vi} của báo cáo không thống nhất: {_describe(found, fmt)}"
+        ),
+        "source_file": source_file,
+        "source_sheet": first.sheet,
+        "cell": first.cell,
+        "value": " | ".join(fmt(v) for v in values),
+        "suggestion": f"Sửa {label_vi} cho thống nhất rồi gửi lại",
+    }
+
+
+def _decide_one(
+    found: list[Clue], label_vi: str, fmt: Callable[[Any], str], source_file: str | None
+) -> tuple[Any, dict[str, Any] | None]:
+    """(the agreed value or None, the fields of the finding if there is no agreed value)."""
+    values = list(dict.fromkeys(c.value for c in found))
+    if len(values) == 1:
+        return values[0], None
+    if not values:
+        return None, _unknown(label_vi, source_file)
+    return None, _conflict(label_vi, found, values, fmt, source_file)
+
+
+def _report_date(clues: list[Clue]) -> date | None:
+    """The report date: the cover's and the "Kèm theo ... ngày" line's first, then the footer's."""
+    dates = [c for c in clues if c.what == "report_date"]
+    dates.sort(key=lambda c: {"cover": 0, "title": 1, "footer": 2}.get(c.source, 3))
+    return dates[0].value if dates else None
+
+
 def decide(
     clues: list[Clue], source_file: str | None = None, commune_clue_only_if_missing: bool = False
 ) -> Identity:
-    """Combine clues: one agreed value, or a conflict (error) / unknown issue."""
-    issues: list[Issue] = []
+    """Combine clues: one agreed value, or a conflict (error) / unknown issue.
+
+    `commune_clue_only_if_missing`: the communes listed count only when no other source
+    names the value.
+    """
     result: dict[str, Any] = {}
-    for what, label_vi, fmt in (
-        ("district", "huyện", _district_name),
-        ("year", "năm", str),
-    ):
+    findings: list[dict[str, Any]] = []
+    for what, label_vi, fmt in (("district", "huyện", _district_name), ("year", "năm", str)):
         found = [c for c in clues if c.what == what]
         primary = [c for c in found if c.source != "communes"]
         if commune_clue_only_if_missing and primary:
             found = primary
-        values = list(dict.fromkeys(c.value for c in found))
-        if len(values) == 1:
-            result[what] = values[0]
-        elif not values:
-            result[what] = None
-            issues.append(
-                Issue(
-                    severity="error",
-                    code="IDENTITY_UNKNOWN",
-                    message=(
-                        f"Không xác định được {label_vi} của báo cáo (không có trên trang bìa, "
-                        "tiêu đề, tên tệp hay danh sách xã)"
-                    ),
-                    source_file=source_file,
-                    suggestion=f"Ghi rõ {label_vi} trong tiêu đề biểu hoặc tên tệp",
-                )
-            )
-        else:
-            result[what] = None
-            first = found[0]
-            issues.append(
-                Issue(
-                    severity="error",
-                    code="IDENTITY_CONFLICT",
-                    message=(
-                        f"Các nguồn cho {label_vi} của báo cáo không thống nhất: "
-                        f"{_describe(found, what, fmt)}"
-                    ),
-                    source_file=source_file,
-                    source_sheet=first.sheet,
-                    cell=first.cell,
-                    value=" | ".join(fmt(v) for v in values),
-                    suggestion=f"Sửa {label_vi} cho thống nhất rồi gửi lại",
-                )
-            )
-    dates = [c for c in clues if c.what == "report_date"]
-    # the "Kèm theo ... ngày" line and the cover are the report's own date; the footer's
-    # place-and-date line is next
-    dates.sort(key=lambda c: {"cover": 0, "title": 1, "footer": 2}.get(c.source, 3))
-    report_date = dates[0].value if dates else None
-    for iss in issues:
-        iss.district_code = result.get("district")
-        iss.year = result.get("year")
-    return Identity(result.get("district"), result.get("year"), report_date, clues, issues)
+        result[what], finding = _decide_one(found, label_vi, fmt, source_file)
+        if finding is not None:
+            findings.append(finding)
+    district, year = result["district"], result["year"]
+    issues = [Issue(**f, district_code=district, year=year) for f in findings]
+    return Identity(district, year, _report_date(clues), clues, issues)

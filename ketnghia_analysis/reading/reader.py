@@ -3,139 +3,64 @@
 `read_return` never raises: a file that cannot be read becomes a ReturnRead with status
 "rejected" and a one-line Vietnamese reason; any unexpected failure (including Rust panics
 of the readers, which are BaseException subclasses) is caught the same way, so the batch
-goes on. Steps per form sheet: recognised form (forms.py) → header block and column map
-(headers.py) → uncached formulas recomputed → merged label cells filled down → rows
-classified (rows.py) → each column parsed as a whole (values.py) → records, raw text,
-totals and issues.
+goes on. Per file: cells (cells/) → recognised forms (forms.py) → each form sheet read
+(`read_form`) → identity (identity.py). Per form sheet: uncached formulas recomputed
+(formulas.py) → merged label cells filled down and rows classified (rows.py) → each column
+parsed as a whole by the parser of its kind (parsers.py) → totals, raw text and frames.
+Every finding is created complete, with the file it concerns; the building stage adds
+the district and year that identity decides.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ketnghia_analysis.core.address import a1
 from ketnghia_analysis.core.issues import Issue
-from ketnghia_analysis.core.missing import is_missing
 from ketnghia_analysis.reading.forms import FORM_CODES, SheetVerdict, recognise_forms
-from ketnghia_analysis.reading.headers import (
-    Synonyms,
-    cell_text,
-    column_money_scale,
-    fold_text,
-    header_says_percent,
-    load_synonyms,
-    unit_line_scale,
+from ketnghia_analysis.reading.formulas import evaluate_uncached
+from ketnghia_analysis.reading.grid import Grid, cell_text
+from ketnghia_analysis.reading.headers import ColumnMap, HeaderBlock, unit_line_scale
+from ketnghia_analysis.reading.identity import Identity, decide, file_clues
+from ketnghia_analysis.reading.model import (
+    FORM_COLUMNS,
+    FormTable,
+    ReturnRead,
+    int_array,
+    record_frame,
+)
+from ketnghia_analysis.reading.parsers import (
+    PARSE_FIRST,
+    ColumnContext,
+    ParsedColumn,
+    SheetSite,
+    is_not_assessed,
+    parse_column,
 )
 from ketnghia_analysis.reading.rows import (
     DATA,
     FILL_DOWN_KINDS,
-    FOOTER,
     STRUCTURAL,
     SUBTOTAL,
     TOTAL,
     classify_rows,
-    evaluate_uncached,
     fill_merged_down,
 )
+from ketnghia_analysis.reading.values import parse_number
+from ketnghia_analysis.reference.synonyms import N_CRITERIA, FormSpec, Synonyms, load_synonyms
 
-# Canonical columns of each form, in the order of ../shared/spec/returns.md.
-FORM_COLUMNS: dict[str, list[str]] = {
-    "support": [
-        "partner_name",
-        "partner_type",
-        "commune",
-        "pair_start_year",
-        "cash",
-        "in_kind",
-        "models_supported",
-        "beneficiary_households",
-        "officials_trained",
-        "workers_trained",
-        "houses_supported",
-        "note",
-    ],
-    "poverty": [
-        "commune",
-        "households_total",
-        "poor_start",
-        "poverty_exits",
-        "poverty_relapses",
-        "poverty_new",
-        "poor_end",
-        "poverty_rate_end",
-        "near_poor_end",
-        "poor_ethnic_minority_end",
-    ],
-    "ntm": ["commune"]
-    + [f"c{n:02d}" for n in range(1, 20)]
-    + ["criteria_met", "ntm_level", "recognized_year", "not_assessed"],
-    "models": [
-        "model_name",
-        "commune",
-        "partner_name",
-        "model_type",
-        "start_year",
-        "households",
-        "status",
-    ],
-}
-
-_UNSEEN = object()
+__all__ = ["FORM_COLUMNS", "FormTable", "ReturnRead", "read_form", "read_return"]
 
 NUMBER_KINDS = frozenset({"count", "money", "percent", "mark", "year"})
-
-
-@dataclass
-class FormTable:
-    """One recognised form sheet, read (see docs/architecture.md)."""
-
-    form: str
-    sheet: str
-    header_rows: tuple[int, int]
-    columns: dict[str, int]
-    records: pd.DataFrame
-    raw: pd.DataFrame
-    totals: pd.DataFrame
-    rows_read: int
-    rows_structural: int
-    issues: list[Issue] = field(default_factory=list)
-    row_kinds: dict[int, str] = field(default_factory=dict)  # 1-based row → kind (non-blank)
-    header_labels: dict[str, str] = field(default_factory=dict)  # canonical → flattened header
-    header_confidence: dict[str, float] = field(default_factory=dict)
-    money_scale: dict[str, float] = field(default_factory=dict)  # money column → factor used
-
-    def cell(self, column: str, source_row: int) -> str | None:
-        """A1 address of a record's cell: ``table.cell("poor_end", 12) == "H12"``."""
-        if column not in self.columns or source_row is None or pd.isna(source_row):
-            return None
-        return a1(int(source_row) - 1, self.columns[column])
-
-
-@dataclass
-class ReturnRead:
-    """One file, read (or rejected), with its identity, forms and issues."""
-
-    source_file: str
-    sha256: str
-    size_bytes: int
-    format: str | None
-    status: str
-    reason: str | None
-    district_code: str | None
-    year: int | None
-    report_date: date | None
-    modified: datetime | None
-    forms: list[FormTable]
-    skipped_sheets: list[tuple[str, str]]
-    issues: list[Issue]
+# Kinds whose totals can be added up from the data rows.
+ADDABLE_KINDS = frozenset({"count", "money"})
+CRITERIA = [f"c{n:02d}" for n in range(1, N_CRITERIA + 1)]
 
 
 # ---------------------------------------------------------------------------
@@ -160,11 +85,35 @@ def _digest(path: Path) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
-def _rejected(rel: str, sha: str, size: int, fmt: str | None, code: str, reason: str) -> ReturnRead:
+def _rejected(
+    rel: str,
+    sha: str,
+    size: int,
+    fmt: str | None,
+    code: str,
+    reason: str,
+    *,
+    skipped: list[tuple[str, str]] | None = None,
+    modified: datetime | None = None,
+    ident: Identity | None = None,
+) -> ReturnRead:
+    """A rejected file, with its one-line reason as its only issue."""
     reason = " ".join(str(reason).split())  # one line
     issue = Issue(severity="error", code=code, message=reason, source_file=rel)
     return ReturnRead(
-        rel, sha, size, fmt, "rejected", reason, None, None, None, None, [], [], [issue]
+        source_file=rel,
+        sha256=sha,
+        size_bytes=size,
+        format=fmt,
+        status="rejected",
+        reason=reason,
+        district_code=ident.district_code if ident else None,
+        year=ident.year if ident else None,
+        report_date=ident.report_date if ident else None,
+        modified=modified,
+        forms=[],
+        skipped_sheets=list(skipped or []),
+        issues=[issue],
     )
 
 
@@ -192,106 +141,37 @@ def read_return(path: Path, raw_root: Path) -> ReturnRead:
             raise
         name = type(exc).__name__
         msg = str(exc).splitlines()[0][:200] if str(exc) else ""
-        return _rejected(
-            rel,
-            sha,
-            size,
-            None,
-            "FILE_CRASHED",
-            f"Lỗi không lường trước khi đọc tệp ({name}: {msg})",
-        )
+        reason = f"Lỗi không lường trước khi đọc tệp ({name}: {msg})"
+        return _rejected(rel, sha, size, None, "FILE_CRASHED", reason)
 
 
 def _read(path: Path, rel: str, sha: str, size: int) -> ReturnRead:
+    """Read workbook → recognise forms → read each form → identity → the ReturnRead."""
     from ketnghia_analysis.reading.cells import ReadError, read_workbook
-    from ketnghia_analysis.reading.identity import (
-        Clue,
-        commune_clues,
-        cover_clues,
-        decide,
-        district_in_filename,
-        footer_date_clues,
-        title_clues,
-        year_in_filename,
-    )
 
     try:
         wb = read_workbook(path)
     except ReadError as exc:
         return _rejected(rel, sha, size, None, exc.code, exc.message)
     syn = load_synonyms()
-    verdicts_forms, skipped, issues, verdicts = recognise_forms(wb.sheets, rel, syn)
-    forms: list[FormTable] = []
-    read_verdicts: list[SheetVerdict] = []
-    for v in verdicts_forms:
-        try:
-            forms.append(read_form(v, rel, syn))
-            read_verdicts.append(v)
-        except Exception as exc:  # noqa: BLE001 - one bad sheet must not lose the others
-            why = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}"
-            skipped.append((str(v.sheet.name), f"lỗi khi đọc biểu {FORM_CODES[v.form]} ({why})"))
-            issues.append(
-                Issue(
-                    severity="error",
-                    code="FORM_UNREADABLE",
-                    message=f"Không đọc được biểu {FORM_CODES[v.form]} ở trang tính này ({why})",
-                    source_file=rel,
-                    source_sheet=str(v.sheet.name),
-                )
-            )
-    verdicts_forms = read_verdicts
-
-    # identity
-    clues: list[Clue] = []
-    for v in verdicts:
-        if v.kind == "cover" and v.grid is not None:
-            clues += cover_clues(v.grid)
-    for v, ft in zip(verdicts_forms, forms, strict=True):
-        clues += title_clues(v.grid, v.block.first)
-        footer_rows = [r - 1 for r, k in ft.row_kinds.items() if k == FOOTER]
-        clues += footer_date_clues(v.grid, footer_rows)
-    stem = path.stem
-    for code in dict.fromkeys(district_in_filename(stem)):
-        clues.append(Clue("district", code, "filename", None, None, path.name))
-    y = year_in_filename(stem)
-    if y is not None:
-        clues.append(Clue("year", y, "filename", None, None, path.name))
-    if forms:
-        # last resort, and a check: the communes listed must belong to the district named
-        years = [c.value for c in clues if c.what == "year"]
-        labels: list[str] = []
-        for ft in sorted(
-            forms, key=lambda f: ["poverty", "ntm", "support", "models"].index(f.form)
-        ):
-            if "commune" in ft.records.columns:
-                # plain Python over the column (a Series dropna/astype per form cost more)
-                labels += [str(x) for x in ft.records["commune"].tolist() if not is_missing(x)]
-        clues += commune_clues(labels, years[0] if len(set(years)) == 1 else None)
-    ident = decide(clues, rel)
-    issues += ident.issues
-
-    if not forms:
+    found = recognise_forms(wb.sheets, rel, syn)
+    read = _read_forms(found.forms, rel, syn)
+    ident = decide(file_clues(path, found.verdicts, read.verdicts, read.forms), rel)
+    skipped = found.skipped + read.skipped
+    if not read.forms:
         names = ", ".join(f"'{n}' ({why})" for n, why in skipped) or "không có trang nào"
-        rr = _rejected(
+        reason = f"Không tìm thấy biểu mẫu nào (01/KN, 02/HN, 03/NTM, 04/MH) trong tệp: {names}"
+        return _rejected(
             rel,
             sha,
             size,
             wb.format,
             "NO_FORMS",
-            f"Không tìm thấy biểu mẫu nào (01/KN, 02/HN, 03/NTM, 04/MH) trong tệp: {names}",
+            reason,
+            skipped=skipped,
+            modified=wb.modified,
+            ident=ident,
         )
-        rr.skipped_sheets = skipped
-        rr.modified = wb.modified
-        rr.district_code, rr.year, rr.report_date = (
-            ident.district_code,
-            ident.year,
-            ident.report_date,
-        )
-        return rr
-    for iss in issues + [i for f in forms for i in f.issues]:
-        iss.source_file = iss.source_file or rel
-        iss.district_code = iss.district_code or ident.district_code
-        iss.year = iss.year or ident.year
     return ReturnRead(
         source_file=rel,
         sha256=sha,
@@ -303,10 +183,47 @@ def _read(path: Path, rel: str, sha: str, size: int) -> ReturnRead:
         year=ident.year,
         report_date=ident.report_date,
         modified=wb.modified,
-        forms=forms,
+        forms=read.forms,
         skipped_sheets=skipped,
-        issues=issues,
+        issues=found.issues + read.issues + ident.issues,
     )
+
+
+@dataclass(frozen=True)
+class _FormsRead:
+    """The form sheets of a file that could be read, and those that could not."""
+
+    forms: list[FormTable]
+    verdicts: list[SheetVerdict]  # the verdict of each form read, in the same order
+    skipped: list[tuple[str, str]]  # (sheet, Vietnamese reason) of the sheets that failed
+    issues: list[Issue]  # FORM_UNREADABLE
+
+
+def _read_forms(verdicts: list[SheetVerdict], rel: str, syn: Synonyms) -> _FormsRead:
+    """Read every recognised form sheet; one bad sheet must not lose the others."""
+    forms: list[FormTable] = []
+    read: list[SheetVerdict] = []
+    skipped: list[tuple[str, str]] = []
+    issues: list[Issue] = []
+    for v in verdicts:
+        try:
+            forms.append(read_form(v, rel, syn))
+            read.append(v)
+        except Exception as exc:  # noqa: BLE001 - one bad sheet must not lose the others
+            why = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}"
+            code = FORM_CODES[v.form or ""]
+            skipped.append((str(v.sheet.name), f"lỗi khi đọc biểu {code} ({why})"))
+            message = f"Không đọc được biểu {code} ở trang tính này ({why})"
+            issues.append(
+                Issue(
+                    severity="error",
+                    code="FORM_UNREADABLE",
+                    message=message,
+                    source_file=rel,
+                    source_sheet=str(v.sheet.name),
+                )
+            )
+    return _FormsRead(forms, read, skipped, issues)
 
 
 # ---------------------------------------------------------------------------
@@ -314,396 +231,240 @@ def _read(path: Path, rel: str, sha: str, size: int) -> ReturnRead:
 # ---------------------------------------------------------------------------
 
 
-def _issue(
-    code: str,
-    message: str,
-    source_file: str,
-    sheet: str,
-    r0: int | None,
-    c0: int | None,
-    value: object = None,
-    severity: str = "error",
-    suggestion: str | None = None,
-    expected: str | None = None,
-) -> Issue:
-    return Issue(
-        severity=severity,
-        code=code,
-        message=message,
-        source_file=source_file,
-        source_sheet=sheet,
-        cell=a1(r0, c0) if r0 is not None and c0 is not None else None,
-        value=None if value is None else cell_text(value),
-        expected=expected,
-        suggestion=suggestion,
-        row=None if r0 is None else r0 + 1,
-    )
+@dataclass(frozen=True)
+class _Rows:
+    """The rows of a form sheet by kind: data rows, then totals (and subtotals)."""
+
+    kinds: list[str]  # kind of every sheet row (0-based)
+    data: list[int]
+    totals: list[int]
+    parsed: list[int]  # rows whose values are parsed: data rows, then total rows
+    label_cols: list[int]
+
+    @property
+    def label_col(self) -> int:
+        """The first label column (where a row's findings point when no column is at fault)."""
+        return self.label_cols[0] if self.label_cols else 0
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """The parsed columns of a form sheet (data rows, then total rows)."""
+
+    values: dict[str, list[Any]]
+    scales: dict[str, float]  # money column → factor to million VND
+    issues: list[Issue]
+    not_assessed: frozenset[int]  # indices of rows some column says are not assessed
+
+
+def _form_parts(v: SheetVerdict) -> tuple[Grid, HeaderBlock, ColumnMap, str]:
+    """(grid, header block, column map, form) of a verdict recognised as a form."""
+    if v.grid is None or v.block is None or v.colmap is None or v.form is None:
+        raise ValueError(f"trang tính '{v.sheet.name}' không phải là biểu mẫu đã nhận ra")
+    return v.grid, v.block, v.colmap, v.form
 
 
 def _number_of(v: object) -> float | None:
-    from ketnghia_analysis.reading.values import parse_number
-
     try:
         return parse_number(v)
     except Exception:  # noqa: BLE001 - unparseable text in a formula's range
         return None
 
 
-def _vocab_lookup(folded: str, vocab: dict[str, list[str]]) -> str | None:
-    """Key of the longest vocabulary phrase found (whole words) in a folded text."""
-    best, best_len = None, -1
-    for key, phrases in vocab.items():
-        for p in phrases:
-            if p and (folded == p or f" {p} " in f" {folded} ") and len(p) > best_len:
-                best, best_len = key, len(p)
-    return best
-
-
 def read_form(v: SheetVerdict, source_file: str, syn: Synonyms | None = None) -> FormTable:
     """Read one recognised form sheet into a FormTable."""
-    from ketnghia_analysis.reading import values as vp
-
     syn = syn or load_synonyms()
-    spec = syn.forms[v.form]
-    grid = v.grid
-    block = v.block
-    cmap = v.colmap
-    sheet = v.sheet
-    sheet_name = str(sheet.name)
-    issues: list[Issue] = []
+    grid, block, cmap, form = _form_parts(v)
+    spec = syn.forms[form]
+    site = SheetSite(source_file, str(v.sheet.name))
     cols = dict(cmap.columns)
     kind_of = {name: spec.columns[name].kind for name in cols}
+    uncached = dict(getattr(v.sheet, "uncached_formulas", {}) or {})
 
-    # fuzzy header matches are reported with their confidence
-    for name, conf in cmap.confidence.items():
-        if cmap.method.get(name) == "fuzzy":
-            c = cols[name]
-            issues.append(
-                _issue(
-                    "HEADER_FUZZY",
-                    f"Tiêu đề cột '{cmap.labels.get(c, '')}' được hiểu là '{name}' "
-                    f"(độ tin cậy {conf:.0%})",
-                    source_file,
-                    sheet_name,
-                    block.last,
-                    c,
-                    cmap.labels.get(c),
-                    severity="warning",
-                )
-            )
-
-    # formulas without cached values (files written by scripts): recompute them
-    recomputed: set[tuple[int, int]] = set()
-    uncached = dict(getattr(sheet, "uncached_formulas", {}) or {})
-    if uncached:
-        vals = evaluate_uncached(grid, uncached, _number_of)
-        for (r, c), x in vals.items():
-            if r < grid.n_rows and c < grid.n_cols and grid.values[r][c] is None and x is not None:
-                grid.values[r][c] = x
-                recomputed.add((r, c))
-
-    # merged data cells: labels fill down inside their merge; amounts stay in the first row
-    fill_cols = {c for n, c in cols.items() if kind_of[n] in FILL_DOWN_KINDS}
-    number_cols = {c for n, c in cols.items() if kind_of[n] in NUMBER_KINDS}
-    kept = fill_merged_down(grid, block.last + 1, fill_cols, number_cols)
-    for r0, r1, c in kept:
-        issues.append(
-            _issue(
-                "MERGED_VALUE",
-                f"Ô số liệu gộp từ dòng {r0 + 1} đến dòng {r1 + 1}: giá trị chỉ tính cho dòng {r0 + 1}",
-                source_file,
-                sheet_name,
-                r0,
-                c,
-                grid.value(r0, c),
-                severity="warning",
-            )
-        )
-
-    label_cols = [cols[n] for n in spec.label_columns if n in cols]
-    value_cols = [c for n, c in cols.items() if n not in spec.label_columns]
-    kinds = classify_rows(grid, block, label_cols, value_cols)
-    data_rows = [r for r, k in enumerate(kinds) if k == DATA]
-    total_rows = [r for r, k in enumerate(kinds) if k in (TOTAL, SUBTOTAL)]
-    rows_read = sum(1 for k in kinds if k != "blank")
-    rows_structural = sum(1 for k in kinds if k in STRUCTURAL)
-
-    # hidden data rows are read (data is data) but reported
-    hidden_rows = set(getattr(sheet, "hidden_rows", set()) or set())
-    for r in data_rows:
-        if r in hidden_rows:
-            c0 = label_cols[0] if label_cols else 0
-            issues.append(
-                _issue(
-                    "HIDDEN_ROW",
-                    f"Dòng {r + 1} bị ẩn nhưng có số liệu: vẫn được đọc",
-                    source_file,
-                    sheet_name,
-                    r,
-                    c0,
-                    grid.value(r, c0),
-                    severity="warning",
-                )
-            )
-
-    all_rows = data_rows + total_rows
-    n_data = len(data_rows)
-    parsed: dict[str, list[Any]] = {}
-    scales: dict[str, float] = {}
-    not_assessed = [False] * len(all_rows)
-    unit_scale, _unit_text = (None, None)
-    if any(kind_of[n] == "money" for n in cols):
-        unit_scale, _unit_text = unit_line_scale(grid, block.last)
-
-    level_cols: dict[str, tuple[list[Any], list[Any]]] = {}
-    mark_cache: dict[Any, Any] = {}
-
-    def report(err: Any, r: int, c: int, raw: object) -> None:
-        issues.append(
-            _issue(err.code, err.message, source_file, sheet_name, r, c, raw, severity="error")
-        )
-
-    order = sorted(
-        cols, key=lambda n: {"count": 0, "money": 1, "percent": 2, "year": 3}.get(kind_of[n], 4)
-    )
-    for name in order:
-        c = cols[name]
-        kind = kind_of[name]
-        raw = [grid.values[r][c] if c < grid.n_cols else None for r in all_rows]
-        if kind in ("count", "money"):
-            col = vp.parse_count_column(raw) if kind == "count" else vp.parse_number_column(raw)
-            out = list(col.values)
-            for i, err in col.errors.items():
-                report(err, all_rows[i], c, raw[i])
-            for i, s in col.sentinels.items():
-                if s == "not_assessed":
-                    not_assessed[i] = True
-            if kind == "money":
-                label = cmap.labels.get(c, "")
-                scale = column_money_scale(label)
-                if scale is None:
-                    scale = unit_scale if unit_scale is not None else 1.0
-                scales[name] = scale
-                out = [None if x is None else x * scale for x in out]
-            parsed[name] = out
-        elif kind == "percent":
-            expected = None
-            if "poor_end" in parsed and "households_total" in parsed:
-                expected = [
-                    (pe / ht) if (pe is not None and ht) else None
-                    for pe, ht in zip(parsed["poor_end"], parsed["households_total"], strict=True)
-                ]
-            col = vp.parse_percent_column(
-                raw, header_says_percent(cmap.labels.get(c, "")), expected=expected
-            )
-            for i, err in col.errors.items():
-                report(err, all_rows[i], c, raw[i])
-            parsed[name] = list(col.values)
-        elif kind == "year":
-            out = []
-            for i, x in enumerate(raw):
-                try:
-                    out.append(vp.parse_year(x))
-                except vp.ValueParseError as err:
-                    if vp.sentinel_of(x) in ("dash", "x", "not_collected"):
-                        out.append(None)
-                        continue
-                    report(err, all_rows[i], c, x)
-                    out.append(None)
-            parsed[name] = out
-        elif kind == "mark":
-            out = []
-            for i, x in enumerate(raw):
-                # marks come from a tiny vocabulary: parse each distinct value once
-                key = (type(x), x) if not isinstance(x, float) or x == x else (float, "nan")
-                m = mark_cache.get(key, _UNSEEN)
-                if m is _UNSEEN:
-                    if isinstance(x, str) and _is_not_assessed(fold_text(x), syn):
-                        m = vp.NOT_ASSESSED
-                    else:
-                        try:
-                            m = vp.parse_mark(x)
-                        except vp.ValueParseError as err:
-                            m = err
-                    mark_cache[key] = m
-                if isinstance(m, vp.ValueParseError):
-                    report(m, all_rows[i], c, x)
-                    out.append(None)
-                elif m is vp.NOT_ASSESSED:
-                    not_assessed[i] = True
-                    out.append(None)
-                else:
-                    out.append(bool(m))
-            parsed[name] = out
-        elif kind == "level":
-            levels, years = [], []
-            for i, x in enumerate(raw):
-                lv, yr, na, bad = _parse_level(x, syn)
-                if na:
-                    not_assessed[i] = True
-                if bad:
-                    issues.append(
-                        _issue(
-                            "VALUE_BAD_LEVEL",
-                            f"Giá trị “{cell_text(x)}” không phải là mức đạt chuẩn nông thôn mới "
-                            "(Đạt chuẩn NTM / NTM nâng cao / NTM kiểu mẫu / năm công nhận)",
-                            source_file,
-                            sheet_name,
-                            all_rows[i],
-                            c,
-                            x,
-                        )
-                    )
-                levels.append(lv)
-                years.append(yr)
-            level_cols[name] = (levels, years)
-        elif kind == "status":
-            out = []
-            vocab = syn.values.get("status", {})
-            for i, x in enumerate(raw):
-                if x is None or vp.is_blank(x):
-                    out.append(None)
-                    continue
-                key = _vocab_lookup(fold_text(cell_text(x)), vocab)
-                if key is None:
-                    issues.append(
-                        _issue(
-                            "VALUE_BAD_STATUS",
-                            f"Giá trị “{cell_text(x)}” không phải là tình trạng mô hình (đang duy "
-                            "trì / đã nhân rộng / dừng / mới triển khai)",
-                            source_file,
-                            sheet_name,
-                            all_rows[i],
-                            c,
-                            x,
-                        )
-                    )
-                out.append(key)
-            parsed[name] = out
-        elif kind == "category" and name == "partner_type":
-            vocab = syn.values.get("partner_type", {})
-            out = []
-            for x in raw:
-                if x is None:
-                    out.append(None)
-                    continue
-                t = cell_text(x)
-                out.append(_vocab_lookup(fold_text(t), vocab) or t)
-            parsed[name] = out
-        else:  # label, text, other categories: the cleaned text as written
-            parsed[name] = [None if x is None else cell_text(x) for x in raw]
-
-    if level_cols:
-        # "Mức đạt" gives the level, "Năm công nhận" the year; either fills the other's gaps
-        lv_own, yr_from_lv = level_cols.get("ntm_level", (None, None))
-        lv_from_yr, yr_own = level_cols.get("recognized_year", (None, None))
-        n_all = len(all_rows)
-        levels = [
-            a if a is not None else b
-            for a, b in zip(lv_own or [None] * n_all, lv_from_yr or [None] * n_all, strict=True)
-        ]
-        years = [
-            a if a is not None else b
-            for a, b in zip(yr_own or [None] * n_all, yr_from_lv or [None] * n_all, strict=True)
-        ]
-        parsed["ntm_level"] = levels
-        parsed["recognized_year"] = years
-    if v.form == "ntm":
-        crit = [f"c{n:02d}" for n in range(1, 20)]
-        # a row that says "không đánh giá" anywhere in its criteria is not assessed at all
-        for i, r in enumerate(all_rows):
-            row_text = [
-                grid.folded(r, cc)
-                for cc in range(grid.n_cols)
-                if isinstance(grid.values[r][cc], str)
-            ]
-            if any(_is_not_assessed(t, syn) for t in row_text):
-                not_assessed[i] = True
-        for name in crit:
-            if name in parsed:
-                parsed[name] = [None if not_assessed[i] else x for i, x in enumerate(parsed[name])]
-        parsed["not_assessed"] = list(not_assessed)
-
-    # a total whose formula has no cached value and could not be evaluated (another
-    # sheet, an unknown function) is recomputed from the data rows it covers
-    from_rows: set[int] = set()
-    for i, r in enumerate(total_rows):
-        k = n_data + i
-        for name, c in cols.items():
-            if kind_of[name] not in ("count", "money") or (r, c) not in uncached:
-                continue
-            if parsed[name][k] is not None:
-                continue
-            scope = _total_scope(kinds, r, data_rows)
-            vals = [parsed[name][data_rows.index(d)] for d in scope]
-            parsed[name][k] = sum(x for x in vals if x is not None)
-            recomputed.add((r, c))
-            from_rows.add(r)
-
-    records = _frame(v.form, {k: x[:n_data] for k, x in parsed.items()}, data_rows)
-    totals = _frame(
-        v.form,
-        {k: x[n_data:] for k, x in parsed.items()},
-        total_rows,
-        first={"kind": [kinds[r] for r in total_rows]},
-        last={"recomputed": [any((r, c) in recomputed for c in cols.values()) for r in total_rows]},
-    )
-    for i, r in enumerate(total_rows):
-        if totals.at[i, "recomputed"]:
-            how = "cộng lại các dòng số liệu" if r in from_rows else "tính lại từ công thức"
-            issues.append(
-                _issue(
-                    "TOTAL_RECOMPUTED",
-                    f"Dòng tổng {r + 1} là công thức chưa có giá trị lưu sẵn: đã {how}",
-                    source_file,
-                    sheet_name,
-                    r,
-                    label_cols[0] if label_cols else 0,
-                    severity="warning",
-                )
-            )
-    data_recomputed = sorted((r, c) for r, c in recomputed if r in set(data_rows))
-    for r, c in data_recomputed:
-        issues.append(
-            _issue(
-                "FORMULA_RECOMPUTED",
-                f"Ô là công thức chưa có giá trị lưu sẵn ({uncached.get((r, c), '')}): đã tính lại",
-                source_file,
-                sheet_name,
-                r,
-                c,
-                uncached.get((r, c)),
-                severity="warning",
-            )
-        )
-
-    # raw text of every data row (for quarantine): one object block, built in one go
-    names = list(cols)
-    raw_cells = np.empty((len(data_rows), len(names)), dtype=object)
-    for i, r in enumerate(data_rows):
-        row = grid.values[r]
-        for j, name in enumerate(names):
-            c = cols[name]
-            raw_cells[i, j] = cell_text(row[c]) if c < len(row) else ""
-    raw_frame = pd.DataFrame(raw_cells, columns=names, dtype=object)
-    raw_frame["source_row"] = _int_array([r + 1 for r in data_rows])
-
+    issues = _fuzzy_header_findings(cmap, block, site)
+    recomputed = _recompute_formulas(grid, uncached)
+    issues += _fill_merged_cells(grid, block, cols, kind_of, site)
+    rows = _classify(grid, block, spec, cols)
+    issues += _hidden_row_findings(grid, getattr(v.sheet, "hidden_rows", None), rows, site)
+    columns = _parse_columns(grid, block, cmap, kind_of, rows, syn, site)
+    issues += columns.issues
+    parsed = columns.values
+    if form == "ntm":
+        parsed = _with_not_assessed(grid, rows, parsed, columns.not_assessed, syn)
+    added_up = _add_up_totals(rows, parsed, cols, kind_of, uncached)
+    recomputed |= added_up
+    totals_recomputed = [any((r, c) in recomputed for c in cols.values()) for r in rows.totals]
+    records, totals = _frames(spec, parsed, rows, totals_recomputed)
+    issues += _total_findings(rows, totals_recomputed, {r for r, _c in added_up}, site)
+    issues += _formula_findings(rows, recomputed, uncached, site)
     return FormTable(
-        form=v.form,
-        sheet=sheet_name,
+        form=form,
+        sheet=site.sheet,
         header_rows=(block.first + 1, block.last + 1),
         columns=cols,
         records=records,
-        raw=raw_frame,
+        raw=_raw_frame(grid, rows.data, cols),
         totals=totals,
-        rows_read=rows_read,
-        rows_structural=rows_structural,
+        rows_read=sum(1 for k in rows.kinds if k != "blank"),
+        rows_structural=sum(1 for k in rows.kinds if k in STRUCTURAL),
         issues=issues,
-        row_kinds={r + 1: k for r, k in enumerate(kinds) if k != "blank"},
+        row_kinds={r + 1: k for r, k in enumerate(rows.kinds) if k != "blank"},
         header_labels={n: cmap.labels.get(c, "") for n, c in cols.items()},
         header_confidence=dict(cmap.confidence),
-        money_scale=scales,
+        money_scale=columns.scales,
     )
+
+
+def _fuzzy_header_findings(cmap: ColumnMap, block: HeaderBlock, site: SheetSite) -> list[Issue]:
+    """HEADER_FUZZY: a header understood through fuzzy matching, with its confidence."""
+    out = []
+    for name, conf in cmap.confidence.items():
+        if cmap.method.get(name) != "fuzzy":
+            continue
+        c = cmap.columns[name]
+        label = cmap.labels.get(c)
+        message = f"Tiêu đề cột '{label or ''}' được hiểu là '{name}' (độ tin cậy {conf:.0%})"
+        out.append(site.issue("HEADER_FUZZY", message, block.last, c, label, "warning"))
+    return out
+
+
+def _recompute_formulas(grid: Grid, uncached: dict[tuple[int, int], str]) -> set[tuple[int, int]]:
+    """Formulas without cached values (files written by scripts) computed into the grid.
+
+    Returns the cells that got a value.
+    """
+    recomputed: set[tuple[int, int]] = set()
+    if not uncached:
+        return recomputed
+    for (r, c), x in evaluate_uncached(grid, uncached, _number_of).items():
+        if r < grid.n_rows and c < grid.n_cols and grid.values[r][c] is None and x is not None:
+            grid.values[r][c] = x
+            recomputed.add((r, c))
+    return recomputed
+
+
+def _fill_merged_cells(
+    grid: Grid, block: HeaderBlock, cols: dict[str, int], kind_of: dict[str, str], site: SheetSite
+) -> list[Issue]:
+    """Merged data cells: labels fill down inside their merge; amounts stay in the first row.
+
+    Returns a MERGED_VALUE warning for every merged amount.
+    """
+    fill_cols = {c for n, c in cols.items() if kind_of[n] in FILL_DOWN_KINDS}
+    number_cols = {c for n, c in cols.items() if kind_of[n] in NUMBER_KINDS}
+    out = []
+    for r0, r1, c in fill_merged_down(grid, block.last + 1, fill_cols, number_cols):
+        message = (
+            f"Ô số liệu gộp từ dòng {r0 + 1} đến dòng {r1 + 1}: giá trị chỉ tính cho dòng {r0 + 1}"
+        )
+        out.append(site.issue("MERGED_VALUE", message, r0, c, grid.value(r0, c), "warning"))
+    return out
+
+
+def _classify(grid: Grid, block: HeaderBlock, spec: FormSpec, cols: dict[str, int]) -> _Rows:
+    """Kind of every row (rows.py), with the data and total rows picked out."""
+    label_cols = [cols[n] for n in spec.label_columns if n in cols]
+    value_cols = [c for n, c in cols.items() if n not in spec.label_columns]
+    kinds = classify_rows(grid, block, label_cols, value_cols)
+    data = [r for r, k in enumerate(kinds) if k == DATA]
+    totals = [r for r, k in enumerate(kinds) if k in (TOTAL, SUBTOTAL)]
+    return _Rows(kinds, data, totals, data + totals, label_cols)
+
+
+def _hidden_row_findings(grid: Grid, hidden_rows: Any, rows: _Rows, site: SheetSite) -> list[Issue]:
+    """HIDDEN_ROW: hidden data rows are read (data is data) but reported."""
+    hidden = set(hidden_rows or set())
+    c0 = rows.label_col
+    return [
+        site.issue(
+            "HIDDEN_ROW",
+            f"Dòng {r + 1} bị ẩn nhưng có số liệu: vẫn được đọc",
+            r,
+            c0,
+            grid.value(r, c0),
+            "warning",
+        )
+        for r in rows.data
+        if r in hidden
+    ]
+
+
+def _parse_rank(kind: str) -> int:
+    """Parse order of a kind: counts before the percents that check against them."""
+    return PARSE_FIRST.index(kind) if kind in PARSE_FIRST else len(PARSE_FIRST)
+
+
+def _parse_columns(
+    grid: Grid,
+    block: HeaderBlock,
+    cmap: ColumnMap,
+    kind_of: dict[str, str],
+    rows: _Rows,
+    syn: Synonyms,
+    site: SheetSite,
+) -> _Columns:
+    """Parse every mapped column with the parser of its kind (parsers.py)."""
+    unit_scale = None
+    if "money" in kind_of.values():
+        unit_scale = unit_line_scale(grid, block.last)[0]
+    values: dict[str, list[Any]] = {}
+    levels: dict[str, ParsedColumn] = {}
+    scales: dict[str, float] = {}
+    issues: list[Issue] = []
+    not_assessed: set[int] = set()
+    for name in sorted(cmap.columns, key=lambda n: _parse_rank(kind_of[n])):
+        c = cmap.columns[name]
+        raw = [grid.values[r][c] if c < grid.n_cols else None for r in rows.parsed]
+        label = cmap.labels.get(c, "")
+        ctx = ColumnContext(name, c, rows.parsed, label, site, syn, unit_scale, dict(values))
+        out = parse_column(kind_of[name], raw, ctx)
+        issues += out.issues
+        not_assessed |= out.not_assessed
+        if out.scale is not None:
+            scales[name] = out.scale
+        if out.years is not None:
+            levels[name] = out
+        else:
+            values[name] = out.values
+    if levels:
+        values.update(_combine_levels(levels, len(rows.parsed)))
+    return _Columns(values, scales, issues, frozenset(not_assessed))
+
+
+def _combine_levels(levels: dict[str, ParsedColumn], n: int) -> dict[str, list[Any]]:
+    """ "Mức đạt" gives the level, "Năm công nhận" the year; either fills the other's gaps."""
+    blank: list[Any] = [None] * n
+    own = levels.get("ntm_level")
+    other = levels.get("recognized_year")
+    lv_own, yr_from_lv = (own.values, own.years or blank) if own else (blank, blank)
+    lv_from_yr, yr_own = (other.values, other.years or blank) if other else (blank, blank)
+    return {
+        "ntm_level": [a if a is not None else b for a, b in zip(lv_own, lv_from_yr, strict=True)],
+        "recognized_year": [
+            a if a is not None else b for a, b in zip(yr_own, yr_from_lv, strict=True)
+        ],
+    }
+
+
+def _with_not_assessed(
+    grid: Grid, rows: _Rows, parsed: dict[str, list[Any]], flagged: frozenset[int], syn: Synonyms
+) -> dict[str, list[Any]]:
+    """NTM: a row that says "không đánh giá" anywhere is not assessed; its criteria are None."""
+    not_assessed = [
+        i in flagged
+        or any(
+            is_not_assessed(grid.folded(r, cc), syn)
+            for cc in range(grid.n_cols)
+            if isinstance(grid.values[r][cc], str)
+        )
+        for i, r in enumerate(rows.parsed)
+    ]
+    out = dict(parsed)
+    for name in CRITERIA:
+        if name in out:
+            out[name] = [None if not_assessed[i] else x for i, x in enumerate(out[name])]
+    out["not_assessed"] = not_assessed
+    return out
 
 
 def _total_scope(kinds: list[str], r: int, data_rows: list[int]) -> list[int]:
@@ -718,107 +479,87 @@ def _total_scope(kinds: list[str], r: int, data_rows: list[int]) -> list[int]:
     return [d for d in data_rows if start <= d < r]
 
 
-def _is_not_assessed(folded: str, syn: Synonyms) -> bool:
-    """ "Không đánh giá (phường, thị trấn)" and its variants."""
-    return any(
-        folded == p or folded.startswith(p + " ") for p in syn.values.get("not_assessed", [])
-    )
-
-
-_YEAR_RX = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
-
-
-def _parse_level(x: object, syn: Synonyms) -> tuple[str | None, int | None, bool, bool]:
-    """NTM level cell → (level, recognised year, not assessed, unparseable)."""
-    from ketnghia_analysis.reading import values as vp
-
-    if x is None or vp.is_blank(x):
-        return None, None, False, False
-    if isinstance(x, int | float) and not isinstance(x, bool):
-        try:
-            y = vp.parse_year(x)
-        except vp.ValueParseError:
-            return None, None, False, True
-        return "dat_chuan", y, False, False
-    if isinstance(x, datetime | date):
-        return "dat_chuan", x.year, False, False
-    t = cell_text(x)
-    f = fold_text(t)
-    if _is_not_assessed(f, syn):
-        return None, None, True, False
-    if vp.sentinel_of(t) in ("dash", "x", "not_collected") or f.startswith("chua"):
-        return None, None, False, False
-    m = _YEAR_RX.search(t)
-    year = int(m.group(1)) if m else None
-    level = _vocab_lookup(f, syn.values.get("ntm_level", {}))
-    if level is None and year is not None:
-        level = "dat_chuan"
-    if level is None:
-        return None, year, False, True
-    return level, year, False, False
-
-
-_STR = pd.array([], dtype="str")
-
-
-def _str_array(vals: list[Any]) -> pd.api.extensions.ExtensionArray:
-    """``pd.array(vals, dtype="str")`` for a list of str and None, ~5x faster.
-
-    Building the Arrow array directly skips pandas' element-wise validation, which was the
-    largest single cost of making the record frames (2,747 string columns per province
-    build: 92 µs each against 17 µs; issue #9). Anything else falls back to pandas.
-    """
-    storage = getattr(_STR, "_pa_array", None)
-    if storage is not None:
-        try:
-            import pyarrow as pa
-
-            return type(_STR)(pa.array(vals, type=storage.type), dtype=_STR.dtype)
-        except (TypeError, ValueError, ImportError):  # a non-str value: pandas converts it
-            pass
-    return pd.array(vals, dtype="str")
-
-
-def _int_array(vals: list[Any]) -> pd.api.extensions.ExtensionArray:
-    mask = np.array([x is None for x in vals], dtype=bool)
-    data = np.array([0 if x is None else int(x) for x in vals], dtype="int64")
-    return pd.arrays.IntegerArray(data, mask)
-
-
-def _bool_array(vals: list[Any]) -> pd.api.extensions.ExtensionArray:
-    mask = np.array([x is None for x in vals], dtype=bool)
-    data = np.array([bool(x) if x is not None else False for x in vals], dtype=bool)
-    return pd.arrays.BooleanArray(data, mask)
-
-
-def _frame(
-    form: str,
+def _add_up_totals(
+    rows: _Rows,
     parsed: dict[str, list[Any]],
-    rows: list[int],
-    first: dict[str, list[Any]] | None = None,
-    last: dict[str, list[Any]] | None = None,
-) -> pd.DataFrame:
-    """Typed DataFrame of the form's canonical columns (missing ones as empty columns)."""
-    from ketnghia_analysis.reading.headers import load_synonyms as _ls
+    cols: dict[str, int],
+    kind_of: dict[str, str],
+    uncached: dict[tuple[int, int], str],
+) -> set[tuple[int, int]]:
+    """Totals whose formula had no cached value and could not be evaluated (another sheet,
+    an unknown function): added up from the data rows they cover, in `parsed`.
 
-    spec = _ls().forms[form]
-    n = len(rows)
-    data: dict[str, Any] = dict(first or {})
-    for name in FORM_COLUMNS[form]:
-        vals = parsed.get(name, [None] * n)
-        kind = spec.columns[name].kind if name in spec.columns else None
-        if name == "recognized_year" or kind in ("count", "year"):
-            data[name] = _int_array(vals)
-        elif kind in ("money", "percent"):
-            data[name] = np.array(
-                [np.nan if x is None else float(x) for x in vals], dtype="float64"
-            )
-        elif kind == "mark":
-            data[name] = _bool_array(vals)
-        elif name == "not_assessed":
-            data[name] = np.array([bool(x) for x in vals], dtype=bool)
-        else:
-            data[name] = _str_array(vals)
-    data["source_row"] = _int_array([r + 1 for r in rows])
-    data.update(last or {})
-    return pd.DataFrame(data, copy=False)  # the arrays are fresh: no need to copy them
+    Returns the cells so filled.
+    """
+    index = {d: i for i, d in enumerate(rows.data)}
+    filled: set[tuple[int, int]] = set()
+    for i, r in enumerate(rows.totals):
+        k = len(rows.data) + i
+        for name, c in cols.items():
+            if kind_of[name] not in ADDABLE_KINDS or (r, c) not in uncached:
+                continue
+            if parsed[name][k] is not None:
+                continue
+            vals = [parsed[name][index[d]] for d in _total_scope(rows.kinds, r, rows.data)]
+            parsed[name][k] = sum(x for x in vals if x is not None)
+            filled.add((r, c))
+    return filled
+
+
+def _frames(
+    spec: FormSpec, parsed: dict[str, list[Any]], rows: _Rows, totals_recomputed: list[bool]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(records, totals): typed frames of the data rows and of the total rows."""
+    n = len(rows.data)
+    records = record_frame(spec, {k: x[:n] for k, x in parsed.items()}, rows.data)
+    totals = record_frame(
+        spec,
+        {k: x[n:] for k, x in parsed.items()},
+        rows.totals,
+        first={"kind": [rows.kinds[r] for r in rows.totals]},
+        last={"recomputed": totals_recomputed},
+    )
+    return records, totals
+
+
+def _total_findings(
+    rows: _Rows, totals_recomputed: list[bool], added_up: set[int], site: SheetSite
+) -> list[Issue]:
+    """TOTAL_RECOMPUTED: a total row whose formula had no cached value."""
+    out = []
+    for r, recomputed in zip(rows.totals, totals_recomputed, strict=True):
+        if recomputed:
+            how = "cộng lại các dòng số liệu" if r in added_up else "tính lại từ công thức"
+            message = f"Dòng tổng {r + 1} là công thức chưa có giá trị lưu sẵn: đã {how}"
+            out.append(site.issue("TOTAL_RECOMPUTED", message, r, rows.label_col, None, "warning"))
+    return out
+
+
+def _formula_findings(
+    rows: _Rows,
+    recomputed: set[tuple[int, int]],
+    uncached: dict[tuple[int, int], str],
+    site: SheetSite,
+) -> list[Issue]:
+    """FORMULA_RECOMPUTED: a data cell whose formula had no cached value, computed here."""
+    data = set(rows.data)
+    out = []
+    for r, c in sorted((r, c) for r, c in recomputed if r in data):
+        formula = uncached.get((r, c))
+        message = f"Ô là công thức chưa có giá trị lưu sẵn ({formula or ''}): đã tính lại"
+        out.append(site.issue("FORMULA_RECOMPUTED", message, r, c, formula, "warning"))
+    return out
+
+
+def _raw_frame(grid: Grid, data_rows: list[int], cols: dict[str, int]) -> pd.DataFrame:
+    """Raw text of every data row (for quarantine): one object block, built in one go."""
+    names = list(cols)
+    raw_cells = np.empty((len(data_rows), len(names)), dtype=object)
+    for i, r in enumerate(data_rows):
+        row = grid.values[r]
+        for j, name in enumerate(names):
+            c = cols[name]
+            raw_cells[i, j] = cell_text(row[c]) if c < len(row) else ""
+    raw_frame = pd.DataFrame(raw_cells, columns=names, dtype=object)
+    raw_frame["source_row"] = int_array([r + 1 for r in data_rows])
+    return raw_frame

@@ -4,16 +4,16 @@ Kinds: ``title`` and ``header`` (above the data), ``numbering`` (column numbers 
 header), ``data``, ``section`` ("I. Các xã khu vực III"), ``total`` ("Tổng cộng", "Cộng",
 "Toàn huyện"), ``subtotal`` ("Cộng khu vực III"), ``note`` ("Ghi chú: ..."), ``footer``
 (place and date, "Người lập biểu", "TM. ỦY BAN NHÂN DÂN", names) and ``blank``.
-Every kind except ``data`` and ``blank`` is structural.
+Every kind except ``data`` and ``blank`` is structural. Merged label cells of the data are
+filled down inside their merge first (`fill_merged_down`).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from ketnghia_analysis.core.address import parse_a1
-from ketnghia_analysis.reading.headers import Grid, HeaderBlock, fold_text, is_numbering_row
+from ketnghia_analysis.reading.grid import Grid, fold_text
+from ketnghia_analysis.reading.headers import HeaderBlock, is_numbering_row
 
 DATA = "data"
 SECTION = "section"
@@ -236,8 +236,8 @@ def _one_grand_total(grid: Grid, kinds: list[str], label_upto: int) -> None:
     n_sections = sum(1 for k in kinds if k == SECTION)
     if len(totals) == n_sections:
         # exactly one "Cộng" per section and nothing stronger: each closes its section
-        strength = [_total_strength(_lead_text(grid, r, label_upto)[1]) for r in totals]
-        if max(strength) == 0:
+        closing = [_total_strength(_lead_text(grid, r, label_upto)[1]) for r in totals]
+        if max(closing) == 0:
             for r in totals:
                 kinds[r] = SUBTOTAL
             return
@@ -275,196 +275,3 @@ def _is_section(grid: Grid, r: int, raw: str, lead: str, label_upto: int, has_va
     if not has_values and _SECTION_WORDS.match(lead):
         return True
     return False
-
-
-# ---------------------------------------------------------------------------
-# Formulas without cached values (files written by scripts)
-# ---------------------------------------------------------------------------
-
-_TOKEN = re.compile(
-    r"\s*(?:(?P<num>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|(?P<ref>(?:'[^']+'!|[A-Za-z0-9_]+!)?\$?[A-Za-z]{1,3}\$?\d+"
-    r"(?::\$?[A-Za-z]{1,3}\$?\d+)?)|(?P<fn>[A-Za-z]+)\s*\(|(?P<op>[-+*/(),;]))"
-)
-
-
-def _parse_ref(ref: str) -> tuple[int, int, int, int] | None:
-    if "!" in ref:
-        return None  # another sheet: not evaluated
-    ref = ref.replace("$", "")
-    parts = ref.split(":")
-    out = []
-    for p in parts:
-        if not re.match(r"^([A-Za-z]{1,3})(\d+)$", p):
-            return None
-        out.append(parse_a1(p))
-    if len(out) == 1:
-        out.append(out[0])
-    (r0, c0), (r1, c1) = out
-    return min(r0, r1), min(c0, c1), max(r0, r1), max(c0, c1)
-
-
-class FormulaEvaluator:
-    """Evaluate simple formulas (+ - * /, SUM, ROUND, ABS, MIN, MAX) over a grid.
-
-    Referenced cells are numbers, numeric text (parsed by `number_of`) or other
-    uncached formulas (evaluated recursively). Anything else gives None.
-    """
-
-    def __init__(self, grid: Grid, formulas: dict[tuple[int, int], str], number_of: Any):
-        self.grid = grid
-        self.formulas = formulas
-        self.number_of = number_of
-        self.memo: dict[tuple[int, int], float | None] = {}
-        self.active: set[tuple[int, int]] = set()
-
-    def cell(self, r: int, c: int) -> float | None:
-        if (r, c) in self.formulas:
-            if (r, c) in self.memo:
-                return self.memo[(r, c)]
-            if (r, c) in self.active:
-                return None  # circular
-            self.active.add((r, c))
-            try:
-                v = self.evaluate(self.formulas[(r, c)])
-            finally:
-                self.active.discard((r, c))
-            self.memo[(r, c)] = v
-            return v
-        v = self.grid.value(r, c)
-        if v is None:
-            return 0.0
-        if isinstance(v, bool):
-            return None
-        if isinstance(v, int | float):
-            return float(v)
-        return self.number_of(v)
-
-    def evaluate(self, formula: str) -> float | None:
-        s = formula.strip()
-        if s.startswith("="):
-            s = s[1:]
-        tokens: list[tuple[str, str]] = []
-        pos = 0
-        while pos < len(s):
-            if s[pos].isspace():
-                pos += 1
-                continue
-            m = _TOKEN.match(s, pos)
-            if not m or m.end() == pos:
-                return None
-            kind = m.lastgroup or ""
-            tokens.append((kind, m.group(kind)))
-            pos = m.end()
-        self._toks = tokens
-        self._i = 0
-        try:
-            v = self._expr()
-        except (ValueError, IndexError, ZeroDivisionError, TypeError):
-            return None
-        if self._i != len(tokens) or v is None or isinstance(v, list):
-            return None
-        return v
-
-    # recursive descent ------------------------------------------------------
-    def _peek(self) -> tuple[str, str] | None:
-        return self._toks[self._i] if self._i < len(self._toks) else None
-
-    def _take(self) -> tuple[str, str]:
-        t = self._toks[self._i]
-        self._i += 1
-        return t
-
-    def _expr(self) -> Any:
-        v = self._term()
-        while (t := self._peek()) and t[0] == "op" and t[1] in "+-":
-            self._take()
-            w = self._term()
-            if v is None or w is None:
-                return None
-            v = v + w if t[1] == "+" else v - w
-        return v
-
-    def _term(self) -> Any:
-        v = self._factor()
-        while (t := self._peek()) and t[0] == "op" and t[1] in "*/":
-            self._take()
-            w = self._factor()
-            if v is None or w is None:
-                return None
-            v = v * w if t[1] == "*" else v / w
-        return v
-
-    def _factor(self) -> Any:
-        kind, text = self._take()
-        if kind == "op" and text == "-":
-            v = self._factor()
-            return None if v is None else -v
-        if kind == "op" and text == "+":
-            return self._factor()
-        if kind == "num":
-            return float(text)
-        if kind == "op" and text == "(":
-            v = self._expr()
-            if self._take() != ("op", ")"):
-                raise ValueError("parenthesis")
-            return v
-        if kind == "ref":
-            rng = _parse_ref(text)
-            if rng is None:
-                return None
-            r0, c0, r1, c1 = rng
-            if (r0, c0) == (r1, c1):
-                return self.cell(r0, c0)
-            vals = [self.cell(r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)]
-            return vals
-        if kind == "fn":
-            args: list[Any] = []
-            if self._peek() != ("op", ")"):
-                while True:
-                    args.append(self._expr())
-                    t = self._take()
-                    if t == ("op", ")"):
-                        break
-                    if t not in (("op", ","), ("op", ";")):
-                        raise ValueError("args")
-            else:
-                self._take()
-            return self._call(text.upper(), args)
-        raise ValueError(f"unexpected {text}")
-
-    @staticmethod
-    def _flat(args: list[Any]) -> list[float] | None:
-        out: list[float] = []
-        for a in args:
-            items = a if isinstance(a, list) else [a]
-            for x in items:
-                if x is None:
-                    return None
-                out.append(x)
-        return out
-
-    def _call(self, fn: str, args: list[Any]) -> float | None:
-        flat = self._flat(args)
-        if flat is None:
-            return None
-        if fn == "SUM":
-            return float(sum(flat))
-        if fn == "MIN" and flat:
-            return min(flat)
-        if fn == "MAX" and flat:
-            return max(flat)
-        if fn == "ABS" and len(flat) == 1:
-            return abs(flat[0])
-        if fn == "ROUND" and len(flat) in (1, 2):
-            return round(flat[0], int(flat[1]) if len(flat) == 2 else 0)
-        if fn == "AVERAGE" and flat:
-            return sum(flat) / len(flat)
-        return None
-
-
-def evaluate_uncached(
-    grid: Grid, formulas: dict[tuple[int, int], str], number_of: Any
-) -> dict[tuple[int, int], float | None]:
-    """Values of formula cells without a cached value (None where not computable)."""
-    ev = FormulaEvaluator(grid, formulas, number_of)
-    return {rc: ev.cell(*rc) for rc in formulas}

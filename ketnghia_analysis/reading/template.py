@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
@@ -79,6 +81,44 @@ def _district(district_code: str, year: int) -> tuple[str, list[dict]]:
     return name, units[["commune_code", "commune_name", "commune_type"]].to_dict("records")
 
 
+@dataclass(frozen=True)
+class _Book:
+    """The workbook being written, its cell formats and what every form's title repeats."""
+
+    book: Any
+    formats: dict[str, Any]
+    unit_line: str  # "UBND HUYỆN NAM TRÀ MY"
+    year: int
+
+    def form_sheet(
+        self, title: str, form_no: str, heading: str, headers: list, unit: str | None
+    ) -> Any:
+        """A form's sheet with its title block (unit, motto, form number, title, unit line)."""
+        f = self.formats
+        ws = self.book.add_worksheet(title)
+        last = len(headers) - 1
+        ws.merge_range(0, 0, 0, min(3, last), self.unit_line, f["unit"])
+        ws.merge_range(
+            1,
+            0,
+            1,
+            last,
+            "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM - Độc lập - Tự do - Hạnh phúc",
+            f["plain"],
+        )
+        ws.write_string(2, 0, form_no, f["unit"])
+        ws.merge_range(3, 0, 3, last, f"{heading} NĂM {self.year}", f["title"])
+        ws.write_string(4, 0, unit or "", f["plain"])
+        for c, (_, _, width) in enumerate(headers):
+            ws.set_column(c, c, width)
+        ws.set_row(TITLE_ROWS, 60)
+        ws.freeze_panes(TITLE_ROWS + 1, 1)
+        ws.protect(
+            "", {"format_columns": True, "format_rows": True, "autofilter": True, "sort": False}
+        )
+        return ws
+
+
 def write_template(district_code: str, year: int, out: Path) -> Path:
     """Write the blank return (Biểu 01/KN, 02/HN, 03/NTM, 04/MH) of a district and year.
 
@@ -90,7 +130,19 @@ def write_template(district_code: str, year: int, out: Path) -> Path:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     book = xlsxwriter.Workbook(str(out), {"strings_to_formulas": False, "strings_to_urls": False})
-    f = {
+    b = _Book(book, _formats(book), f"UBND {name.upper()}", int(year))
+    ranges = _lists_sheet(book, units)
+    _support_sheet(b, ranges)
+    _poverty_sheet(b, units)
+    _ntm_sheet(b, units, ranges)
+    _models_sheet(b, ranges)
+    book.worksheets()[1].activate()
+    book.close()
+    return out
+
+
+def _formats(book: Any) -> dict[str, Any]:
+    return {
         "unit": book.add_format({"bold": True, "align": "center"}),
         "title": book.add_format({"bold": True, "font_size": 13, "align": "center"}),
         "plain": book.add_format({"italic": True, "align": "center"}),
@@ -109,7 +161,11 @@ def write_template(district_code: str, year: int, out: Path) -> Path:
         "money": book.add_format({"border": 1, "locked": False, "num_format": "#,##0.000"}),
         "rate": book.add_format({"border": 1, "locked": False, "num_format": "0.00"}),
     }
-    # The lists live on a hidden sheet: list items such as "sở, ban, ngành tỉnh" hold commas.
+
+
+def _lists_sheet(book: Any, units: list[dict]) -> dict[str, str]:
+    """The drop-down lists, on a hidden sheet (items such as "sở, ban, ngành tỉnh" hold
+    commas); returns each list's range formula."""
     lists = book.add_worksheet("Danh mục")
     columns = {
         "marks": MARKS,
@@ -129,63 +185,42 @@ def write_template(district_code: str, year: int, out: Path) -> Path:
         ranges[key] = f"='Danh mục'!${letter}$2:${letter}${len(values) + 1}"
     lists.hide()
     lists.protect()
+    return ranges
 
-    unit_line = f"UBND {name.upper()}"
 
-    def sheet(title: str, form_no: str, heading: str, headers: list, unit: str | None):
-        ws = book.add_worksheet(title)
-        last = len(headers) - 1
-        ws.merge_range(0, 0, 0, min(3, last), unit_line, f["unit"])
-        ws.merge_range(
-            1,
-            0,
-            1,
-            last,
-            "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM - Độc lập - Tự do - Hạnh phúc",
-            f["plain"],
-        )
-        ws.write_string(2, 0, form_no, f["unit"])
-        ws.merge_range(3, 0, 3, last, f"{heading} NĂM {int(year)}", f["title"])
-        ws.write_string(4, 0, unit or "", f["plain"])
-        for c, (_, _, width) in enumerate(headers):
-            ws.set_column(c, c, width)
-        ws.set_row(TITLE_ROWS, 60)
-        ws.freeze_panes(TITLE_ROWS + 1, 1)
-        ws.protect(
-            "", {"format_columns": True, "format_rows": True, "autofilter": True, "sort": False}
-        )
-        return ws
-
-    # Biểu 01/KN
-    ws = sheet(
+def _support_sheet(b: _Book, ranges: dict[str, str]) -> None:
+    """Biểu 01/KN: one free row per pair."""
+    ws = b.form_sheet(
         "Biểu 01-KN",
         "Biểu 01/KN",
         "KẾT QUẢ KẾT NGHĨA, HỖ TRỢ CÁC XÃ",
         SUPPORT_HEADERS,
         "ĐVT: triệu đồng",
     )
-    _header(ws, SUPPORT_HEADERS, f["head"])
+    _header(ws, SUPPORT_HEADERS, b.formats["head"])
     first, last = TITLE_ROWS + 1, TITLE_ROWS + FREE_ROWS
     for c, (key, _, _) in enumerate(SUPPORT_HEADERS):
-        fmt = f["money"] if key in ("cash", "in_kind") else f["input"]
+        fmt = b.formats["money"] if key in ("cash", "in_kind") else b.formats["input"]
         for r in range(first, last + 1):
             ws.write_blank(r, c, None, fmt)
     _list(ws, first, last, 0, ranges["partners"], strict=False)
     _list(ws, first, last, 1, ranges["partner_types"])
     _list(ws, first, last, 2, ranges["communes"])
-    for c in (3,):
-        _year(ws, first, last, c, year)
+    _year(ws, first, last, 3, b.year)
     for c in range(4, 11):
         _number(ws, first, last, c)
 
-    # Biểu 02/HN
-    ws = sheet(
+
+def _poverty_sheet(b: _Book, units: list[dict]) -> None:
+    """Biểu 02/HN: one row per commune of the year, names locked."""
+    ws = b.form_sheet(
         "Biểu 02-HN",
         "Biểu 02/HN",
         "KẾT QUẢ RÀ SOÁT HỘ NGHÈO, HỘ CẬN NGHÈO",
         POVERTY_HEADERS,
         "ĐVT: hộ",
     )
+    f = b.formats
     _header(ws, POVERTY_HEADERS, f["head"])
     for i, unit in enumerate(units):
         r = TITLE_ROWS + 1 + i
@@ -196,12 +231,16 @@ def write_template(district_code: str, year: int, out: Path) -> Path:
     for c in range(1, len(POVERTY_HEADERS)):
         _number(ws, first, last, c)
 
-    # Biểu 03/NTM: a group header "Tiêu chí" over the numbers 1-19
+
+def _ntm_sheet(b: _Book, units: list[dict], ranges: dict[str, str]) -> None:
+    """Biểu 03/NTM: one row per xã (not wards, townships); a group header "Tiêu chí" over
+    the numbers 1-19."""
+    f = b.formats
     communes = [u for u in units if u["commune_type"] == "xã"]
     ntm_headers = (
         [("commune", "Tên xã", 22)] + [(f"c{i:02d}", str(i), 6) for i in range(1, 20)] + NTM_TAIL
     )
-    ws = sheet(
+    ws = b.form_sheet(
         "Biểu 03-NTM",
         "Biểu 03/NTM",
         "KẾT QUẢ THỰC HIỆN BỘ TIÊU CHÍ QUỐC GIA VỀ XÃ NÔNG THÔN MỚI",
@@ -226,39 +265,44 @@ def write_template(district_code: str, year: int, out: Path) -> Path:
     _list(ws, first, last, 1, ranges["marks"], to_col=19)
     _number(ws, first, last, 20, maximum=19)
     _list(ws, first, last, 21, ranges["levels"])
-    _year(ws, first, last, 22, year)
+    _year(ws, first, last, 22, b.year)
 
-    # Biểu 04/MH
-    ws = sheet(
+
+def _models_sheet(b: _Book, ranges: dict[str, str]) -> None:
+    """Biểu 04/MH: one free row per model."""
+    ws = b.form_sheet(
         "Biểu 04-MH",
         "Biểu 04/MH",
         "CÁC MÔ HÌNH PHÁT TRIỂN KINH TẾ ĐƯỢC HỖ TRỢ QUA KẾT NGHĨA",
         MODELS_HEADERS,
         None,
     )
-    _header(ws, MODELS_HEADERS, f["head"])
+    _header(ws, MODELS_HEADERS, b.formats["head"])
     first, last = TITLE_ROWS + 1, TITLE_ROWS + FREE_ROWS
     for c in range(len(MODELS_HEADERS)):
         for r in range(first, last + 1):
-            ws.write_blank(r, c, None, f["input"])
+            ws.write_blank(r, c, None, b.formats["input"])
     _list(ws, first, last, 1, ranges["communes"])
     _list(ws, first, last, 2, ranges["partners"], strict=False)
     _list(ws, first, last, 3, ranges["model_types"])
-    _year(ws, first, last, 4, year)
+    _year(ws, first, last, 4, b.year)
     _number(ws, first, last, 5)
     _list(ws, first, last, 6, ranges["statuses"])
-    book.worksheets()[1].activate()
-    book.close()
-    return out
 
 
-def _header(ws, headers: list, fmt) -> None:
+def _header(ws: Any, headers: list, fmt: Any) -> None:
     for c, (_, text, _) in enumerate(headers):
         ws.write_string(TITLE_ROWS, c, text, fmt)
 
 
 def _list(
-    ws, first: int, last: int, col: int, source: str, strict: bool = True, to_col: int | None = None
+    ws: Any,
+    first: int,
+    last: int,
+    col: int,
+    source: str,
+    strict: bool = True,
+    to_col: int | None = None,
 ) -> None:
     ws.data_validation(
         first,
@@ -275,7 +319,7 @@ def _list(
     )
 
 
-def _number(ws, first: int, last: int, col: int, maximum: float | None = None) -> None:
+def _number(ws: Any, first: int, last: int, col: int, maximum: float | None = None) -> None:
     ws.data_validation(
         first,
         col,
@@ -293,7 +337,7 @@ def _number(ws, first: int, last: int, col: int, maximum: float | None = None) -
     )
 
 
-def _year(ws, first: int, last: int, col: int, year: int) -> None:
+def _year(ws: Any, first: int, last: int, col: int, year: int) -> None:
     ws.data_validation(
         first,
         col,

@@ -323,40 +323,54 @@ def _decide(evidence: dict[str, int]) -> str:
     return "en" if evidence.get("en", 0) > evidence.get("vi", 0) else "vi"
 
 
+# A cell of a number column after the first pass: a number text waiting for the column's
+# convention (sign, digits, kind), a value already known, or the error.
+_Pending = tuple[int, str, str]
+
+
+def _first_pass(
+    value: object, ambiguous: str, evidence: dict[str, int]
+) -> tuple[_Pending | float | None, str | None]:
+    """(pending number text or value, sentinel) of one cell; counts its convention vote."""
+    if isinstance(value, str) and not is_blank(value) and sentinel_of(value) is None:
+        split = _split_text_number(value)
+        if split is None:
+            raise _not_numeric(value)
+        kind, ev = _classify(split[1])
+        if kind == "bad":
+            raise _not_numeric(value)
+        if ev:
+            evidence[ev] = evidence.get(ev, 0) + 1
+        return (split[0], split[1], kind), None
+    x, sentinel, _ = _parse_one(value, "vi", ambiguous)
+    return x, sentinel
+
+
 def _parse_column(values: Sequence[object], ambiguous: str) -> ColumnParse:
-    cells: list[tuple[str, object]] = []  # ("ok", (sign, digits, kind)) | ("val", x) | ("err", e)
+    """Parse a number column in two passes: votes for the convention, then the values."""
+    cells: list[_Pending | float | None] = []
+    errors: dict[int, ValueParseError] = {}
     evidence: dict[str, int] = {}
     sentinels: dict[int, str] = {}
     for i, value in enumerate(values):
         try:
-            if isinstance(value, str) and not is_blank(value) and sentinel_of(value) is None:
-                split = _split_text_number(value)
-                if split is None:
-                    raise _not_numeric(value)
-                kind, ev = _classify(split[1])
-                if kind == "bad":
-                    raise _not_numeric(value)
-                if ev:
-                    evidence[ev] = evidence.get(ev, 0) + 1
-                cells.append(("ok", (split[0], split[1], kind)))
-            else:
-                x, sentinel, _ = _parse_one(value, "vi", ambiguous)
-                if sentinel:
-                    sentinels[i] = sentinel
-                cells.append(("val", x))
+            cell, sentinel = _first_pass(value, ambiguous, evidence)
         except ValueParseError as e:
-            cells.append(("err", e))
+            errors[i] = e
+            cells.append(None)
+            continue
+        if sentinel:
+            sentinels[i] = sentinel
+        cells.append(cell)
     convention = _decide(evidence)
     out = ColumnParse(values=[], convention=convention, sentinels=sentinels, evidence=evidence)
-    for i, (tag, payload) in enumerate(cells):
-        if tag == "err":
-            out.errors[i] = payload  # type: ignore[assignment]
-            out.values.append(None)
-        elif tag == "val":
-            out.values.append(payload)
-        else:
-            sign, digits, kind = payload  # type: ignore[misc]
+    out.errors.update(errors)
+    for cell in cells:
+        if isinstance(cell, tuple):
+            sign, digits, kind = cell
             out.values.append(sign * _to_float(digits, kind, convention, ambiguous))
+        else:
+            out.values.append(cell)
     return out
 
 
@@ -465,9 +479,31 @@ def parse_percent_column(
     >>> parse_percent_column([0.5, 0.25], True, expected=[0.5, 0.26]).convention
     'fraction'
     """
-    parsed: list[float | None] = []
-    has_pct: list[bool] = []
-    col = ColumnParse(values=[], convention="fraction")
+    cells = _percent_cells(values)
+    convention = _percent_convention(values, cells, header_says_percent, expected)
+    col = ColumnParse(values=[], convention=convention, sentinels=cells.sentinels)
+    col.errors.update(cells.errors)
+    for i, (x, p) in enumerate(zip(cells.numbers, cells.has_pct, strict=True)):
+        frac, error = _fraction(x, p or convention == "points", values[i])
+        if error is not None:
+            col.errors[i] = error
+        col.values.append(frac)
+    return col
+
+
+@dataclass
+class _PercentCells:
+    """First reading of a rate column: the number in each cell and whether it had "%"."""
+
+    numbers: list[float | None] = field(default_factory=list)
+    has_pct: list[bool] = field(default_factory=list)
+    errors: dict[int, ValueParseError] = field(default_factory=dict)
+    sentinels: dict[int, str] = field(default_factory=dict)
+
+
+def _percent_cells(values: Sequence[object]) -> _PercentCells:
+    """The number of each cell, "%" stripped (one separator + 3 digits is a decimal)."""
+    out = _PercentCells()
     for i, value in enumerate(values):
         pct = False
         v = value
@@ -477,14 +513,25 @@ def parse_percent_column(
         try:
             x, sentinel, _ = _parse_one(v, "vi", "decimal")
             if sentinel:
-                col.sentinels[i] = sentinel
+                out.sentinels[i] = sentinel
         except ValueParseError:
-            col.errors[i] = ValueParseError(
+            out.errors[i] = ValueParseError(
                 f"Giá trị {_quote(value)} không phải là tỷ lệ", "VALUE_NOT_NUMERIC", value
             )
             x = None
-        parsed.append(x)
-        has_pct.append(pct and x is not None)
+        out.numbers.append(x)
+        out.has_pct.append(pct and x is not None)
+    return out
+
+
+def _percent_convention(
+    values: Sequence[object],
+    cells: _PercentCells,
+    header_says_percent: bool,
+    expected: Sequence[float | None] | None,
+) -> str:
+    """ "points" or "fraction" for the cells without "%" (rule in `parse_percent_column`)."""
+    parsed, has_pct = cells.numbers, cells.has_pct
     bare = [x for x, p in zip(parsed, has_pct, strict=True) if x is not None and not p]
     # "%" cells say the district types percent points: evidence for bare cells typed as
     # text, not for numeric cells (those are percent-formatted cells holding fractions).
@@ -492,35 +539,28 @@ def parse_percent_column(
         isinstance(v, str) and x is not None and not p
         for v, x, p in zip(values, parsed, has_pct, strict=True)
     )
-    any_pct = any(has_pct) and bare_text
+    says_points = (any(has_pct) and bare_text) or header_says_percent
     if any(x > 1 for x in bare) or (not bare and any(has_pct)):
-        convention = "points"
-    elif expected is not None and bare:
-        convention = _closer_scale(parsed, has_pct, expected) or (
-            "points" if any_pct or header_says_percent else "fraction"
-        )
-    elif any_pct or header_says_percent:
-        convention = "points"
-    else:
-        convention = "fraction"
-    col.convention = convention
-    for i, (x, p) in enumerate(zip(parsed, has_pct, strict=True)):
-        if x is None:
-            col.values.append(None)
-            continue
-        frac = x / 100 if (p or convention == "points") else x
-        raw = values[i]
-        if frac < 0:
-            col.errors[i] = ValueParseError(f"Tỷ lệ {_quote(raw)} là số âm", "VALUE_NEGATIVE", raw)
-            col.values.append(None)
-        elif frac > 1 + 1e-9:
-            col.errors[i] = ValueParseError(
-                f"Tỷ lệ {_quote(raw)} lớn hơn 100%", "VALUE_OUT_OF_RANGE", raw
-            )
-            col.values.append(None)
-        else:
-            col.values.append(frac)
-    return col
+        return "points"
+    if expected is not None and bare:
+        closer = _closer_scale(parsed, has_pct, expected)
+        if closer is not None:
+            return closer
+    return "points" if says_points else "fraction"
+
+
+def _fraction(
+    x: float | None, in_points: bool, raw: object
+) -> tuple[float | None, ValueParseError | None]:
+    """(fraction 0-1, or None with the error) of one parsed rate."""
+    if x is None:
+        return None, None
+    frac = x / 100 if in_points else x
+    if frac < 0:
+        return None, ValueParseError(f"Tỷ lệ {_quote(raw)} là số âm", "VALUE_NEGATIVE", raw)
+    if frac > 1 + 1e-9:
+        return None, ValueParseError(f"Tỷ lệ {_quote(raw)} lớn hơn 100%", "VALUE_OUT_OF_RANGE", raw)
+    return frac, None
 
 
 def _closer_scale(
@@ -667,7 +707,7 @@ def parse_year(value: object) -> int | None:
         year = serial if YEAR_MIN <= serial <= YEAR_MAX else d.year
     elif isinstance(value, numbers.Real):
         if float(value).is_integer():
-            year = int(value)
+            year = int(float(value))
     elif isinstance(value, str):
         m = re.fullmatch(
             r"(?:nam\s*:?\s*)?(\d{4})(?:\.0+)?", strip_diacritics(normalize(value)).lower()

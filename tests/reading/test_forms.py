@@ -71,10 +71,10 @@ def test_other_sheets_are_classified_with_a_reason():
         poverty_sheet("Biểu 02 (nháp)", 4),
     ]
     sheets[4].visible = False
-    forms, skipped, issues, _ = recognise_forms(sheets)
-    assert forms == []
-    assert issues == []
-    assert dict(skipped) == {
+    found = recognise_forms(sheets)
+    assert found.forms == []
+    assert found.issues == []
+    assert dict(found.skipped) == {
         "Bia": "trang bìa / thông tin chung",
         "HD": "trang ghi chú, hướng dẫn",
         "Chart1": "trang trống (hoặc trang biểu đồ)",
@@ -86,25 +86,27 @@ def test_other_sheets_are_classified_with_a_reason():
 def test_hidden_form_is_never_read():
     s = poverty_sheet("HN")
     s.visible = False
-    forms, skipped, _issues, _ = recognise_forms([s])
-    assert forms == []
-    assert skipped[0][1].startswith("trang tính ẩn")
+    found = recognise_forms([s])
+    assert found.forms == []
+    assert found.skipped[0][1].startswith("trang tính ẩn")
 
 
 def test_duplicate_form_keeps_final_or_later_sheet():
     a = poverty_sheet("HN final", 0)
     b = poverty_sheet("HN", 1)
-    forms, skipped, issues, _ = recognise_forms([a, b], "f.xlsx")
-    assert [f.sheet.name for f in forms] == ["HN final"]
-    assert [i.code for i in issues] == ["DUPLICATE_FORM"]
-    assert issues[0].source_sheet == "HN"
-    assert skipped[0][0] == "HN"
+    found = recognise_forms([a, b], "f.xlsx")
+    assert [f.sheet.name for f in found.forms] == ["HN final"]
+    assert [i.code for i in found.issues] == ["DUPLICATE_FORM"]
+    assert found.issues[0].source_sheet == "HN"
+    assert found.issues[0].source_file == "f.xlsx"
+    assert found.skipped[0][0] == "HN"
+    assert [v.kind for v in found.verdicts] == ["form", "duplicate"]
     # no final/draft word: the later sheet wins
-    forms, _skipped, _issues, _ = recognise_forms([poverty_sheet("A", 0), poverty_sheet("B", 1)])
-    assert [f.sheet.name for f in forms] == ["B"]
+    found = recognise_forms([poverty_sheet("A", 0), poverty_sheet("B", 1)])
+    assert [f.sheet.name for f in found.forms] == ["B"]
     # a draft-named later sheet loses
-    forms, _s, _i, _ = recognise_forms([poverty_sheet("HN", 0), poverty_sheet("HN nháp", 1)])
-    assert [f.sheet.name for f in forms] == ["HN"]
+    found = recognise_forms([poverty_sheet("HN", 0), poverty_sheet("HN nháp", 1)])
+    assert [f.sheet.name for f in found.forms] == ["HN"]
 
 
 def test_sheet_with_too_few_columns_is_unknown_with_detail():
@@ -120,9 +122,9 @@ def test_form_split_over_two_sheets_is_not_a_duplicate():
     a = sheet(POVERTY_HEADER + POVERTY_ROWS, "HN khu vực III", 0)
     other = [[3, "Trà Leng", 500, 100, 10, 0, 1, 91, "18,2", 40, 90]]
     b = sheet(POVERTY_HEADER + other, "HN còn lại", 1)
-    forms, _skipped, issues, _ = recognise_forms([a, b])
-    assert [f.sheet.name for f in forms] == ["HN khu vực III", "HN còn lại"]
-    assert issues == []
+    found = recognise_forms([a, b])
+    assert [f.sheet.name for f in found.forms] == ["HN khu vực III", "HN còn lại"]
+    assert found.issues == []
 
 
 def test_form_with_typos_in_required_headers_is_recognised_by_fuzzy_matching():

@@ -7,16 +7,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from workbooks import POVERTY_HEADER, POVERTY_ROWS, TITLE_POVERTY, sheet
 
+from ketnghia_analysis.reading.grid import Grid
 from ketnghia_analysis.reading.headers import (
-    Grid,
     find_header_block,
     flatten_header,
     is_numbering_row,
-    load_synonyms,
     map_columns,
-    parse_synonyms,
     unit_line_scale,
 )
+from ketnghia_analysis.reference.synonyms import load_synonyms, parse_synonyms
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from datetime import date
 
 from workbooks import TITLE_POVERTY, sheet
 
-from ketnghia_analysis.reading.headers import Grid
+from ketnghia_analysis.reading.grid import Grid
 from ketnghia_analysis.reading.identity import (
     Clue,
     commune_clues,

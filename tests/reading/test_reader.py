@@ -583,7 +583,7 @@ def test_panics_do_not_escape(tmp_path, monkeypatch):
 
 def compare_with_truth(root) -> dict[str, list]:
     """Read every file of a sample and compare every truth value; return the mismatches."""
-    from ketnghia_analysis.reading.headers import clean_text, fold_text
+    from ketnghia_analysis.reading.grid import clean_text, fold_text
     from ketnghia_analysis.reference.matching import CommuneMatcher
 
     files = sorted(

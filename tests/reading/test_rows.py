@@ -1,14 +1,13 @@
-"""Row stage: classification, merged label cells, formulas without cached values."""
+"""Row stage: classification and merged label cells."""
 
 from __future__ import annotations
 
 from workbooks import sheet
 
-from ketnghia_analysis.reading.headers import Grid, HeaderBlock
+from ketnghia_analysis.reading.grid import Grid
+from ketnghia_analysis.reading.headers import HeaderBlock
 from ketnghia_analysis.reading.rows import (
-    FormulaEvaluator,
     classify_rows,
-    evaluate_uncached,
     fill_merged_down,
     is_footer_text,
     is_subtotal_label,
@@ -117,22 +116,3 @@ def test_merged_commune_fills_down_inside_merge_only():
     assert [grid.values[r][1] for r in range(1, 5)] == ["Trà Mai", "Trà Mai", "Trà Mai", None]
     assert grid.values[2][2] == 20  # amounts are never copied
     assert kept == [(1, 2, 2)]
-
-
-def test_formula_evaluator():
-    rows = [
-        [None, 10, "1.234", None],
-        [None, 20, 5, None],
-        [None, None, None, None],
-    ]
-    grid = Grid(sheet(rows))
-    formulas = {
-        (2, 1): "=SUM(B1:B2)",
-        (2, 2): "=C1+C2*2",
-        (2, 3): "=ROUND(B3/3, 1)",
-        (0, 3): "=Sheet2!A1",
-    }
-    out = evaluate_uncached(grid, formulas, lambda s: 1234.0 if s == "1.234" else None)
-    assert out == {(2, 1): 30.0, (2, 2): 1244.0, (2, 3): 10.0, (0, 3): None}
-    ev = FormulaEvaluator(grid, {(0, 0): "=A1+1"}, lambda s: None)
-    assert ev.cell(0, 0) is None  # circular

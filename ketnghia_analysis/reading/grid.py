@@ -1,0 +1,247 @@
+"""The neutral cell table of a sheet (`Grid`): text decoded and normalised, folded keys, merges.
+
+Every later step of the reader looks at a sheet through a `Grid`: the dense grid of
+``cells.Sheet`` with every text cell decoded (TCVN3/VNI mojibake, decided sheet-wide) and
+normalised, a folded comparison key per cell, and the merged ranges indexed by cell.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import date, datetime
+from typing import Any
+
+from ketnghia_analysis.core.text import (
+    detect_legacy_many,
+    fix_mojibake,
+    fix_mojibake_many,
+    fold,
+    normalize,
+)
+
+# ---------------------------------------------------------------------------
+# Text helpers (cached: folding Vietnamese is slow and header words repeat a lot)
+# ---------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=200_000)
+def clean_text(s: str) -> str:
+    """Decode legacy mojibake and normalise a text cell (NFC, spaces, tone placement).
+
+    >>> clean_text("  Trµ  My ")
+    'Trà My'
+    """
+    if s.isascii():
+        return " ".join(s.split())
+    if _surely_unicode(s) or not _legacy_evidence(s):
+        return normalize(s)
+    return normalize(fix_mojibake(s))
+
+
+# Code points of Windows-1252 above Latin-1: legacy mojibake can only contain these.
+_CP1252_HIGH = frozenset(map(ord, "ŒœŠšŸŽžƒˆ˜–—‘’‚“”„†‡•…‰‹›€™"))
+
+
+# Latin-1 letters that genuine Vietnamese uses; any other Latin-1 or Windows-1252 symbol
+# ("µ", "¸", "ø", "æ", "¬") in a word is what legacy mojibake looks like.
+_VN_LATIN1 = frozenset("ÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝàáâãèéêìíòóôõùúý\u00a0")
+
+
+def _legacy_evidence(s: str) -> bool:
+    """True when `s` has a character that only legacy mojibake would put in Vietnamese text.
+
+    Only such cells are worth the (slow) legacy detection of ``text.fix_mojibake``.
+    """
+    for ch in s:
+        o = ord(ch)
+        if (0x80 <= o <= 0xFF and ch not in _VN_LATIN1) or o in _CP1252_HIGH:
+            return True
+    return False
+
+
+def _surely_unicode(s: str) -> bool:
+    """True when `s` holds a character no legacy (TCVN3/VNI) mojibake can contain.
+
+    Mojibake is Windows-1252 text; a Vietnamese letter such as "ư", "đ", "ế" or a
+    combining mark (NFD) proves the text is real Unicode, and decoding is skipped (it is
+    the slow part of cleaning a cell).
+    """
+    for ch in s:
+        o = ord(ch)
+        if o > 0xFF and o not in _CP1252_HIGH and o not in (0x200B, 0x200C, 0x200D, 0xFEFF):
+            return True
+    return False
+
+
+@functools.lru_cache(maxsize=200_000)
+def fold_text(s: str) -> str:
+    """Comparison key of a cleaned text: lower ASCII, no diacritics, no punctuation.
+
+    >>> fold_text("Tỷ lệ hộ nghèo (%)")
+    'ty le ho ngheo'
+    """
+    return fold(s)
+
+
+def cell_text(v: Any) -> str:
+    """A cell value as display text: whole floats without ".0", dates as dd/mm/yyyy.
+
+    >>> cell_text(12.0), cell_text(1.5), cell_text(None), cell_text("a")
+    ('12', '1.5', '', 'a')
+    """
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, float):
+        if v.is_integer():
+            return str(int(v))
+        return repr(v)
+    if isinstance(v, datetime):
+        if v.hour or v.minute or v.second:
+            return v.strftime("%d/%m/%Y %H:%M:%S")
+        return v.strftime("%d/%m/%Y")
+    if isinstance(v, date):
+        return v.strftime("%d/%m/%Y")
+    return str(v)
+
+
+def has_phrase(label: str, phrase: str) -> bool:
+    """Whole-word containment of a folded phrase in a folded label.
+
+    >>> has_phrase("so ho ngheo cuoi nam", "ho ngheo"), has_phrase("so ho can ngheo", "ho ngheo")
+    (True, False)
+    """
+    if not phrase:
+        return False
+    return f" {phrase} " in f" {label} "
+
+
+def _legacy_map(rows: list[list[object]]) -> dict[str, str]:
+    """Decodings of a sheet typed in a legacy encoding (TCVN3/VNI), decided sheet-wide.
+
+    A lone cell such as "cã" (TCVN3 "có") carries no evidence on its own; once the
+    sheet's encoding is known from its other cells, every cell is decoded.
+    """
+    cands: set[str] = {
+        v
+        for row in rows
+        for v in row
+        if isinstance(v, str) and not v.isascii() and not _surely_unicode(v)
+    }
+    if not cands:
+        return {}
+    evidence = sorted(v for v in cands if _legacy_evidence(v))
+    if not evidence:
+        return {}
+    enc = detect_legacy_many(evidence)
+    if enc is None:
+        return {}
+    cands_l = sorted(cands)
+    decoded = fix_mojibake_many(cands_l, enc)
+    return {a: str(b) for a, b in zip(cands_l, decoded, strict=True) if a != b}
+
+
+# ---------------------------------------------------------------------------
+# The neutral cell table
+# ---------------------------------------------------------------------------
+
+
+class Grid:
+    """A sheet's cells, cleaned: text decoded and normalised, merges indexed.
+
+    Parameters
+    ----------
+    sheet : cells.Sheet (or any object with ``name``, ``rows`` and ``merged``)
+
+    Attributes
+    ----------
+    values : list[list[object]]  cleaned values (str cells cleaned; blank strings → None)
+    n_rows, n_cols : int
+    merged : list of (row0, col0, row1, col1), 0-based inclusive
+    """
+
+    def __init__(self, sheet: Any):
+        self.sheet = sheet
+        self.name: str = getattr(sheet, "name", "")
+        rows = sheet.rows or []
+        self.n_rows = len(rows)
+        self.n_cols = max((len(r) for r in rows), default=0)
+        legacy = _legacy_map(rows)
+        values: list[list[object]] = []
+        for row in rows:
+            out: list[object] = [None] * self.n_cols
+            for c, v in enumerate(row):
+                if v is None:
+                    continue
+                if isinstance(v, str):
+                    if not v or v.isspace():
+                        continue
+                    v = clean_text(legacy.get(v, v))
+                    if not v:
+                        continue
+                out[c] = v
+            values.append(out)
+        self.values = values
+        merged = getattr(sheet, "merged", None) or []
+        self.merged: list[tuple[int, int, int, int]] = [(m[0], m[1], m[2], m[3]) for m in merged]
+        self._merge_at: dict[tuple[int, int], tuple[int, int, int, int]] | None = None
+        self._row_texts: dict[int, list[str]] = {}
+
+    def value(self, r: int, c: int) -> object:
+        """Cleaned value at (r, c), None outside the grid or for empty cells."""
+        if 0 <= r < self.n_rows and 0 <= c < self.n_cols:
+            return self.values[r][c]
+        return None
+
+    def text(self, r: int, c: int) -> str:
+        """Cell as display text ('' for empty)."""
+        return cell_text(self.value(r, c))
+
+    def folded(self, r: int, c: int) -> str:
+        """Folded comparison key of the cell ('' for empty)."""
+        # Called ~130,000 times per province build (issue #9): index the row directly.
+        if 0 <= r < self.n_rows and 0 <= c < self.n_cols:
+            v = self.values[r][c]
+        else:
+            return ""
+        if v is None:
+            return ""
+        if v.__class__ is str:
+            return fold_text(v)
+        return fold_text(v) if isinstance(v, str) else cell_text(v)
+
+    def merge_of(self, r: int, c: int) -> tuple[int, int, int, int] | None:
+        """The merged range covering (r, c), if any."""
+        if self._merge_at is None:
+            idx: dict[tuple[int, int], tuple[int, int, int, int]] = {}
+            for m in self.merged:
+                r0, c0, r1, c1 = m
+                # Guard against absurd ranges (whole columns): index only what the grid holds.
+                for rr in range(r0, min(r1, self.n_rows - 1) + 1):
+                    for cc in range(c0, min(c1, self.n_cols - 1) + 1):
+                        idx[(rr, cc)] = m
+            self._merge_at = idx
+        return self._merge_at.get((r, c))
+
+    def row_texts(self, r: int) -> list[str]:
+        """Folded texts of row r that could name a column (not numbers), cached."""
+        cache = self._row_texts
+        hit = cache.get(r)
+        if hit is None:
+            hit = []
+            for c, v in enumerate(self.values[r]):
+                if isinstance(v, str):  # numbers and dates never name a column
+                    f = self.folded(r, c)
+                    if f and not f[0].isdigit():
+                        hit.append(f)
+            cache[r] = hit
+        return hit
+
+    def row_is_blank(self, r: int) -> bool:
+        """True when row r holds no value at all."""
+        return all(v is None for v in self.values[r])
+
+    def row_cells(self, r: int) -> list[int]:
+        """Columns of the non-empty cells of row r."""
+        return [c for c, v in enumerate(self.values[r]) if v is not None]

@@ -1,0 +1,134 @@
+"""The synonym table of ``synonyms.yaml``: canonical columns of each form, value vocabularies.
+
+Header wording varies from district to district; which words name which canonical column,
+and which words name a model status, an NTM level or a partner type, is data an analyst
+can extend in ``synonyms.yaml`` without touching code. Every phrase is kept folded
+(``core.text.fold``: lower case, no diacritics, no punctuation) for comparison.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ketnghia_analysis.core.text import fold, normalize
+
+SYNONYMS_PATH = Path(__file__).resolve().parent / "synonyms.yaml"
+
+#: NTM criteria are numbered 1 to 19 (columns c01..c19).
+N_CRITERIA = 19
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """How headers name one canonical column, and the kind of values it holds."""
+
+    name: str
+    kind: str  # count, money, percent, year, mark, level, status, category, label, text
+    synonyms: list[tuple[str, ...]]  # folded; a tuple = all of these phrases
+    exclude: list[str]
+    exact: list[str]
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    """One form (01/KN, 02/HN, 03/NTM, 04/MH): its title words and canonical columns."""
+
+    form: str
+    code: str
+    numbers: list[str]
+    title: list[str]
+    required: list[str]
+    min_columns: int
+    label_columns: list[str]
+    columns: dict[str, ColumnSpec]
+    criteria_group: list[str] = field(default_factory=list)
+    criteria_prefixes: list[str] = field(default_factory=list)
+    criteria_names: dict[int, list[str]] = field(default_factory=dict)
+    cache: dict = field(default_factory=dict, repr=False, compare=False)  # label → matches
+
+
+@dataclass(frozen=True)
+class Synonyms:
+    """The whole table: forms, value vocabularies, words of the other sheets."""
+
+    forms: dict[str, FormSpec]
+    values: dict[str, Any]  # folded value vocabularies (status, ntm_level, partner_type, ...)
+    sheets: dict[str, list[str]]
+    fuzzy_threshold: float
+
+
+def fold_phrase(text: object) -> str:
+    """Folded comparison key of a phrase of the table.
+
+    >>> fold_phrase("Tỷ lệ hộ nghèo (%)"), fold_phrase("  Số hộ  nghèo ")
+    ('ty le ho ngheo', 'so ho ngheo')
+    """
+    return fold(normalize(str(text)))
+
+
+def _fold_all(items: list[Any] | None) -> list[str]:
+    return [fold_phrase(x) for x in items or []]
+
+
+def _column_spec(name: str, cd: dict) -> ColumnSpec:
+    synonyms = [
+        tuple(_fold_all(entry)) if isinstance(entry, list) else (fold_phrase(entry),)
+        for entry in cd.get("synonyms") or []
+    ]
+    return ColumnSpec(
+        name=name,
+        kind=cd.get("kind", "text"),
+        synonyms=synonyms,
+        exclude=_fold_all(cd.get("exclude")),
+        exact=_fold_all(cd.get("exact")),
+    )
+
+
+def _form_spec(form: str, fd: dict) -> FormSpec:
+    cols = {name: _column_spec(name, cd) for name, cd in (fd.get("columns") or {}).items()}
+    crit = fd.get("criteria") or {}
+    if crit:
+        for n in range(1, N_CRITERIA + 1):
+            cols[f"c{n:02d}"] = ColumnSpec(f"c{n:02d}", "mark", [], [], [])
+    return FormSpec(
+        form=form,
+        code=str(fd.get("code", "")),
+        numbers=_fold_all(fd.get("numbers")),
+        title=_fold_all(fd.get("title")),
+        required=list(fd.get("required") or []),
+        min_columns=int(fd.get("min_columns", 3)),
+        label_columns=list(fd.get("label_columns") or []),
+        columns=cols,
+        criteria_group=_fold_all(crit.get("group")),
+        criteria_prefixes=sorted(_fold_all(crit.get("prefixes")), key=len, reverse=True),
+        criteria_names={int(k): _fold_all(v) for k, v in (crit.get("names") or {}).items()},
+    )
+
+
+def _vocabulary(vd: Any) -> Any:
+    """A value vocabulary: code → folded phrases, or a plain list of folded phrases."""
+    if isinstance(vd, dict):
+        return {k: _fold_all(v) for k, v in vd.items()}
+    return _fold_all(vd)
+
+
+def parse_synonyms(data: dict) -> Synonyms:
+    """Build the folded synonym table from the YAML structure (see synonyms.yaml)."""
+    forms = {form: _form_spec(form, fd) for form, fd in (data.get("forms") or {}).items()}
+    values = {key: _vocabulary(vd) for key, vd in (data.get("values") or {}).items()}
+    sheets = {k: _fold_all(v) for k, v in (data.get("sheets") or {}).items()}
+    return Synonyms(forms, values, sheets, float(data.get("fuzzy_threshold", 88)))
+
+
+@functools.lru_cache(maxsize=8)
+def load_synonyms(path: str | None = None) -> Synonyms:
+    """Load (once) the synonym table; `path` defaults to reference/synonyms.yaml."""
+    import yaml
+
+    p = Path(path) if path else SYNONYMS_PATH
+    with open(p, encoding="utf-8") as fh:
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        return parse_synonyms(yaml.load(fh, Loader=loader))  # noqa: S506 - a safe loader

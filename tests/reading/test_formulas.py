@@ -1,0 +1,35 @@
+"""Formulas without cached values: the evaluator over a grid."""
+
+from __future__ import annotations
+
+from workbooks import sheet
+
+from ketnghia_analysis.reading.formulas import FormulaEvaluator, evaluate_uncached, tokenize
+from ketnghia_analysis.reading.grid import Grid
+
+
+def test_formula_evaluator():
+    rows = [
+        [None, 10, "1.234", None],
+        [None, 20, 5, None],
+        [None, None, None, None],
+    ]
+    grid = Grid(sheet(rows))
+    formulas = {
+        (2, 1): "=SUM(B1:B2)",
+        (2, 2): "=C1+C2*2",
+        (2, 3): "=ROUND(B3/3, 1)",
+        (0, 3): "=Sheet2!A1",
+    }
+    out = evaluate_uncached(grid, formulas, lambda s: 1234.0 if s == "1.234" else None)
+    assert out == {(2, 1): 30.0, (2, 2): 1244.0, (2, 3): 10.0, (0, 3): None}
+    ev = FormulaEvaluator(grid, {(0, 0): "=A1+1"}, lambda s: None)
+    assert ev.cell(0, 0) is None  # circular
+
+
+def test_tokenize_rejects_what_it_does_not_understand():
+    assert tokenize("=A1&B1") is None
+    assert tokenize("=ROUND(B3/3, 1)") == [
+        ("fn", "ROUND"), ("ref", "B3"), ("op", "/"), ("num", "3"), ("op", ","), ("num", "1"),
+        ("op", ")"),
+    ]  # fmt: skip
