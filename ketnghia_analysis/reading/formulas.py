@@ -102,19 +102,26 @@ class FormulaEvaluator:
         return self.number_of(v)
 
     def evaluate(self, formula: str) -> float | None:
-        """Value of one formula, None when it cannot be computed."""
+        """Value of one formula, None when it cannot be computed.
+
+        Re-entrant: a reference to another uncached formula evaluates that one first, inside
+        this call, so the parser's position is saved and restored around it.
+        """
         tokens = tokenize(formula)
         if tokens is None:
             return None
+        saved = getattr(self, "_toks", None), getattr(self, "_i", 0)
         self._toks = tokens
         self._i = 0
         try:
             v = self._expr()
+            if self._i != len(tokens) or v is None or isinstance(v, list):
+                return None
+            return v
         except (ValueError, IndexError, ZeroDivisionError, TypeError):
             return None
-        if self._i != len(tokens) or v is None or isinstance(v, list):
-            return None
-        return v
+        finally:
+            self._toks, self._i = saved  # type: ignore[assignment]
 
     # recursive descent ------------------------------------------------------
     def _peek(self) -> tuple[str, str] | None:

@@ -33,3 +33,11 @@ def test_tokenize_rejects_what_it_does_not_understand():
         ("fn", "ROUND"), ("ref", "B3"), ("op", "/"), ("num", "3"), ("op", ","), ("num", "1"),
         ("op", ")"),
     ]  # fmt: skip
+
+
+def test_a_formula_referring_to_another_uncached_formula_in_any_order():
+    """A1 = B1 + 1 and B1 = 2 * 3, neither cached: A1 is 7 whichever is evaluated first."""
+    grid = Grid(sheet([[None, None]]))
+    chain = {(0, 0): "=B1+1", (0, 1): "=2*3"}
+    for order in (chain, dict(reversed(list(chain.items())))):
+        assert evaluate_uncached(grid, order, lambda s: None) == {(0, 0): 7.0, (0, 1): 6.0}
