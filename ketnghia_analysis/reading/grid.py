@@ -11,13 +11,8 @@ import functools
 from datetime import date, datetime
 from typing import Any
 
-from ketnghia_analysis.core.text import (
-    detect_legacy_many,
-    fix_mojibake,
-    fix_mojibake_many,
-    fold,
-    normalize,
-)
+from ketnghia_analysis.core.legacy import detect_legacy_many, fix_mojibake, fix_mojibake_many
+from ketnghia_analysis.core.text import fold, normalize
 
 # ---------------------------------------------------------------------------
 # Text helpers (cached: folding Vietnamese is slow and header words repeat a lot)

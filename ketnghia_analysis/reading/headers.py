@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ketnghia_analysis.reading.grid import Grid, cell_text, clean_text, fold_text, has_phrase
-from ketnghia_analysis.reading.values import money_scale
+from ketnghia_analysis.reading.units import money_scale
 from ketnghia_analysis.reference.synonyms import ColumnSpec, FormSpec
 
 HEADER_SEARCH_ROWS = 20

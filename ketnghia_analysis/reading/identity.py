@@ -319,7 +319,7 @@ def _date_value(v: object) -> date | None:
         if d:
             return d
     try:
-        from ketnghia_analysis.reading.values import parse_date
+        from ketnghia_analysis.reading.dates import parse_date
 
         d = parse_date(v)
         return d.date() if isinstance(d, datetime) else d

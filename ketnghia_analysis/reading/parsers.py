@@ -17,9 +17,11 @@ from typing import Any
 
 from ketnghia_analysis.core.address import a1
 from ketnghia_analysis.core.issues import Issue
+from ketnghia_analysis.reading import dates
 from ketnghia_analysis.reading import values as vp
 from ketnghia_analysis.reading.grid import cell_text, fold_text
 from ketnghia_analysis.reading.headers import column_money_scale, header_says_percent
+from ketnghia_analysis.reading.percents import parse_percent_column
 from ketnghia_analysis.reference.synonyms import Synonyms
 
 # Sentinels that mean "no value" in a year or NTM level cell (not an error).
@@ -153,7 +155,7 @@ def parse_percent(raw: list[object], ctx: ColumnContext) -> ParsedColumn:
             (pe / ht) if (pe is not None and ht) else None
             for pe, ht in zip(poor, total, strict=True)
         ]
-    col = vp.parse_percent_column(raw, header_says_percent(ctx.label), expected=expected)
+    col = parse_percent_column(raw, header_says_percent(ctx.label), expected=expected)
     return ParsedColumn(list(col.values), _errors(col, raw, ctx))
 
 
@@ -163,7 +165,7 @@ def parse_year(raw: list[object], ctx: ColumnContext) -> ParsedColumn:
     issues: list[Issue] = []
     for i, x in enumerate(raw):
         try:
-            out.append(vp.parse_year(x))
+            out.append(dates.parse_year(x))
         except vp.ValueParseError as err:
             if vp.sentinel_of(x) not in _NO_VALUE:
                 issues.append(ctx.issue(i, err.code, err.message, x))
@@ -218,7 +220,7 @@ def parse_level_cell(x: object, syn: Synonyms) -> tuple[str | None, int | None, 
         return None, None, False, False
     if isinstance(x, int | float) and not isinstance(x, bool):
         try:
-            y = vp.parse_year(x)
+            y = dates.parse_year(x)
         except vp.ValueParseError:
             return None, None, False, True
         return "dat_chuan", y, False, False

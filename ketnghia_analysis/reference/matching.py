@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-from ketnghia_analysis.core import text
+from ketnghia_analysis.core import legacy, text
 
 __all__ = ["CommuneMatcher", "Match", "label_keys"]
 
@@ -293,8 +293,8 @@ class CommuneMatcher:
         if label is None or (isinstance(label, float) and math.isnan(label)):
             return Match(None, None, 0.0, "none", self._suggest("", district, yr))
         raw = str(label)
-        variants = [text.normalize(text.fix_mojibake(raw))]
-        for _, decoded in text.legacy_candidates(raw):
+        variants = [text.normalize(legacy.fix_mojibake(raw))]
+        for _, decoded in legacy.legacy_candidates(raw):
             decoded = text.normalize(decoded)
             if decoded not in variants:
                 variants.append(decoded)

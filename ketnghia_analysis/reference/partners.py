@@ -11,8 +11,9 @@ from pathlib import Path
 import pandas as pd
 from rapidfuzz import fuzz, process
 
+from ketnghia_analysis.core.legacy import fix_mojibake, legacy_candidates
 from ketnghia_analysis.core.paths import REFERENCE_DIR
-from ketnghia_analysis.core.text import fix_mojibake, legacy_candidates, normalize
+from ketnghia_analysis.core.text import normalize
 
 # Conservative fuzzy matching: a spelling joins a known partner only when it is
 # very close AND clearly closer to it than to any other partner.

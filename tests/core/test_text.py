@@ -10,18 +10,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ketnghia_analysis.core.text import (
-    VIETNAMESE_LETTERS,
+from ketnghia_analysis.core.legacy import (
     decode_legacy,
     detect_legacy,
     detect_legacy_many,
     encode_legacy,
     fix_mojibake,
     fix_mojibake_many,
-    fold,
     legacy_candidates,
-    normalize,
 )
+from ketnghia_analysis.core.text import VIETNAMESE_LETTERS, fold, normalize
 
 REFERENCE = Path(__file__).resolve().parents[2] / "ketnghia_analysis" / "reference"
 

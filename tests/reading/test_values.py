@@ -11,18 +11,24 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ketnghia_analysis.reading.dates import (
+    parse_date,
+    parse_year,
+)
+from ketnghia_analysis.reading.percents import (
+    parse_percent_column,
+)
+from ketnghia_analysis.reading.units import (
+    money_scale,
+)
 from ketnghia_analysis.reading.values import (
     NOT_ASSESSED,
     ValueParseError,
     is_blank,
-    money_scale,
     parse_count_column,
-    parse_date,
     parse_mark,
     parse_number,
     parse_number_column,
-    parse_percent_column,
-    parse_year,
 )
 
 # --- blanks and errors -----------------------------------------------------------------
@@ -301,7 +307,7 @@ def test_parse_date_rejects(raw):
 
 
 def test_excel_1900_leap_year_bug():
-    from ketnghia_analysis.reading.values import _from_serial
+    from ketnghia_analysis.reading.dates import _from_serial
 
     assert _from_serial(1, 1) == dt.date(1900, 1, 1)
     assert _from_serial(59, 59) == dt.date(1900, 2, 28)

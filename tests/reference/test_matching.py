@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ketnghia_analysis.core import text
+from ketnghia_analysis.core import legacy
 from ketnghia_analysis.reference import gazetteer
 from ketnghia_analysis.reference.matching import CommuneMatcher, Match
 
@@ -60,9 +60,9 @@ STYLES = {
     "upper": lambda name, t: name.upper(),
     "lower": lambda name, t: name.lower(),
     "no_diacritics": lambda name, t: no_diacritics(name),
-    "tcvn3": lambda name, t: text.encode_legacy(name, "tcvn3"),
-    "vni": lambda name, t: text.encode_legacy(name, "vni"),
-    "tcvn3_bare": lambda name, t: text.encode_legacy(split(name, t), "tcvn3"),
+    "tcvn3": lambda name, t: legacy.encode_legacy(name, "tcvn3"),
+    "vni": lambda name, t: legacy.encode_legacy(name, "vni"),
+    "tcvn3_bare": lambda name, t: legacy.encode_legacy(split(name, t), "tcvn3"),
     "prefix_lower_or_full": lambda name, t: f"{ALT_FULL[t]} {split(name, t)}",
     "prefix_abbrev": lambda name, t: f"{ABBREV[t]} {split(name, t)}",
     "prefix_tt_dot": lambda name, t: (

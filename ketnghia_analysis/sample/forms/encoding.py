@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from ketnghia_analysis.core.text import encode_legacy
+from ketnghia_analysis.core.legacy import encode_legacy
 from ketnghia_analysis.sample.grid import Grid
 
 _OLD_TONE = {"òa": "oà", "óa": "oá", "ỏa": "oả", "õa": "oã", "ọa": "oạ", "òe": "oè", "óe": "oé",
