@@ -29,9 +29,8 @@ from ketnghia_analysis.reading.headers import (
     flatten_header,
     map_columns,
 )
+from ketnghia_analysis.reference.form_codes import FORM_CODES
 from ketnghia_analysis.reference.synonyms import FormSpec, Synonyms, load_synonyms
-
-FORM_CODES = {"support": "01/KN", "poverty": "02/HN", "ntm": "03/NTM", "models": "04/MH"}
 
 _FINAL = re.compile(r"\b(final|chinh thuc|hoan chinh|ban chinh|ban cuoi|gui tinh|dieu chinh|sua)\b")
 _DRAFT = re.compile(r"\b(nhap|ban nhap|draft|du thao|cu|old|tam|backup|copy|ban sao|thu)\b")

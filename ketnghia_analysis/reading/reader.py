@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ketnghia_analysis.core.issues import Issue
-from ketnghia_analysis.reading.forms import FORM_CODES, SheetVerdict, recognise_forms
+from ketnghia_analysis.reading.forms import SheetVerdict, recognise_forms
 from ketnghia_analysis.reading.formulas import evaluate_uncached
 from ketnghia_analysis.reading.grid import Grid, cell_text
 from ketnghia_analysis.reading.headers import ColumnMap, HeaderBlock, unit_line_scale
@@ -53,6 +53,7 @@ from ketnghia_analysis.reading.rows import (
     fill_merged_down,
 )
 from ketnghia_analysis.reading.values import parse_number
+from ketnghia_analysis.reference.form_codes import FORM_CODES
 from ketnghia_analysis.reference.synonyms import N_CRITERIA, FormSpec, Synonyms, load_synonyms
 
 __all__ = ["FORM_COLUMNS", "FormTable", "ReturnRead", "read_form", "read_return"]

@@ -10,6 +10,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from ketnghia_analysis.reference import gazetteer
+from ketnghia_analysis.reference.form_codes import form_title
 
 # Canonical header text of each form (the first wording of ../shared/spec/returns.md).
 SUPPORT_HEADERS = [
@@ -188,11 +189,16 @@ def _lists_sheet(book: Any, units: list[dict]) -> dict[str, str]:
     return ranges
 
 
+def _sheet_name(form: str) -> str:
+    """A form's sheet name: its title with "-" for "/" (Excel forbids "/" in names)."""
+    return form_title(form).replace("/", "-")
+
+
 def _support_sheet(b: _Book, ranges: dict[str, str]) -> None:
     """Biểu 01/KN: one free row per pair."""
     ws = b.form_sheet(
-        "Biểu 01-KN",
-        "Biểu 01/KN",
+        _sheet_name("support"),
+        form_title("support"),
         "KẾT QUẢ KẾT NGHĨA, HỖ TRỢ CÁC XÃ",
         SUPPORT_HEADERS,
         "ĐVT: triệu đồng",
@@ -214,8 +220,8 @@ def _support_sheet(b: _Book, ranges: dict[str, str]) -> None:
 def _poverty_sheet(b: _Book, units: list[dict]) -> None:
     """Biểu 02/HN: one row per commune of the year, names locked."""
     ws = b.form_sheet(
-        "Biểu 02-HN",
-        "Biểu 02/HN",
+        _sheet_name("poverty"),
+        form_title("poverty"),
         "KẾT QUẢ RÀ SOÁT HỘ NGHÈO, HỘ CẬN NGHÈO",
         POVERTY_HEADERS,
         "ĐVT: hộ",
@@ -241,8 +247,8 @@ def _ntm_sheet(b: _Book, units: list[dict], ranges: dict[str, str]) -> None:
         [("commune", "Tên xã", 22)] + [(f"c{i:02d}", str(i), 6) for i in range(1, 20)] + NTM_TAIL
     )
     ws = b.form_sheet(
-        "Biểu 03-NTM",
-        "Biểu 03/NTM",
+        _sheet_name("ntm"),
+        form_title("ntm"),
         "KẾT QUẢ THỰC HIỆN BỘ TIÊU CHÍ QUỐC GIA VỀ XÃ NÔNG THÔN MỚI",
         ntm_headers,
         None,
@@ -271,8 +277,8 @@ def _ntm_sheet(b: _Book, units: list[dict], ranges: dict[str, str]) -> None:
 def _models_sheet(b: _Book, ranges: dict[str, str]) -> None:
     """Biểu 04/MH: one free row per model."""
     ws = b.form_sheet(
-        "Biểu 04-MH",
-        "Biểu 04/MH",
+        _sheet_name("models"),
+        form_title("models"),
         "CÁC MÔ HÌNH PHÁT TRIỂN KINH TẾ ĐƯỢC HỖ TRỢ QUA KẾT NGHĨA",
         MODELS_HEADERS,
         None,
