@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -18,20 +19,17 @@ from ketnghia_analysis.building.build import build
 from ketnghia_analysis.building.buildstate import discover
 from ketnghia_analysis.building.check import check_files
 from ketnghia_analysis.reading.template import write_template
+from ketnghia_analysis.reference.contract import TABLE_NAMES
 
-TABLES = [
-    "communes",
-    "commune_names",
-    "poverty",
-    "ntm_criteria",
-    "ntm_status",
-    "support",
-    "partners",
-    "models",
-    "submissions",
-    "issues",
-    "quarantine",
-]
+#: The contract between the build and its readers: ../shared/spec/tables.md.
+SPEC = Path(__file__).resolve().parents[3] / "shared" / "spec" / "tables.md"
+TABLES = list(TABLE_NAMES)
+
+
+def test_the_contract_has_the_tables_of_the_spec():
+    """The tables the build writes are the ones the shared spec lists."""
+    spec = re.findall(r"^## (\w+)\.parquet", SPEC.read_text(encoding="utf-8"), re.M)
+    assert sorted(TABLES) == sorted(spec)
 
 
 @pytest.fixture(scope="module")
