@@ -592,13 +592,13 @@ for job in jobs:
 
 
 def bench_reports(raw: Path, work: Path, repeat: int, year: int) -> list[Row]:
-    from ketnghia_analysis.reporting import report
+    from ketnghia_analysis.reporting import jobs as report_jobs
 
     processed = work / "processed-reports"
     measure(build_cmd(raw, processed, cache=False))
     notebooks = ROOT / "notebooks"
-    districts = report.validate(year, None, True, processed)
-    jobs = report.plan(year, districts, processed, work / "reports-plan", notebooks)
+    districts = report_jobs.validate(year, None, True, processed)
+    jobs = report_jobs.plan(year, districts, processed, work / "reports-plan", notebooks)
     listing = work / "jobs.json"
     listing.write_text(
         json.dumps(
@@ -626,7 +626,7 @@ def bench_reports(raw: Path, work: Path, repeat: int, year: int) -> list[Row]:
             for key, value in job.parameters.items():
                 # -p keeps the year an int; -r keeps codes as text ("05" stays "05")
                 params += ["-p" if isinstance(value, int) else "-r", key, str(value)]
-            cmd = [str(BIN / "papermill"), job.notebook, str(executed), "-k", report.KERNEL]
+            cmd = [str(BIN / "papermill"), job.notebook, str(executed), "-k", report_jobs.KERNEL]
             cmd += ["--cwd", str(notebooks), "--no-progress-bar", *params]
             run = measure(cmd)
             html = [str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input"]

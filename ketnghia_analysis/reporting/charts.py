@@ -12,14 +12,28 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
+import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.container import BarContainer
+from matplotlib.figure import Figure
 
-from ketnghia_analysis.core import fmt
-from ketnghia_analysis.core.missing import is_missing
+from ketnghia_analysis.reference.glossary import label
+from ketnghia_analysis.reference.standards import break_year
+from ketnghia_analysis.reporting.kinds import (
+    KIND_DIFF,
+    KIND_NUMBER,
+    fmt_value,
+    formatter,
+    kind_of,
+    short_value,
+)
+from ketnghia_analysis.reporting.narrative import estimator_name
 
 SOURCE = "Nguồn: báo cáo của các huyện"
 SYNTHETIC_NOTE = "DỮ LIỆU TỔNG HỢP (mẫu), không phải số liệu thật"
@@ -27,19 +41,16 @@ PALETTE = "colorblind"  # qualitative, colour-blind safe (Okabe-Ito like)
 SEQUENTIAL = "cividis"  # perceptually uniform, readable with colour-vision deficiency
 DIVERGING = "PuOr_r"  # centre at 0: purple below (a fall), orange above (a rise)
 
-# The first year of each new series: a line is drawn between year-1 and year.
-POVERTY_BREAK = 2022
+# The first year of the new poverty standard (and of the NTM criteria set in force):
+# a line is drawn between year-1 and year.
+POVERTY_BREAK = break_year()
 POVERTY_BREAK_LABEL = "Chuẩn nghèo mới 2022–2025"
 NTM_BREAK_LABEL = "Bộ tiêu chí NTM 2021–2025"
-
-# Which kind of number a column holds, for axis and table formatting.
-KIND_PERCENT = "percent"
-KIND_NUMBER = "number"
-KIND_MONEY = "money"
-KIND_POINTS = "points"  # already in percentage points (e.g. rate_change_points = -1,6)
-KIND_DIFF = "diff"  # a difference of two fractions, shown ×100 in points (effects on rates)
-
-_PERCENT_HINTS = ("_rate", "_share", "share_", "rate_")
+BREAK_LABELS = {
+    "poverty": POVERTY_BREAK_LABEL,
+    "ntm": NTM_BREAK_LABEL,
+    "both": f"{POVERTY_BREAK_LABEL}; {NTM_BREAK_LABEL}",
+}
 
 
 def setup() -> None:
@@ -59,76 +70,10 @@ def setup() -> None:
     )
 
 
-def label(name: str) -> str:
-    """Vietnamese label with unit from the glossary (the identifier itself if unknown)."""
-    from ketnghia_analysis.reference.glossary import label as _label
-
-    return _label(name)
+# --- axes -------------------------------------------------------------------------
 
 
-def kind_of(name: str) -> str:
-    """Guess how to format a column from its name (rates are fractions 0–1)."""
-    if name.endswith("_points"):
-        return KIND_POINTS
-    if any(hint in name for hint in _PERCENT_HINTS) or name.endswith("_rate_end"):
-        return KIND_PERCENT
-    if name.endswith("_mvnd"):
-        return KIND_MONEY
-    return KIND_NUMBER
-
-
-# --- Vietnamese number formatting (fmt.py): "." thousands, "," decimals -----------
-
-
-def fmt_value(value: object, kind: str = KIND_NUMBER, decimals: int | None = None) -> str:
-    """One value as Vietnamese text: 1.234 · 1.234,5 · 12,5% · +1,2 điểm % · 1.234,5 tr.đ.
-
-    ``kind`` "diff" is a difference of fractions (shown ×100 in points); "points" is
-    already in points (e.g. ``rate_change_points``).
-    """
-    if is_missing(value):
-        return fmt.MISSING
-    number = float(value)
-    if kind == KIND_PERCENT:
-        return fmt.fmt_percent(number, 1 if decimals is None else decimals)
-    if kind in (KIND_POINTS, KIND_DIFF):
-        fraction = number if kind == KIND_DIFF else number / 100
-        return fmt.fmt_points(fraction, 1 if decimals is None else decimals)
-    if kind == KIND_MONEY:
-        return fmt.fmt_money(number, 1 if decimals is None else decimals)
-    if decimals is None:
-        decimals = 0 if number.is_integer() else 1
-    return fmt.fmt_number(number, decimals)
-
-
-def short_value(value: object, kind: str = KIND_NUMBER, decimals: int | None = None) -> str:
-    """Compact form for heatmap cells: 12,5% · -1,6 · 1.234 (no unit words)."""
-    if is_missing(value):
-        return ""
-    number = float(value)
-    if kind == KIND_PERCENT:
-        return fmt.fmt_percent(number, 1 if decimals is None else decimals)
-    if kind == KIND_DIFF:
-        number *= 100
-    if kind in (KIND_POINTS, KIND_DIFF):
-        return fmt.fmt_number(number, 1 if decimals is None else decimals)
-    if decimals is None:
-        decimals = 0 if number.is_integer() or abs(number) >= 100 else 1
-    return fmt.fmt_number(number, decimals)
-
-
-def formatter(kind: str = KIND_NUMBER, decimals: int | None = None) -> mticker.Formatter:
-    """A matplotlib tick formatter in Vietnamese style for this kind of number."""
-    if kind == KIND_PERCENT:
-        return fmt.percent_formatter(0 if decimals is None else decimals)
-    if kind in (KIND_POINTS, KIND_DIFF):
-        scale = 100 if kind == KIND_DIFF else 1
-        places = 1 if decimals is None else decimals
-        return mticker.FuncFormatter(lambda v, _p: fmt.fmt_number(scale * v, places))
-    return fmt.number_formatter(0 if decimals is None else decimals)
-
-
-def format_axis(ax: plt.Axes, kind: str, axis: str = "y", decimals: int | None = None) -> None:
+def format_axis(ax: Axes, kind: str, axis: str = "y", decimals: int | None = None) -> None:
     """Vietnamese tick labels on one axis."""
     target = ax.yaxis if axis == "y" else ax.xaxis
     if kind == KIND_NUMBER and not decimals:
@@ -137,7 +82,7 @@ def format_axis(ax: plt.Axes, kind: str, axis: str = "y", decimals: int | None =
     target.set_major_formatter(formatter(kind, decimals))
 
 
-def year_axis(ax: plt.Axes) -> None:
+def year_axis(ax: Axes) -> None:
     """Whole years on the x axis, without thousands separators."""
     ax.xaxis.set_major_locator(mticker.MaxNLocator(integer=True))
     ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _p: f"{int(round(v))}"))
@@ -174,15 +119,14 @@ def caption_text(synthetic: bool, extra: str = "") -> str:
 
 
 def caption(
-    fig: plt.Figure, synthetic: bool, extra: str = "", at: tuple[float, float] | None = None
+    fig: Figure, synthetic: bool, extra: str = "", at: tuple[float, float] | None = None
 ) -> None:
     """Write the source caption under everything else drawn on the figure.
 
     ``at`` (figure fraction) skips measuring the drawn figure, which is slow with many axes.
     """
     if at is None:
-        renderer = fig.canvas.get_renderer()
-        box = fig.get_tightbbox(renderer)  # inches
+        box = fig.get_tightbbox()  # inches, measured with the figure's own renderer
         at = (box.x0 / fig.get_figwidth(), box.y0 / fig.get_figheight() - 0.02)
     fig.text(
         at[0],
@@ -198,7 +142,7 @@ def caption(
 
 
 def mark_break(
-    ax: plt.Axes,
+    ax: Axes,
     kind: str = "poverty",
     x: float | None = None,
     text: bool = True,
@@ -214,11 +158,7 @@ def mark_break(
         column index); default ``2021.5``.
     """
     position = POVERTY_BREAK - 0.5 if x is None else x
-    words = {
-        "poverty": POVERTY_BREAK_LABEL,
-        "ntm": NTM_BREAK_LABEL,
-        "both": f"{POVERTY_BREAK_LABEL}; {NTM_BREAK_LABEL}",
-    }[kind]
+    words = BREAK_LABELS[kind]
     ax.axvline(position, color="#555555", linestyle="--", linewidth=1.2, zorder=5)
     if text:
         ax.annotate(
@@ -246,7 +186,25 @@ def _break_index(years: Sequence[int], first_new: int = POVERTY_BREAK) -> float 
 # --- charts -------------------------------------------------------------------------
 
 
-def _finish(ax: plt.Axes, title: str | None, xlabel: str | None, ylabel: str | None) -> None:
+def _figure(ax: Axes) -> Figure:
+    """The figure an axes is drawn on."""
+    figure = ax.get_figure(root=True)
+    assert isinstance(figure, Figure)
+    return figure
+
+
+def _bar_values(container: BarContainer) -> np.ndarray:
+    """The values the bars of a container stand for."""
+    return cast(np.ndarray, container.datavalues)
+
+
+def _crosses_break(years: pd.Series) -> bool:
+    """True when the years run across the break (some before it, some from it on)."""
+    return bool(years.min() < POVERTY_BREAK <= years.max())
+
+
+def _finish(ax: Axes, title: str | None, xlabel: str | None, ylabel: str | None) -> None:
+    """Title (left-aligned) and axis labels."""
     if title:
         ax.set_title(title, loc="left")
     if xlabel is not None:
@@ -264,9 +222,9 @@ def line_by_year(
     kind: str | None = None,
     breaks: str | None = "poverty",
     synthetic: bool = False,
-    ax: plt.Axes | None = None,
+    ax: Axes | None = None,
     note: str = "",
-) -> plt.Axes:
+) -> Axes:
     """One line per group over the years, with the break marked and a caption."""
     if ax is None:
         _fig, ax = plt.subplots()
@@ -284,14 +242,14 @@ def line_by_year(
         palette=PALETTE if hue else None,
         errorbar=None,
     )
-    if breaks and frame["year"].min() < POVERTY_BREAK <= frame["year"].max():
+    if breaks and _crosses_break(frame["year"]):
         mark_break(ax, breaks)
     year_axis(ax)
     format_axis(ax, kind or kind_of(y))
     _finish(ax, title, label("year"), label(y))
     if hue is not None and ax.get_legend() is not None:
         ax.legend(title=label(hue), bbox_to_anchor=(1.01, 1), loc="upper left", fontsize=9)
-    caption(ax.figure, synthetic, note)
+    caption(_figure(ax), synthetic, note)
     return ax
 
 
@@ -306,7 +264,7 @@ def small_multiples(
     synthetic: bool = False,
     col_wrap: int = 4,
     note: str = "",
-) -> plt.Figure:
+) -> Figure:
     """One small panel per group (shared axes), a line over the years in each.
 
     Drawn with plain matplotlib: seaborn's ``relplot`` takes ~10 s for 18 panels.
@@ -329,13 +287,13 @@ def small_multiples(
         squeeze=False,
     )
     colour = sns.color_palette(PALETTE)[0]
-    crosses = breaks and frame["year"].min() < POVERTY_BREAK <= frame["year"].max()
+    marked = breaks if breaks and _crosses_break(frame["year"]) else None
     for ax, group in zip(axes.flat, groups, strict=False):
         part = frame[frame[facet] == group].sort_values("year")
         ax.plot(part["year"], part[y], marker="o", markersize=4, color=colour)
         ax.set_title(str(group), fontsize=10)
-        if crosses:
-            mark_break(ax, breaks, text=False)
+        if marked:
+            mark_break(ax, marked, text=False)
     for index, ax in enumerate(axes.flat):
         if index >= len(groups):
             ax.set_visible(False)
@@ -345,7 +303,17 @@ def small_multiples(
         year_axis(ax)
         format_axis(ax, kind or kind_of(y))
         ax.tick_params(labelsize=8.5)
-    # Fixed margins (inches) instead of tight_layout: measuring 18 panels takes seconds.
+    _lay_out_panels(fig, y, title)
+    breaks_text = f"Đường gạch: {BREAK_LABELS[breaks]}." if breaks else ""
+    caption(fig, synthetic, f"{breaks_text} {note}".strip(), at=(0.01, 0.0))
+    return fig
+
+
+def _lay_out_panels(fig: Figure, y: str, title: str | None) -> None:
+    """Margins, shared axis labels and title of a grid of small panels.
+
+    Fixed margins (inches) instead of tight_layout: measuring 18 panels takes seconds.
+    """
     height, width = fig.get_figheight(), fig.get_figwidth()
     fig.subplots_adjust(
         left=0.85 / width,
@@ -360,19 +328,6 @@ def small_multiples(
     fig.supylabel(label(y), fontsize=11, x=0.05 / width)
     if title:
         fig.suptitle(title, x=0.02, ha="left", y=1.0, va="bottom", fontweight="bold")
-    breaks_text = ""
-    if breaks:
-        breaks_text = (
-            "Đường gạch: "
-            + {
-                "poverty": POVERTY_BREAK_LABEL,
-                "ntm": NTM_BREAK_LABEL,
-                "both": f"{POVERTY_BREAK_LABEL}; {NTM_BREAK_LABEL}",
-            }[breaks]
-            + "."
-        )
-    caption(fig, synthetic, f"{breaks_text} {note}".strip(), at=(0.01, 0.0))
-    return fig
 
 
 def heatmap(
@@ -390,9 +345,9 @@ def heatmap(
     note: str = "",
     vmin: float | None = None,
     vmax: float | None = None,
-    ax: plt.Axes | None = None,
+    ax: Axes | None = None,
     decimals: int | None = None,
-) -> plt.Axes:
+) -> Axes:
     """A labelled heatmap (rows × columns) with Vietnamese-formatted cell values.
 
     When ``breaks`` is set and the columns are years, a dashed line separates the
@@ -440,7 +395,7 @@ def heatmap(
             )
             note = f"{breaks_text} {note}".strip()
     _finish(ax, title, xlabel, ylabel)
-    caption(ax.figure, synthetic, note)
+    caption(_figure(ax), synthetic, note)
     return ax
 
 
@@ -455,9 +410,9 @@ def bars(
     horizontal: bool = False,
     synthetic: bool = False,
     note: str = "",
-    ax: plt.Axes | None = None,
+    ax: Axes | None = None,
     annotate: bool = True,
-) -> plt.Axes:
+) -> Axes:
     """Bars with Vietnamese-formatted value labels."""
     frame = data.copy()
     for column in (x, hue):
@@ -468,44 +423,34 @@ def bars(
     if ax is None:
         size = (9, max(3.0, 0.35 * frame[x].nunique() + 1.5)) if horizontal else (9, 4.8)
         _fig, ax = plt.subplots(figsize=size)
+    placement: dict = {"y": x, "x": y, "orient": "h"} if horizontal else {"x": x, "y": y}
+    sns.barplot(
+        data=frame,
+        hue=hue,
+        ax=ax,
+        palette=PALETTE if hue else None,
+        color=None if hue else sns.color_palette(PALETTE)[0],
+        errorbar=None,
+        **placement,
+    )
     if horizontal:
-        sns.barplot(
-            data=frame,
-            y=x,
-            x=y,
-            hue=hue,
-            ax=ax,
-            palette=PALETTE if hue else None,
-            color=None if hue else sns.color_palette(PALETTE)[0],
-            errorbar=None,
-            orient="h",
-        )
         format_axis(ax, value_kind, axis="x")
         _finish(ax, title, label(y), label(x))
     else:
-        sns.barplot(
-            data=frame,
-            x=x,
-            y=y,
-            hue=hue,
-            ax=ax,
-            palette=PALETTE if hue else None,
-            color=None if hue else sns.color_palette(PALETTE)[0],
-            errorbar=None,
-        )
         format_axis(ax, value_kind)
         _finish(ax, title, label(x), label(y))
     if annotate:
         for container in ax.containers:
-            ax.bar_label(
-                container,
-                labels=[short_value(v, value_kind) for v in container.datavalues],
-                fontsize=8,
-                padding=2,
-            )
+            if isinstance(container, BarContainer):
+                ax.bar_label(
+                    container,
+                    labels=[short_value(v, value_kind) for v in _bar_values(container)],
+                    fontsize=8,
+                    padding=2,
+                )
     if hue is not None and ax.get_legend() is not None:
         ax.legend(title=label(hue), bbox_to_anchor=(1.01, 1), loc="upper left", fontsize=9)
-    caption(ax.figure, synthetic, note)
+    caption(_figure(ax), synthetic, note)
     return ax
 
 
@@ -517,8 +462,8 @@ def event_study(
     ylabel: str = "Chênh lệch so với xã chưa kết nghĩa (điểm %)",
     synthetic: bool = False,
     note: str = "",
-    ax: plt.Axes | None = None,
-) -> plt.Axes:
+    ax: Axes | None = None,
+) -> Axes:
     """Estimates by event time with their 95% intervals; the year before pairing is the reference.
 
     ``data`` has the columns of ``effects.event_study``: event_time, estimate,
@@ -561,7 +506,7 @@ def event_study(
     format_axis(ax, kind)
     _finish(ax, title, "Số năm kể từ khi kết nghĩa (0 = năm đầu tiên)", ylabel)
     ax.legend(loc="lower left", fontsize=9)
-    caption(ax.figure, synthetic, note)
+    caption(_figure(ax), synthetic, note)
     return ax
 
 
@@ -574,8 +519,8 @@ def estimates(
     xlabel: str = "Ước lượng (điểm %) và khoảng tin cậy 95%",
     synthetic: bool = False,
     note: str = "",
-    ax: plt.Axes | None = None,
-) -> plt.Axes:
+    ax: Axes | None = None,
+) -> Axes:
     """Side-by-side estimates (e.g. naive vs robust) with their 95% intervals."""
     frame = data.reset_index(drop=True)
     if ax is None:
@@ -612,195 +557,5 @@ def estimates(
     ax.axvline(0, color="#333333", linewidth=1)
     format_axis(ax, kind, axis="x")
     _finish(ax, title, xlabel, "")
-    caption(ax.figure, synthetic, note)
+    caption(_figure(ax), synthetic, note)
     return ax
-
-
-def show_table(
-    data: pd.DataFrame,
-    kinds: dict[str, str] | None = None,
-    rename: bool = True,
-) -> pd.DataFrame:
-    """A copy for display: numbers as Vietnamese text, headers as glossary labels.
-
-    ``kinds`` maps column → "percent" | "number" | "money" | "points"; numeric
-    columns not named are guessed from their names.
-    """
-    frame = data.copy()
-    kinds = dict(kinds or {})
-    for column in frame.columns:
-        series = frame[column]
-        if isinstance(series.dtype, pd.CategoricalDtype):
-            frame[column] = series.astype("str")
-            continue
-        if pd.api.types.is_bool_dtype(series) or column == "year":
-            continue
-        if pd.api.types.is_numeric_dtype(series):
-            kind = kinds.get(column, kind_of(column))
-            frame[column] = [fmt_value(v, kind) for v in series.astype("float64")]
-    if rename:
-        frame = frame.rename(columns={c: label(c) for c in frame.columns})
-    # Vietnamese tables number their rows from 1 ("STT"), not from pandas' 0.
-    frame.index = pd.RangeIndex(1, len(frame) + 1, name="STT")
-    return frame
-
-
-# --- words and scoping for notebooks ----------------------------------------------------
-
-ESTIMATOR_VI = {
-    "callaway_santanna": "DiD so le (ước lượng chính)",
-    "twfe": "Hồi quy hai chiều cố định (TWFE)",
-    "naive": "So sánh thô",
-}
-COMPARISON_VI = {"similar": "so với xã tương đương", "all": "so với mọi xã"}
-OUTCOME_VI = {
-    "poverty_rate_end": "tỷ lệ hộ nghèo cuối năm",
-    "exit_rate": "tỷ lệ thoát nghèo",
-    "criteria_met": "số tiêu chí nông thôn mới đạt",
-}
-
-
-def estimator_name(estimator: str, comparison: str | None = None) -> str:
-    """Vietnamese name of an estimator row of ``effects.evaluate``."""
-    name = ESTIMATOR_VI.get(estimator, estimator)
-    if comparison:
-        name += f", {COMPARISON_VI.get(comparison, comparison)}"
-    return name
-
-
-def effect_kind(outcome: str) -> str:
-    """How an effect on this outcome is shown: rates in points (×100), counts as numbers."""
-    return KIND_NUMBER if outcome == "criteria_met" else KIND_DIFF
-
-
-def headline_text(row: pd.Series) -> str:
-    """One plain-Vietnamese paragraph for a row of ``effects.evaluate`` (the headline)."""
-    kind = effect_kind(str(row["outcome"]))
-    outcome = OUTCOME_VI.get(str(row["outcome"]), label(str(row["outcome"])))
-    estimate = float(row["estimate"])
-    if pd.isna(estimate):
-        return f"Chưa đủ số liệu để ước lượng tác động của kết nghĩa lên {outcome}."
-    direction = "giảm" if estimate < 0 else "tăng"
-    if kind == KIND_NUMBER:
-        size = fmt.fmt_number(abs(estimate), 2) + " tiêu chí"
-    else:
-        size = fmt.fmt_number(100 * abs(estimate), 1) + " điểm %"
-    places = 2 if kind == KIND_NUMBER else 1
-    low, high = fmt_value(row["ci_low"], kind, places), fmt_value(row["ci_high"], kind, places)
-    covers_zero = float(row["ci_low"]) <= 0 <= float(row["ci_high"])
-    method = estimator_name(str(row["estimator"]), row.get("comparison"))
-    verdict = (
-        "Khoảng tin cậy chứa số 0: **chưa đủ bằng chứng** để khẳng định kết nghĩa có tác động."
-        if covers_zero
-        else "Khoảng tin cậy không chứa số 0: tác động **có ý nghĩa thống kê**."
-    )
-    text = (
-        f"**Ước lượng chính** ({method.replace(' (ước lượng chính)', '')}): "
-        f"sau khi kết nghĩa, {outcome} của xã được kết nghĩa **{direction} {size}** so với "
-        f"xã so sánh (khoảng tin cậy 95%: {low} đến {high}; "
-        f"{fmt_value(row['n_treated'])} xã kết nghĩa, {fmt_value(row['n_control'])} xã so sánh). "
-        f"{verdict}"
-    )
-    p = row.get("pre_trend_p")
-    if p is not None and pd.notna(p):
-        trend = (
-            "trước khi kết nghĩa, hai nhóm xã đi cùng xu hướng (kiểm định p = "
-            if float(p) >= 0.05
-            else "**cảnh báo**: trước khi kết nghĩa, hai nhóm xã đã khác xu hướng (p = "
-        )
-        text += f" Kiểm tra: {trend}{fmt_value(float(p), KIND_NUMBER, 2)})."
-    return text
-
-
-def poverty_text(frame: pd.DataFrame, year: int, scope: str) -> str:
-    """A sentence on poverty in one year from a row of ``indicators.poverty``."""
-    rows = frame[frame["year"] == year]
-    if rows.empty:
-        return f"Không có số liệu hộ nghèo năm {year} ({scope})."
-    row = rows.iloc[0]
-    text = (
-        f"**{scope}, năm {year}** (chuẩn nghèo {row['poverty_standard']}): "
-        f"{fmt_value(row['poor_end'])} hộ nghèo trên {fmt_value(row['households_total'])} hộ, "
-        f"tỷ lệ hộ nghèo **{fmt_value(row['poverty_rate_end'], KIND_PERCENT)}**; "
-        f"trong năm {fmt_value(row['poverty_exits'])} hộ thoát nghèo, "
-        f"{fmt_value(row['poverty_relapses'])} hộ tái nghèo, "
-        f"{fmt_value(row['poverty_new'])} hộ nghèo phát sinh mới."
-    )
-    if bool(row.get("standard_break", False)):
-        text += " Năm đầu áp dụng chuẩn nghèo mới: không so sánh trực tiếp với năm trước."
-    elif pd.notna(row.get("rate_change_points")):
-        text += f" Thay đổi so với năm trước: {fmt_value(row['rate_change_points'], KIND_POINTS)}."
-    return text
-
-
-def scope_name(tables, district_code: str = "") -> str:
-    """ "Toàn tỉnh" or the official name of the district (from communes.parquet)."""
-    if not district_code:
-        return "Toàn tỉnh"
-    communes = tables["communes"]
-    hit = communes.loc[communes["district_code"] == str(district_code), "district_name"]
-    return str(hit.iloc[0]) if len(hit) else f"Huyện {district_code}"
-
-
-def in_scope(frame: pd.DataFrame, district_code: str = "") -> pd.DataFrame:
-    """Rows of one district (all rows when ``district_code`` is empty)."""
-    if not district_code or "district_code" not in frame.columns:
-        return frame
-    return frame[frame["district_code"] == str(district_code)]
-
-
-def _with_names(frame: pd.DataFrame, tables) -> pd.DataFrame:
-    if "district_name" in frame.columns or "district_code" not in frame.columns:
-        return frame
-    names = tables["communes"][["district_code", "district_name"]].drop_duplicates("district_code")
-    out = frame.merge(names, on="district_code", how="left")
-    return out
-
-
-STATUS_VI = {"ingested": "đã nhận", "superseded": "bị thay thế", "rejected": "bị từ chối"}
-
-
-def count_by(frame: pd.DataFrame, keys: list[str], names=None) -> pd.DataFrame:
-    """Number of rows per group (for data-quality tables: files, issues), column ``count``.
-
-    ``names`` (the loaded tables) adds ``district_name`` from ``district_code``.
-    """
-    if names is not None:
-        frame = _with_names(frame, names)
-    if frame.empty:
-        return pd.DataFrame(columns=[*keys, "count"])
-    out = frame.groupby(keys, observed=True).size().rename("count").reset_index()
-    if "status" in keys:  # submissions' status codes, in the readers' language
-        out["status"] = out["status"].map(lambda s: STATUS_VI.get(s, s))
-    return out
-
-
-def sum_by(frame: pd.DataFrame, key: str, columns: list[str], names=None) -> pd.DataFrame:
-    """Column sums per group (for data-quality tables: rows read, accepted, quarantined)."""
-    if names is not None:
-        frame = _with_names(frame, names)
-    return frame.groupby(key, observed=True)[columns].sum(min_count=1).reset_index()
-
-
-def effects_table(estimates: pd.DataFrame) -> pd.DataFrame:
-    """``effects.evaluate`` rows for reading: Vietnamese names, effects in points or criteria."""
-    rows = []
-    for _, row in estimates.iterrows():
-        kind = effect_kind(str(row["outcome"]))
-        rows.append(
-            {
-                "Chỉ tiêu": OUTCOME_VI.get(str(row["outcome"]), str(row["outcome"])),
-                "Cách ước lượng": estimator_name(str(row["estimator"]), row.get("comparison")),
-                "Ước lượng": fmt_value(row["estimate"], kind, 2 if kind == KIND_NUMBER else 1),
-                "Khoảng tin cậy 95%": (
-                    f"{fmt_value(row['ci_low'], kind, 2)} đến {fmt_value(row['ci_high'], kind, 2)}"
-                ),
-                "Số xã kết nghĩa": fmt_value(row.get("n_treated")),
-                "Số xã so sánh": fmt_value(row.get("n_control")),
-                "p xu hướng trước": fmt_value(row.get("pre_trend_p"), KIND_NUMBER, 2),
-                "Ghi chú": row.get("note", ""),
-            }
-        )
-    table = pd.DataFrame(rows)
-    table.index = pd.RangeIndex(1, len(table) + 1, name="STT")
-    return table

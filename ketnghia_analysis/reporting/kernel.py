@@ -25,6 +25,7 @@ import os
 import sys
 import time
 from queue import Empty
+from typing import cast
 
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.blocking import BlockingKernelClient
@@ -68,9 +69,11 @@ class _Manager(AsyncKernelManager):
         super().__init__(client_factory=_Client, **kwargs)
         self.shared_client: _Client | None = None
 
-    def client(self, **kwargs) -> _Client:
+    # KernelManager declares a blocking client; an async manager hands out async ones.
+    def client(self, **kwargs) -> _Client:  # type: ignore[override]
+        """The one client of this manager (made by ``client_factory``: a ``_Client``)."""
         if self.shared_client is None:
-            self.shared_client = super().client(**kwargs)
+            self.shared_client = cast(_Client, super().client(**kwargs))
         return self.shared_client
 
     def close_client(self) -> None:

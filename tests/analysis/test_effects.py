@@ -1,4 +1,5 @@
-"""The effect estimators: hand-computed two-by-twos, then the planted effect of the sample world.
+"""The estimators (did, regressions) and their evaluation (effects): hand-computed
+two-by-twos, then the planted effect of the sample world.
 
 Hand examples (rates as fractions):
 
@@ -20,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ketnghia_analysis.analysis import effects
+from ketnghia_analysis.analysis import did, effects, regressions
 
 HAND = {
     "T1": (2021, [0.50, 0.48, 0.40]),
@@ -59,7 +60,7 @@ def _cell(cells: pd.DataFrame, g: int, t: int) -> float:
 
 
 def test_att_gt_hand(hand_panel):
-    gt = effects.att_gt(hand_panel)
+    gt = did.att_gt(hand_panel)
     assert _cell(gt.cells, 2021, 2021) == pytest.approx(-0.06)
     # placebo 2020 (base 2019): treated -0.025, controls C1 -0.01 and C2 -0.02
     assert _cell(gt.cells, 2021, 2020) == pytest.approx(-0.01)
@@ -69,7 +70,7 @@ def test_att_gt_hand(hand_panel):
 
 
 def test_callaway_santanna_hand(hand_panel):
-    res = effects.callaway_santanna(hand_panel)
+    res = did.callaway_santanna(hand_panel)
     assert res["estimate"] == pytest.approx(-0.06)
     # influence: ±0.0025 for each of the 4 communes; var = 4 * 0.0025² * 4/3
     assert res["std_error"] == pytest.approx(math.sqrt(4 * 0.0025**2 * 4 / 3))
@@ -85,7 +86,7 @@ def test_callaway_santanna_hand(hand_panel):
 def test_always_treated_are_dropped():
     spec = dict(HAND)
     spec["A0"] = (2019, [0.9, 0.1, 0.9])  # twinned before the first year of data
-    res = effects.callaway_santanna(_panel(spec, [2019, 2020, 2021]))
+    res = did.callaway_santanna(_panel(spec, [2019, 2020, 2021]))
     assert res["estimate"] == pytest.approx(-0.06)
 
 
@@ -98,10 +99,10 @@ def test_twfe_and_naive_two_by_two():
     }
     panel = _panel(spec, [2019, 2020])
     # TWFE with two periods is the difference in differences: -0.09 - (-0.01)
-    assert effects.twfe(panel)["estimate"] == pytest.approx(-0.08)
+    assert regressions.twfe(panel)["estimate"] == pytest.approx(-0.08)
     # naive, years from the first pairing (2020): mean(0.40, 0.52) - mean(0.28, 0.40)
-    assert effects.naive(panel)["estimate"] == pytest.approx(0.12)
-    assert effects.callaway_santanna(panel)["estimate"] == pytest.approx(-0.08)
+    assert regressions.naive(panel)["estimate"] == pytest.approx(0.12)
+    assert did.callaway_santanna(panel)["estimate"] == pytest.approx(-0.08)
 
 
 def test_twfe_matches_dummy_regression_on_unbalanced_panel():
@@ -113,7 +114,7 @@ def test_twfe_matches_dummy_regression_on_unbalanced_panel():
         for i, g in enumerate([2020, 2020, 2021, 2021, 2022, None, None, None, None])
     }
     panel = _panel(spec, [2019, 2020, 2021, 2022]).drop(index=[5, 17])  # unbalanced
-    ours = effects.twfe(panel)
+    ours = regressions.twfe(panel)
     fit = smf.ols("y ~ d + C(commune_code) + C(year)", panel).fit(
         cov_type="cluster", cov_kwds={"groups": pd.factorize(panel["commune_code"])[0]}
     )
@@ -178,18 +179,18 @@ def test_event_study_and_pre_trend_detects_diverging_trends(world):
     panel = effects.treatment_panel(world)
     bent = panel.copy()
     bent.loc[bent["g"].notna(), "y"] += 0.01 * (bent["year"] - 2019)
-    assert effects.callaway_santanna(bent)["pre_trend_p"] < 0.01
+    assert did.callaway_santanna(bent)["pre_trend_p"] < 0.01
 
 
 def test_bootstrap_agrees_with_analytic_se(world):
     panel = effects.treatment_panel(world)
-    analytic = effects.callaway_santanna(panel)["std_error"]
-    boot = effects.bootstrap_se(panel, reps=60, seed=1)
+    analytic = did.callaway_santanna(panel)["std_error"]
+    boot = did.bootstrap_se(panel, reps=60, seed=1)
     assert boot == pytest.approx(analytic, rel=0.35)
 
 
 def test_twfe_event_study_leads(world):
-    es = effects.twfe_event_study(effects.treatment_panel(world))
+    es = regressions.twfe_event_study(effects.treatment_panel(world))
     assert -1 not in set(es["event_time"])  # the reference year
     assert 0 <= es.attrs["pre_trend_p"] <= 1
     assert (es.loc[es["event_time"].between(0, 2), "estimate"] - -0.03).abs().max() < 0.015
@@ -229,7 +230,7 @@ def test_coverage_over_20_seeds():
     for effect in (-0.03, 0.0):
         covered = 0
         for seed in range(20):
-            res = effects.callaway_santanna(
+            res = did.callaway_santanna(
                 effects.treatment_panel(_simulate(seed=seed, effect=effect))
             )
             covered += res["ci_low"] <= effect <= res["ci_high"]

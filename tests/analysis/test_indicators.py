@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from ketnghia_analysis.analysis import indicators as ind
+from ketnghia_analysis.core.columns import POVERTY_COUNTS
 
 A1, A2, B1, B2 = "10001", "10002", "10003", "10004"
 
@@ -87,7 +88,7 @@ def tables() -> dict[str, pd.DataFrame]:
             P(2022, B2, "902", 400, 10, 2, 0, 0, 8, 8, 0),
         ]
     )
-    for column in ind.POVERTY_COUNTS:
+    for column in POVERTY_COUNTS:
         poverty[column] = poverty[column].astype("Int64")
     S = _support_row
     support = pd.DataFrame(

@@ -1,4 +1,4 @@
-"""Shared chart helpers: Vietnamese numbers, captions, series breaks, readable glyphs."""
+"""Shared chart helpers: Vietnamese axes, captions, series breaks, readable glyphs."""
 
 from __future__ import annotations
 
@@ -12,53 +12,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from ketnghia_analysis.reporting import charts  # noqa: E402
+from ketnghia_analysis.reporting import charts, kinds  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
 def _close_figures():
     yield
     plt.close("all")
-
-
-@pytest.mark.parametrize(
-    ("value", "kind", "expected"),
-    [
-        (1234.5, "number", "1.234,5"),
-        (1234, "number", "1.234"),
-        (0.125, "percent", "12,5%"),
-        (-0.024, "diff", "-2,4 điểm %"),
-        (-1.6, "points", "-1,6 điểm %"),
-        (1.5, "points", "+1,5 điểm %"),
-        (1234.5, "money", "1.234,5 tr.đ"),
-        (None, "number", "–"),
-        (float("nan"), "percent", "–"),
-        (pd.NA, "number", "–"),
-    ],
-)
-def test_fmt_value(value, kind, expected):
-    assert charts.fmt_value(value, kind) == expected
-
-
-def test_short_values_for_heatmap_cells():
-    assert charts.short_value(0.3941, "percent") == "39,4%"
-    assert charts.short_value(-1.63, "points") == "-1,6"
-    assert charts.short_value(1234.56, "money") == "1.235"
-    assert charts.short_value(None, "percent") == ""
-
-
-def test_tick_formatters_are_vietnamese():
-    assert charts.formatter("percent")(0.25, 0) == "25%"
-    assert charts.formatter("number")(12345, 0) == "12.345"
-    assert charts.formatter("diff")(-0.025, 0) == "-2,5"
-
-
-def test_kind_guessed_from_column_name():
-    assert charts.kind_of("poverty_rate_end") == "percent"
-    assert charts.kind_of("share_met") == "percent"
-    assert charts.kind_of("money_mvnd") == "money"
-    assert charts.kind_of("rate_change_points") == "points"
-    assert charts.kind_of("poor_end") == "number"
 
 
 def test_caption_says_when_data_are_synthetic():
@@ -146,61 +106,11 @@ def test_event_study_and_estimates_charts():
     assert "-2,5 điểm %" in _texts(ax.figure)
 
 
-def test_headline_text_in_plain_vietnamese():
-    row = pd.Series(
-        {
-            "outcome": "poverty_rate_end",
-            "estimator": "callaway_santanna",
-            "comparison": "similar",
-            "estimate": -0.031,
-            "ci_low": -0.045,
-            "ci_high": -0.017,
-            "n_treated": 60,
-            "n_control": 40,
-            "pre_trend_p": 0.4,
-        }
-    )
-    text = charts.headline_text(row)
-    assert "giảm 3,1 điểm %" in text
-    assert "có ý nghĩa thống kê" in text
-    assert "60 xã kết nghĩa" in text
-    row["ci_high"] = 0.01
-    assert "chưa đủ bằng chứng" in charts.headline_text(row)
-
-
-def test_show_table_formats_numbers_and_renames_headers():
-    frame = pd.DataFrame({"year": [2024], "poor_end": [1234], "poverty_rate_end": [0.125]})
-    shown = charts.show_table(frame)
-    assert list(shown.columns) == [
-        "Năm báo cáo",
-        "Số hộ nghèo cuối năm (hộ)",
-        "Tỷ lệ hộ nghèo cuối năm (%)",
-    ]
-    assert shown.iloc[0].tolist() == [2024, "1.234", "12,5%"]
-    assert shown.index.name == "STT" and shown.index[0] == 1
-
-
 def test_whole_number_axes_get_whole_number_ticks():
-    import matplotlib.pyplot as plt
-
-    from ketnghia_analysis.reporting import charts
-
     fig, ax = plt.subplots()
     ax.plot([2019, 2024], [7.6, 19.0])
-    charts.format_axis(ax, charts.KIND_NUMBER)
+    charts.format_axis(ax, kinds.KIND_NUMBER)
     fig.canvas.draw()
     ticks = [t for t in ax.get_yticks() if 7.6 <= t <= 19.0]
     assert ticks and all(float(t).is_integer() for t in ticks), ticks
     plt.close(fig)
-
-
-def test_submission_statuses_are_counted_in_vietnamese():
-    import pandas as pd
-
-    from ketnghia_analysis.reporting import charts
-
-    subs = pd.DataFrame(
-        {"year": [2024, 2024, 2024], "status": ["ingested", "ingested", "rejected"]}
-    )
-    out = charts.count_by(subs, ["year", "status"]).set_index("status")["count"].to_dict()
-    assert out == {"đã nhận": 2, "bị từ chối": 1}

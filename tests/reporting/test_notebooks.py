@@ -1,19 +1,18 @@
 """The committed notebooks: clean (no outputs, kernelspec, parameters tag, no functions,
 Load/Compute/Show sections) and each runs top to bottom through papermill on sample data,
-with an HTML export free of code cells and errors."""
+with an HTML export free of code cells and errors (the runs: `executed_notebooks`, once per
+session)."""
 
 from __future__ import annotations
 
 import re
-import time
-import warnings
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from ketnghia_analysis.core import paths
-from ketnghia_analysis.reporting.report import export_html, html_problems
+from ketnghia_analysis.reporting.pages import html_problems
 
 NOTEBOOK_DIR = paths.notebooks_dir()
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
@@ -78,32 +77,15 @@ def test_parameters_are_typed_and_explained(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
-def test_notebook_runs_on_sample_data(path, processed_dir, tmp_path):
-    import papermill
-
-    out = tmp_path / path.name
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        papermill.execute_notebook(
-            str(path),
-            str(out),
-            parameters={"processed_dir": str(processed_dir)},
-            kernel_name="ketnghia",
-            log_output=False,
-            progress_bar=False,
-            cwd=str(NOTEBOOK_DIR),
-        )
-    seconds = time.perf_counter() - start
-    nb = nbformat.read(out, as_version=4)
+def test_notebook_runs_on_sample_data(path, executed_notebooks):
+    run = executed_notebooks[path.stem]
+    nb = nbformat.read(run.notebook, as_version=4)
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             assert output.output_type != "error", cell.source[:80]
             if output.output_type == "stream":
                 assert output.name != "stderr", f"warning shown to readers: {output.text[:300]}"
-    html = tmp_path / f"{path.stem}.html"
-    export_html(out, html, path.stem)
-    page = html.read_text(encoding="utf-8")
+    page = run.html.read_text(encoding="utf-8")
     assert html_problems(page) == []
     assert "Mục lục" in page
-    print(f"{path.stem}: {seconds:.1f} s")
+    print(f"{path.stem}: {run.seconds:.1f} s")

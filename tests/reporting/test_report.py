@@ -1,10 +1,14 @@
-"""`ketnghia report`: validation before any kernel, parallel runs, outputs, failures, reruns."""
+"""`ketnghia report`: validation before any kernel, parallel runs, outputs, failures, reruns.
+
+The run over the sample is the session's `rendered_reports` (tests/reporting/conftest.py).
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -14,7 +18,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from ketnghia_analysis.cli import main
-from ketnghia_analysis.reporting import kernel, report
+from ketnghia_analysis.reporting import jobs, kernel, pages, runner
 
 YEAR = 2024
 
@@ -26,35 +30,30 @@ def no_kernel(monkeypatch):
     def _boom(*_args, **_kwargs):
         raise AssertionError("a kernel was started before the parameters were validated")
 
-    monkeypatch.setattr(report, "_execute", _boom)
+    monkeypatch.setattr(runner, "_execute", _boom)
 
 
 def test_missing_processed_folder_exits_2(tmp_path, no_kernel, capsys):
-    code = report.run_reports(YEAR, processed=tmp_path / "khong_co", out=tmp_path / "r")
+    code = runner.run_reports(YEAR, processed=tmp_path / "khong_co", out=tmp_path / "r")
     assert code == 2
     assert "Không tìm thấy thư mục dữ liệu đã xử lý" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
 
 
 def test_year_outside_the_data_exits_2(processed_dir, tmp_path, no_kernel, capsys):
-    assert report.run_reports(1990, processed=processed_dir, out=tmp_path) == 2
+    assert runner.run_reports(1990, processed=processed_dir, out=tmp_path) == 2
     err = capsys.readouterr().err
     assert "Năm 1990 không có trong dữ liệu" in err and "2019–2024" in err
 
 
 def test_unknown_district_exits_2(processed_dir, tmp_path, no_kernel, capsys):
-    assert report.run_reports(YEAR, district="999", processed=processed_dir, out=tmp_path) == 2
+    assert runner.run_reports(YEAR, district="999", processed=processed_dir, out=tmp_path) == 2
     assert "Mã huyện '999' không tồn tại" in capsys.readouterr().err
 
 
 def test_cli_passes_the_exit_code(processed_dir, tmp_path, no_kernel):
     argv = ["report", "--year", "1990", "--processed", str(processed_dir), "--out", str(tmp_path)]
     assert main(argv) == 2
-
-
-def _district(processed_dir: Path) -> str:
-    available = report.districts_with_data(processed_dir, YEAR)
-    return "516" if "516" in available else available[0]
 
 
 def _files(folder: Path) -> set[str]:
@@ -65,22 +64,8 @@ def _files(folder: Path) -> set[str]:
     }
 
 
-@pytest.fixture(scope="module")
-def first_run(processed_dir, tmp_path_factory):
-    """The province report and one district report, two workers."""
-    out = tmp_path_factory.mktemp("reports")
-    district = _district(processed_dir)
-    start = time.perf_counter()
-    code = report.run_reports(
-        YEAR, district=district, processed=processed_dir, out=out, workers=2, progress=False
-    )
-    seconds = time.perf_counter() - start
-    print(f"run_reports (province + district {district}): {seconds:.1f} s")
-    return out, district, code
-
-
-def test_province_and_district_reports_are_written(first_run, processed_dir):
-    out, district, code = first_run
+def test_province_and_district_reports_are_written(rendered_reports, processed_dir):
+    out, district, code = rendered_reports.out, rendered_reports.district, rendered_reports.code
     year_dir = out / str(YEAR)
     assert code == 0
     names = [f"tinh_{YEAR}", f"huyen_{district}_{YEAR}"]
@@ -89,7 +74,7 @@ def test_province_and_district_reports_are_written(first_run, processed_dir):
         assert (year_dir / "notebooks" / f"{name}.ipynb").is_file()
         assert (year_dir / "excel" / f"{name}.xlsx").is_file()
         page = (year_dir / f"{name}.html").read_text(encoding="utf-8")
-        assert report.html_problems(page) == [], name
+        assert pages.html_problems(page) == [], name
         assert "Mục lục" in page
         assert "Tải dữ liệu (Load)" not in page  # analysts' signposts are left out
     executed = nbformat.read(year_dir / "notebooks" / f"huyen_{district}_{YEAR}.ipynb", 4)
@@ -110,10 +95,10 @@ def test_province_and_district_reports_are_written(first_run, processed_dir):
     assert all(r["seconds"] > 0 for r in manifest["reports"])
 
 
-def test_excel_has_vietnamese_headers_and_formats(first_run):
+def test_excel_has_vietnamese_headers_and_formats(rendered_reports):
     from openpyxl import load_workbook
 
-    out, district, _code = first_run
+    out, district = rendered_reports.out, rendered_reports.district
     book = load_workbook(out / str(YEAR) / "excel" / f"huyen_{district}_{YEAR}.xlsx")
     assert "Hộ nghèo theo xã" in book.sheetnames
     sheet = book["Hộ nghèo theo xã"]
@@ -145,13 +130,13 @@ def _kernels_of(parents: set[int]) -> list[int]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
-def test_no_kernel_outlives_its_worker(first_run):
-    out, _district_code, _code = first_run
+def test_no_kernel_outlives_its_worker(rendered_reports):
+    out = rendered_reports.out
     workers = {int(p.stem.split("-")[1]) for p in (out / str(YEAR) / "logs").glob("worker-*.log")}
     assert workers
     assert _kernels_of(workers) == []
     assert _kernels_of({os.getpid()}) == []  # the check itself can see a kernel
-    probe = kernel.SharedKernel(report.KERNEL, str(out))
+    probe = kernel.SharedKernel(jobs.KERNEL, str(out))
     pid = probe.pid
     try:
         assert _kernels_of({os.getpid()}) == [pid]
@@ -165,9 +150,9 @@ def _tiny_notebooks(folder: Path, district_fails: bool) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     spec = {"name": "ketnghia", "display_name": "Python (ketnghia)", "language": "python"}
     for name, body in (
-        (report.PROVINCE_NOTEBOOK, "print('tỉnh', year)"),
+        (jobs.PROVINCE_NOTEBOOK, "print('tỉnh', year)"),
         (
-            report.DISTRICT_NOTEBOOK,
+            jobs.DISTRICT_NOTEBOOK,
             "raise ValueError('báo cáo huyện hỏng')" if district_fails else "print(district_code)",
         ),
     ):
@@ -182,13 +167,15 @@ def _tiny_notebooks(folder: Path, district_fails: bool) -> Path:
 
 
 def test_a_failing_report_does_not_stop_the_others_and_reruns_overwrite(
-    first_run, processed_dir, tmp_path, capfd
+    rendered_reports, processed_dir, tmp_path, capfd
 ):
-    out, district, _code = first_run
+    # A copy of the session's reports: the rerun overwrites them.
+    out, district = tmp_path / "reports", rendered_reports.district
+    shutil.copytree(rendered_reports.out, out)
     year_dir = out / str(YEAR)
     before = _files(year_dir)
     notebooks = _tiny_notebooks(tmp_path / "nb", district_fails=True)
-    code = report.run_reports(
+    code = runner.run_reports(
         YEAR,
         district=district,
         processed=processed_dir,
@@ -221,14 +208,14 @@ def test_a_failing_report_does_not_stop_the_others_and_reruns_overwrite(
 
 
 def test_plan_province_only_district_or_all(processed_dir, tmp_path):
-    assert report.validate(YEAR, None, False, processed_dir) == []
-    every = report.validate(YEAR, None, True, processed_dir)
+    assert jobs.validate(YEAR, None, False, processed_dir) == []
+    every = jobs.validate(YEAR, None, True, processed_dir)
     assert every == sorted(every) and len(every) >= 3
-    assert report.validate(YEAR, every[0], False, processed_dir) == [every[0]]
-    jobs = report.plan(YEAR, every, Path(processed_dir), tmp_path, Path("notebooks"))
-    assert [j.name for j in jobs][:2] == [f"tinh_{YEAR}", f"huyen_{every[0]}_{YEAR}"]
-    assert all(isinstance(j.parameters["district_code"], str) for j in jobs[1:])
-    assert all(j.parameters["year"] == YEAR for j in jobs)
+    assert jobs.validate(YEAR, every[0], False, processed_dir) == [every[0]]
+    planned = jobs.plan(YEAR, every, Path(processed_dir), tmp_path, Path("notebooks"))
+    assert [j.name for j in planned][:2] == [f"tinh_{YEAR}", f"huyen_{every[0]}_{YEAR}"]
+    assert all(isinstance(j.parameters["district_code"], str) for j in planned[1:])
+    assert all(j.parameters["year"] == YEAR for j in planned)
 
 
 # --- one kernel per worker ----------------------------------------------------------
@@ -238,7 +225,7 @@ def test_plan_province_only_district_or_all(processed_dir, tmp_path):
 def in_worker(monkeypatch):
     """Run jobs in this process as a worker does (no workbook: these notebooks have no
     data); its kernel is shut down afterwards."""
-    monkeypatch.setattr(report, "write_excel", lambda job, path: None)
+    monkeypatch.setattr(runner, "write_excel", lambda job, path: None)
     yield
     kernel.discard()
 
@@ -255,16 +242,16 @@ def _probe_notebook(folder: Path, body: str, name: str = "probe") -> Path:
     return path
 
 
-def _run(notebook: Path, name: str, step: str) -> tuple[report.Job, int | None]:
+def _run(notebook: Path, name: str, step: str) -> tuple[jobs.Job, int | None]:
     """Run one job; (the job, pid of the kernel that ran it, if it got that far)."""
-    job = report.Job(
+    job = jobs.Job(
         name=name,
         title=name,
         notebook=str(notebook),
         parameters={"step": step},
         out_dir=str(notebook.parent / "out"),
     )
-    report._run_job(job)
+    runner._run_job(job)
     executed = nbformat.read(notebook.parent / "out" / "notebooks" / f"{name}.ipynb", 4)
     text = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
     pids = re.findall(r"pid (\d+)", text)
@@ -323,7 +310,7 @@ def test_reports_sharing_a_kernel_do_not_see_each_other(tmp_path, in_worker):
 
 
 def test_a_dead_or_stuck_kernel_is_replaced(tmp_path, in_worker, monkeypatch):
-    monkeypatch.setattr(report, "CELL_TIMEOUT", 3)
+    monkeypatch.setattr(runner, "CELL_TIMEOUT", 3)
     notebook = _probe_notebook(
         tmp_path / "nb",
         "import os, signal, time\n"

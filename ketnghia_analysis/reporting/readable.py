@@ -1,0 +1,64 @@
+"""Tables for readers: Vietnamese numbers and headers, rows numbered from 1 ("STT")."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ketnghia_analysis.reference.glossary import label
+from ketnghia_analysis.reporting.kinds import KIND_NUMBER, fmt_value, kind_of
+from ketnghia_analysis.reporting.narrative import OUTCOME_VI, effect_kind, estimator_name
+
+
+def _numbered(frame: pd.DataFrame) -> pd.DataFrame:
+    """Vietnamese tables number their rows from 1 ("STT"), not from pandas' 0."""
+    frame.index = pd.RangeIndex(1, len(frame) + 1, name="STT")
+    return frame
+
+
+def show_table(
+    data: pd.DataFrame,
+    kinds: dict[str, str] | None = None,
+    rename: bool = True,
+) -> pd.DataFrame:
+    """A copy for display: numbers as Vietnamese text, headers as glossary labels.
+
+    ``kinds`` maps column → "percent" | "number" | "money" | "points"; numeric
+    columns not named are guessed from their names.
+    """
+    frame = data.copy()
+    kinds = dict(kinds or {})
+    for column in frame.columns:
+        series = frame[column]
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            frame[column] = series.astype("str")
+            continue
+        if pd.api.types.is_bool_dtype(series) or column == "year":
+            continue
+        if pd.api.types.is_numeric_dtype(series):
+            kind = kinds.get(column, kind_of(column))
+            frame[column] = [fmt_value(v, kind) for v in series.astype("float64")]
+    if rename:
+        frame = frame.rename(columns={c: label(c) for c in frame.columns})
+    return _numbered(frame)
+
+
+def effects_table(estimates: pd.DataFrame) -> pd.DataFrame:
+    """``effects.evaluate`` rows for reading: Vietnamese names, effects in points or criteria."""
+    rows = []
+    for _, row in estimates.iterrows():
+        kind = effect_kind(str(row["outcome"]))
+        rows.append(
+            {
+                "Chỉ tiêu": OUTCOME_VI.get(str(row["outcome"]), str(row["outcome"])),
+                "Cách ước lượng": estimator_name(str(row["estimator"]), row.get("comparison")),
+                "Ước lượng": fmt_value(row["estimate"], kind, 2 if kind == KIND_NUMBER else 1),
+                "Khoảng tin cậy 95%": (
+                    f"{fmt_value(row['ci_low'], kind, 2)} đến {fmt_value(row['ci_high'], kind, 2)}"
+                ),
+                "Số xã kết nghĩa": fmt_value(row.get("n_treated")),
+                "Số xã so sánh": fmt_value(row.get("n_control")),
+                "p xu hướng trước": fmt_value(row.get("pre_trend_p"), KIND_NUMBER, 2),
+                "Ghi chú": row.get("note", ""),
+            }
+        )
+    return _numbered(pd.DataFrame(rows))
