@@ -14,20 +14,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from ketnghia_analysis.core.columns import COUNT_COLUMNS
+from ketnghia_analysis.reference.contract import columns_of_kind
 
-# Columns holding GSO codes or registry ids: always text ("516", never 516).
-CODE_COLUMNS = (
-    "province_code",
-    "district_code",
-    "commune_code",
-    "successor_code",
-    "unit_2025_code",
-    "partner_id",
-)
-
-MONEY_COLUMNS = ("cash_mvnd", "in_kind_mvnd")
-BOOL_COLUMNS = ("met", "mountainous", "border")
+# The dtypes analysts get, by the kind each column has in the table contract. GSO codes and
+# registry ids are always text ("516", never 516); whole numbers are nullable Int64, except
+# `year`, which is int64 when every row has one.
+CODE_COLUMNS = (*columns_of_kind("code"), "partner_id")
+COUNT_COLUMNS = tuple(c for c in columns_of_kind("count", "year", "int") if c != "year")
+MONEY_COLUMNS = tuple(columns_of_kind("money"))
+BOOL_COLUMNS = tuple(columns_of_kind("bool", "nbool"))
 
 
 class Tables(dict):

@@ -1,7 +1,7 @@
 """Column groups of the processed tables (../shared/spec/tables.md), named once.
 
-Plain tuples, no pandas or pandera, so that every stage (validation, the loader, the
-indicators) can share them without importing the schemas.
+Plain tuples, in the order of the forms, for the rules and the indicators that work on
+these groups; every column's kind and dtype is in `reference.contract`.
 """
 
 from __future__ import annotations
@@ -25,22 +25,4 @@ SUPPORT_COUNTS = (
     "officials_trained",
     "workers_trained",
     "houses_supported",
-)
-
-#: Every count column of the processed tables (nullable integers).
-COUNT_COLUMNS = (
-    *POVERTY_COUNTS,
-    "criterion",
-    "criteria_met",
-    "recognized_year",
-    "pair_start_year",
-    *SUPPORT_COUNTS,
-    "start_year",
-    "households",
-    "rows_read",
-    "rows_accepted",
-    "rows_quarantined",
-    "rows_structural",
-    "size_bytes",
-    "source_row",
 )
