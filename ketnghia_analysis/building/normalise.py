@@ -37,13 +37,17 @@ from ketnghia_analysis.core.missing import is_missing
 from ketnghia_analysis.reference.partners import PartnerRegistry
 
 
+#: One row of a form as the rules see it: column → value.
+Record = dict[str, Any]
+
+
 @dataclass(frozen=True)
 class FormResult:
     """One form of a read return, normalised: its accepted rows, quarantine and findings."""
 
     kind: str
     accepted: AcceptedRows
-    quarantine: list[dict]
+    quarantine: list[Record]
     issues: list[Issue]
     rows_read: int
     rows_structural: int
@@ -73,7 +77,9 @@ def placed(issue: Issue, ctx: Context) -> Issue:
     )
 
 
-def quarantine_row(kind: str, ctx: Context, rec: dict, codes: str, raw: dict, row: Any) -> dict:
+def quarantine_row(
+    kind: str, ctx: Context, rec: Record, codes: str, raw: Record, row: Any
+) -> Record:
     """One row of quarantine.parquet: where the row was, why, and its cells as read."""
     return {
         "form": kind,
@@ -109,11 +115,11 @@ class _AddedColumns:
     """Columns added to a form's records: an array over every row for the tables, and in each
     record the value as that array holds it (the rules see what the tables will hold)."""
 
-    def __init__(self, recs: list[dict]):
+    def __init__(self, recs: list[Record]):
         self.recs = recs
         self.arrays: dict[str, Any] = {}
 
-    def add(self, name: str, values: list, *, infer: bool = False) -> None:
+    def add(self, name: str, values: list[Any], *, infer: bool = False) -> None:
         if infer:  # pandas picks the dtype: text → str (None → NaN), ints with None → float
             # (no rows: float64 like a frame column; Series([]) alone would be object)
             column = pd.Series(values if values else np.array([]))
@@ -184,7 +190,7 @@ class Normaliser:
         )
 
     def _communes(
-        self, recs: list[dict], kind: str, ctx: Context, added: _AddedColumns
+        self, recs: list[Record], kind: str, ctx: Context, added: _AddedColumns
     ) -> list[Issue]:
         """The commune code and official name of each row (added columns), and the findings."""
         codes: list[str | None] = []
@@ -209,7 +215,7 @@ class Normaliser:
         return issues
 
     def _form_rules(
-        self, recs: list[dict], kind: str, ctx: Context, added: _AddedColumns
+        self, recs: list[Record], kind: str, ctx: Context, added: _AddedColumns
     ) -> list[Issue]:
         """The row rules of each form, once commune codes are known."""
         if kind == "poverty":
@@ -226,7 +232,7 @@ class Normaliser:
             return self._support_rules(recs, ctx)
         return []
 
-    def _partners(self, recs: list[dict], added: _AddedColumns) -> None:
+    def _partners(self, recs: list[Record], added: _AddedColumns) -> None:
         """Partner id, canonical name and type of each row (the registry's type wins: returns
         spell the types in many ways)."""
         ids, names, types = [], [], []
@@ -239,7 +245,7 @@ class Normaliser:
         added.add("_partner_canonical", names, infer=True)
         added.add("_partner_type", types, infer=True)
 
-    def _support_rules(self, recs: list[dict], ctx: Context) -> list[Issue]:
+    def _support_rules(self, recs: list[Record], ctx: Context) -> list[Issue]:
         """Biểu 01/KN: a partner on every row, one row per pair, communes of the target area."""
         issues = [
             ctx.issue(
@@ -274,7 +280,7 @@ class Normaliser:
         return issues
 
 
-def _number_findings(recs: list[dict], form: Any, ctx: Context, seen: list[Issue]) -> list[Issue]:
+def _number_findings(recs: list[Record], form: Any, ctx: Context, seen: list[Issue]) -> list[Issue]:
     """Numbers that are not numbers or negative, and totals that do not add up; a value the
     reader already reported is not reported twice."""
     kind = form.form
@@ -349,12 +355,12 @@ def _match_finding(match: Any, label: str, row: Any, ctx: Context) -> Issue | No
 
 
 def _quarantine(
-    recs: list[dict], issues: list[Issue], form: Any, ctx: Context
-) -> tuple[list[int], list[dict]]:
+    recs: list[Record], issues: list[Issue], form: Any, ctx: Context
+) -> tuple[list[int], list[Record]]:
     """Positions of the rows kept, and a quarantine row for each row with an error."""
     bad = error_rows(issues)
     keep: list[int] = []
-    quarantined: list[dict] = []
+    quarantined: list[Record] = []
     raw_rows: dict[Any, dict[str, str | None]] | None = None
     for i, rec in enumerate(recs):
         row = rec["source_row"]
@@ -382,7 +388,7 @@ def normalise_return(ret: Any, normaliser: Normaliser) -> FileResult:
     whole = Context(ret.source_file, None, ret.district_code, ret.year)
     issues = [placed(i, whole) for i in ret.issues or []]
     parts: dict[str, list[pd.DataFrame]] = {t: [] for t in OUTPUT_TABLES}
-    quarantine: list[dict] = []
+    quarantine: list[Record] = []
     columns_of: dict[tuple[str, str], dict[str, int]] = {}
     read = accepted = quarantined = structural = 0
     identity_known = ret.district_code is not None and ret.year is not None
@@ -450,7 +456,7 @@ def _rejected_return(ret: Any) -> FileResult:
     return result
 
 
-def _unplaced_form(form: Any, ctx: Context) -> tuple[list[Issue], list[dict]]:
+def _unplaced_form(form: Any, ctx: Context) -> tuple[list[Issue], list[Record]]:
     """The rows of a return whose district or year is unknown cannot be placed: each is an
     IDENTITY_UNKNOWN finding and a quarantine row."""
     issues, rows = [], []
