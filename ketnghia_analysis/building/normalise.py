@@ -36,7 +36,6 @@ from ketnghia_analysis.core.issues import Issue
 from ketnghia_analysis.core.missing import is_missing
 from ketnghia_analysis.reference.partners import PartnerRegistry
 
-
 #: One row of a form as the rules see it: column → value.
 Record = dict[str, Any]
 
