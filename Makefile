@@ -32,13 +32,13 @@ test: $(STAMP) ## set up if needed, lint, check the layering, and run the whole 
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -m "not slow" -q
+	$(BIN)/python -m pytest -m "not slow" -q -n 2 --dist loadfile
 
 test-slow: $(STAMP) ## the slow checks (estimator coverage over many seeds)
 	$(BIN)/python -m pytest -m slow -q
 
 fuzz: $(STAMP) ## longer fuzzing of the cell reader and parsers
-	KETNGHIA_FUZZ_EXAMPLES=2000 $(BIN)/python -m pytest -q tests/test_fuzz.py
+	KETNGHIA_FUZZ_EXAMPLES=2000 $(BIN)/python -m pytest -q tests/reading/test_fuzz.py
 
 bench: $(STAMP) ## the benchmarks (ratios against baselines measured in the same run)
 	$(BIN)/python benchmarks/run.py

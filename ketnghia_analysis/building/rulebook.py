@@ -15,7 +15,8 @@ from ketnghia_analysis.core.issues import Issue
 from ketnghia_analysis.core.missing import is_missing
 
 # code → (severity, what the rule checks). An error-level finding on a data row sends
-# that row to quarantine; a warning keeps it. The README's rule table is this dict.
+# that row to quarantine; a warning keeps it. docs/building.md lists
+# these codes with the reader's own.
 RULES: dict[str, tuple[str, str]] = {
     "POVERTY_IDENTITY": (
         "error",
@@ -115,7 +116,7 @@ def fmt(value: object) -> str | None:
     return text.rstrip("0").rstrip(",")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Context:
     """Where a form's records came from: enough to address every cell."""
 

@@ -60,7 +60,7 @@ _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5"}
 _MEMO_SIZE = 200_000
 
 
-@dataclass
+@dataclass(frozen=True)
 class Match:
     """Result of matching one label.
 

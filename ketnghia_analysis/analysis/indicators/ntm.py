@@ -10,8 +10,6 @@ from ketnghia_analysis.analysis.indicators.frames import attach, group_sum, leve
 from ketnghia_analysis.reference.standards import criteria_set
 
 ALL_CRITERIA = 19
-# Criteria whose content changed with the 2021-2025 set (when criteria.csv does not say).
-CHANGED_2022 = [3, 11, 12, 13]
 _RECOGNIZED = {
     "recognized_dat_chuan": ["dat_chuan", "nang_cao", "kieu_mau"],
     "recognized_nang_cao": ["nang_cao", "kieu_mau"],
@@ -98,7 +96,7 @@ def criteria_shares(
     out["share_met"] = ratio(out["communes_met"], out["communes_assessed"])
     out["criteria_set"] = out["year"].map(criteria_set)
     out = out.merge(_criteria_names(), on=["criteria_set", "criterion"], how="left")
-    out["changed_2022"] = out["changed_2022"].fillna(out["criterion"].isin(CHANGED_2022))
+    out["changed_2022"] = out["changed_2022"].fillna(False).astype(bool)  # reference/criteria.csv
     columns = [
         "year",
         *keys,

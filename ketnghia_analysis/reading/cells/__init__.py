@@ -1,4 +1,4 @@
-"""Stage 1: one untrusted workbook file → a Workbook of dense Sheets (cells, merges, visibility).
+"""One untrusted workbook file → a Workbook of dense Sheets (cells, merges, visibility).
 
 The format is decided by content, never by the file name (`sniff`); limits are checked
 before any engine sees the file (`guards`); each format has one engine module, chosen

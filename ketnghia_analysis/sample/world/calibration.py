@@ -4,7 +4,6 @@ from __future__ import annotations
 
 FIRST_YEAR, LAST_YEAR = 2019, 2024
 SIM_YEARS = tuple(range(FIRST_YEAR, LAST_YEAR + 1))
-NEW_STANDARD_YEAR = 2022
 DIRECTIVE_YEAR = 2022  # Chỉ thị 16-CT/TU (9/2021) shapes support from the 2022 returns on
 
 # Province targets (poverty rate, fraction). Published: 2019, 2021 (new standard:
@@ -70,7 +69,6 @@ CRITERION_DIFFICULTY = {
     1: 2.0, 2: 11.0, 3: 9.0, 4: 3.0, 5: 12.0, 6: 12.5, 7: 10.0, 8: 4.0, 9: 11.5,
     10: 18.0, 11: 17.5, 12: 8.0, 13: 17.0, 14: 6.5, 15: 7.0, 16: 7.5, 17: 18.5, 18: 5.0, 19: 3.5,
 }  # fmt: skip
-CHANGED_2022 = (3, 11, 12, 13)
 
 MODEL_CATALOGUE = (
     ("Mô hình nuôi bò sinh sản", "chăn nuôi"),

@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ketnghia_analysis.reference.standards import break_year
 from ketnghia_analysis.sample.world.calibration import (
-    CHANGED_2022,
     CRITERION_DIFFICULTY,
     FIRST_YEAR,
-    NEW_STANDARD_YEAR,
     SIM_YEARS,
 )
 from ketnghia_analysis.sample.world.communes import Units
@@ -70,12 +69,20 @@ def ntm(
     return crit, pd.DataFrame(status_rows)
 
 
+def _changed_2022() -> list[int]:
+    """Criteria whose content the 2021–2025 set changed (reference/criteria.csv)."""
+    from ketnghia_analysis.reference import gazetteer
+
+    crit = gazetteer.criteria()
+    return sorted(int(c) for c in crit.loc[crit["changed_2022"], "criterion"].unique())
+
+
 def _difficulty(diff: np.ndarray, year: int) -> np.ndarray:
     """Difficulty of the 19 criteria in ``year``: the 2021-2025 set is stricter."""
     d = diff.copy()
-    if year >= NEW_STANDARD_YEAR:
+    if year >= break_year():
         d = d + 0.8
-        d[[c - 1 for c in CHANGED_2022]] += 3.0
+        d[[c - 1 for c in _changed_2022()]] += 3.0
     return d
 
 

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ketnghia_analysis.reference.standards import break_year
 from ketnghia_analysis.sample.world.calibration import (
     FIRST_YEAR,
     MOUNTAIN_JUMP,
     MOUNTAIN_NOISE_SD,
     MOUNTAIN_OFFSET,
-    NEW_STANDARD_YEAR,
     SIM_YEARS,
     TARGET_END_RATE,
     TARGET_START_2022,
@@ -117,7 +117,7 @@ def poverty(
             end = int(round(model.rate(code, y) * h))
             if y == FIRST_YEAR:
                 start = int(round(model.rate(code, 2018) * h))
-            elif y == NEW_STANDARD_YEAR:
+            elif y == break_year():
                 prev_rate = prev_end[code] / hh[y - 1][code]
                 jump = MOUNTAIN_JUMP if model.mountain[code] else model.plains_offset["jump"]
                 start = int(round(max(prev_rate + jump + model.jump_noise[code], 0.0) * h))
@@ -176,7 +176,7 @@ def _counts(
         em = int(round(end * 0.03 * fu[3])) if fu[3] < 0.3 else 0
     nu = model.near_u[code][yi]
     near_rate = (0.06 + 0.09 * nu) if model.mountain[code] else (0.015 + 0.035 * nu)
-    if y >= NEW_STANDARD_YEAR:
+    if y >= break_year():
         near_rate *= 1.3
     return {
         "households_total": h,
@@ -220,7 +220,7 @@ def _plains_offsets(
         mp, ph, pa = sums(y, y)
         out[y] = (TARGET_END_RATE[y] * total - mp - pa) / ph
     out[2018] = out[2019] + 0.004
-    total = sum(hh[NEW_STANDARD_YEAR].values())
-    mp, ph, pa = sums(NEW_STANDARD_YEAR, 2021, MOUNTAIN_JUMP)
+    total = sum(hh[break_year()].values())
+    mp, ph, pa = sums(break_year(), 2021, MOUNTAIN_JUMP)
     out["jump"] = (TARGET_START_2022 * total - mp - pa) / ph - out[2021]
     return out
