@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -104,14 +105,16 @@ def recency(result: FileResult) -> tuple:
     )
 
 
-def supersede(results: list[FileResult]) -> list[Issue]:
-    """Mark earlier submissions of the same district-year as superseded.
+def supersede(results: list[FileResult]) -> tuple[list[FileResult], list[Issue]]:
+    """The results with earlier submissions of the same district-year marked superseded,
+    and a SUPERSEDED finding for each.
 
     A file is superseded when a later file of the same district and year (by report date
     in the title block, then the workbook's modified time, then the file time) holds every
     form it holds. Both stay in submissions.parquet.
     """
     issues = []
+    replaced: dict[str, str] = {}  # superseded file → the file that replaces it
     groups: dict[tuple, list[FileResult]] = {}
     for res in results:
         sub = res.submission
@@ -127,8 +130,7 @@ def supersede(results: list[FileResult]) -> list[Issue]:
             if not newer:
                 continue
             winner = newer[-1]
-            older.submission["status"] = "superseded"
-            older.submission["reason"] = f"được thay thế bởi {winner.source_file} (nộp sau)"
+            replaced[older.source_file] = winner.source_file
             issues.append(
                 Issue(
                     severity="warning",
@@ -142,7 +144,20 @@ def supersede(results: list[FileResult]) -> list[Issue]:
                     year=year,
                 )
             )
-    return issues
+    marked = [
+        dataclasses.replace(
+            r,
+            submission={
+                **r.submission,
+                "status": "superseded",
+                "reason": f"được thay thế bởi {replaced[r.source_file]} (nộp sau)",
+            },
+        )
+        if r.source_file in replaced
+        else r
+        for r in results
+    ]
+    return marked, issues
 
 
 def issues_frame(issues: Iterable[Issue]) -> pd.DataFrame:
@@ -167,7 +182,8 @@ def assemble(results: list[FileResult]) -> tuple[dict[str, pd.DataFrame], list[I
     from ketnghia_analysis.reference import gazetteer
 
     issues: list[Issue] = [i for res in results for i in res.issues]
-    issues += supersede(results)
+    results, superseded = supersede(results)
+    issues += superseded
     live = sorted((r for r in results if r.submission["status"] == "ingested"), key=recency)
     tables = _stack_forms(live)
     issues += _resolve_partners(tables)

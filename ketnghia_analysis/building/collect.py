@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import pickle
@@ -75,8 +76,8 @@ def as_result(item: tuple[str, str], outcome: Any) -> FileResult:
     result = rejected_result(
         rel, None, None, code if code.startswith("FILE_") else "FILE_CRASHED", message
     )
-    result.transient = True  # a time limit may pass under less load: read again next build
-    return result
+    # a time limit may pass under less load: read again next build
+    return dataclasses.replace(result, transient=True)
 
 
 class Progress:
@@ -165,14 +166,18 @@ def collect(
 def _completed(result: FileResult, raw_file: RawFile) -> FileResult:
     """A worker's result with what the build knows of the file (time, size, hash); a file
     whose bytes changed while the build ran is read again next time."""
-    result.mtime = raw_file.mtime
-    if result.submission.get("size_bytes") is None:
-        result.submission["size_bytes"] = raw_file.size
-    if result.submission.get("sha256") is None:
-        result.submission["sha256"] = raw_file.sha256
-    if result.submission["sha256"] != raw_file.sha256:
-        result.transient = True
-    return result
+    submission = dict(result.submission)
+    if submission.get("size_bytes") is None:
+        submission["size_bytes"] = raw_file.size
+    if submission.get("sha256") is None:
+        submission["sha256"] = raw_file.sha256
+    changed = submission["sha256"] != raw_file.sha256
+    return dataclasses.replace(
+        result,
+        submission=submission,
+        mtime=raw_file.mtime,
+        transient=result.transient or changed,
+    )
 
 
 class FileCache:
@@ -202,8 +207,7 @@ class FileCache:
             return None
         if not isinstance(hit, FileResult):
             return None
-        hit.mtime = f.mtime
-        return hit
+        return dataclasses.replace(hit, mtime=f.mtime)
 
     def store(self, f: RawFile, result: FileResult, folder: Path) -> None:
         """Write a result atomically (a temporary file, then os.replace)."""

@@ -451,8 +451,8 @@ def _rejected_return(ret: Any) -> FileResult:
     result = rejected_result(
         ret.source_file, ret.sha256, ret.size_bytes, code, ret.reason or "không đọc được tệp"
     )
-    result.issues += [i for i in ret.issues or [] if i.code != code]
-    return result
+    others = [i for i in ret.issues or [] if i.code != code]
+    return dataclasses.replace(result, issues=result.issues + others)
 
 
 def _unplaced_form(form: Any, ctx: Context) -> tuple[list[Issue], list[Record]]:

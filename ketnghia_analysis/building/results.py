@@ -16,7 +16,7 @@ OUTPUT_TABLES = ("poverty", "ntm_status", "ntm_criteria", "support", "models")
 FORM_ORDER = ("support", "poverty", "ntm", "models")
 
 
-@dataclass
+@dataclass(frozen=True)
 class FileResult:
     """Everything one raw file contributes to a build (cacheable, picklable)."""
 
