@@ -18,7 +18,13 @@ def empty(table: str) -> pd.DataFrame:
 
 
 def conform(frame: pd.DataFrame, table: str) -> pd.DataFrame:
-    """Order the columns of the contract first (missing → null) and cast them to their dtypes."""
+    """Order the columns of the contract first (missing → null) and cast them to their dtypes.
+
+    The dtypes come from the contract's kinds (`reference.contract.DTYPES`). The cast is
+    ours, not pandera's ``coerce``: counts are rounded and an unparseable leftover becomes
+    null here, then `validate` reports whatever breaks a check, where ``coerce`` would stop
+    at the first value it cannot cast.
+    """
     cols, _ = TABLES[table]
     out = frame.copy()
     for col in cols:
