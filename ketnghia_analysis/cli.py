@@ -213,7 +213,23 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise AssertionError(args.command)
 
 
+def utf8_streams() -> None:
+    """Make stdout and stderr write UTF-8, whatever the console or redirection.
+
+    On Windows, output redirected to a file or a pipe (`ketnghia build > log.txt`, a scheduled
+    task) is otherwise encoded in the ANSI code page (cp1252, or cp1258 on a Vietnamese
+    Windows), which lacks letters such as "ệ": printing them raised UnicodeEncodeError.
+    errors="replace" only touches what UTF-8 cannot encode (lone surrogates of undecodable
+    file names), never a Vietnamese letter.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:  # a text stream (not one replaced by a caller)
+            reconfigure(encoding="utf-8", errors="replace")
+
+
 def main(argv: list[str] | None = None) -> int:
+    utf8_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:

@@ -565,6 +565,16 @@ def allocate_gigabytes(gb: int) -> int:
     return len(block)
 
 
+def hog_memory(megabytes: int) -> int:
+    """Take `megabytes` of memory 16 MB at a time, every page written: a reader that keeps
+    growing, which a watchdog polling the worker's memory must stop on its way."""
+    blocks = []
+    for _ in range(megabytes // 16):
+        blocks.append(bytearray(16 * 2**20))  # zero-filled, so each page is touched
+        time.sleep(0.005)
+    return len(blocks)
+
+
 def sleep_forever(x: int) -> int:
     while True:
         time.sleep(60)
@@ -584,6 +594,20 @@ def memory_headroom_mb(x: int) -> float:
     return (soft - held) / 2**20
 
 
+def parent_pid(x: int) -> int:
+    """The worker's parent: the caller under spawn, the fork server under forkserver."""
+    return os.getppid()
+
+
+def can_import_resource(x: int) -> bool:
+    """Whether this worker can import `resource` (Unix only)."""
+    try:
+        import resource  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 class Unstartable:
     """A "function" the worker cannot load: unpickling it raises, as a broken import would."""
 
@@ -599,12 +623,13 @@ class DiesWhileStarting:
 
 
 def dispatch(item: tuple[str, int]) -> object:
-    """One function for mixed batches: ("double"|"abort"|"alloc"|"sleep"|"raise", arg)."""
+    """One function for mixed batches: ("double"|"abort"|"alloc"|"hog"|"sleep"|"raise", arg)."""
     kind, arg = item
     return {
         "double": double,
         "abort": crash_abort,
         "alloc": allocate_gigabytes,
+        "hog": hog_memory,
         "sleep": sleep_forever,
         "raise": raise_value_error,
     }[kind](arg)

@@ -1,7 +1,10 @@
-"""The `ketnghia` command's help and argument errors, without running any stage."""
+"""The `ketnghia` command's help and argument errors, and its output on any console."""
 
+import os
 import subprocess
 import sys
+
+import hostile_files as hf
 
 from ketnghia_analysis.cli import _years, main
 
@@ -38,3 +41,42 @@ def test_errors_reach_the_user_as_one_vietnamese_line(tmp_path, capsys):
     assert main(["template", "--district", "516", "--year", "2024", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("Lỗi:") and "Traceback" not in err
+
+
+def _run_redirected(tmp_path, *args: str, encoding: str = "cp1252") -> tuple[int, str, str]:
+    """`python -m ketnghia_analysis ARGS` with stdout and stderr redirected to files, the
+    streams' encoding set to `encoding` (what Windows gives a redirected output: the ANSI
+    code page). Returns the exit code and both files decoded as UTF-8."""
+    out, err = tmp_path / "out.txt", tmp_path / "err.txt"
+    env = {**os.environ, "PYTHONIOENCODING": encoding, "PYTHONUTF8": "0"}
+    with open(out, "wb") as stdout, open(err, "wb") as stderr:
+        done = subprocess.run(
+            [sys.executable, "-m", "ketnghia_analysis", *args],
+            stdout=stdout,
+            stderr=stderr,
+            env=env,
+            timeout=180,
+        )
+    return done.returncode, out.read_bytes().decode("utf-8"), err.read_bytes().decode("utf-8")
+
+
+def test_help_redirected_in_cp1252_is_utf8(tmp_path):
+    code, out, err = _run_redirected(tmp_path, "--help")
+    assert code == 0, err
+    assert "đánh giá hiệu quả kết nghĩa" in out  # "đ", "ệ", "ế": not in cp1252
+    assert "tạo báo cáo mẫu (dữ liệu TỔNG HỢP, không phải số liệu thật)" in out
+
+
+def test_check_redirected_in_cp1252_is_utf8(tmp_path):
+    path = hf.write_pdf(tmp_path / "bao_cao_2024.xlsx")
+    code, out, err = _run_redirected(tmp_path, "check", str(path))
+    assert code == 1, err  # the file has an error; the command itself did not fail
+    assert "Tệp không phải bảng tính: nội dung là tệp PDF." in out
+    assert "Gợi ý: Mở và lưu lại tệp bằng Excel" in out
+    assert "Traceback" not in err and "codec" not in err
+
+
+def test_argument_errors_redirected_in_cp1252_are_utf8(tmp_path):
+    code, _out, err = _run_redirected(tmp_path, "sample", "--years", "2024-2019", encoding="ascii")
+    assert code == 2
+    assert "khoảng năm ngược" in err

@@ -296,6 +296,7 @@ def evaluate_to_csv(
 ) -> int:
     """Run :func:`evaluate` on a processed folder and write effects.csv; return the exit code.
 
+    The CSV is UTF-8 with a byte-order mark, so that Excel shows its Vietnamese right.
     0 on success; 2 with a Vietnamese message when the folder is missing or holds no table.
     """
     from ketnghia_analysis.analysis.tables import load
@@ -311,7 +312,8 @@ def evaluate_to_csv(
     result = evaluate(tables, comparison=comparison)
     out_csv = Path(out_csv)
     out_csv.parent.mkdir(parents=True, exist_ok=True)
-    result.to_csv(out_csv, index=False, encoding="utf-8")
+    # with a BOM: Excel opens a CSV without one in the ANSI code page and garbles Vietnamese
+    result.to_csv(out_csv, index=False, encoding="utf-8-sig")
     print(_headline_sentence(result.iloc[0], comparison))
     print(f"Đã ghi {len(result)} dòng vào {out_csv}")
     return 0

@@ -5,6 +5,11 @@ the folder becomes one DataFrame, reachable as ``d.poverty`` or
 ``d["poverty"]``. Codes stay strings, counts are nullable ``Int64``, and the
 district and commune *names* are ordered categoricals in official (GSO code)
 order, so tables and charts list units the way the province lists them.
+
+The tables are read under the folder's tables lock (``core/snapshot.py``), so a build
+swapping in new tables meanwhile is waited for, never half-read; a folder whose tables
+disagree with its manifest ``_build.json`` (a build killed inside its swap) raises
+``MixedTablesError`` with a Vietnamese sentence instead of loading a mix.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ketnghia_analysis.core.snapshot import check_consistent, reading
 from ketnghia_analysis.reference.contract import columns_of_kind
 
 # The dtypes analysts get, by the kind each column has in the table contract. GSO codes and
@@ -125,6 +131,10 @@ def load(processed_dir: str | Path = "data/processed") -> Tables:
     ------
     FileNotFoundError
         When the folder does not exist or holds no Parquet file (Vietnamese message).
+    MixedTablesError
+        When its tables are not the set its manifest lists (Vietnamese message).
+    TimeoutError
+        When a build's swap holds the tables lock over a minute (it takes milliseconds).
     """
     folder = Path(processed_dir)
     if not folder.is_dir():
@@ -132,18 +142,26 @@ def load(processed_dir: str | Path = "data/processed") -> Tables:
             f"Không tìm thấy thư mục dữ liệu đã xử lý: {folder}. "
             "Hãy chạy 'ketnghia build' (hoặc 'make demo') trước."
         )
-    files = sorted(folder.glob("*.parquet"))
-    if not files:
-        raise FileNotFoundError(
-            f"Thư mục {folder} không có bảng .parquet nào. "
-            f"Hãy chạy 'ketnghia build --out {folder}' trước."
-        )
     tables = Tables()
     tables.folder = folder
-    for path in files:
-        tables[path.stem] = _fix_dtypes(pd.read_parquet(path))
+    for name, frame in _read_consistent(folder).items():
+        tables[name] = _fix_dtypes(frame)
     if "communes" in tables:
         districts, communes = _official_order(tables["communes"])
         for name in list(tables):
             tables[name] = _categorise(tables[name], districts, communes)
     return tables
+
+
+def _read_consistent(folder: Path) -> dict[str, pd.DataFrame]:
+    """Every Parquet file of the folder by stem, read as one set: under the shared tables
+    lock, after checking the files against the build manifest."""
+    with reading(folder):
+        check_consistent(folder)
+        files = sorted(folder.glob("*.parquet"))
+        if not files:
+            raise FileNotFoundError(
+                f"Thư mục {folder} không có bảng .parquet nào. "
+                f"Hãy chạy 'ketnghia build --out {folder}' trước."
+            )
+        return {path.stem: pd.read_parquet(path) for path in files}

@@ -224,25 +224,33 @@ def _stack_forms(live: list[FileResult]) -> dict[str, pd.DataFrame]:
 
 
 def _resolve_partners(tables: dict[str, pd.DataFrame]) -> list[Issue]:
-    """One registry for the whole build: canonical names and every spelling seen, so that a
-    partner has one id across files; new or fuzzy names are findings to review."""
+    """One registry for the whole build: every label of every file resolved, then names and
+    types given, so that a partner has one id, name and type whatever the order of the files;
+    new, fuzzy or doubtful names are findings to review."""
     from ketnghia_analysis.reference.partners import PartnerRegistry
 
     registry = PartnerRegistry.load()
-    for name in ("support", "models"):
+    labelled = [
+        name
+        for name in ("support", "models")
+        if not tables[name].empty and "partner_label" in tables[name].columns
+    ]
+    for name in labelled:
         frame = tables[name]
-        if frame.empty or "partner_label" not in frame.columns:
-            continue
         types = frame["partner_type"] if "partner_type" in frame.columns else [None] * len(frame)
         resolved = [
             registry.resolve(label, ptype)
             for label, ptype in zip(frame["partner_label"], types, strict=False)
         ]
         frame["partner_id"] = [r.partner_id if r else None for r in resolved]
+    # only now, with every spelling counted, are the names and types of new partners final
+    for name in labelled:
+        frame = tables[name]
         if name == "support":
-            frame["partner_name"] = [r.partner_name if r else None for r in resolved]
+            canonical = [registry.canonical(p) if p else (None, None) for p in frame["partner_id"]]
+            frame["partner_name"] = [c[0] for c in canonical]
             frame["partner_type"] = [
-                (r.partner_type if r else None) or t for r, t in zip(resolved, types, strict=False)
+                c[1] or t for c, t in zip(canonical, frame["partner_type"], strict=True)
             ]
         tables[name] = frame.drop(columns=["partner_label"])
     tables["partners"] = registry.table()
@@ -255,6 +263,11 @@ def _partner_review(rev: dict) -> Issue:
         if rev["method"] == "new"
         else f"được hiểu là {rev['partner_id']} ({rev['method']})"
     )
+    if rev.get("similar"):
+        how += (
+            f"; tên gần giống đơn vị {rev['similar']} nhưng không được gộp: "
+            "kiểm tra xem có phải cùng một đơn vị"
+        )
     return Issue(
         severity="warning",
         code="PARTNER_REVIEW",

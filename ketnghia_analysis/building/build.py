@@ -8,11 +8,15 @@ Guarantees
   written is it moved into place, one file at a time with ``os.replace`` (atomic on
   one file system), and ``_build.json`` (the manifest: build time and sha256 of every
   table) is replaced last. A build killed before the move leaves the previous set
-  untouched (the stale ``.tmp-*`` folder is removed by the next build); a kill
-  inside the move loop (milliseconds) can leave some tables new and some old, which
-  the manifest exposes: its hashes then disagree with the files.
-* ``out/.build.lock`` (filelock) lets one build at a time write the out folder; a
-  second build waits ``lock_timeout`` seconds, then stops with exit code 2.
+  untouched (the stale ``.tmp-*`` folder is removed by the next build). The move holds
+  ``out/.tables.lock`` exclusively (core/snapshot.py) and readers hold it shared, so no
+  reader sees a half-moved set; a kill inside the move loop can leave some tables new and
+  some old, which the manifest exposes (its hashes and stats disagree with the files):
+  ``kn.load`` and ``ketnghia report`` then refuse the folder until the next build repairs it.
+* ``out/.build.lock`` (filelock) lets one build at a time write the out folder; the
+  holder writes its PID and start time into ``out/.build.lock.owner``. A second build
+  says at once that it waits, for whom, then waits ``lock_timeout`` seconds and stops
+  with exit code 2.
 * Per-file results are cached in ``out/.cache/`` under the sha256 of the file's bytes,
   its path and a fingerprint of the reference data and of the package code; an unchanged
   file is not re-read. When no input changed at all (same files, bytes, times, code) and
@@ -22,12 +26,15 @@ Guarantees
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -42,6 +49,10 @@ from ketnghia_analysis.building.buildstate import (
 )
 from ketnghia_analysis.building.collect import collect
 from ketnghia_analysis.building.write import TABLE_FILES, clean_stale, swap, write_all
+from ketnghia_analysis.core.controls import for_terminal
+
+#: Beside the lock file: the PID and start time of the build that holds it.
+LOCK_OWNER = LOCK_NAME + ".owner"
 
 
 @dataclass
@@ -57,13 +68,14 @@ class BuildResult:
     cached_files: int = 0
     read_files: int = 0
     unchanged: bool = False  # nothing changed since the previous build: its outputs stand
+    skipped: list[list[str]] = field(default_factory=list)  # [entry, reason]: not returns
 
     def summary(self) -> str:
-        """Vietnamese summary for the terminal."""
+        """Vietnamese summary for the terminal (control characters shown, never sent raw)."""
         if self.exit_code == 2:
-            return f"KHÔNG THỂ XÂY DỰNG bảng dữ liệu: {self.message}"
+            return for_terminal(f"KHÔNG THỂ XÂY DỰNG bảng dữ liệu: {self.message}")
         return render_summary(
-            summary_counts(self.tables, self.written),
+            dataclasses.replace(summary_counts(self.tables, self.written), skipped=self.skipped),
             self.out,
             self.seconds,
             self.read_files,
@@ -112,7 +124,7 @@ def build(
     -------
     BuildResult with exit_code 0 (clean), 1 (built, with error-level issues) or 2.
     """
-    from filelock import FileLock, Timeout
+    from filelock import FileLock
 
     started = time.perf_counter()
     raw, out = Path(raw), Path(out)
@@ -121,14 +133,12 @@ def build(
     if refused is not None:
         return BuildResult(2, out, message=refused)
     lock = FileLock(str(out / LOCK_NAME))
-    try:
-        lock.acquire(timeout=lock_timeout)
-    except Timeout:
+    if not _acquire(lock, out, lock_timeout):
         return BuildResult(
             2,
             out,
-            message=f"một lần xây dựng khác đang ghi vào {out} (tệp khóa {LOCK_NAME}); "
-            f"đã chờ {lock_timeout:.0f} giây. Hãy chờ lần đó xong rồi chạy lại.",
+            message=f"một lần xây dựng khác đang ghi vào {out} ({lock_owner(out)}; tệp khóa "
+            f"{LOCK_NAME}); đã chờ {lock_timeout:.0f} giây. Hãy chờ lần đó xong rồi chạy lại.",
         )
     tmp = out / f".tmp-{os.getpid()}"
     try:
@@ -137,8 +147,53 @@ def build(
         return BuildResult(2, out, message=f"{type(exc).__name__}: {exc}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        (out / LOCK_OWNER).unlink(missing_ok=True)
         lock.release()
     return dataclasses.replace(result, seconds=time.perf_counter() - started)
+
+
+def _acquire(lock: Any, out: Path, timeout: float) -> bool:
+    """Take the build lock; when another build holds it, say so at once (on stderr, with
+    its PID and start time), then wait up to `timeout` seconds. False if it never came."""
+    from filelock import Timeout
+
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        print(
+            for_terminal(
+                f"Một lần xây dựng khác đang ghi vào {out} ({lock_owner(out)}); "
+                f"chờ tối đa {timeout:.0f} giây cho lần đó xong…"
+            ),
+            file=sys.stderr,
+            flush=True,
+        )
+        try:
+            lock.acquire(timeout=timeout)
+        except Timeout:
+            return False
+    _write_owner(out)
+    return True
+
+
+def _write_owner(out: Path) -> None:
+    """Record this build as the lock's holder (best effort: the lock itself is what counts)."""
+    owner = {"pid": os.getpid(), "started": time.strftime("%H:%M:%S ngày %d/%m/%Y")}
+    tmp = out / f"{LOCK_OWNER}.{os.getpid()}"
+    try:
+        tmp.write_text(json.dumps(owner), encoding="utf-8")
+        os.replace(tmp, out / LOCK_OWNER)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+
+
+def lock_owner(out: Path) -> str:
+    """Who holds the build lock of `out`, in Vietnamese: "tiến trình 1234, bắt đầu lúc …"."""
+    try:
+        owner = json.loads((Path(out) / LOCK_OWNER).read_text(encoding="utf-8"))
+        return f"tiến trình {int(owner['pid'])}, bắt đầu lúc {owner['started']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "không rõ tiến trình nào"
 
 
 def _refusal(raw: Path, out: Path) -> str | None:
@@ -167,16 +222,18 @@ def _build_locked(raw: Path, out: Path, tmp: Path, options: BuildOptions) -> Bui
     """The build under the lock: scan, answer from the manifest when nothing changed, else
     read (or take from the cache), assemble, write into tmp and swap into place."""
     clean_stale(out)
-    files = scan(raw)  # under the lock: the hashes the cache and the manifest will use
-    previous = up_to_date(raw, out, files) if options.use_cache else None
+    found = scan(raw)  # under the lock: the hashes the cache and the manifest will use
+    skipped = [[entry.rel, entry.reason] for entry in found.skipped]
+    previous = up_to_date(raw, out, found) if options.use_cache else None
     if previous is not None:  # nothing changed: the previous outputs are this build's
         return BuildResult(
             previous.exit_code,
             out,
             tables={n: pd.read_parquet(out / f"{n}.parquet") for n in TABLE_FILES},
             written=[out / f"{name}.parquet" for name in TABLE_FILES],
-            cached_files=len(files),
+            cached_files=len(found.files),
             unchanged=True,
+            skipped=skipped,
         )
     if options.hook:
         options.hook("read")
@@ -187,7 +244,7 @@ def _build_locked(raw: Path, out: Path, tmp: Path, options: BuildOptions) -> Bui
         progress=options.progress,
         use_cache=options.use_cache,
         isolate=options.isolate,
-        files=files,
+        found=found,
     )
     tables, _ = assemble(results)
     if tmp.exists():
@@ -196,8 +253,8 @@ def _build_locked(raw: Path, out: Path, tmp: Path, options: BuildOptions) -> Bui
     written = write_all(tables, tmp, options.hook)
     if options.hook:
         options.hook("swap")
-    counts = summary_counts(tables, written)
-    written = swap(tmp, out, inputs_key(files), counts)
+    counts = dataclasses.replace(summary_counts(tables, written), skipped=skipped)
+    written = swap(tmp, out, inputs_key(found), counts)
     return BuildResult(
         1 if counts.errors else 0,
         out,
@@ -205,4 +262,5 @@ def _build_locked(raw: Path, out: Path, tmp: Path, options: BuildOptions) -> Bui
         written=written,
         read_files=n_read,
         cached_files=n_cached,
+        skipped=skipped,
     )

@@ -11,18 +11,22 @@ fraction of a second (benchmark 3a, issue #9).
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import stat
 import sys
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ketnghia_analysis.core.controls import for_terminal
+from ketnghia_analysis.core.snapshot import MANIFEST, file_sha256
+
 BUILD_VERSION = "build-1"
-MANIFEST = "_build.json"
 LOCK_NAME = ".build.lock"
-SKIP_DIRS = {"truth", "__MACOSX"}
 SKIP_NAMES = {"readme", "readme.md", "readme.txt", "thumbs.db", "desktop.ini", ".ds_store"}
 
 
@@ -38,29 +42,165 @@ def prestart_readers() -> None:
     prestart(WORKER_MODULES)
 
 
+@dataclass(frozen=True)
+class Entry:
+    """An entry of the raw folder that is not read as a return, and why (Vietnamese).
+
+    ``code`` is the FILE_* code of an entry that may be a return but cannot be read: it is
+    one rejected row of submissions. ``code`` None: left out on purpose (a README, a hidden
+    file, truth/), listed in the manifest and the summary.
+    """
+
+    rel: str
+    reason: str
+    code: str | None = None
+
+
+@dataclass
+class Listing:
+    """Every entry under the raw folder: returns to read, odd entries, entries skipped."""
+
+    paths: list[Path] = field(default_factory=list)
+    rels: list[str] = field(default_factory=list)  # of paths, NFC, with "/"
+    rejected: list[Entry] = field(default_factory=list)
+    skipped: list[Entry] = field(default_factory=list)
+
+
 def discover(raw: Path) -> list[Path]:
-    """Every return under the raw folder, sorted; skips truth/, README files, hidden files
-    and Excel lock files ("~$…")."""
-    found = []
-    for dirpath, dirnames, filenames in os.walk(raw):
-        dirnames[:] = sorted(
-            d for d in dirnames if d not in SKIP_DIRS and not d.startswith((".", "~"))
-        )
+    """Every return under the raw folder, sorted; skips truth/, README files, hidden files,
+    Excel lock files ("~$…") and odd entries (see `walk`)."""
+    return walk(raw).paths
+
+
+def walk(raw: Path) -> Listing:
+    """Every entry under the raw folder, sorted by relative path, each accounted for.
+
+    Names are compared and recorded in NFC (macOS hands back NFD). Nothing is opened: a
+    FIFO or a device is seen by its type, never read (it would block the build).
+    """
+    raw = Path(raw)
+    root = os.path.realpath(raw)
+    listing = Listing()
+    seen: set[str] = set()
+    errors: list[OSError] = []
+    for dirpath, dirnames, filenames in os.walk(raw, onerror=errors.append):
+        here = Path(dirpath)
+        dirnames[:] = [d for d in sorted(dirnames) if not _skip_dir(listing, here / d, raw)]
         for name in sorted(filenames):
-            low = name.lower()
-            if low.startswith((".", "~$")) or low in SKIP_NAMES or low.startswith("readme"):
-                continue
-            found.append(Path(dirpath) / name)
-    return sorted(found, key=lambda p: p.relative_to(raw).as_posix())
+            path = here / name
+            rel = _rel(path, raw)
+            entry = _odd_file(path, name, rel, root, seen)
+            if entry is None:
+                seen.add(rel)
+                listing.paths.append(path)
+                listing.rels.append(rel)
+            elif entry.code is None:
+                listing.skipped.append(entry)
+            else:
+                listing.rejected.append(entry)
+    listing.rejected += [_walk_error(exc, raw) for exc in errors]
+    return _sorted(listing)
 
 
-def sha256_of(path: Path) -> str:
-    """sha256 of a file's bytes (read-only)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+def _sorted(listing: Listing) -> Listing:
+    order = sorted(range(len(listing.rels)), key=listing.rels.__getitem__)
+    return Listing(
+        [listing.paths[i] for i in order],
+        [listing.rels[i] for i in order],
+        sorted(listing.rejected, key=lambda e: e.rel),
+        sorted(listing.skipped, key=lambda e: e.rel),
+    )
+
+
+def _rel(path: Path, raw: Path) -> str:
+    """The path relative to the raw folder, with "/", in NFC; the bytes of a name that is
+    not UTF-8 are written as \\xNN (such a name is refused, see `_odd_file`)."""
+    rel = path.relative_to(raw).as_posix()
+    if not _utf8(rel):
+        rel = os.fsencode(rel).decode("utf-8", "backslashreplace")
+    return unicodedata.normalize("NFC", rel)
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+#: Folders left out on purpose, with the reason recorded.
+SKIP_DIRS = {
+    "truth": "thư mục đáp án của dữ liệu mẫu (truth/), bỏ qua",
+    "__MACOSX": "thư mục phụ do macOS tạo khi nén, bỏ qua",
+}
+
+
+def _skip_dir(listing: Listing, path: Path, raw: Path) -> bool:
+    """Record a folder left out (and say so); False for a folder to walk into."""
+    name = path.name
+    if os.path.islink(path):
+        reason = "liên kết tới thư mục: không theo (hãy chép thư mục vào thư mục dữ liệu gốc)"
+    elif name in SKIP_DIRS:
+        reason = SKIP_DIRS[name]
+    elif name.startswith("."):
+        reason = "thư mục ẩn, bỏ qua"
+    elif name.startswith("~"):
+        reason = "thư mục tạm (~), bỏ qua"
+    else:
+        return False
+    listing.skipped.append(Entry(_rel(path, raw) + "/", reason))
+    return True
+
+
+def _skipped_name(name: str) -> str | None:
+    """Why a file is left out on purpose by its name alone, or None."""
+    low = name.lower()
+    if low.startswith("~$"):
+        return "tệp khóa của Excel (~$…), bỏ qua"
+    if low.startswith("."):
+        return "tệp ẩn, bỏ qua"
+    if low.startswith("readme"):
+        return "tệp README, bỏ qua"
+    if low in SKIP_NAMES:
+        return "tệp hệ thống, bỏ qua"
+    return None
+
+
+def _odd_file(path: Path, name: str, rel: str, root: str, seen: set[str]) -> Entry | None:
+    """Why a file entry is not read as a return (an Entry), or None for a return."""
+    skipped = _skipped_name(name)
+    if skipped is not None:
+        return Entry(rel, skipped)
+    if not _utf8(name):
+        return Entry(rel, "tên tệp không phải UTF-8 hợp lệ: hãy đặt lại tên tệp", "FILE_BAD_NAME")
+    if rel in seen:
+        return Entry(rel, "trùng tên với một tệp khác (sau chuẩn hóa Unicode NFC)", "FILE_BAD_NAME")
+    try:
+        info = os.stat(path)  # follows a link; never opens the file
+    except OSError as exc:
+        return _bad_target(path, rel, exc)
+    if os.path.islink(path) and Path(root) not in Path(os.path.realpath(path)).parents:
+        return Entry(rel, "liên kết trỏ ra ngoài thư mục dữ liệu gốc: không đọc", "FILE_BAD_LINK")
+    if not stat.S_ISREG(info.st_mode):
+        return Entry(rel, "không phải tệp thường (ống FIFO, socket, thiết bị)", "FILE_NOT_REGULAR")
+    return None
+
+
+def _bad_target(path: Path, rel: str, exc: OSError) -> Entry:
+    """The Entry of a file whose target cannot be reached."""
+    if exc.errno == errno.ELOOP:
+        return Entry(rel, "liên kết vòng (trỏ vòng về chính nó)", "FILE_BAD_LINK")
+    if exc.errno == errno.ENOENT and os.path.islink(path):
+        return Entry(rel, "liên kết hỏng: tệp đích không còn", "FILE_BAD_LINK")
+    return Entry(rel, f"không đọc được tệp ({exc.strerror or exc})", "FILE_UNREADABLE")
+
+
+def _walk_error(exc: OSError, raw: Path) -> Entry:
+    """A folder that could not be listed: it may hold returns, so it is rejected."""
+    where = Path(exc.filename) if exc.filename else raw
+    rel = _rel(where, raw) if where != raw else "."
+    return Entry(rel + "/", f"không đọc được thư mục ({exc.strerror or exc})", "FILE_UNREADABLE")
 
 
 # Libraries whose version can change what a file reads as (or whether a cache entry loads).
@@ -115,21 +255,39 @@ class RawFile:
     sha256: str
 
 
-def scan(raw: Path) -> list[RawFile]:
-    """Every return of the raw folder with its size, time and hash (reads bytes only)."""
-    files = []
-    for path in discover(raw):
-        stat = path.stat()
-        rel = path.relative_to(raw).as_posix()
-        files.append(RawFile(path, rel, stat.st_size, stat.st_mtime, sha256_of(path)))
-    return files
+@dataclass(frozen=True)
+class Scan:
+    """The raw folder as a build sees it: the returns to read, with their hashes, and every
+    other entry with its reason (odd entries rejected, others skipped on purpose)."""
+
+    files: list[RawFile]
+    rejected: list[Entry] = field(default_factory=list)
+    skipped: list[Entry] = field(default_factory=list)
 
 
-def inputs_key(files: list[RawFile], fingerprint: str | None = None) -> str:
-    """Fingerprint of everything a build's output depends on."""
+def scan(raw: Path) -> Scan:
+    """Every entry of the raw folder; each return with its size, time and hash (reads bytes
+    only). A file that cannot be read is rejected, not raised."""
+    listing = walk(Path(raw))
+    files, rejected = [], list(listing.rejected)
+    for path, rel in zip(listing.paths, listing.rels, strict=True):
+        try:
+            info = path.stat()
+            files.append(RawFile(path, rel, info.st_size, info.st_mtime, file_sha256(path)))
+        except OSError as exc:
+            rejected.append(
+                Entry(rel, f"không đọc được tệp ({exc.strerror or exc})", "FILE_UNREADABLE")
+            )
+    return Scan(files, sorted(rejected, key=lambda e: e.rel), listing.skipped)
+
+
+def inputs_key(found: Scan, fingerprint: str | None = None) -> str:
+    """Fingerprint of everything a build's output depends on (its summary included)."""
     digest = hashlib.sha256((fingerprint or code_fingerprint()).encode())
-    for item in sorted(files, key=lambda f: f.rel):
+    for item in sorted(found.files, key=lambda f: f.rel):
         digest.update(f"|{item.rel}|{item.sha256}|{item.mtime}".encode())
+    for entry in found.rejected + found.skipped:
+        digest.update(f"|{entry.rel}|{entry.code}|{entry.reason}".encode())
     return digest.hexdigest()
 
 
@@ -150,6 +308,7 @@ class Counts:
     warnings: int = 0
     rejected_files: list[list[str]] = field(default_factory=list)  # [source_file, reason]
     tables: list[str] = field(default_factory=list)  # parquet files written
+    skipped: list[list[str]] = field(default_factory=list)  # [entry, reason]: not returns
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Counts:
@@ -166,7 +325,7 @@ def render_summary(
     *,
     unchanged: bool = False,
 ) -> str:
-    """Vietnamese summary for the terminal."""
+    """Vietnamese summary for the terminal (control characters shown, never sent raw)."""
     from ketnghia_analysis.core.fmt import fmt_number
 
     if unchanged:
@@ -190,6 +349,7 @@ def render_summary(
     ]
     for source_file, reason in counts.rejected_files:
         lines.append(f"  Từ chối {source_file}: {reason}")
+    lines += _skipped_lines(counts.skipped)
     if counts.tables and not unchanged:
         lines.append(
             f"Đã ghi: {', '.join(sorted(counts.tables))}, issues.xlsx, codebook.xlsx, feedback/."
@@ -198,7 +358,22 @@ def render_summary(
         "Kết quả: "
         + ("sạch, không có lỗi." if not counts.errors else "có lỗi mức error (mã thoát 1).")
     )
-    return "\n".join(lines)
+    return for_terminal("\n".join(lines))
+
+
+#: Entries skipped on purpose listed one by one in the summary; the rest are counted.
+SKIPPED_SHOWN = 10
+
+
+def _skipped_lines(skipped: list[list[str]]) -> list[str]:
+    """The summary's account of the entries that are not returns (all are in _build.json)."""
+    if not skipped:
+        return []
+    lines = [f"Bỏ qua {len(skipped)} mục không phải báo cáo:"]
+    lines += [f"  {entry}: {reason}" for entry, reason in skipped[:SKIPPED_SHOWN]]
+    if len(skipped) > SKIPPED_SHOWN:
+        lines.append(f"  … và {len(skipped) - SKIPPED_SHOWN} mục khác (xem {MANIFEST}).")
+    return lines
 
 
 # ---------------------------------------------------------------------------------------
@@ -224,7 +399,7 @@ def outputs_intact(out: Path, manifest: dict[str, Any]) -> bool:
         return False
     for name, sha in files.items():
         path = Path(out) / name
-        if not path.is_file() or sha256_of(path) != sha:
+        if not path.is_file() or file_sha256(path) != sha:
             return False
     return True
 
@@ -235,14 +410,14 @@ class UpToDate:
 
     out: Path
     counts: Counts
-    files: list[RawFile]
+    found: Scan
 
     @property
     def exit_code(self) -> int:
         return 1 if self.counts.errors else 0
 
 
-def up_to_date(raw: Path, out: Path, files: list[RawFile] | None = None) -> UpToDate | None:
+def up_to_date(raw: Path, out: Path, found: Scan | None = None) -> UpToDate | None:
     """UpToDate when the manifest of `out` was written from exactly these inputs and every
     output it lists is intact; else None (a build is needed). Never raises for odd
     folders: anything unexpected means "build"."""
@@ -250,11 +425,11 @@ def up_to_date(raw: Path, out: Path, files: list[RawFile] | None = None) -> UpTo
         manifest = read_manifest(out)
         if manifest is None or not isinstance(manifest.get("counts"), dict):
             return None
-        files = scan(Path(raw)) if files is None else files
-        if not files or manifest.get("inputs") != inputs_key(files):
+        found = scan(Path(raw)) if found is None else found
+        if not found.files or manifest.get("inputs") != inputs_key(found):
             return None
         if not outputs_intact(out, manifest):
             return None
-        return UpToDate(Path(out), Counts.from_json(manifest["counts"]), files)
+        return UpToDate(Path(out), Counts.from_json(manifest["counts"]), found)
     except (OSError, ValueError, TypeError):
         return None

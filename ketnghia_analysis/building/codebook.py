@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import xlsxwriter
 
 from ketnghia_analysis.building import schemas
+from ketnghia_analysis.core.xlsx import open_workbook
 from ketnghia_analysis.reference.contract import TABLE_TITLES, TABLES
 
 KIND_VI = {
@@ -68,9 +68,7 @@ def write_codebook(folder: Path) -> list[Path]:
     folder = Path(folder)
     frame = codebook()
     xlsx = folder / "codebook.xlsx"
-    book = xlsxwriter.Workbook(
-        str(xlsx), {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True}
-    )
+    book = open_workbook(xlsx, in_memory=True)
     head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
     wrap = book.add_format({"text_wrap": True, "valign": "top"})
     sheet = book.add_worksheet("Từ điển dữ liệu")

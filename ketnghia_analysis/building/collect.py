@@ -7,25 +7,28 @@ import hashlib
 import os
 import pickle
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from ketnghia_analysis.building.assemble import warm_up_assembly
 from ketnghia_analysis.building.buildstate import (
     RawFile,
+    Scan,
     code_fingerprint,
     prestart_readers,
     scan,
 )
 from ketnghia_analysis.building.results import FileResult, rejected_result
 from ketnghia_analysis.building.worker import process_file
+from ketnghia_analysis.core.controls import for_terminal
+from ketnghia_analysis.core.limits import WORKER_MEMORY_MB
 
 CACHE_DIR = ".cache"
-# Limits of one worker reading one untrusted file (issue #8). Address space a worker may
-# take beyond its imports (~1.4 GB mapped at start, see `sandbox._limit_memory`); a
-# legitimate 50,000-row return needs ~0.5 GB.
-WORKER_MEMORY_MB = 1024
+# Time limit of one worker reading one untrusted file (issue #8); its memory limit is
+# core.limits.WORKER_MEMORY_MB beyond what it maps at start.
 WORKER_TIMEOUT_S = 120.0
 
 
@@ -105,8 +108,10 @@ class Progress:
         sub = result.submission
         state = sub["status"] if sub["status"] != "rejected" else f"từ chối: {sub['reason']}"
         print(
-            f"[{self.done}/{self.total}] {result.source_file}: {state}"
-            f"{' (bộ nhớ đệm)' if cached else ''}",
+            for_terminal(
+                f"[{self.done}/{self.total}] {result.source_file}: {state}"
+                f"{' (bộ nhớ đệm)' if cached else ''}"
+            ),
             file=sys.stderr,
             flush=True,
         )
@@ -124,20 +129,28 @@ def collect(
     progress: bool | None = None,
     use_cache: bool = True,
     isolate: bool = True,
-    files: list[RawFile] | None = None,
+    found: Scan | None = None,
 ) -> tuple[list[FileResult], int, int]:
     """Read (or take from the cache) every raw file. Returns results, read and cached counts.
 
-    `files` is the scan of the raw folder when the caller has it (the hashes are reused).
+    `found` is the scan of the raw folder when the caller has it (the hashes are reused);
+    its odd entries (bad names, broken links, FIFOs) are rejected results, read by no one.
+    use_cache False neither reads nor writes the cache; with it, the cache keeps exactly
+    the entries of this build's files.
     """
-    files = scan(raw) if files is None else files
+    found = scan(raw) if found is None else found
+    files = found.files
     cache = FileCache(out / CACHE_DIR if out is not None and use_cache else None, files)
+    results = {
+        e.rel: rejected_result(e.rel, None, None, str(e.code), e.reason) for e in found.rejected
+    }
+    bar = Progress(len(files) + len(results), progress)
+    for result in results.values():
+        bar.step(result, cached=False)
     hits = [f for f in files if cache.has(f)]
     todo = [f for f in files if f not in hits]
     if todo and isolate:
         prestart_readers()  # the workers' imports overlap the unpickling below
-    results: dict[str, FileResult] = {}
-    bar = Progress(len(files), progress)
     for f in hits:
         hit = cache.load(f)
         if hit is None:
@@ -145,54 +158,107 @@ def collect(
             continue
         results[f.rel] = hit
         bar.step(hit, cached=True)
-    cached = len(results)
+    cached = len(files) - len(todo)
+    _read(todo, raw, results, bar, cache, workers=workers, isolate=isolate)
+    bar.close()
+    cache.evict()
+    return [results[rel] for rel in sorted(results)], len(todo), cached
+
+
+def _read(
+    todo: list[RawFile],
+    raw: Path,
+    results: dict[str, FileResult],
+    bar: Progress,
+    cache: FileCache,
+    *,
+    workers: int | None,
+    isolate: bool,
+) -> None:
+    """Read the files of `todo` in workers into `results`, storing them in the cache."""
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
     warm = warm_up_assembly() if todo and isolate else None
-    by_rel = {f.rel: f for f in files}
+    by_path = {str(f.path): f for f in todo}
     items = [(str(f.path), str(raw)) for f in todo]
     for item, outcome in isolated(items, n_workers, isolate):
-        raw_file = by_rel[Path(item[0]).relative_to(Path(item[1])).as_posix()]
+        raw_file = by_path[item[0]]
         result = _completed(as_result(item, outcome), raw_file)
         results[raw_file.rel] = result
         bar.step(result, cached=False)
-        if out is not None and not result.transient:
-            cache.store(raw_file, result, out / CACHE_DIR)
-    bar.close()
+        if not result.transient:
+            cache.store(raw_file, result)
     if warm is not None:
         warm.join()
-    return [results[f.rel] for f in files if f.rel in results], len(todo), cached
 
 
 def _completed(result: FileResult, raw_file: RawFile) -> FileResult:
-    """A worker's result with what the build knows of the file (time, size, hash); a file
-    whose bytes changed while the build ran is read again next time."""
+    """A worker's result with what the build knows of the file (name, time, size, hash); a
+    file whose bytes changed while the build ran is read again next time."""
     submission = dict(result.submission)
     if submission.get("size_bytes") is None:
         submission["size_bytes"] = raw_file.size
     if submission.get("sha256") is None:
         submission["sha256"] = raw_file.sha256
     changed = submission["sha256"] != raw_file.sha256
-    return dataclasses.replace(
+    result = dataclasses.replace(
         result,
         submission=submission,
         mtime=raw_file.mtime,
         transient=result.transient or changed,
     )
+    return _named(result, raw_file.rel)
+
+
+def _named(result: FileResult, rel: str) -> FileResult:
+    """The result under the scan's name of its file: NFC (macOS hands back NFD names) and
+    the link's own name for a symlink (the reader names a file by its resolved path)."""
+    old = result.source_file
+    if old == rel:
+        return result
+    quarantine = result.quarantine
+    return dataclasses.replace(
+        result,
+        source_file=rel,
+        submission={**result.submission, "source_file": rel},
+        tables={name: _renamed(frame, old, rel) for name, frame in result.tables.items()},
+        quarantine=None if quarantine is None else _renamed(quarantine, old, rel),
+        issues=[
+            dataclasses.replace(i, source_file=rel) if i.source_file == old else i
+            for i in result.issues
+        ],
+        columns_of={
+            (rel if name == old else name, sheet): columns
+            for (name, sheet), columns in result.columns_of.items()
+        },
+    )
+
+
+def _renamed(frame: pd.DataFrame, old: str, new: str) -> pd.DataFrame:
+    if "source_file" not in frame.columns:
+        return frame
+    return frame.assign(source_file=frame["source_file"].replace({old: new}))
 
 
 class FileCache:
     """Per-file results under out/.cache, keyed by the reader's version, the code and
     reference fingerprint, the file's path and the sha256 of its bytes.
 
-    ``folder`` None: nothing is looked up (``--no-cache``); results are still stored.
+    ``folder`` None (``--no-cache``): nothing is looked up, written or removed. Otherwise
+    the cache is used under the build lock: the partial writes of an earlier build that
+    died are removed at once, the entries of files no longer in the raw folder (or of an
+    older code) by `evict`, and a failed write (a full disk) is said once, in Vietnamese,
+    and the build goes on without it.
     """
 
     def __init__(self, folder: Path | None, files: list[RawFile]):
         self.folder = folder
+        self.failed = False
         base = f"{reader_version()}|{code_fingerprint()}"
         self.keys = {
             f.rel: hashlib.sha256(f"{base}|{f.rel}|{f.sha256}".encode()).hexdigest() for f in files
         }
+        if folder is not None:
+            self._remove(p for p in folder.glob("*.pkl.*") if p.suffix != f".{os.getpid()}")
 
     def has(self, f: RawFile) -> bool:
         return self.folder is not None and (self.folder / f"{self.keys[f.rel]}.pkl").exists()
@@ -209,11 +275,42 @@ class FileCache:
             return None
         return dataclasses.replace(hit, mtime=f.mtime)
 
-    def store(self, f: RawFile, result: FileResult, folder: Path) -> None:
-        """Write a result atomically (a temporary file, then os.replace)."""
-        folder.mkdir(parents=True, exist_ok=True)
+    def store(self, f: RawFile, result: FileResult) -> None:
+        """Write a result atomically (a temporary file, then os.replace); on an OSError,
+        remove the partial file, say so once and stop writing the cache for this build."""
+        if self.folder is None or self.failed:
+            return
         key = self.keys[f.rel]
-        tmp = folder / f"{key}.pkl.{os.getpid()}"
-        with open(tmp, "wb") as handle:
-            pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, folder / f"{key}.pkl")
+        tmp = self.folder / f"{key}.pkl.{os.getpid()}"
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as handle:
+                pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self.folder / f"{key}.pkl")
+        except OSError as exc:
+            self.failed = True
+            self._remove([tmp])
+            print(
+                for_terminal(
+                    f"Cảnh báo: không ghi được bộ nhớ đệm vào {self.folder} "
+                    f"({exc.strerror or exc}); bảng dữ liệu vẫn được xây dựng, lần sau các "
+                    "tệp sẽ được đọc lại."
+                ),
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def evict(self) -> None:
+        """Remove every entry but those of this build's files: files gone from the raw folder,
+        their older bytes, an older code."""
+        if self.folder is not None:
+            kept = {f"{key}.pkl" for key in self.keys.values()}
+            self._remove(p for p in self.folder.glob("*.pkl") if p.name not in kept)
+
+    @staticmethod
+    def _remove(paths: Iterable[Path]) -> None:
+        for path in paths:
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:  # a cache file that cannot be removed is tried again next build
+                pass

@@ -9,6 +9,8 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
+from ketnghia_analysis.core.xlsx import open_workbook
+
 # Column of the issues table → Vietnamese header and width (characters).
 HEADERS = [
     ("severity", "Mức độ", 10),
@@ -143,9 +145,7 @@ def write_issues_xlsx(issues: pd.DataFrame, path: Path) -> Path:
     path = Path(path)
     issues = sort_issues(issues)
     names = _district_names()
-    book = xlsxwriter.Workbook(
-        str(path), {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True}
-    )
+    book = open_workbook(path, in_memory=True)
     formats = _formats(book)
     used: set[str] = set()
     codes = issues["district_code"] if not issues.empty else pd.Series(dtype=str)
@@ -189,9 +189,7 @@ def write_district_feedback(issues: pd.DataFrame, folder: Path) -> list[Path]:
         target = (folder / name).resolve()
         if target.parent != folder.resolve():  # belt and braces: never outside feedback/
             continue
-        book = xlsxwriter.Workbook(
-            str(target), {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True}
-        )
+        book = open_workbook(target, in_memory=True)
         formats = _formats(book)
         _write_sheet(book, "Vấn đề", group, formats)
         info = book.add_worksheet("Hướng dẫn")

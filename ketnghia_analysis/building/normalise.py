@@ -32,8 +32,11 @@ from ketnghia_analysis.building.row_rules import (
 )
 from ketnghia_analysis.building.rulebook import NUMERIC, Context, records_of
 from ketnghia_analysis.building.tabulate import AcceptedRows, flagged, form_tables
+from ketnghia_analysis.core.fmt import fmt_number
 from ketnghia_analysis.core.issues import Issue
+from ketnghia_analysis.core.limits import MEMORY_LIMIT_TEXT
 from ketnghia_analysis.core.missing import is_missing
+from ketnghia_analysis.reading.form_limits import form_too_large
 from ketnghia_analysis.reference.partners import PartnerRegistry
 
 #: One row of a form as the rules see it: column → value.
@@ -233,10 +236,12 @@ class Normaliser:
 
     def _partners(self, recs: list[Record], added: _AddedColumns) -> None:
         """Partner id, canonical name and type of each row (the registry's type wins: returns
-        spell the types in many ways)."""
+        spell the types in many ways). Each row is looked up on its own, so that a file gets
+        the same ids whichever worker reads it and whatever it read before; the build gives
+        the final names (`assemble`)."""
         ids, names, types = [], [], []
         for rec in recs:
-            res = self.registry.resolve(rec.get("partner_name"), rec.get("partner_type"))
+            res = self.registry.lookup(rec.get("partner_name"), rec.get("partner_type"))
             ids.append(res.partner_id if res else None)
             names.append(res.partner_name if res else None)
             types.append((res.partner_type if res else None) or _text(rec.get("partner_type")))
@@ -379,43 +384,78 @@ def _quarantine(
 # ---------------------------------------------------------------------------------------
 # One return
 # ---------------------------------------------------------------------------------------
+@dataclass
+class _FileParts:
+    """What the forms of one return add up to, form after form."""
+
+    tables: dict[str, list[pd.DataFrame]] = dataclasses.field(
+        default_factory=lambda: {t: [] for t in OUTPUT_TABLES}
+    )
+    issues: list[Issue] = dataclasses.field(default_factory=list)
+    quarantine: list[Record] = dataclasses.field(default_factory=list)
+    read: int = 0
+    accepted: int = 0
+    quarantined: int = 0
+    structural: int = 0
+
+    def add_unplaced(self, form: Any, ctx: Context) -> None:
+        """A form of a return of unknown district or year: every row quarantined."""
+        unplaced, rows = _unplaced_form(form, ctx)
+        self.issues += unplaced
+        self.quarantine += rows
+        self.read += int(form.rows_read)
+        self.structural += int(form.rows_structural)
+        self.quarantined += len(form.records)
+
+    def add(self, part: FormResult, ctx: Context) -> None:
+        """A normalised form: its rows, quarantine, findings and counts."""
+        self.issues += part.issues
+        self.quarantine += part.quarantine
+        self.read += part.rows_read
+        self.structural += part.rows_structural
+        self.quarantined += len(part.quarantine)
+        self.accepted += part.n_records - len(part.quarantine)
+        for table, frame in form_tables(part.kind, part.accepted, ctx).items():
+            self.tables[table].append(frame)
+
+
+def _normalised_form(normaliser: Normaliser, form: Any, ctx: Context) -> FormResult | Issue:
+    """One form normalised, or, when it needs more memory than the worker has, the
+    FORM_TOO_LARGE finding that it is left out (the file's other forms are kept)."""
+    try:
+        return normaliser.form_result(form, ctx)
+    except MemoryError:
+        why = f"có {fmt_number(len(form.records))} dòng, {MEMORY_LIMIT_TEXT}"
+        return placed(form_too_large(form.form, form.sheet, ctx.source_file, why), ctx)
+
+
 def normalise_return(ret: Any, normaliser: Normaliser) -> FileResult:
-    """A ReturnRead → the file's contribution (tables, quarantine, issues, accounting)."""
+    """A ReturnRead → the file's contribution (tables, quarantine, issues, accounting).
+
+    A form too large to normalise in the worker's memory is left out with FORM_TOO_LARGE,
+    its rows not counted as read; the other forms of the file are kept."""
     if ret.status != "read":
         return _rejected_return(ret)
     now = datetime.now(UTC)
     whole = Context(ret.source_file, None, ret.district_code, ret.year)
-    issues = [placed(i, whole) for i in ret.issues or []]
-    parts: dict[str, list[pd.DataFrame]] = {t: [] for t in OUTPUT_TABLES}
-    quarantine: list[Record] = []
+    acc = _FileParts(issues=[placed(i, whole) for i in ret.issues or []])
     columns_of: dict[tuple[str, str], dict[str, int]] = {}
-    read = accepted = quarantined = structural = 0
     identity_known = ret.district_code is not None and ret.year is not None
     forms: list[str] = []
     form_sheets: dict[str, str] = {}
     for form in ret.forms:
-        forms.append(form.form)
-        form_sheets.setdefault(form.form, form.sheet)
         ctx = Context(ret.source_file, form.sheet, ret.district_code, ret.year, dict(form.columns))
         columns_of[(ret.source_file, form.sheet)] = dict(form.columns)
         if not identity_known:
-            unplaced, rows = _unplaced_form(form, ctx)
-            issues += unplaced
-            quarantine += rows
-            read += int(form.rows_read)
-            structural += int(form.rows_structural)
-            quarantined += len(form.records)
+            acc.add_unplaced(form, ctx)
+        elif isinstance(part := _normalised_form(normaliser, form, ctx), Issue):
+            acc.issues.append(part)
             continue
-        part = normaliser.form_result(form, ctx)
-        issues += part.issues
-        quarantine += part.quarantine
-        read += part.rows_read
-        structural += part.rows_structural
-        quarantined += len(part.quarantine)
-        accepted += part.n_records - len(part.quarantine)
-        for table, frame in form_tables(part.kind, part.accepted, ctx).items():
-            parts[table].append(frame)
-    tables = {t: pd.concat(frames, ignore_index=True) for t, frames in parts.items() if frames}
+        else:
+            acc.add(part, ctx)
+        forms.append(form.form)
+        form_sheets.setdefault(form.form, form.sheet)
+    tables = {t: pd.concat(frames, ignore_index=True) for t, frames in acc.tables.items() if frames}
     return FileResult(
         source_file=ret.source_file,
         submission={
@@ -427,15 +467,15 @@ def normalise_return(ret: Any, normaliser: Normaliser) -> FileResult:
             "forms_found": ",".join(f for f in FORM_ORDER if f in forms) or None,
             "status": "ingested",
             "reason": None,
-            "rows_read": read,
-            "rows_accepted": accepted,
-            "rows_quarantined": quarantined,
-            "rows_structural": structural,
+            "rows_read": acc.read,
+            "rows_accepted": acc.accepted,
+            "rows_quarantined": acc.quarantined,
+            "rows_structural": acc.structural,
             "read_at": now,
         },
         tables=tables,
-        quarantine=pd.DataFrame(quarantine) if quarantine else None,
-        issues=issues,
+        quarantine=pd.DataFrame(acc.quarantine) if acc.quarantine else None,
+        issues=acc.issues,
         columns_of=columns_of,
         forms=sorted(set(forms)),
         form_sheets=form_sheets,

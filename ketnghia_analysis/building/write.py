@@ -1,4 +1,5 @@
-"""Writing a build: every output into a temporary folder, then swapped into place with the manifest last."""
+"""Writing a build: every output into a temporary folder, then swapped into place (under the
+tables lock readers share) with the manifest last."""
 
 from __future__ import annotations
 
@@ -14,11 +15,9 @@ from typing import Any
 
 import pandas as pd
 
-from ketnghia_analysis.building.buildstate import (
-    MANIFEST,
-    Counts,
-    sha256_of,
-)
+from ketnghia_analysis.building.buildstate import Counts
+from ketnghia_analysis.core import snapshot
+from ketnghia_analysis.core.snapshot import MANIFEST
 from ketnghia_analysis.reference.contract import TABLE_NAMES
 
 #: The Parquet files of a build, one per table of the contract.
@@ -55,10 +54,29 @@ def swap(
 ) -> list[Path]:
     """Move every file of tmp into out (os.replace per file); the manifest goes last.
 
-    The manifest records the inputs' fingerprint, the sha256 of every file and the counts
-    of the summary: a later build with the same inputs and intact files has nothing to do.
+    The manifest records the inputs' fingerprint, the sha256 of every file, the size and
+    time of every table and the counts of the summary: a later build with the same inputs
+    and intact files has nothing to do, and a reader can tell a folder whose swap was cut
+    short. The moves hold the tables lock of out exclusively (``core/snapshot.py``): they
+    wait for the readers (``kn.load``, a report run taking its copy), saying so after a
+    second, and no reader starts before the manifest is in place.
     """
-    final = []
+    manifest = _manifest(tmp, inputs, counts)
+    with snapshot.swapping(out, notice=lambda: _say_waiting(out)):
+        final, old_fb = _move_all(tmp, out)
+        manifest["stats"] = {
+            path.name: snapshot.file_stat(path) for path in final if path.suffix == ".parquet"
+        }
+        mtmp = tmp / MANIFEST
+        mtmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(mtmp, out / MANIFEST)
+    if old_fb is not None:
+        shutil.rmtree(old_fb, ignore_errors=True)
+    return final
+
+
+def _manifest(tmp: Path, inputs: str | None, counts: Counts | None) -> dict[str, Any]:
+    """The manifest of the files in tmp (before the move: hashing takes no lock)."""
     manifest: dict[str, Any] = {
         "built_at": datetime.now(UTC).isoformat(),
         "inputs": inputs,
@@ -67,7 +85,14 @@ def swap(
     }
     for path in sorted(tmp.rglob("*")):  # the tables, the workbooks and feedback/*
         if path.is_file():
-            manifest["files"][path.relative_to(tmp).as_posix()] = sha256_of(path)
+            manifest["files"][path.relative_to(tmp).as_posix()] = snapshot.file_sha256(path)
+    return manifest
+
+
+def _move_all(tmp: Path, out: Path) -> tuple[list[Path], Path | None]:
+    """Move feedback/ and every file of tmp into out; the files moved and the old
+    feedback folder to remove once the manifest is in place."""
+    final = []
     old_fb = None
     if (tmp / "feedback").is_dir():
         if (out / "feedback").exists():
@@ -79,12 +104,17 @@ def swap(
         if path.is_file():
             os.replace(path, out / path.name)
             final.append(out / path.name)
-    mtmp = tmp / MANIFEST
-    mtmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(mtmp, out / MANIFEST)
-    if old_fb is not None:
-        shutil.rmtree(old_fb, ignore_errors=True)
-    return final
+    return final, old_fb
+
+
+def _say_waiting(out: Path) -> None:
+    """Tell the user why the swap waits (readers hold the tables lock of out)."""
+    print(
+        f"Đang chờ các chương trình đang đọc bảng trong {out} (sổ tay, báo cáo) đọc xong "
+        "để thay bảng mới…",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def clean_stale(out: Path) -> None:

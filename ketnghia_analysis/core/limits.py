@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: Address space a reader worker may take beyond what it maps at start, in MB (issue #8):
+#: the workers of `ketnghia build` and `ketnghia check` get this limit.
+WORKER_MEMORY_MB = 1024
+
+#: Why a form was left out when it needed more memory than a worker has (Vietnamese).
+MEMORY_LIMIT_TEXT = (
+    f"cần nhiều bộ nhớ hơn giới hạn {WORKER_MEMORY_MB:,} MB của tiến trình đọc".replace(",", ".")
+)
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -31,6 +40,14 @@ class Limits:
         Number of entries of a ZIP container.
     max_rows, max_cols, max_cells : int
         Bounding box of the cells of one sheet (rows x columns from A1).
+    max_form_rows : int
+        Rows of one recognised form sheet that are read and normalised; a form beyond it
+        is not read (FORM_TOO_LARGE), the file's other forms are. Measured (issue #19): a
+        245,000-row Biểu 01/KN whose every row is quarantined (the costliest case: one
+        finding and one quarantine row each) is read, normalised and pickled within
+        `WORKER_MEMORY_MB` (peak RSS 1.26 GB from 1.45 GB of address space at start, 45 s);
+        200,000 keeps a fifth in reserve, in memory and in time (the 120 s per file of
+        `building.collect.WORKER_TIMEOUT_S`).
     """
 
     max_file_bytes: int = 50 * 1024 * 1024
@@ -41,3 +58,4 @@ class Limits:
     max_rows: int = 250_000
     max_cols: int = 1_000
     max_cells: int = 20_000_000
+    max_form_rows: int = 200_000

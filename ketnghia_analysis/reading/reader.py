@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 
 from ketnghia_analysis.core.issues import Issue
+from ketnghia_analysis.core.limits import MEMORY_LIMIT_TEXT, Limits
+from ketnghia_analysis.reading.form_limits import form_too_large, too_many_rows
 from ketnghia_analysis.reading.forms import SheetVerdict, recognise_forms
 from ketnghia_analysis.reading.formulas import evaluate_uncached
 from ketnghia_analysis.reading.grid import Grid, cell_text
@@ -118,13 +120,14 @@ def _rejected(
     )
 
 
-def read_return(path: Path, raw_root: Path) -> ReturnRead:
+def read_return(path: Path, raw_root: Path, *, limits: Limits | None = None) -> ReturnRead:
     """Read one return file. Never raises (except KeyboardInterrupt).
 
     Parameters
     ----------
     path : the file
     raw_root : the raw folder; ``source_file`` is the path relative to it (POSIX)
+    limits : the bounds on the file and its forms (default: `Limits()`)
     """
     path = Path(path)
     rel = _relative(path, raw_root)
@@ -136,7 +139,7 @@ def read_return(path: Path, raw_root: Path) -> ReturnRead:
             raise
         return _rejected(rel, sha, size, None, "FILE_UNREADABLE", f"Không mở được tệp: {exc}")
     try:
-        return _read(path, rel, sha, size)
+        return _read(path, rel, sha, size, limits or Limits())
     except BaseException as exc:  # noqa: BLE001 - includes pyo3 PanicException
         if isinstance(exc, KeyboardInterrupt):
             raise
@@ -146,17 +149,17 @@ def read_return(path: Path, raw_root: Path) -> ReturnRead:
         return _rejected(rel, sha, size, None, "FILE_CRASHED", reason)
 
 
-def _read(path: Path, rel: str, sha: str, size: int) -> ReturnRead:
+def _read(path: Path, rel: str, sha: str, size: int, limits: Limits) -> ReturnRead:
     """Read workbook → recognise forms → read each form → identity → the ReturnRead."""
     from ketnghia_analysis.reading.cells import ReadError, read_workbook
 
     try:
-        wb = read_workbook(path)
+        wb = read_workbook(path, limits)
     except ReadError as exc:
         return _rejected(rel, sha, size, None, exc.code, exc.message)
     syn = load_synonyms()
     found = recognise_forms(wb.sheets, rel, syn)
-    read = _read_forms(found.forms, rel, syn)
+    read = _read_forms(found.forms, rel, syn, limits)
     ident = decide(file_clues(path, found.verdicts, read.verdicts, read.forms), rel)
     skipped = found.skipped + read.skipped
     if not read.forms:
@@ -197,19 +200,26 @@ class _FormsRead:
     forms: list[FormTable]
     verdicts: list[SheetVerdict]  # the verdict of each form read, in the same order
     skipped: list[tuple[str, str]]  # (sheet, Vietnamese reason) of the sheets that failed
-    issues: list[Issue]  # FORM_UNREADABLE
+    issues: list[Issue]  # FORM_UNREADABLE, FORM_TOO_LARGE
 
 
-def _read_forms(verdicts: list[SheetVerdict], rel: str, syn: Synonyms) -> _FormsRead:
-    """Read every recognised form sheet; one bad sheet must not lose the others."""
+def _read_forms(
+    verdicts: list[SheetVerdict], rel: str, syn: Synonyms, limits: Limits
+) -> _FormsRead:
+    """Read every recognised form sheet; one bad or oversized sheet must not lose the others."""
     forms: list[FormTable] = []
     read: list[SheetVerdict] = []
     skipped: list[tuple[str, str]] = []
     issues: list[Issue] = []
     for v in verdicts:
+        name = str(v.sheet.name)
+        too_large = too_many_rows(v.grid.n_rows if v.grid is not None else 0, limits)
         try:
-            forms.append(read_form(v, rel, syn))
-            read.append(v)
+            if too_large is None:
+                forms.append(read_form(v, rel, syn))
+                read.append(v)
+        except MemoryError:
+            too_large = MEMORY_LIMIT_TEXT
         except Exception as exc:  # noqa: BLE001 - one bad sheet must not lose the others
             why = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}"
             code = FORM_CODES[v.form or ""]
@@ -224,6 +234,9 @@ def _read_forms(verdicts: list[SheetVerdict], rel: str, syn: Synonyms) -> _Forms
                     source_sheet=str(v.sheet.name),
                 )
             )
+        if too_large is not None:
+            skipped.append((name, f"biểu {FORM_CODES[v.form or '']} {too_large}"))
+            issues.append(form_too_large(v.form or "", name, rel, too_large))
     return _FormsRead(forms, read, skipped, issues)
 
 

@@ -3,9 +3,12 @@
 Some crafted files make a reader allocate gigabytes and abort the whole process
 (a Rust `handle_alloc_error` in python-calamine is an abort, not an exception;
 measured-facts). `run_isolated` maps a function over items in long-lived worker
-processes, each with its own address-space limit; a worker that dies or runs
-out of time is replaced and the batch goes on. concurrent.futures is not used on
-purpose: one dead worker breaks a ProcessPoolExecutor for good (BrokenProcessPool).
+processes, each held to a memory limit (RLIMIT_AS on Linux, a parent-side psutil
+watchdog on Windows and macOS: `memory_limit.py`); a worker that dies, runs out of
+time or outgrows its limit is replaced and the batch goes on. Workers start from a
+fork server where the system has one, else by spawn (`KETNGHIA_START_METHOD=spawn`
+forces it, as the tests do). concurrent.futures is not used on purpose: one dead
+worker breaks a ProcessPoolExecutor for good (BrokenProcessPool).
 
 pebble.ProcessPool was measured against this pool (2 cores, forkserver): 300 trivial
 items 0.34 s vs 0.29 s; 200 items of which 82 kill their worker 17.0 s for both; crashes,
@@ -29,8 +32,11 @@ from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
+from ketnghia_analysis.reading.memory_limit import MemoryLimit, limit_for, limit_own_address_space
+
 __all__ = ["Failure", "IsolatedWorker", "prestart", "read_workbook_isolated", "run_isolated"]
 
+START_METHOD_ENV = "KETNGHIA_START_METHOD"  # "spawn", "forkserver" or "fork": force one
 CRASH_REASON = "vượt giới hạn bộ nhớ/thời gian hoặc trình đọc bị lỗi nghiêm trọng"
 
 
@@ -62,11 +68,7 @@ def _failure_from_exception(exc: BaseException) -> Failure:
     if isinstance(code, str) and isinstance(message, str):
         return Failure(code, message, f"{type(exc).__name__}")
     if isinstance(exc, MemoryError):
-        return Failure(
-            "FILE_CRASHED",
-            f"Không đọc được tệp: hết bộ nhớ ({CRASH_REASON}).",
-            "MemoryError",
-        )
+        return _out_of_memory("MemoryError")
     tail = "".join(traceback.format_exception(exc)[-3:]).strip()
     return Failure(
         "FILE_CRASHED",
@@ -76,35 +78,6 @@ def _failure_from_exception(exc: BaseException) -> Failure:
 
 
 # ----------------------------------------------------------------------- worker
-
-
-def _address_space_bytes() -> int:
-    """The address space this process holds now (Linux), 0 where it cannot be read."""
-    try:
-        with open("/proc/self/statm") as fh:
-            pages = int(fh.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 0
-    return pages * os.sysconf("SC_PAGE_SIZE")
-
-
-def _limit_memory(memory_mb: int | None) -> None:
-    """Let this worker take at most `memory_mb` of address space beyond what it holds.
-
-    The limit is counted from the worker's size at start, not from zero: a worker
-    forked from a preloaded fork server already holds about 1.4 GB of address space,
-    1 GiB of it reserved (not used) by pyarrow's mimalloc once pandas has built a frame,
-    so an absolute 1024 MB left it no room even to import a module.
-    """
-    if not memory_mb:
-        return
-    import resource
-
-    limit = _address_space_bytes() + int(memory_mb) * 1024 * 1024
-    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if hard != resource.RLIM_INFINITY:
-        limit = min(limit, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
 def _silence() -> None:
@@ -123,7 +96,7 @@ def _worker_main(conn, fn_bytes: bytes, memory_mb: int | None, quiet: bool) -> N
     # A parent's Ctrl-C is handled by the parent, which then stops the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        _limit_memory(memory_mb)
+        limit_own_address_space(memory_mb)
         fn = pickle.loads(fn_bytes)
     except BaseException as exc:
         conn.send(("init_error", "".join(traceback.format_exception(exc))))
@@ -206,6 +179,11 @@ def _crashed(detail: str) -> Failure:
     return Failure("FILE_CRASHED", f"Trình đọc dừng đột ngột ({detail}): {CRASH_REASON}.", detail)
 
 
+def _out_of_memory(detail: str) -> Failure:
+    """The outcome of an item that took more memory than its worker may (`detail`: how)."""
+    return Failure("FILE_CRASHED", f"Không đọc được tệp: hết bộ nhớ ({CRASH_REASON}).", detail)
+
+
 def _timed_out(timeout_s: float | None) -> Failure:
     """The outcome of an item that ran longer than `timeout_s`."""
     return Failure(
@@ -216,10 +194,19 @@ def _timed_out(timeout_s: float | None) -> Failure:
 
 
 def _context():
+    """The start method of the workers: $KETNGHIA_START_METHOD if set, else forkserver
+    (workers fork from a small clean server process: no inherited threads or open files of
+    the caller) where the system has it, else spawn (Windows, macOS)."""
     methods = multiprocessing.get_all_start_methods()
-    # forkserver: workers fork from a small clean server process (no inherited
-    # threads or open files of the caller); spawn elsewhere.
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    forced = os.environ.get(START_METHOD_ENV, "").strip()
+    if forced and forced not in methods:
+        raise ValueError(
+            f"{START_METHOD_ENV}={forced!r}: phương thức khởi động tiến trình không có trên "
+            f"hệ thống này (có: {', '.join(methods)})"
+        )
+    return multiprocessing.get_context(
+        forced or ("forkserver" if "forkserver" in methods else "spawn")
+    )
 
 
 def prestart(preload: Iterable[str] = ()) -> None:
@@ -261,8 +248,9 @@ def run_isolated(
     items : the items (file paths, tuples of arguments, ...).
     workers : number of worker processes (default: CPU count); each is reused
         across items so imports are paid once per worker. workers=1 still isolates.
-    memory_mb : address space each worker may take beyond its size at start, in MB
-        (RLIMIT_AS, see `_limit_memory`); None for no limit.
+    memory_mb : memory each worker may take beyond its size at start, in MB (address
+        space under RLIMIT_AS on Linux, else resident memory polled by a watchdog; see
+        `memory_limit.py`); None for no limit.
     timeout_s : wall-clock limit per item; None for no limit.
     on_result : called as on_result(item, outcome) when each item completes
         (e.g. to advance a progress bar).
@@ -274,7 +262,8 @@ def run_isolated(
     ------
     (item, outcome) in completion order, where outcome is fn(item) or a Failure:
     "FILE_CRASHED" when the worker died (abort, segfault, memory limit) or
-    "FILE_TIMEOUT" when the item took longer than timeout_s.
+    "FILE_TIMEOUT" when the item took longer than timeout_s. A worker stopped by the
+    watchdog gives the same "FILE_CRASHED" as one that hit RLIMIT_AS.
     """
     todo = list(items)
     if in_process:
@@ -291,6 +280,7 @@ def run_isolated(
             ready = batch.wait()
             yield from batch.collect(ready)
             yield from batch.expire()
+            yield from batch.police()
     finally:
         batch.stop()
 
@@ -298,8 +288,9 @@ def run_isolated(
 class _Batch:
     """The state of one `run_isolated` call: its workers, the queue and what is left.
 
-    Each loop of `run_isolated` is four steps: give idle workers an item, wait for a
-    message, a death or a deadline, collect what arrived, and stop what ran too long.
+    Each loop of `run_isolated` is five steps: give idle workers an item, wait for a
+    message, a death, a deadline or the watchdog's next look, collect what arrived, stop
+    what ran too long, and stop what grew beyond its memory limit (watchdog only).
     """
 
     def __init__(
@@ -315,6 +306,7 @@ class _Batch:
         self.fn_bytes = fn_bytes
         self.ctx = _context()
         self.memory_mb = memory_mb
+        self.limit: MemoryLimit = limit_for(memory_mb)
         self.timeout_s = timeout_s
         self.quiet = quiet
         self.start_timeout_s = start_timeout_s
@@ -325,7 +317,7 @@ class _Batch:
         self.failed_starts = 0
 
     def _new_worker(self) -> _Worker:
-        return _Worker(self.ctx, self.fn_bytes, self.memory_mb, self.quiet)
+        return _Worker(self.ctx, self.fn_bytes, self.limit.worker_mb, self.quiet)
 
     def start(self, n_workers: int) -> None:
         self.pool.extend(self._new_worker() for _ in range(n_workers))
@@ -348,6 +340,7 @@ class _Batch:
     def replace(self, worker: _Worker) -> None:
         """Kill a worker; start another while items wait for more than the idle workers."""
         worker.kill()
+        self.limit.forget(worker.proc.pid)
         self.pool.remove(worker)
         if len(self.pending) > sum(1 for w in self.pool if w.task is None):
             self.pool.append(self._new_worker())
@@ -373,6 +366,8 @@ class _Batch:
         deadlines = [w.deadline for w in self.pool if w.task is not None]
         deadlines += [w.started + self.start_timeout_s for w in self.pool if not w.ready]
         wait_s = max(0.0, min(deadlines) - now) if deadlines else None
+        if self.limit.poll_s is not None and any(w.task is not None for w in self.pool):
+            wait_s = self.limit.poll_s if wait_s is None else min(wait_s, self.limit.poll_s)
         handles = [w.conn for w in self.pool] + [w.proc.sentinel for w in self.pool]
         return set(wait(handles, timeout=wait_s))
 
@@ -386,6 +381,7 @@ class _Batch:
                     msg = None
                 if msg is not None and msg[0] == "ready":
                     w.ready = True
+                    self.limit.arm(w.proc.pid)
                     self.failed_starts = 0
                     continue
                 if msg is not None and msg[0] == "init_error":
@@ -425,6 +421,15 @@ class _Batch:
             elif not w.ready and now >= w.started + self.start_timeout_s:
                 raise RuntimeError(f"A worker process did not start in {self.start_timeout_s:g} s")
 
+    def police(self) -> Iterator[tuple[Any, Any]]:
+        """Stop the busy workers the watchdog finds beyond their memory limit."""
+        for w in list(self.pool):
+            why = self.limit.exceeded(w.proc.pid) if w.task is not None else None
+            if why is not None:
+                w.kill()
+                yield self.finish(w, _out_of_memory(why))
+                self.replace(w)
+
 
 def _run_here(
     fn: Callable[[Any], Any], todo: list[Any], on_result: Callable[[Any, Any], None] | None
@@ -446,7 +451,8 @@ class IsolatedWorker:
 
     For callers that need an answer per item synchronously (a notebook reading
     files one by one, a fuzz test): `worker(item)` returns fn(item) or a Failure,
-    and a worker that died or timed out is replaced before the next call.
+    and a worker that died, timed out or outgrew its memory limit is replaced before
+    the next call.
 
     >>> # with IsolatedWorker(read_summary, memory_mb=1024) as worker:
     >>> #     outcome = worker(path)
@@ -464,45 +470,67 @@ class IsolatedWorker:
         self._fn_bytes = pickle.dumps(fn)
         self._ctx = _context()
         self.memory_mb = memory_mb
+        self._limit = limit_for(memory_mb)
         self.timeout_s = timeout_s
         self.quiet = quiet
         self.start_timeout_s = start_timeout_s
         self._worker: _Worker | None = None
 
+    def _discard(self, w: _Worker) -> None:
+        """Kill the worker; the next call starts another."""
+        w.kill()
+        self._limit.forget(w.proc.pid)
+        self._worker = None
+
     def _ready_worker(self) -> _Worker:
         w = self._worker
         if w is None or not w.proc.is_alive():
             if w is not None:
-                w.kill()
-            w = self._worker = _Worker(self._ctx, self._fn_bytes, self.memory_mb, self.quiet)
+                self._discard(w)
+            w = self._worker = _Worker(self._ctx, self._fn_bytes, self._limit.worker_mb, self.quiet)
         if not w.ready:
             if not w.conn.poll(self.start_timeout_s):
-                w.kill()
-                self._worker = None
+                self._discard(w)
                 raise RuntimeError(f"A worker process did not start in {self.start_timeout_s:g} s")
             try:
                 msg = w.conn.recv()
             except (EOFError, OSError):
                 msg = ("init_error", f"worker died while starting ({_death_detail(w.proc)})")
             if msg[0] != "ready":
-                w.kill()
-                self._worker = None
+                self._discard(w)
                 raise RuntimeError(f"Worker process could not start:\n{msg[1]}")
             w.ready = True
+            self._limit.arm(w.proc.pid)
         return w
+
+    def _await(self, w: _Worker) -> Failure | None:
+        """Wait until the worker answers or dies (None), runs out of time or outgrows its
+        memory limit (the Failure; the worker is then discarded)."""
+        while True:
+            left = w.deadline - time.monotonic()
+            if left <= 0:
+                self._discard(w)
+                return _timed_out(self.timeout_s)
+            step = min(left, self._limit.poll_s or left)
+            if wait([w.conn, w.proc.sentinel], timeout=None if step == float("inf") else step):
+                return None
+            why = self._limit.exceeded(w.proc.pid)
+            if why is not None:
+                self._discard(w)
+                return _out_of_memory(why)
 
     def __call__(self, item: Any) -> Any:
         w = self._ready_worker()
         try:
             w.send(0, item, self.timeout_s)
         except (OSError, ValueError):  # died while idle: start another, once
-            w.kill()
-            self._worker = None
+            self._discard(w)
             w = self._ready_worker()
             w.send(0, item, self.timeout_s)
-        remaining = None if self.timeout_s is None else self.timeout_s
-        ready = wait([w.conn, w.proc.sentinel], timeout=remaining)
-        if w.conn in ready:
+        stopped = self._await(w)
+        if stopped is not None:
+            return stopped
+        if w.conn.poll():
             try:
                 msg = w.conn.recv()
             except (EOFError, OSError):
@@ -510,14 +538,9 @@ class IsolatedWorker:
             if msg is not None and msg[0] == "done":
                 w.task = None
                 return msg[2]
-        if not ready:
-            w.kill()
-            self._worker = None
-            return _timed_out(self.timeout_s)
         w.proc.join(5)
         detail = _death_detail(w.proc)
-        w.kill()
-        self._worker = None
+        self._discard(w)
         return _crashed(detail)
 
     def close(self) -> None:

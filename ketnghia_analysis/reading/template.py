@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
+from ketnghia_analysis.core.xlsx import open_workbook
 from ketnghia_analysis.reference import gazetteer
 from ketnghia_analysis.reference.form_codes import form_title
 
@@ -130,7 +130,7 @@ def write_template(district_code: str, year: int, out: Path) -> Path:
     name, units = _district(str(district_code), int(year))
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    book = xlsxwriter.Workbook(str(out), {"strings_to_formulas": False, "strings_to_urls": False})
+    book = open_workbook(out)
     b = _Book(book, _formats(book), f"UBND {name.upper()}", int(year))
     ranges = _lists_sheet(book, units)
     _support_sheet(b, ranges)

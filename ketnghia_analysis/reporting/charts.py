@@ -23,6 +23,7 @@ from matplotlib.axes import Axes
 from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 
+from ketnghia_analysis.core.controls import printable, strip_controls
 from ketnghia_analysis.reference.glossary import label
 from ketnghia_analysis.reference.standards import break_year
 from ketnghia_analysis.reporting.kinds import (
@@ -206,11 +207,23 @@ def _crosses_break(years: pd.Series) -> bool:
 def _finish(ax: Axes, title: str | None, xlabel: str | None, ylabel: str | None) -> None:
     """Title (left-aligned) and axis labels."""
     if title:
-        ax.set_title(title, loc="left")
+        ax.set_title(strip_controls(title), loc="left")
     if xlabel is not None:
-        ax.set_xlabel(xlabel)
+        ax.set_xlabel(strip_controls(xlabel))
     if ylabel is not None:
-        ax.set_ylabel(ylabel)
+        ax.set_ylabel(strip_controls(ylabel))
+
+
+def _printable_labels(frame: pd.DataFrame, columns: Sequence[str | None]) -> pd.DataFrame:
+    """``frame`` (a copy the caller owns) with the text of its label columns cleaned.
+
+    A NUL or ESC from a return (a partner name) has no glyph: matplotlib would warn, with
+    an absolute path, into the report. Categories keep their order.
+    """
+    for column in columns:
+        if column is not None and not pd.api.types.is_numeric_dtype(frame[column]):
+            frame[column] = frame[column].map(printable)
+    return frame
 
 
 def line_by_year(
@@ -228,7 +241,7 @@ def line_by_year(
     """One line per group over the years, with the break marked and a caption."""
     if ax is None:
         _fig, ax = plt.subplots()
-    frame = data.copy()
+    frame = _printable_labels(data.copy(), [hue])
     if hue is not None and isinstance(frame[hue].dtype, pd.CategoricalDtype):
         frame[hue] = frame[hue].cat.remove_unused_categories()
     frame[y] = frame[y].astype("float64")
@@ -269,7 +282,7 @@ def small_multiples(
 
     Drawn with plain matplotlib: seaborn's ``relplot`` takes ~10 s for 18 panels.
     """
-    frame = data.copy()
+    frame = _printable_labels(data.copy(), [facet])
     if isinstance(frame[facet].dtype, pd.CategoricalDtype):
         frame[facet] = frame[facet].cat.remove_unused_categories()
         groups = list(frame[facet].cat.categories)
@@ -354,6 +367,8 @@ def heatmap(
     years before and after the break.
     """
     values = pivot.astype("float64")
+    values.index = values.index.map(printable)
+    values.columns = values.columns.map(printable)
     if ax is None:
         height = max(2.5, 0.32 * len(values) + 1.5)
         width = max(6.0, 0.55 * values.shape[1] + 3.5)
@@ -414,7 +429,7 @@ def bars(
     annotate: bool = True,
 ) -> Axes:
     """Bars with Vietnamese-formatted value labels."""
-    frame = data.copy()
+    frame = _printable_labels(data.copy(), [x, hue])
     for column in (x, hue):
         if column and isinstance(frame[column].dtype, pd.CategoricalDtype):
             frame[column] = frame[column].cat.remove_unused_categories()
@@ -552,7 +567,7 @@ def estimates(
         if label_column
         else frame.apply(lambda r: estimator_name(r["estimator"], r.get("comparison")), axis=1)
     )
-    ax.set_yticklabels(list(names))
+    ax.set_yticklabels([strip_controls(name) for name in names])
     ax.invert_yaxis()
     ax.axvline(0, color="#333333", linewidth=1)
     format_axis(ax, kind, axis="x")

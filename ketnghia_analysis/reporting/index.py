@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import platform
@@ -10,7 +9,9 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
+from ketnghia_analysis.core.snapshot import file_sha256, read_manifest
 from ketnghia_analysis.reporting.files import atomic_write_text
 from ketnghia_analysis.reporting.jobs import Job
 
@@ -114,20 +115,25 @@ def _versions() -> dict[str, str]:
 
 def input_hashes(processed: Path) -> dict[str, str]:
     """SHA-256 of every processed table: which data a report was made from."""
-    hashes = {}
-    for path in sorted(processed.glob("*.parquet")):
-        digest = hashlib.sha256()
-        with path.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        hashes[path.name] = digest.hexdigest()
-    return hashes
+    return {path.name: file_sha256(path) for path in sorted(processed.glob("*.parquet"))}
+
+
+def build_of(processed: Path) -> dict[str, Any] | None:
+    """When, and from which inputs, the tables were built (their manifest), or None."""
+    manifest = read_manifest(processed)
+    if manifest is None:
+        return None
+    return {"built_at": manifest.get("built_at"), "inputs": manifest.get("inputs")}
 
 
 def write_manifest(
     year_dir: Path, parameters: dict, jobs: list[Job], processed: Path, seconds: float
 ) -> Path:
-    """manifest.json: the run's parameters, versions, input hashes and every report's status."""
+    """manifest.json: the run's parameters, versions, input hashes and every report's status.
+
+    ``processed`` is the folder the reports read: in a report run, its pinned copy of the
+    tables (``reporting/inputs.py``), so the hashes are those of the files read.
+    """
     manifest = {
         "parameters": parameters,
         "started_at": parameters.pop("_started_at", None),
@@ -135,6 +141,7 @@ def write_manifest(
         "status": "ok" if all(j.status == "ok" for j in jobs) else "failed",
         "versions": _versions(),
         "inputs": input_hashes(processed),
+        "build": build_of(processed),
         "reports": [asdict(j) for j in jobs],
     }
     path = year_dir / "manifest.json"

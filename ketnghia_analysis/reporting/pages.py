@@ -7,6 +7,7 @@ import html
 import re
 from pathlib import Path
 
+from ketnghia_analysis.core.controls import has_controls, strip_controls
 from ketnghia_analysis.reporting.files import atomic_write_text
 
 HIDE_TAG = "hide-in-report"
@@ -37,13 +38,30 @@ def _toc(body: str) -> str:
     return body[: match.end()] + nav + body[match.end() :]
 
 
+# The "lab" page without what it fetches from a CDN (require.js, MathJax, mermaid, the
+# widgets manager): an office machine offline shows the report whole. Its CSS is inline
+# and charts are embedded PNGs already; the reports use no formulas or widgets.
+_OFFLINE_TEMPLATE = "kn_offline.html.j2"
+_OFFLINE_SOURCE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+
+
 @functools.cache
 def _html_exporter():
     """One exporter per process: its templates load on its first page (~0.1 s)."""
+    from jinja2 import DictLoader
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
-    exporter = HTMLExporter(template_name="lab")
+    exporter = HTMLExporter(
+        template_name="lab",
+        template_file=_OFFLINE_TEMPLATE,
+        extra_loaders=[DictLoader({_OFFLINE_TEMPLATE: _OFFLINE_SOURCE})],
+    )
     # Markdown signposts for analysts ("Tải dữ liệu (Load)", "Tính toán (Compute)") carry
     # the tag HIDE_TAG: they head code only, which the report leaves out.
     exporter.register_preprocessor(
@@ -59,7 +77,9 @@ def export_html(notebook_path: Path, html_path: Path, title: str) -> None:
     """HTML without code cells and prompts (like ``nbconvert --no-input``), with a TOC.
 
     The same as ``jupyter nbconvert --to html --no-input`` plus the removal of cells
-    tagged ``hide-in-report`` and a "Mục lục" (table of contents) at the top.
+    tagged ``hide-in-report``, a "Mục lục" (table of contents) at the top, nothing
+    fetched from the network (no require.js, MathJax or mermaid from a CDN) and no
+    control characters.
     """
     import nbformat
 
@@ -67,11 +87,14 @@ def export_html(notebook_path: Path, html_path: Path, title: str) -> None:
     nb = nbformat.read(notebook_path, as_version=4)
     nb.metadata["title"] = title
     body, _resources = exporter.from_notebook_node(nb)
-    atomic_write_text(html_path, _toc(body))
+    # Belt and braces: the tables and charts drop control characters already (readable,
+    # charts); text a notebook prints itself must not carry them into the page either.
+    atomic_write_text(html_path, strip_controls(_toc(body)))
 
 
 def html_problems(page: str) -> list[str]:
-    """What a leader should not see in an exported report: code cells and error outputs.
+    """What a leader should not see in an exported report: code cells, error outputs and
+    control characters (NUL, ESC… from a return's cells or file name).
 
     Styles and scripts of the template are ignored (they name the CSS classes of input
     areas); returns a list of Vietnamese findings, empty when the page is clean.
@@ -87,4 +110,6 @@ def html_problems(page: str) -> list[str]:
         problems.append("có đầu ra lỗi hoặc cảnh báo (stderr)")
     if re.search(r"Traceback \(most recent call last\)|\w+Error</span>", body):
         problems.append("có thông báo lỗi Python")
+    if has_controls(page):
+        problems.append("có ký tự điều khiển (NUL, ESC…) trong trang")
     return problems

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ketnghia_analysis.core.controls import printable, strip_controls
 from ketnghia_analysis.reference.glossary import label
 from ketnghia_analysis.reporting.kinds import KIND_NUMBER, fmt_value, kind_of
 from ketnghia_analysis.reporting.narrative import OUTCOME_VI, effect_kind, estimator_name
@@ -23,20 +24,22 @@ def show_table(
     """A copy for display: numbers as Vietnamese text, headers as glossary labels.
 
     ``kinds`` maps column → "percent" | "number" | "money" | "points"; numeric
-    columns not named are guessed from their names.
+    columns not named are guessed from their names. Text loses its control characters.
     """
     frame = data.copy()
     kinds = dict(kinds or {})
     for column in frame.columns:
         series = frame[column]
         if isinstance(series.dtype, pd.CategoricalDtype):
-            frame[column] = series.astype("str")
+            frame[column] = series.astype("str").map(strip_controls)
             continue
         if pd.api.types.is_bool_dtype(series) or column == "year":
             continue
         if pd.api.types.is_numeric_dtype(series):
             kind = kinds.get(column, kind_of(column))
             frame[column] = [fmt_value(v, kind) for v in series.astype("float64")]
+        else:  # text from the returns (names, messages, file names): no NUL, ESC…
+            frame[column] = series.map(printable)
     if rename:
         frame = frame.rename(columns={c: label(c) for c in frame.columns})
     return _numbered(frame)

@@ -6,6 +6,12 @@ workbook of its key tables. Then ``reports/<year>/index.html`` linking every
 report with its status, and ``reports/<year>/manifest.json`` (parameters, package
 versions, input hashes, durations, statuses).
 
+Every report of a run reads the same tables: the run first pins a private copy of the
+processed folder (``inputs.pinned``: taken under the shared tables lock, checked against
+the build manifest), passes it to the notebooks and workbooks as their ``processed_dir``,
+records its hashes in the manifest and removes it at the end. A build that swaps in new
+tables meanwhile changes the next run, never this one.
+
 Notebooks run in long-lived worker processes (one per core by default). Each
 worker imports papermill and nbconvert once, builds one HTML exporter, loads the
 processed tables once for the workbooks, and runs all its reports in one Jupyter
@@ -26,14 +32,17 @@ import re
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ketnghia_analysis.core import paths
 from ketnghia_analysis.core.fmt import fmt_number
+from ketnghia_analysis.core.snapshot import MixedTablesError
 from ketnghia_analysis.reporting.files import atomic_write_text
 from ketnghia_analysis.reporting.index import write_index, write_manifest
+from ketnghia_analysis.reporting.inputs import pinned
 from ketnghia_analysis.reporting.jobs import (
     DISTRICT_NOTEBOOK,
     KERNEL,
@@ -285,7 +294,8 @@ def run_reports(
     Returns
     -------
     int
-        0 all reports written, 1 at least one failed, 2 invalid parameters.
+        0 all reports written, 1 at least one failed, 2 invalid parameters or tables that
+        are not one build's (a build killed inside its swap).
     """
     from ketnghia_analysis.reporting.charts import is_synthetic
 
@@ -294,29 +304,42 @@ def run_reports(
     notebooks = Path(notebooks) if notebooks is not None else paths.notebooks_dir()
     started = datetime.now(UTC)
     clock = time.perf_counter()
-    try:
+    try:  # on the folder itself, so that messages name it; the reports read the pinned copy
         districts = _checked(year, district, all_districts, processed, notebooks)
     except ParameterError as exc:
         print(f"Lỗi tham số: {exc}", file=sys.stderr)
         return EXIT_INVALID
-    year_dir = out / str(year)
+    with ExitStack() as stack:
+        try:
+            tables = stack.enter_context(pinned(processed))
+        except (MixedTablesError, TimeoutError) as exc:
+            print(f"Lỗi dữ liệu: {exc}", file=sys.stderr)
+            return EXIT_INVALID
+        year_dir = out / str(year)
+        planned = plan(year, districts, tables, out, notebooks)
+        done, count = _render(planned, year, year_dir, workers, progress)
+        index = write_index(year_dir, year, is_synthetic(processed))
+        parameters = {
+            "year": year,
+            "district": district,
+            "all": all_districts,
+            "processed": str(processed.resolve()),
+            "out": str(out.resolve()),
+            "workers": count,
+            "_started_at": started.isoformat(timespec="seconds"),
+        }
+        write_manifest(year_dir, parameters, done, tables, time.perf_counter() - clock)
+    _say_done(done, year_dir, index, time.perf_counter() - clock)
+    return EXIT_FAILED if any(j.status != "ok" for j in done) else EXIT_OK
+
+
+def _render(
+    jobs: list[Job], year: int, year_dir: Path, workers: int | None, progress: bool | None
+) -> tuple[list[Job], int]:
+    """Render the planned jobs into the year folder; the jobs back and the workers used."""
     year_dir.mkdir(parents=True, exist_ok=True)
-    jobs = plan(year, districts, processed, out, notebooks)
     count = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     if progress is None:
         progress = sys.stdout.isatty()
     print(f"Chạy {len(jobs)} báo cáo năm {year} với {count} tiến trình…", flush=True)
-    done = _execute(jobs, count, year_dir / "logs", progress)
-    index = write_index(year_dir, year, is_synthetic(processed))
-    parameters = {
-        "year": year,
-        "district": district,
-        "all": all_districts,
-        "processed": str(processed.resolve()),
-        "out": str(out.resolve()),
-        "workers": count,
-        "_started_at": started.isoformat(timespec="seconds"),
-    }
-    write_manifest(year_dir, parameters, done, processed, time.perf_counter() - clock)
-    _say_done(done, year_dir, index, time.perf_counter() - clock)
-    return EXIT_FAILED if any(j.status != "ok" for j in done) else EXIT_OK
+    return _execute(jobs, count, year_dir / "logs", progress), count

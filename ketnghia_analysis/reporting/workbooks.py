@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ketnghia_analysis.core.xlsx import text_only_options
 from ketnghia_analysis.reference.glossary import label
 from ketnghia_analysis.reporting.jobs import Job
 from ketnghia_analysis.reporting.kinds import KIND_MONEY, KIND_PERCENT, KIND_POINTS, kind_of
@@ -44,7 +45,9 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path: Path, title: str = "")
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp.xlsx")
-    with pd.ExcelWriter(tmp, engine="xlsxwriter") as writer:
+    # Text from the returns (partner names, messages) stays text: never a formula or link.
+    options = {"options": text_only_options()}
+    with pd.ExcelWriter(tmp, engine="xlsxwriter", engine_kwargs=options) as writer:
         book = writer.book
         head = book.add_format(_HEADER)
         formats = {kind: book.add_format({"num_format": f}) for kind, f in _NUMBER_FORMATS.items()}

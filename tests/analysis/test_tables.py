@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import shutil
+
 import pandas as pd
 import pytest
 
 import ketnghia_analysis as kn
 from ketnghia_analysis.analysis.tables import Tables, load
+from ketnghia_analysis.core.snapshot import MixedTablesError
 
 
 @pytest.fixture()
@@ -103,3 +108,38 @@ def test_processed_fixture_loads_with_spec_tables(processed_dir):
                 values = frame[column].dropna()
                 assert values.map(type).eq(str).all(), (name, column)
                 assert values.str.fullmatch(r"\d+").all(), (name, column)
+
+
+def _manifest(folder, **extra):
+    """The build manifest of a folder as a build writes it: the sha256 of every file."""
+    files = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*"))}
+    manifest = {"built_at": "2025-01-01T00:00:00+00:00", "files": files, **extra}
+    (folder / "_build.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def test_a_folder_whose_tables_disagree_with_its_manifest_is_refused(small_dir):
+    _manifest(small_dir)
+    assert load(small_dir).poverty["poor_end"].tolist() == [200, 150]
+    # a build killed inside its swap: poverty.parquet is the next build's, the rest not
+    pd.DataFrame({"year": [2025], "district_code": ["516"], "poor_end": [90]}).to_parquet(
+        small_dir / "poverty.parquet"
+    )
+    with pytest.raises(MixedTablesError) as refused:
+        load(small_dir)
+    message = str(refused.value)
+    assert message.startswith(f"Các bảng trong {small_dir} không thuộc cùng một lần xây dựng")
+    assert "poverty.parquet khác với _build.json" in message
+    assert message.endswith("hãy chạy lại 'ketnghia build' rồi tải lại bảng.")
+
+
+def test_copies_and_tables_the_manifest_does_not_list_still_load(small_dir, tmp_path_factory):
+    _manifest(small_dir, stats={"poverty.parquet": [1, 2]})  # stale stats: the hash decides
+    pd.DataFrame({"year": [2024], "note": ["bảng của chuyên viên"]}).to_parquet(
+        small_dir / "extra.parquet"
+    )
+    copy = tmp_path_factory.mktemp("copy") / "processed"
+    shutil.copytree(small_dir, copy)
+    for folder in (small_dir, copy):
+        d = load(folder)
+        assert list(d) == ["communes", "extra", "ntm_criteria", "poverty"]
+        assert d.poverty["poor_end"].tolist() == [200, 150]

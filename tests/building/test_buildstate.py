@@ -61,7 +61,10 @@ def test_same_inputs_and_intact_outputs_are_up_to_date(copy):
     raw, out = copy
     state = up_to_date(raw, out)
     assert state is not None and state.exit_code == 1
-    assert [f.rel for f in state.files] == ["BC ket nghia 2024 - Nam Tra My.xlsx", "hong.xlsx"]
+    assert [f.rel for f in state.found.files] == [
+        "BC ket nghia 2024 - Nam Tra My.xlsx",
+        "hong.xlsx",
+    ]
 
 
 @pytest.mark.parametrize(

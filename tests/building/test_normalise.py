@@ -430,3 +430,43 @@ def test_rule_catalogue_is_complete():
     for code, (severity, what) in rulebook.RULES.items():
         assert severity in ("error", "warning"), code
         assert code.isupper() and what
+
+
+def test_fifteen_thousand_numbered_partners_are_not_collapsed(normaliser):
+    """Issue #19: 15,000 units that differ only by their number, each twinned with Trà Mai,
+    are 15,000 partners; none is taken for a duplicate of another."""
+    n = 15_000
+    records = pd.DataFrame(
+        {
+            "partner_name": [f"Đồn Biên phòng {i}" for i in range(1, n + 1)],
+            "partner_type": [None] * n,
+            "commune": ["Trà Mai"] * n,
+            "pair_start_year": [2021] * n,
+            "cash": [1.0] * n,
+            "source_row": range(6, n + 6),
+        }
+    )
+    result = run(normaliser, [form("support", records, SUPPORT_COLS, sheet="KN")], district="516")
+    assert result.submission["rows_accepted"] == n
+    assert not [i for i in result.issues if i.code == "DUPLICATE_COMMUNE"]
+    assert result.tables["support"]["partner_id"].nunique() == n
+
+
+def test_a_files_partner_ids_do_not_depend_on_what_its_worker_read_before():
+    """A worker's registry outlives one file: what it met before must change nothing."""
+    rows = [
+        {"partner_name": "Đồn Biên phòng 661", "partner_type": "lực lượng vũ trang", "commune": "Trà Mai", "pair_start_year": 2021, "cash": 5.0, "source_row": 6},
+        {"partner_name": "Đồn Biên phòngg 665", "partner_type": None, "commune": "Trà Mai", "pair_start_year": 2021, "cash": 5.0, "source_row": 7},
+    ]  # fmt: skip
+    before = [{**rows[0], "partner_name": "Đồn Biên phòng 665"}]
+
+    def support_of(normaliser, *files):
+        for records in files:
+            frame = pd.DataFrame(records)
+            result = run(normaliser, [form("support", frame, SUPPORT_COLS, sheet="KN")])
+        return result.tables["support"][["partner_id", "partner_name", "partner_type"]]
+
+    fresh = Normaliser(CommuneMatcher(), PartnerRegistry.load(), gazetteer.communes())
+    used = Normaliser(CommuneMatcher(), PartnerRegistry.load(), gazetteer.communes())
+    pd.testing.assert_frame_equal(support_of(fresh, rows), support_of(used, before, rows))
+    assert support_of(fresh, rows)["partner_id"].nunique() == 2

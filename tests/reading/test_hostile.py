@@ -1,5 +1,6 @@
 """Hostile and broken files: each is rejected with the right code, fast, without
-expanding entities, inflating bombs or letting an engine allocate the sheet's box."""
+expanding entities, inflating bombs or letting an engine allocate the sheet's box; through
+workers from the fork server and by spawn (as on Windows and macOS)."""
 
 from __future__ import annotations
 
@@ -10,20 +11,37 @@ import hostile_files as hf
 import pytest
 
 from ketnghia_analysis.reading.cells import Limits, ReadError, ooxml, read_workbook, sniff_format
-from ketnghia_analysis.reading.sandbox import Failure, IsolatedWorker, run_isolated
+from ketnghia_analysis.reading.sandbox import (
+    START_METHOD_ENV,
+    Failure,
+    IsolatedWorker,
+    run_isolated,
+)
 
 MB = 1024  # ru_maxrss is in KiB on Linux
+START_METHODS = pytest.mark.parametrize("start_method", [None, "spawn"], ids=["default", "spawn"])
+
+
+def _force(monkeypatch: pytest.MonkeyPatch, start_method: str | None) -> None:
+    """Workers by `start_method` (None: this system's own)."""
+    if start_method is None:
+        monkeypatch.delenv(START_METHOD_ENV, raising=False)
+    else:
+        monkeypatch.setenv(START_METHOD_ENV, start_method)
 
 
 def _peak_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-@pytest.fixture(scope="module")
-def isolated():
+@pytest.fixture(scope="module", params=[None, "spawn"], ids=["default", "spawn"])
+def isolated(request):
     """A reader in a worker limited to 512 MB: a regression that lets an engine
     allocate a sheet's box fails one test instead of aborting the test run."""
-    with IsolatedWorker(hf.read_summary, memory_mb=512, timeout_s=30) as worker:
+    with pytest.MonkeyPatch.context() as monkeypatch:  # the worker's start method is
+        _force(monkeypatch, request.param)  # chosen once, when it is made
+        worker = IsolatedWorker(hf.read_summary, memory_mb=512, timeout_s=30)
+    with worker:
         yield worker
 
 
@@ -161,7 +179,9 @@ def test_tall_sheet_beyond_the_row_limit_is_rejected_before_reading(tmp_path):
     assert "3.000" in err.value.message
 
 
-def test_hostile_folder_through_the_sandbox(tmp_path, capfd):
+@START_METHODS
+def test_hostile_folder_through_the_sandbox(tmp_path, capfd, monkeypatch, start_method):
+    _force(monkeypatch, start_method)
     expected = hf.write_hostile_folder(tmp_path / "raw")
     good = hf.write_good_xlsx(tmp_path / "raw" / "tot.xlsx")
     paths = sorted((tmp_path / "raw").iterdir())

@@ -1,8 +1,11 @@
 """sandbox.py: a worker that aborts, exhausts its memory limit or hangs costs one item,
-never the batch, and prints nothing."""
+never the batch, and prints nothing; with workers from the fork server and by spawn (as on
+Windows and macOS)."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
 
 import hostile_files as hf
@@ -10,11 +13,23 @@ import pytest
 
 from ketnghia_analysis.reading.cells import ReadError
 from ketnghia_analysis.reading.sandbox import (
+    START_METHOD_ENV,
     Failure,
     IsolatedWorker,
     read_workbook_isolated,
     run_isolated,
 )
+
+
+@pytest.fixture(autouse=True, params=[None, "spawn"], ids=["default", "spawn"])
+def start_method(request, monkeypatch):
+    """Every test twice: with this system's start method and with spawn forced."""
+    if request.param is None:
+        monkeypatch.delenv(START_METHOD_ENV, raising=False)
+    else:
+        monkeypatch.setenv(START_METHOD_ENV, request.param)
+    return request.param
+
 
 MIXED = [
     ("double", 1),
@@ -145,3 +160,16 @@ def test_a_real_calamine_abort_costs_one_item(tmp_path, capfd):
     assert isinstance(outcomes[far], Failure)
     assert outcomes[far].code == "FILE_CRASHED"
     assert "memory allocation" not in capfd.readouterr().err  # the worker's stderr is silenced
+
+
+def test_the_start_method_can_be_forced_to_spawn(start_method):
+    # A spawned worker is a child of this process; a forkserver's is a child of the server.
+    ((_, parent),) = run_isolated(hf.parent_pid, [0], workers=1)
+    has_server = "forkserver" in multiprocessing.get_all_start_methods()
+    assert (parent == os.getpid()) == (start_method == "spawn" or not has_server)
+
+
+def test_an_unknown_start_method_is_refused_in_vietnamese(monkeypatch):
+    monkeypatch.setenv(START_METHOD_ENV, "teleport")
+    with pytest.raises(ValueError, match="phương thức khởi động"):
+        list(run_isolated(hf.double, [1], workers=1))

@@ -1,6 +1,9 @@
 """Partner registry: spellings folded into one id, unknown partners added and listed."""
 
 import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ketnghia_analysis.reference.partners import PartnerRegistry, fold
 
@@ -80,3 +83,79 @@ def test_fold():
 def test_shipped_registry_loads():
     reg = PartnerRegistry.load()
     assert reg.resolve("Sở Tài Chính tỉnh Quảng Nam").partner_id == "P002"
+
+
+# ---------------------------------------------------------------------------------------
+# Distinct units are never merged; ids do not depend on order (issue #19, item 2)
+# ---------------------------------------------------------------------------------------
+DISTINCT_PAIRS = [
+    ("Trường THPT số 1 Nam Giang", "Trường THPT số 2 Nam Giang"),
+    ("Đồn Biên phòng 661", "Đồn Biên phòng 665"),
+    ("NHCSXH huyện Nam Giang", "NHCSXH huyện Đông Giang"),
+    ("Trường THCS Nam Giang", "Trường THPT Nam Giang"),
+    ("Hội Nông dân huyện Tây Giang", "Hội Nông dân xã Tây Giang"),
+]
+
+
+@pytest.mark.parametrize(("first", "second"), DISTINCT_PAIRS)
+def test_names_differing_by_a_number_place_or_unit_word_get_distinct_ids(first, second):
+    reg = PartnerRegistry.load()
+    ids = {reg.resolve(first).partner_id, reg.resolve(second).partner_id}
+    assert len(ids) == 2
+
+
+@pytest.mark.parametrize(("first", "second"), DISTINCT_PAIRS)
+def test_a_known_name_does_not_absorb_a_name_with_another_number_or_place(first, second):
+    known = pd.DataFrame(
+        [{"partner_id": "P900", "partner_name": first, "partner_type": "khác", "aliases": []}]
+    )
+    reg = PartnerRegistry(known)
+    res = reg.resolve(second)
+    assert res.partner_id != "P900" and res.method == "new"
+
+
+def test_a_typo_of_a_known_numbered_unit_still_matches_it():
+    known = pd.DataFrame(
+        [{"partner_id": "P900", "partner_name": "Đồn Biên phòng 661", "partner_type": "lực lượng vũ trang", "aliases": []}]
+    )  # fmt: skip
+    res = PartnerRegistry(known).resolve("Đồn Biên phòngg 661")
+    assert (res.partner_id, res.method) == ("P900", "fuzzy")
+
+
+def test_close_new_names_go_to_review_not_to_a_merge():
+    reg = PartnerRegistry.load()
+    a = reg.resolve("Công ty TNHH Xây dựng Hoàng Phát Đạt").partner_id
+    b = reg.resolve("Công ty TNHH Xây dựng Hoàng Phát Đạtt").partner_id
+    assert a != b
+    review = reg.review().set_index("partner_id")
+    assert review.loc[a, "similar"] == b and review.loc[b, "similar"] == a
+
+
+LABELS = [
+    "Trường THPT số 1 Nam Giang",
+    "Trường THPT số 2 Nam Giang",
+    "TRƯỜNG THPT SỐ 2 NAM GIANG",
+    "Đồn Biên phòng 661",
+    "Đồn Biên phòng 665",
+    "Đồn Biên phòngg 665",
+    "NHCSXH huyện Nam Giang",
+    "NHCSXH huyện Đông Giang",
+    "Sở Tài chínhh",
+    "Sở Tài chính",
+    "STC",
+    "Công ty TNHH Quế Trà My",
+    "CÔNG TY TNHH QUẾ TRÀ MY",
+]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.permutations(LABELS), st.lists(st.sampled_from(LABELS), max_size=10))
+def test_the_order_of_the_labels_never_changes_an_id_name_or_review(order, extra):
+    def outcome(labels):
+        reg = PartnerRegistry.load()
+        ids = {label: reg.resolve(label).partner_id for label in labels}
+        return ids, reg.table().to_dict("records"), reg.review().to_dict("records")
+
+    labels = [*LABELS, *extra]
+    shuffled = [*order, *extra[::-1]]
+    assert outcome(shuffled) == outcome(labels)

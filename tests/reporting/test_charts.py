@@ -114,3 +114,20 @@ def test_whole_number_axes_get_whole_number_ticks():
     ticks = [t for t in ax.get_yticks() if 7.6 <= t <= 19.0]
     assert ticks and all(float(t).is_integer() for t in ticks), ticks
     plt.close(fig)
+
+
+def test_labels_from_the_returns_lose_their_control_characters():
+    frame = pd.DataFrame(
+        {"partner_name": ["Sở\x1b[31m Tài chính\x00", "Sở Y tế"], "money_mvnd": [1.5, 2.0]}
+    )
+    heat = pd.DataFrame({2023: [0.1, 0.2], 2024: [0.1, 0.3]}, index=["Xã\x00 A", "Xã B"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a glyph matplotlib lacks is a UserWarning
+        ax = charts.bars(frame, "partner_name", "money_mvnd", horizontal=True, kind="money")
+        ax.figure.canvas.draw()
+        shown = [t.get_text() for t in ax.get_yticklabels()]
+        heat_ax = charts.heatmap(heat, kind="percent", title="Tiêu đề\x1b")
+        heat_ax.figure.canvas.draw()
+    assert shown == ["Sở[31m Tài chính", "Sở Y tế"]
+    assert [t.get_text() for t in heat_ax.get_yticklabels()] == ["Xã A", "Xã B"]
+    assert heat_ax.get_title(loc="left") == "Tiêu đề"

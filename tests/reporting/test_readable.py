@@ -17,3 +17,16 @@ def test_show_table_formats_numbers_and_renames_headers():
     ]
     assert shown.iloc[0].tolist() == [2024, "1.234", "12,5%"]
     assert shown.index.name == "STT" and shown.index[0] == 1
+
+
+def test_show_table_drops_control_characters_from_text():
+    frame = pd.DataFrame(
+        {
+            "partner_name": ["Sở\x1b[31m Tài chính\x00", "Sở Y tế"],
+            "partner_type": pd.Categorical(["sở\x07, ban, ngành tỉnh", "sở, ban, ngành tỉnh"]),
+            "money_mvnd": [1.5, 2.0],
+        }
+    )
+    shown = readable.show_table(frame, rename=False)
+    assert shown["partner_name"].tolist() == ["Sở[31m Tài chính", "Sở Y tế"]
+    assert shown["partner_type"].tolist() == ["sở, ban, ngành tỉnh"] * 2
