@@ -9,6 +9,7 @@ from typing import Any
 
 from ketnghia_analysis import __version__
 from ketnghia_analysis.core import paths
+from ketnghia_analysis.core.controls import for_terminal
 
 DESCRIPTION = """\
 ketnghia — đánh giá hiệu quả kết nghĩa (Chỉ thị 16-CT/TU, Quảng Nam).
@@ -193,7 +194,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         from ketnghia_analysis.reading.template import write_template
 
         write_template(args.district, args.year, args.out)
-        print(f"Đã ghi biểu mẫu: {args.out}")
+        print(for_terminal(f"Đã ghi biểu mẫu: {args.out}"))
         return 0
     if args.command == "evaluate":
         from ketnghia_analysis.analysis.effects import evaluate_to_csv
@@ -243,13 +244,18 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:  # a folder or file that cannot be read or written
         where = f" '{exc.filename}'" if getattr(exc, "filename", None) else ""
         print(
-            f"Lỗi: không đọc/ghi được tệp hoặc thư mục{where} ({exc.strerror or exc}). "
-            f"Không thể hoàn thành lệnh '{args.command}'.",
+            for_terminal(
+                f"Lỗi: không đọc/ghi được tệp hoặc thư mục{where} ({exc.strerror or exc}). "
+                f"Không thể hoàn thành lệnh '{args.command}'."
+            ),
             file=sys.stderr,
         )
         return 2
     except Exception as exc:  # the last line of defence: no bare traceback reaches a user
-        print(f"Lỗi: {exc}. Không thể hoàn thành lệnh '{args.command}'.", file=sys.stderr)
+        print(
+            for_terminal(f"Lỗi: {exc}. Không thể hoàn thành lệnh '{args.command}'."),
+            file=sys.stderr,
+        )
         return 2
 
 

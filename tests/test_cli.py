@@ -80,3 +80,15 @@ def test_argument_errors_redirected_in_cp1252_are_utf8(tmp_path):
     code, _out, err = _run_redirected(tmp_path, "sample", "--years", "2024-2019", encoding="ascii")
     assert code == 2
     assert "khoảng năm ngược" in err
+
+
+def test_an_error_naming_a_path_with_control_characters_shows_them_escaped(tmp_path, capsys):
+    """ESC in a path the CLI cannot write reaches the terminal as "\\x1b", never raw."""
+    from ketnghia_analysis.cli import main
+
+    blocker = tmp_path / "tệp"
+    blocker.write_text("không phải thư mục", encoding="utf-8")
+    code = main(["sample", "--out", str(blocker / "mẫu\x1b[31m")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "\x1b" not in err and "\\x1b[31m" in err
