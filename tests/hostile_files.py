@@ -399,13 +399,31 @@ def write_xlsm(path: Path) -> Path:
     return write_raw_xlsx(path, sheet_xml(body, "A1:B1"), macro=True)
 
 
+FAR_CELL_BODY = (
+    '<row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="XFD1048576"><v>2</v></c></row>'
+)
+
+
 def write_far_cell(path: Path) -> Path:
     """One real cell at XFD1048576 (calamine would ask for 512 GiB and abort)."""
-    body = (
-        '<row r="1"><c r="A1"><v>1</v></c></row>'
-        '<row r="1048576"><c r="XFD1048576"><v>2</v></c></row>'
-    )
-    return write_raw_xlsx(path, sheet_xml(body, "A1:XFD1048576"))
+    return write_raw_xlsx(path, sheet_xml(FAR_CELL_BODY, "A1:XFD1048576"))
+
+
+def replace_part(path: Path, part: str, text: str | bytes) -> Path:
+    """Rewrite an OOXML/ODF package with one part's content replaced (entries kept in order)."""
+    with zipfile.ZipFile(path) as zf:
+        entries = [(info, zf.read(info)) for info in zf.infolist()]
+    assert part in {info.filename for info, _ in entries}, part
+    with zipfile.ZipFile(path, "w") as zf:
+        for info, body in entries:
+            zf.writestr(info, text if info.filename == part else body, info.compress_type)
+    return path
+
+
+def add_far_cell_sheet(path: Path, part: str = "xl/worksheets/sheet2.xml") -> Path:
+    """Make the worksheet `part` of an xlsx written by a library (xlsxwriter numbers its
+    parts in sheet order) write_far_cell's sheet: its other sheets are left as they are."""
+    return replace_part(path, part, sheet_xml(FAR_CELL_BODY, "A1:XFD1048576"))
 
 
 def write_far_cell_hidden_in_row(path: Path) -> Path:

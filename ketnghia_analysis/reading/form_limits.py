@@ -2,7 +2,9 @@
 
 A sheet beyond `Limits.max_form_rows` rows, or one that runs out of the worker's memory
 while it is read (`reader`) or normalised (`building.normalise`), becomes one FORM_TOO_LARGE
-error naming the limit; the file's other forms are read and ingested (issue #19).
+error naming the limit; a sheet whose cells reach beyond `Limits.max_rows`, `max_cols` or
+`max_cells` is never read (`cells`, `Workbook.refused`) and becomes one FILE_LIMIT error on
+that sheet. Either way the file's other forms are read and ingested (issue #19).
 """
 
 from __future__ import annotations
@@ -26,6 +28,36 @@ def form_too_large(form: str, sheet: str, source_file: str | None, why: str) -> 
         source_sheet=sheet,
         suggestion=f"Chia biểu {code} thành nhiều tệp nhỏ hơn giới hạn rồi gửi lại.",
     )
+
+
+def sheets_refused(
+    refused: list[tuple[str, str]], source_file: str
+) -> tuple[list[tuple[str, str]], list[Issue]]:
+    """The skipped-sheet entries and the FILE_LIMIT errors of the sheets left unread for a
+    bounding box beyond the limits (`Workbook.refused`: sheet name, why).
+
+    >>> skipped, (issue,) = sheets_refused(
+    ...     [("Rác", "có ô ở dòng 300.001, vượt giới hạn 250.000 dòng")], "a.xlsx"
+    ... )
+    >>> skipped
+    [('Rác', 'trang tính có ô ở dòng 300.001, vượt giới hạn 250.000 dòng: không được đọc')]
+    >>> issue.message
+    "Trang tính 'Rác' có ô ở dòng 300.001, vượt giới hạn 250.000 dòng: trang này không được đọc, các trang khác của tệp vẫn được đọc"
+    """
+    skipped = [(name, f"trang tính {why}: không được đọc") for name, why in refused]
+    issues = [
+        Issue(
+            severity="error",
+            code="FILE_LIMIT",
+            message=f"Trang tính '{name}' {why}: trang này không được đọc, "
+            "các trang khác của tệp vẫn được đọc",
+            source_file=source_file,
+            source_sheet=name,
+            suggestion="Xóa các ô thừa ở xa vùng số liệu (hoặc chia trang tính) rồi gửi lại.",
+        )
+        for name, why in refused
+    ]
+    return skipped, issues
 
 
 def too_many_rows(n_rows: int, limits: Limits) -> str | None:

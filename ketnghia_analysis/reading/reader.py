@@ -24,7 +24,7 @@ import pandas as pd
 
 from ketnghia_analysis.core.issues import Issue
 from ketnghia_analysis.core.limits import MEMORY_LIMIT_TEXT, Limits
-from ketnghia_analysis.reading.form_limits import form_too_large, too_many_rows
+from ketnghia_analysis.reading.form_limits import form_too_large, sheets_refused, too_many_rows
 from ketnghia_analysis.reading.forms import SheetVerdict, recognise_forms
 from ketnghia_analysis.reading.formulas import evaluate_uncached
 from ketnghia_analysis.reading.grid import Grid, cell_text
@@ -161,7 +161,8 @@ def _read(path: Path, rel: str, sha: str, size: int, limits: Limits) -> ReturnRe
     found = recognise_forms(wb.sheets, rel, syn)
     read = _read_forms(found.forms, rel, syn, limits)
     ident = decide(file_clues(path, found.verdicts, read.verdicts, read.forms), rel)
-    skipped = found.skipped + read.skipped
+    left_out, refusals = sheets_refused(wb.refused, rel)  # sheets beyond the limits
+    skipped = left_out + found.skipped + read.skipped
     if not read.forms:
         names = ", ".join(f"'{n}' ({why})" for n, why in skipped) or "không có trang nào"
         reason = f"Không tìm thấy biểu mẫu nào (01/KN, 02/HN, 03/NTM, 04/MH) trong tệp: {names}"
@@ -189,7 +190,7 @@ def _read(path: Path, rel: str, sha: str, size: int, limits: Limits) -> ReturnRe
         modified=wb.modified,
         forms=read.forms,
         skipped_sheets=skipped,
-        issues=found.issues + read.issues + ident.issues,
+        issues=refusals + found.issues + read.issues + ident.issues,
     )
 
 

@@ -231,7 +231,7 @@ class _FakePanic(BaseException):
 
 
 def test_calamine_panic_on_xlsx_falls_back_to_openpyxl(tmp_path, monkeypatch):
-    def panic(data):
+    def panic(data, *skip):
         raise _FakePanic("called `Option::unwrap()` on a `None` value")
 
     monkeypatch.setattr(ooxml, "calamine_sheets", panic)
@@ -246,8 +246,8 @@ def test_calamine_panic_on_xlsx_falls_back_to_openpyxl(tmp_path, monkeypatch):
 def test_calamine_empty_xls_sheet_is_read_again_with_xlrd(tmp_path, monkeypatch):
     real = xls.calamine_sheets
 
-    def empty_sheets(data):
-        sheets, notes = real(data)
+    def empty_sheets(data, *skip):
+        sheets, notes = real(data, *skip)
         for s in sheets:
             s.rows = []
         return sheets, notes
@@ -263,7 +263,7 @@ def test_calamine_empty_xls_sheet_is_read_again_with_xlrd(tmp_path, monkeypatch)
 
 
 def test_calamine_failure_on_xls_uses_xlrd(tmp_path, monkeypatch):
-    def panic(data):
+    def panic(data, *skip):
         raise _FakePanic("boom")
 
     monkeypatch.setattr(xls, "calamine_sheets", panic)
@@ -273,7 +273,7 @@ def test_calamine_failure_on_xls_uses_xlrd(tmp_path, monkeypatch):
 
 
 def test_both_engines_failing_is_one_read_error(tmp_path, monkeypatch):
-    def panic(data):
+    def panic(data, *skip):
         raise _FakePanic("boom")
 
     monkeypatch.setattr(ooxml, "calamine_sheets", panic)
@@ -285,7 +285,7 @@ def test_both_engines_failing_is_one_read_error(tmp_path, monkeypatch):
 
 
 def test_keyboard_interrupt_is_not_swallowed(tmp_path, monkeypatch):
-    def interrupt(data):
+    def interrupt(data, *skip):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(ooxml, "calamine_sheets", interrupt)
@@ -300,11 +300,12 @@ def test_openpyxl_parses_with_defusedxml():
 
 
 def test_limits_are_configurable(tmp_path):
+    # Biểu 02 reaches row 7: beyond max_rows=5 it is left out, the sheet "Nháp" is read
+    # (issue #19: a sheet beyond a limit loses only itself).
     path = hf.write_good_xlsx(tmp_path / "a.xlsx")
-    with pytest.raises(ReadError) as err:
-        read_workbook(path, Limits(max_rows=5))
-    assert err.value.code == "FILE_LIMIT"
-    assert "7" in err.value.message and "5" in err.value.message
+    wb = read_workbook(path, Limits(max_rows=5))
+    assert [s.name for s in wb.sheets] == ["Nháp"]
+    assert wb.refused == [("Biểu 02", "có ô ở dòng 7, vượt giới hạn 5 dòng")]
     with pytest.raises(ReadError) as err:
         read_workbook(path, Limits(max_file_bytes=100))
     assert err.value.code == "FILE_LIMIT"
@@ -345,8 +346,8 @@ def test_ods_repeated_empty_rows_do_not_count(tmp_path):
 def test_calamine_empty_xlsx_sheet_is_read_again_with_openpyxl(tmp_path, monkeypatch):
     real = ooxml.calamine_sheets
 
-    def empty_first_sheet(data):
-        sheets, notes = real(data)
+    def empty_first_sheet(data, *skip):
+        sheets, notes = real(data, *skip)
         sheets[0].rows = []
         return sheets, notes
 
@@ -361,7 +362,7 @@ def test_styled_empty_sheet_is_not_read_twice(tmp_path, monkeypatch):
     body = '<row r="1"><c r="A1" s="1"/><c r="B1" s="1"/></row>'
     path = hf.write_raw_xlsx(tmp_path / "kieu.xlsx", hf.sheet_xml(body, "A1:B1"))
 
-    def must_not_run(data):
+    def must_not_run(data, *skip):
         raise AssertionError("openpyxl re-read for a sheet with no values")
 
     monkeypatch.setattr(ooxml, "_openpyxl_sheets", must_not_run)

@@ -18,6 +18,7 @@ from pathlib import Path
 from ketnghia_analysis.core.fmt import fmt_number
 from ketnghia_analysis.core.limits import Limits
 from ketnghia_analysis.reading.cells import delimited, html_tables, ods, ooxml, xls, xml2003
+from ketnghia_analysis.reading.cells.guards import box_error
 from ketnghia_analysis.reading.cells.model import FormatReader, ReadError, Sheet, Workbook
 from ketnghia_analysis.reading.cells.sniff import sniff_format
 
@@ -58,7 +59,9 @@ def read_workbook(path: str | Path, limits: Limits | None = None) -> Workbook:
     -------
     Workbook
         Every sheet as a dense grid from A1, merged ranges, hidden sheets, rows and
-        columns, and formulas without cached values (xlsx/xlsm).
+        columns, and formulas without cached values (xlsx/xlsm). A sheet beyond the
+        limits is left out and listed in `Workbook.refused`; a file left with no data
+        but such sheets is rejected (FILE_LIMIT, naming the first).
     """
     path = Path(path)
     limits = limits or Limits()
@@ -86,6 +89,9 @@ def _read_workbook(path: Path, limits: Limits) -> Workbook:
     _check_file_size(path, limits)
     fmt = sniff_format(path)
     book = ENGINES[fmt](path, path.read_bytes(), fmt, limits)
+    if book.refused and all(s.is_empty() for s in book.sheets):
+        # Nothing left but the sheets beyond the limits: the file is rejected, as before.
+        raise box_error(*book.refused[0])
     if not book.sheets:
         raise ReadError("FILE_EMPTY", "Tệp không có trang tính nào.")
     if all(s.is_empty() for s in book.sheets):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Collection
 
 from ketnghia_analysis.reading.cells.model import Sheet
 
@@ -18,11 +19,13 @@ def blank(value: object) -> object:
     return None if value == "" else value
 
 
-def calamine_sheets(data: bytes) -> tuple[list[Sheet], list[str]]:
-    """Read every worksheet with python-calamine from the file's bytes.
+def calamine_sheets(data: bytes, skip: Collection[str] = ()) -> tuple[list[Sheet], list[str]]:
+    """Read every worksheet with python-calamine from the file's bytes, sheet by sheet.
 
     `from_filelike` detects the format by content (`from_path` trusts the
-    extension and fails on an .xls saved as .xlsx).
+    extension and fails on an .xls saved as .xlsx). The sheets named in `skip` (beyond
+    the limits) are never loaded: for xlsx calamine allocates a sheet's dense box only
+    when the sheet is asked for (one cell at XFD1048576 would ask for 512 GiB).
     """
     from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
@@ -32,6 +35,8 @@ def calamine_sheets(data: bytes) -> tuple[list[Sheet], list[str]]:
     for idx, meta in enumerate(book.sheets_metadata):
         if meta.typ not in (SheetTypeEnum.WorkSheet, SheetTypeEnum.DialogSheet):
             notes.append(f"Bỏ qua trang '{meta.name}' (không phải trang dữ liệu: {meta.typ.name}).")
+            continue
+        if meta.name in skip:
             continue
         cs = book.get_sheet_by_index(idx)
         # skip_empty_area=False: indices from A1, like the merged ranges (measured-facts).

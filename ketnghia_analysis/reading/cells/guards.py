@@ -14,9 +14,18 @@ from typing import TypeVar
 from ketnghia_analysis.core.address import a1
 from ketnghia_analysis.core.fmt import fmt_number
 from ketnghia_analysis.core.limits import Limits
-from ketnghia_analysis.reading.cells.model import ReadError
+from ketnghia_analysis.reading.cells.model import ReadError, Sheet
 
-__all__ = ["check_box", "check_zip", "guarded", "package_errors", "reject_dtd"]
+__all__ = [
+    "box_error",
+    "box_excess",
+    "check_box",
+    "check_zip",
+    "guarded",
+    "leave_out_oversized",
+    "package_errors",
+    "reject_dtd",
+]
 
 T = TypeVar("T")
 
@@ -48,8 +57,42 @@ def check_zip(zf: zipfile.ZipFile, limits: Limits) -> None:
         )
 
 
+def box_excess(n_rows: int, n_cols: int, limits: Limits) -> str | None:
+    """Why a sheet whose bounding box from A1 is `n_rows` × `n_cols` is beyond the limits,
+    naming the limit (Vietnamese, without the sheet), or None when it is within them.
+
+    >>> box_excess(7, 6, Limits()) is None
+    True
+    >>> box_excess(300_001, 6, Limits())
+    'có ô ở dòng 300.001, vượt giới hạn 250.000 dòng'
+    """
+    if n_rows > limits.max_rows:
+        return f"có ô ở dòng {fmt_number(n_rows)}, vượt giới hạn {fmt_number(limits.max_rows)} dòng"
+    if n_cols > limits.max_cols:
+        return (
+            f"có ô ở cột {a1(0, n_cols - 1)[:-1]} (cột thứ {fmt_number(n_cols)}), vượt giới "
+            f"hạn {fmt_number(limits.max_cols)} cột"
+        )
+    if n_rows * n_cols > limits.max_cells:
+        return (
+            f"trải trên {fmt_number(n_rows)} × {fmt_number(n_cols)} = "
+            f"{fmt_number(n_rows * n_cols)} ô, vượt giới hạn {fmt_number(limits.max_cells)} ô"
+        )
+    return None
+
+
+def box_error(sheet: str, why: str) -> ReadError:
+    """The rejection of a whole file for one sheet beyond the limits (`why` from `box_excess`).
+
+    >>> str(box_error("Biểu 01", "có ô ở dòng 7, vượt giới hạn 5 dòng"))
+    "Trang 'Biểu 01' có ô ở dòng 7, vượt giới hạn 5 dòng. [FILE_LIMIT]"
+    """
+    return ReadError("FILE_LIMIT", f"Trang '{sheet}' {why}.")
+
+
 def check_box(sheet: str, n_rows: int, n_cols: int, limits: Limits) -> None:
-    """Reject a sheet whose bounding box from A1 is beyond the limits.
+    """Reject the file when a sheet's bounding box from A1 is beyond the limits (engines
+    that cannot leave that one sheet out: CSV is one sheet).
 
     >>> check_box("Biểu 01", 7, 6, Limits())
     >>> check_box("Biểu 01", 7, 6, Limits(max_rows=5))
@@ -57,24 +100,25 @@ def check_box(sheet: str, n_rows: int, n_cols: int, limits: Limits) -> None:
     ...
     ketnghia_analysis.reading.cells.model.ReadError: Trang 'Biểu 01' có ô ở dòng 7, vượt giới hạn 5 dòng. [FILE_LIMIT]
     """
-    where = f"Trang '{sheet}'"
-    if n_rows > limits.max_rows:
-        raise ReadError(
-            "FILE_LIMIT",
-            f"{where} có ô ở dòng {fmt_number(n_rows)}, vượt giới hạn {fmt_number(limits.max_rows)} dòng.",
-        )
-    if n_cols > limits.max_cols:
-        raise ReadError(
-            "FILE_LIMIT",
-            f"{where} có ô ở cột {a1(0, n_cols - 1)[:-1]} (cột thứ {fmt_number(n_cols)}), vượt giới "
-            f"hạn {fmt_number(limits.max_cols)} cột.",
-        )
-    if n_rows * n_cols > limits.max_cells:
-        raise ReadError(
-            "FILE_LIMIT",
-            f"{where} trải trên {fmt_number(n_rows)} × {fmt_number(n_cols)} = {fmt_number(n_rows * n_cols)} ô, vượt giới "
-            f"hạn {fmt_number(limits.max_cells)} ô.",
-        )
+    why = box_excess(n_rows, n_cols, limits)
+    if why is not None:
+        raise box_error(sheet, why)
+
+
+def leave_out_oversized(
+    sheets: list[Sheet], limits: Limits
+) -> tuple[list[Sheet], list[tuple[str, str]]]:
+    """(sheets within the limits, (name, why) of the others), for engines that measure a
+    sheet only once it is read (xls: neither calamine nor xlrd tells the box beforehand)."""
+    kept: list[Sheet] = []
+    refused: list[tuple[str, str]] = []
+    for s in sheets:
+        why = box_excess(s.n_rows, s.n_cols, limits)
+        if why is None:
+            kept.append(s)
+        else:
+            refused.append((s.name, why))
+    return kept, refused
 
 
 _DTD_RE = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ketnghia_analysis.core.limits import Limits
 from ketnghia_analysis.reading.cells.encoding import decode_text
-from ketnghia_analysis.reading.cells.guards import check_box, guarded
+from ketnghia_analysis.reading.cells.guards import box_excess, guarded
 from ketnghia_analysis.reading.cells.model import ReadError, Sheet, Workbook
 
 __all__ = ["read"]
@@ -31,9 +31,10 @@ def _read_html(path: Path, data: bytes, limits: Limits) -> Workbook:
     tables = [t for t in parser.done if not t.nested and t.n_rows >= 2 and t.n_cols >= 2]
     if not tables:
         raise ReadError("FILE_EMPTY", "Tệp HTML không có bảng dữ liệu nào.")
-    sheets = [_sheet(f"Bảng {i + 1}", i, t) for i, t in enumerate(tables)]
+    sheets = [_sheet(f"Bảng {i + 1}", i, t) for i, t in enumerate(tables) if t.why is None]
+    refused = [(f"Bảng {i + 1}", t.why) for i, t in enumerate(tables) if t.why is not None]
     notes = ["Tệp là trang HTML (thường do phần mềm web xuất ra với đuôi .xls)."]
-    return Workbook(path, "html", sheets, None, "html.parser", notes)
+    return Workbook(path, "html", sheets, None, "html.parser", notes, refused)
 
 
 class _Table:
@@ -52,6 +53,7 @@ class _Table:
         self.cell: list[str] | None = None
         self.cell_num: str | None = None
         self.pos = (0, 0)
+        self.why: str | None = None  # why the table is beyond the limits (it is left out)
 
 
 def _sheet(name: str, index: int, t: _Table) -> Sheet:
@@ -110,14 +112,19 @@ class _HtmlTables(HTMLParser):
         cs = min(max(_int(a.get("colspan"), 1), 1), 1000)
         rs = min(max(_int(a.get("rowspan"), 1), 1), 65534)
         r0, c0 = t.row, t.col
+        t.n_rows = max(t.n_rows, r0 + rs)
+        t.n_cols = max(t.n_cols, c0 + cs)
+        # Measured before the spans are marked: a table beyond the limits keeps nothing more.
+        t.why = t.why or box_excess(t.n_rows, t.n_cols, self.limits)
+        if t.why is not None:
+            t.cells, t.occupied, t.merged, t.hidden_rows = {}, set(), [], set()
+            t.col = c0 + cs
+            return
         if rs > 1 or cs > 1:
             t.merged.append((r0, c0, r0 + rs - 1, c0 + cs - 1))
             for dr in range(rs):
                 for dc in range(cs):
                     t.occupied.add((r0 + dr, c0 + dc))
-        t.n_rows = max(t.n_rows, r0 + rs)
-        t.n_cols = max(t.n_cols, c0 + cs)
-        check_box("bảng HTML", t.n_rows, t.n_cols, self.limits)
         t.cell = []
         # Excel's HTML export keeps the raw number in x:num.
         t.cell_num = a.get("x:num")

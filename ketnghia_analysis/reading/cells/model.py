@@ -72,7 +72,13 @@ class Sheet:
 
 @dataclass
 class Workbook:
-    """A whole file: its sheets in workbook order and how it was read."""
+    """A whole file: its sheets in workbook order and how it was read.
+
+    `refused` holds (sheet name, Vietnamese reason naming the limit, e.g. "có ô ở dòng
+    300.001, vượt giới hạn 250.000 dòng") of each sheet left out for a bounding box beyond
+    `Limits`: such a sheet is never handed to an engine that would allocate it, and the
+    file's other sheets are read (issue #19).
+    """
 
     path: Path
     format: str
@@ -80,6 +86,7 @@ class Workbook:
     modified: datetime | None = None
     engine: str = ""
     notes: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)
 
 
 class FormatReader(Protocol):

@@ -2,11 +2,14 @@
 
 calamine reports no merged ranges or hidden rows for ODS; merges are the cells'
 spans. Repeated empty rows (LibreOffice ends a sheet with ~1,048,000 of them) do
-not count towards the bounding box.
+not count towards the bounding box. calamine builds every table's dense grid when it
+opens the file, so a table beyond the limits is cut out of content.xml first (calamine
+reads a copy of the package without it) and listed in `Workbook.refused`.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from collections.abc import Callable
@@ -17,7 +20,7 @@ from pathlib import Path
 from ketnghia_analysis.core.limits import Limits
 from ketnghia_analysis.reading.cells.calamine_engine import calamine_sheets
 from ketnghia_analysis.reading.cells.guards import (
-    check_box,
+    box_excess,
     check_zip,
     guarded,
     package_errors,
@@ -48,17 +51,24 @@ class _OdsScan:
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
     hidden_rows: set[int] = field(default_factory=set)
     hidden_cols: set[int] = field(default_factory=set)
+    span: tuple[int, int] = (0, 0)  # byte range of the <table:table> element in content.xml
 
 
 def read(path: Path, data: bytes, fmt: str, limits: Limits) -> Workbook:
-    """Check and scan the package, read the cells with calamine, apply the scan."""
+    """Check and scan the package, cut out the tables beyond the limits, read the cells
+    with calamine, apply the scan."""
     zf = open_package(data, "Tệp .ods bị cắt cụt hoặc hỏng.")
     with zf, package_errors():
         check_zip(zf, limits)
         reject_dtd(zf)
         scans = guarded("Đọc nội dung .ods", _scan_ods, zf, limits)
-        for name, sc in scans.items():
-            check_box(name, sc.n_rows, sc.n_cols, limits)
+        refused = [
+            (name, why)
+            for name, sc in scans.items()
+            if (why := box_excess(sc.n_rows, sc.n_cols, limits)) is not None
+        ]
+        if refused:
+            data = _without_tables(zf, [scans[name].span for name, _ in refused])
         modified = _modified(zf)
     notes: list[str] = []
     sheets, more = guarded("python-calamine", calamine_sheets, data)
@@ -66,7 +76,30 @@ def read(path: Path, data: bytes, fmt: str, limits: Limits) -> Workbook:
     for s in sheets:
         if (scan := scans.get(s.name)) is not None:
             _apply_scan(s, scan)
-    return Workbook(path, "ods", sheets, modified, "calamine", notes)
+    return Workbook(path, "ods", sheets, modified, "calamine", notes, refused)
+
+
+def _without_tables(zf: zipfile.ZipFile, spans: list[tuple[int, int]]) -> bytes:
+    """A copy of the package whose content.xml lacks the byte ranges `spans` (whole
+    <table:table> elements), so that calamine never allocates those tables."""
+    info = zip_lookup(zf)["content.xml"]
+    content = b"".join(stream_utf8(zf.open(info), info.file_size, info.filename))
+    kept, at = [], 0
+    for start, end in sorted(spans):
+        kept.append(content[at:start])
+        at = end
+    kept.append(content[at:])
+    # stream_utf8 turned a UTF-16 part into UTF-8: its declaration must say so too.
+    declared = re.compile(rb"""encoding=["']utf-16[\w-]*["']""", re.IGNORECASE)
+    kept[0] = declared.sub(b'encoding="UTF-8"', kept[0], count=1)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as copy:
+        for member in zf.infolist():
+            body = b"".join(kept) if member is info else zf.read(member)
+            # A fresh ZipInfo: writing updates offsets, which must stay those of `zf`.
+            fresh = zipfile.ZipInfo(member.filename, member.date_time)
+            copy.writestr(fresh, body, compress_type=member.compress_type)
+    return out.getvalue()
 
 
 def _modified(zf: zipfile.ZipFile) -> datetime | None:
@@ -95,7 +128,11 @@ def _scan_ods(zf: zipfile.ZipFile, limits: Limits) -> dict[str, _OdsScan]:
     data = b"".join(stream_utf8(zf.open(info), info.file_size, info.filename))
     walker = _OdsWalker(limits)
     for m in _ODS_TOKEN.finditer(data):
+        if m.group(2) == b"table" and walker.cur is not None and m.group(1) == b"/":
+            walker.cur.span = (walker.cur.span[0], m.end())
         walker.token(m.group(1) == b"/", m.group(2), m.group(3), m.group(4) == b"/")
+        if m.group(2) == b"table" and m.group(1) != b"/" and walker.cur is not None:
+            walker.cur.span = (m.start(), m.end())  # a self-closed table ends here
     return walker.out
 
 

@@ -12,6 +12,7 @@ import io
 import posixpath
 import re
 import zipfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from ketnghia_analysis.core.address import a1, parse_a1
 from ketnghia_analysis.core.limits import Limits
 from ketnghia_analysis.reading.cells.calamine_engine import calamine_sheets
 from ketnghia_analysis.reading.cells.guards import (
+    box_excess,
     check_zip,
     guarded,
     package_errors,
@@ -39,17 +41,20 @@ __all__ = ["read"]
 
 @dataclass(frozen=True)
 class _Package:
-    """What the package tells before any engine runs: per sheet its scan and state."""
+    """What the package tells before any engine runs: per sheet its scan and state, and
+    the sheets whose bounding box is beyond the limits (name, why), never read."""
 
     scans: dict[str, SheetScan]
     states: dict[str, str]
     modified: datetime | None
+    refused: list[tuple[str, str]]
 
 
 def read(path: Path, data: bytes, fmt: str, limits: Limits) -> Workbook:
     """Read an OOXML workbook: check and scan the package, read the cells, apply the scans."""
     package = _read_package(data, limits)
-    sheets, engine, notes = _read_cells(data, package.scans)
+    skip = frozenset(name for name, _ in package.refused)
+    sheets, engine, notes = _read_cells(data, package.scans, skip)
     for sheet in sheets:
         scan = package.scans.get(sheet.name)
         if scan is None:
@@ -60,14 +65,14 @@ def read(path: Path, data: bytes, fmt: str, limits: Limits) -> Workbook:
             notes.append(note)
     if fmt == "xlsm":
         notes.append("Tệp có macro (.xlsm): chỉ đọc dữ liệu, macro không được chạy.")
-    return Workbook(path, fmt, sheets, package.modified, engine, notes)
+    return Workbook(path, fmt, sheets, package.modified, engine, notes, package.refused)
 
 
 # ------------------------------------------------------------------ the package
 
 
 def _read_package(data: bytes, limits: Limits) -> _Package:
-    """Check the ZIP and its XML parts, then scan each worksheet's XML."""
+    """Check the ZIP and its XML parts, then scan each worksheet's XML and measure its box."""
     zf = open_package(data, "Tệp Excel bị cắt cụt hoặc hỏng.")
     with zf, package_errors():
         check_zip(zf, limits)
@@ -75,19 +80,26 @@ def _read_package(data: bytes, limits: Limits) -> _Package:
         parts = zip_lookup(zf)
         scans: dict[str, SheetScan] = {}
         states: dict[str, str] = {}
+        refused: list[tuple[str, str]] = []
         for name, state, part in guarded("Đọc cấu trúc tệp", _sheet_parts, zf):
             states[name] = state
             info = parts.get((part or "").lower())
-            if info is not None:
-                scans[name] = _scan_sheet(zf, info, name, limits)
+            if info is None:
+                continue
+            scan = _scan_sheet(zf, info, name)
+            why = box_excess(scan.n_rows, scan.n_cols, limits)
+            if why is None:
+                scans[name] = scan
+            else:
+                refused.append((name, why))
         modified = _modified(zf)
-    return _Package(scans, states, modified)
+    return _Package(scans, states, modified, refused)
 
 
-def _scan_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: Limits) -> SheetScan:
+def _scan_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> SheetScan:
     """`scan_sheet_xml`, with rejections naming the sheet rather than its part."""
     try:
-        return scan_sheet_xml(zf, info, limits)
+        return scan_sheet_xml(zf, info)
     except ReadError as exc:
         exc.message = exc.message.replace(f"'{info.filename}'", f"'{name}'")
         raise ReadError(exc.code, exc.message) from None
@@ -184,8 +196,12 @@ def _openpyxl_value(value: object) -> object:
     return None if value == "" else value
 
 
-def _openpyxl_sheets(data: bytes) -> list[Sheet]:
-    """Read an OOXML workbook with openpyxl (normal mode sees merged cells)."""
+def _openpyxl_sheets(data: bytes, skip: Collection[str] = ()) -> list[Sheet]:
+    """Read an OOXML workbook with openpyxl (normal mode sees merged cells).
+
+    openpyxl keeps the cells it loads sparse; the dense grid, which a far cell would make
+    huge, is never built for the sheets named in `skip` (beyond the limits).
+    """
     import openpyxl
 
     # openpyxl parses with defusedxml when installed; refuse to run without it.
@@ -197,6 +213,8 @@ def _openpyxl_sheets(data: bytes) -> list[Sheet]:
     )
     sheets = []
     for idx, ws in enumerate(book.worksheets):
+        if ws.title in skip:
+            continue
         grid = [
             [_openpyxl_value(v) for v in row]
             for row in ws.iter_rows(
@@ -222,20 +240,25 @@ def _openpyxl_sheets(data: bytes) -> list[Sheet]:
     return sheets
 
 
-def _read_cells(data: bytes, scans: dict[str, SheetScan]) -> tuple[list[Sheet], str, list[str]]:
-    """The sheets, the engines that read them and notes: calamine, openpyxl where needed."""
+def _read_cells(
+    data: bytes, scans: dict[str, SheetScan], skip: frozenset[str]
+) -> tuple[list[Sheet], str, list[str]]:
+    """The sheets but those in `skip`, the engines that read them and notes: calamine,
+    openpyxl where needed."""
     try:
-        sheets, notes = guarded("python-calamine", calamine_sheets, data)
+        sheets, notes = guarded("python-calamine", calamine_sheets, data, skip)
     except ReadError as first:
-        return _openpyxl_instead(data, first)
-    engine = _reread_empty_sheets(data, sheets, scans, notes)
+        return _openpyxl_instead(data, first, skip)
+    engine = _reread_empty_sheets(data, sheets, scans, notes, skip)
     return sheets, engine, notes
 
 
-def _openpyxl_instead(data: bytes, first: ReadError) -> tuple[list[Sheet], str, list[str]]:
-    """Every sheet read by openpyxl after calamine failed with `first`."""
+def _openpyxl_instead(
+    data: bytes, first: ReadError, skip: frozenset[str]
+) -> tuple[list[Sheet], str, list[str]]:
+    """Every sheet but those in `skip` read by openpyxl after calamine failed with `first`."""
     try:
-        sheets = guarded("openpyxl", _openpyxl_sheets, data)
+        sheets = guarded("openpyxl", _openpyxl_sheets, data, skip)
     except ReadError as second:
         raise ReadError(
             first.code if first.code != "FILE_CORRUPT" else second.code,
@@ -246,7 +269,11 @@ def _openpyxl_instead(data: bytes, first: ReadError) -> tuple[list[Sheet], str, 
 
 
 def _reread_empty_sheets(
-    data: bytes, sheets: list[Sheet], scans: dict[str, SheetScan], notes: list[str]
+    data: bytes,
+    sheets: list[Sheet],
+    scans: dict[str, SheetScan],
+    notes: list[str],
+    skip: frozenset[str],
 ) -> str:
     """Replace the sheets calamine saw empty but whose XML holds values; returns the engine.
 
@@ -258,7 +285,7 @@ def _reread_empty_sheets(
     if not suspicious:
         return "calamine"
     try:
-        again = {s.name: s for s in guarded("openpyxl", _openpyxl_sheets, data)}
+        again = {s.name: s for s in guarded("openpyxl", _openpyxl_sheets, data, skip)}
     except ReadError as exc:
         notes.append(f"calamine trả về trang trống; đọc lại bằng openpyxl cũng lỗi: {exc.message}")
         again = {}

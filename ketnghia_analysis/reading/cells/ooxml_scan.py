@@ -2,7 +2,7 @@
 
 Hidden rows and columns, formula cells, formulas without a cached value (files written by
 scripts) with their text, e.g. ``{(6, 2): "=SUM(C4:C6)"}``, and the real bounding box of
-the cells, checked before any engine allocates it. Bytes and regular expressions only:
+the cells, measured before any engine allocates it. Bytes and regular expressions only:
 never a DOM, never entity expansion. A byte-level parser, so some functions are longer
 than one screen: each is one pass whose state would be harder to follow split up.
 """
@@ -17,8 +17,6 @@ import zipfile
 from dataclasses import dataclass, field
 
 from ketnghia_analysis.core.address import a1, col_index
-from ketnghia_analysis.core.limits import Limits
-from ketnghia_analysis.reading.cells.guards import check_box
 from ketnghia_analysis.reading.cells.package import stream_utf8
 
 __all__ = ["SheetScan", "scan_sheet_xml"]
@@ -73,13 +71,14 @@ def _xml_unescape(text: str) -> str:
     return _XML_ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
 
 
-def scan_sheet_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> SheetScan:
+def scan_sheet_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> SheetScan:
     """One streaming pass over a worksheet part; no DOM, no entity expansion.
 
     Finds what calamine does not report (hidden rows/columns, formula cells and
     formulas without a cached value, as openpyxl-written files have) and the real
-    bounding box of the cells, which must be checked before calamine allocates it
-    (one cell at XFD1048576 makes it ask for 512 GiB and abort).
+    bounding box of the cells, which the caller checks before calamine allocates it
+    (one cell at XFD1048576 makes it ask for 512 GiB and abort; `ooxml` leaves such a
+    sheet out).
 
     The full bounding box would need every cell reference parsed (as slow as
     calamine itself on 3 million cells), so it is bounded with a few passes
@@ -133,7 +132,6 @@ def scan_sheet_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -
             row0 = _scan_rows(piece, prefix or b"", scan, row0, shared_masters)
             if eof:
                 break
-    check_box(info.filename, scan.n_rows, scan.n_cols, limits)
     return scan
 
 

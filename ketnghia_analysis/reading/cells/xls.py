@@ -2,7 +2,9 @@
 
 calamine returns empty sheets for some .xls files that xlrd reads in full, and
 reports no hidden rows or columns (measured-facts): xlrd reads every file too,
-and fills in what calamine missed.
+and fills in what calamine missed. Neither engine tells a sheet's box before reading it,
+so a sheet beyond the limits is measured once read and left out (`Workbook.refused`);
+BIFF8 caps a sheet at 65,536 rows × 256 columns, within the default limits.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from ketnghia_analysis.core.limits import Limits
 from ketnghia_analysis.reading.cells.calamine_engine import blank, calamine_sheets
-from ketnghia_analysis.reading.cells.guards import check_box, guarded
+from ketnghia_analysis.reading.cells.guards import box_excess, guarded, leave_out_oversized
 from ketnghia_analysis.reading.cells.model import ReadError, Sheet, Workbook
 
 __all__ = ["read"]
@@ -29,7 +31,7 @@ def read(path: Path, data: bytes, fmt: str, limits: Limits) -> Workbook:
         calamine_error = None
     except ReadError as exc:
         sheets, calamine_error = [], exc
-    by_xlrd, formatting = _xlrd_or_note(data, limits, calamine_error, notes)
+    by_xlrd, formatting, refused = _xlrd_or_note(data, limits, calamine_error, notes)
     if calamine_error is not None:
         sheets, engine = by_xlrd, "xlrd"
         notes.append(f"calamine không đọc được tệp ({calamine_error.message}); đã đọc bằng xlrd.")
@@ -37,15 +39,20 @@ def read(path: Path, data: bytes, fmt: str, limits: Limits) -> Workbook:
         engine = _merge_xlrd(sheets, {s.name: s for s in by_xlrd}, notes)
     if by_xlrd and not formatting:
         notes.append("xlrd không đọc được định dạng: không biết dòng/cột ẩn.")
-    for s in sheets:
-        check_box(s.name, s.n_rows, s.n_cols, limits)
-    return Workbook(path, "xls", sheets, _ole_modified(data), engine, notes)
+    # A sheet either engine measures beyond the limits is left out (xlrd counts styled
+    # blank cells, calamine does not).
+    sheets, measured = leave_out_oversized(
+        [s for s in sheets if s.name not in dict(refused)], limits
+    )
+    refused += measured
+    return Workbook(path, "xls", sheets, _ole_modified(data), engine, notes, refused)
 
 
 def _xlrd_or_note(
     data: bytes, limits: Limits, calamine_error: ReadError | None, notes: list[str]
-) -> tuple[list[Sheet], bool]:
-    """xlrd's sheets; when xlrd fails, a note if calamine read the file, else one ReadError."""
+) -> tuple[list[Sheet], bool, list[tuple[str, str]]]:
+    """xlrd's sheets, whether it read the formatting, and the sheets it left out for their
+    box; when xlrd fails, a note if calamine read the file, else one ReadError."""
     try:
         return guarded("xlrd", _xlrd_sheets, data, limits)
     except ReadError as exc:
@@ -57,7 +64,7 @@ def _xlrd_or_note(
                 f"Không đọc được tệp .xls: {calamine_error.message} {exc.message}",
             ) from None
         notes.append(f"xlrd không đọc được tệp ({exc.message}): không biết dòng/cột ẩn.")
-        return [], False
+        return [], False, []
 
 
 def _merge_xlrd(sheets: list[Sheet], xl: dict[str, Sheet], notes: list[str]) -> str:
@@ -109,8 +116,9 @@ def _xlrd_value(cell: Any, datemode: int) -> object:
     return blank(value)
 
 
-def _xlrd_sheets(data: bytes, limits: Limits) -> tuple[list[Sheet], bool]:
-    """All sheets with xlrd; formatting_info (hidden rows/columns, merges) when it parses."""
+def _xlrd_sheets(data: bytes, limits: Limits) -> tuple[list[Sheet], bool, list[tuple[str, str]]]:
+    """All sheets with xlrd; formatting_info (hidden rows/columns, merges) when it parses;
+    the sheets beyond the limits are left out (name, why) before their grid is built."""
     try:
         book = _xlrd_book(data, formatting=True)
         formatting = True
@@ -118,9 +126,14 @@ def _xlrd_sheets(data: bytes, limits: Limits) -> tuple[list[Sheet], bool]:
         book = _xlrd_book(data, formatting=False)
         formatting = False
     sheets = []
+    refused: list[tuple[str, str]] = []
     for idx in range(book.nsheets):
         sh = book.sheet_by_index(idx)
-        check_box(sh.name, sh.nrows, sh.ncols, limits)  # before building the grid
+        why = box_excess(sh.nrows, sh.ncols, limits)  # before building the grid
+        if why is not None:
+            refused.append((sh.name, why))
+            book.unload_sheet(idx)
+            continue
         grid = [
             [_xlrd_value(sh.cell(r, c), book.datemode) for c in range(sh.ncols)]
             for r in range(sh.nrows)
@@ -140,7 +153,7 @@ def _xlrd_sheets(data: bytes, limits: Limits) -> tuple[list[Sheet], bool]:
             )
         )
         book.unload_sheet(idx)
-    return sheets, formatting
+    return sheets, formatting, refused
 
 
 def _ole_modified(data: bytes) -> datetime | None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ketnghia_analysis.core.limits import Limits
-from ketnghia_analysis.reading.cells.guards import check_box, guarded
+from ketnghia_analysis.reading.cells.guards import box_excess, guarded
 from ketnghia_analysis.reading.cells.model import Sheet, Workbook
 from ketnghia_analysis.reading.cells.package import parse_iso
 
@@ -31,7 +31,7 @@ def _read_xml2003(path: Path, data: bytes, limits: Limits) -> Workbook:
     for event, el in iterparse(io.BytesIO(data), events=("start", "end")):
         builder.event(event, el)
     notes = ["Tệp là bảng tính XML của Excel 2003 (thường do phần mềm web xuất ra với đuôi .xls)."]
-    return Workbook(path, "xml2003", builder.sheets, None, "xml2003", notes)
+    return Workbook(path, "xml2003", builder.sheets, None, "xml2003", notes, builder.refused)
 
 
 def _ss_int(el: Any, name: str, default: int) -> int:
@@ -71,12 +71,15 @@ class _Builder:
     """Sheets built from the parser's start and end events, one handler per element.
 
     The position state (row, column) follows Excel's rule: an element without
-    ss:Index comes right after the previous one.
+    ss:Index comes right after the previous one. A worksheet whose cells reach beyond the
+    limits stops keeping values at that cell and is left out (`refused`, with why).
     """
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self.sheets: list[Sheet] = []
+        self.refused: list[tuple[str, str]] = []
+        self.why: str | None = None  # why the current worksheet is beyond the limits
         self.sheet: Sheet | None = None
         self.cells: dict[tuple[int, int], object] = {}
         self.row = self.col = -1
@@ -111,6 +114,7 @@ class _Builder:
         name = el.get(_SS + "Name") or f"Sheet{len(self.sheets) + 1}"
         self.sheet = Sheet(name, len(self.sheets), True, [])
         self.cells, self.row, self.n_rows, self.n_cols = {}, -1, 0, 0
+        self.why = None
 
     def start_column(self, el: Any, sheet: Sheet) -> None:
         idx = _ss_int(el, "Index", 0)
@@ -130,6 +134,8 @@ class _Builder:
 
     def start_cell(self, el: Any, sheet: Sheet) -> None:
         """A cell: its position, merge (MergeAcross/MergeDown) and formula flag."""
+        if self.why is not None:
+            return  # the sheet is left out: nothing more of it is kept
         idx = _ss_int(el, "Index", 0)
         row, col = self.row, idx - 1 if idx else self.col + 1
         across = max(0, _ss_int(el, "MergeAcross", 0))
@@ -140,7 +146,10 @@ class _Builder:
             max(self.n_rows, row + down + 1),
             max(self.n_cols, col + across + 1),
         )
-        check_box(sheet.name, self.n_rows, self.n_cols, self.limits)
+        self.why = box_excess(self.n_rows, self.n_cols, self.limits)
+        if self.why is not None:
+            self.cells, sheet.merged, sheet.hidden_rows = {}, [], set()
+            return
         if el.get(_SS + "Formula"):
             sheet.formula_cells.add((row, col))
         self.cell_pos = (row, col)
@@ -150,7 +159,7 @@ class _Builder:
         self.in_comment = True  # a comment's <Data> is not the cell's value
 
     def end_data(self, el: Any, sheet: Sheet) -> None:
-        if not self.in_comment:
+        if not self.in_comment and self.why is None:
             self.cells[self.cell_pos] = _ss_value(el.get(_SS + "Type"), "".join(el.itertext()))
 
     def end_comment(self, el: Any, sheet: Sheet) -> None:
@@ -165,6 +174,11 @@ class _Builder:
 
     def end_worksheet(self, el: Any, sheet: Sheet) -> None:
         """The dense grid of the finished sheet; hidden rows/columns inside it only."""
+        if self.why is not None:
+            self.refused.append((sheet.name, self.why))
+            self.sheet = None
+            el.clear()
+            return
         n_rows, n_cols = self.n_rows, self.n_cols
         grid: list[list[object]] = [[None] * n_cols for _ in range(n_rows)]
         for (r, c), v in self.cells.items():
