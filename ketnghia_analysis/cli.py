@@ -97,10 +97,17 @@ def _add_check(sub: Any) -> None:
     p = sub.add_parser(
         "check",
         help="kiểm tra tệp báo cáo trước khi gửi / check returns before sending",
-        description="In ra các lỗi của một hoặc nhiều tệp báo cáo (tệp, trang tính, ô). "
-        "Không ghi gì. Mã thoát 1 nếu có lỗi.",
+        description="In ra các lỗi của một hoặc nhiều tệp báo cáo, hoặc mọi tệp của một thư "
+        "mục (tệp, trang tính, ô). Báo cáo chưa có số liệu cũng là lỗi. Không ghi gì. "
+        "Mã thoát 1 nếu có lỗi.",
     )
-    p.add_argument("files", type=Path, nargs="+", help="tệp .xlsx/.xls/.ods")
+    p.add_argument(
+        "files",
+        type=Path,
+        nargs="+",
+        help="tệp .xlsx/.xls/.ods, hoặc thư mục (kiểm tra mọi tệp trong đó, như khi xây dựng) "
+        "/ files or folders",
+    )
 
 
 def _add_template(sub: Any) -> None:
@@ -119,10 +126,21 @@ def _add_evaluate(sub: Any) -> None:
         "evaluate",
         help="ước lượng tác động kết nghĩa / estimate the effect of twinning",
         description="Ước lượng tác động của kết nghĩa (DiD so le, TWFE, so sánh thô) "
-        "và ghi effects.csv.",
+        "và ghi effects.csv và effects.xlsx (tiêu đề tiếng Việt) vào thư mục bảng đã xử lý.",
     )
-    p.add_argument("--processed", type=Path, default=paths.processed_dir())
-    p.add_argument("--out", type=Path, default=Path("effects.csv"))
+    p.add_argument(
+        "--processed",
+        type=Path,
+        default=paths.processed_dir(),
+        help="thư mục bảng đã xử lý (ketnghia build) / processed tables folder",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="tệp .csv để ghi (mặc định: effects.csv trong thư mục --processed); effects.xlsx "
+        "ghi bên cạnh / CSV to write, the .xlsx goes beside it",
+    )
     p.add_argument(
         "--comparison",
         default="similar",
@@ -142,8 +160,18 @@ def _add_report(sub: Any) -> None:
     group = p.add_mutually_exclusive_group()
     group.add_argument("--district", help="mã huyện (một báo cáo huyện)")
     group.add_argument("--all", action="store_true", help="mọi huyện và báo cáo toàn tỉnh")
-    p.add_argument("--processed", type=Path, default=paths.processed_dir())
-    p.add_argument("--out", type=Path, default=paths.reports_dir())
+    p.add_argument(
+        "--processed",
+        type=Path,
+        default=paths.processed_dir(),
+        help="thư mục bảng đã xử lý (ketnghia build) / processed tables folder",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=paths.reports_dir(),
+        help="thư mục báo cáo; ghi vào <thư mục>/<năm>/ / reports folder",
+    )
     p.add_argument("--workers", type=int, default=None, help="số tiến trình (mặc định: số lõi)")
 
 
@@ -203,7 +231,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "report":
         from ketnghia_analysis.reporting.runner import run_reports
 
-        return run_reports(
+        code = run_reports(
             year=args.year,
             district=args.district,
             all_districts=args.all,
@@ -211,7 +239,22 @@ def _dispatch(args: argparse.Namespace) -> int:
             out=args.out,
             workers=args.workers,
         )
+        if args.district and code != 2:
+            _say_district_report(args.out, args.year, args.district)
+        return code
     raise AssertionError(args.command)
+
+
+def _say_district_report(out: Path, year: int, district: str) -> None:
+    """Print where the district report of ``ketnghia report --district`` is (or that it is
+    missing): the run's summary names the province report and the index only."""
+    code = district.strip()
+    code = str(int(code)).zfill(3) if code.isdigit() else code
+    page = out / str(year) / f"huyen_{code}_{year}.html"
+    if page.is_file():
+        print(for_terminal(f"Báo cáo huyện {code}: {page.resolve()}"))
+    else:
+        print(for_terminal(f"Không có báo cáo huyện {code}: không thấy {page}"), file=sys.stderr)
 
 
 def utf8_streams() -> None:

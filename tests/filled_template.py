@@ -35,6 +35,7 @@ def fill_template(path: Path, poor_start: int = 400, supports: bool = True) -> P
         for c, value in enumerate(values, start=2):
             ws.cell(r, c).value = value
         r += 1
+    _fill_total(ws, first=7, last=r - 1)
     ws = book["Biểu 03-NTM"]
     r = 8
     while ws.cell(r, 1).value:
@@ -66,3 +67,15 @@ def fill_template(path: Path, poor_start: int = 400, supports: bool = True) -> P
             ws.cell(7, c).value = value
     book.save(path)
     return path
+
+
+def _fill_total(ws, first: int, last: int) -> None:
+    """The "Tổng cộng" row as Excel would store it: the sums as values (openpyxl keeps the
+    template's formulas without their values)."""
+    row = last + 2
+    if ws.cell(row, 1).value != "Tổng cộng":
+        return
+    sums = {c: sum(ws.cell(r, c).value or 0 for r in range(first, last + 1)) for c in range(2, 11)}
+    for c, value in sums.items():
+        ws.cell(row, c).value = value
+    ws.cell(row, 8).value = round(sums[7] / sums[2] * 100, 2)

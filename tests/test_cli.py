@@ -72,7 +72,7 @@ def test_check_redirected_in_cp1252_is_utf8(tmp_path):
     code, out, err = _run_redirected(tmp_path, "check", str(path))
     assert code == 1, err  # the file has an error; the command itself did not fail
     assert "Tệp không phải bảng tính: nội dung là tệp PDF." in out
-    assert "Gợi ý: Mở và lưu lại tệp bằng Excel" in out
+    assert "Gợi ý: Đây không phải bảng tính (ví dụ công văn PDF" in out  # advice for a PDF
     assert "Traceback" not in err and "codec" not in err
 
 
@@ -92,3 +92,38 @@ def test_an_error_naming_a_path_with_control_characters_shows_them_escaped(tmp_p
     err = capsys.readouterr().err
     assert code == 2
     assert "\x1b" not in err and "\\x1b[31m" in err
+
+
+def _options(parser):
+    """(command, option) of every option of every sub-command, with its help text."""
+    import argparse
+
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for command, p in sub.choices.items():
+        for action in p._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            yield command, "/".join(action.option_strings) or action.dest, action.help
+
+
+def test_every_option_of_every_command_has_help():
+    from ketnghia_analysis.cli import build_parser
+
+    missing = [(c, o) for c, o, text in _options(build_parser()) if not text]
+    assert missing == []
+
+
+def test_report_for_a_district_prints_the_page_it_wrote(tmp_path, monkeypatch, capsys):
+    from ketnghia_analysis.reporting import runner
+
+    def fake_run_reports(year, district, all_districts, processed, out, workers):
+        page = out / str(year) / f"huyen_{district}_{year}.html"
+        page.parent.mkdir(parents=True)
+        page.write_text("<html></html>", encoding="utf-8")
+        return 0
+
+    monkeypatch.setattr(runner, "run_reports", fake_run_reports)
+    out = tmp_path / "reports"
+    assert main(["report", "--year", "2024", "--district", "516", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert str((out / "2024" / "huyen_516_2024.html").resolve()) in printed

@@ -292,12 +292,16 @@ def _points(value: float) -> str:
 
 
 def evaluate_to_csv(
-    processed_dir: str | Path, out_csv: str | Path, comparison: str = "similar"
+    processed_dir: str | Path, out_csv: str | Path | None = None, comparison: str = "similar"
 ) -> int:
-    """Run :func:`evaluate` on a processed folder and write effects.csv; return the exit code.
+    """Run :func:`evaluate` on a processed folder, write effects.csv and effects.xlsx; return
+    the exit code.
 
-    The CSV is UTF-8 with a byte-order mark, so that Excel shows its Vietnamese right.
-    0 on success; 2 with a Vietnamese message when the folder is missing or holds no table.
+    ``out_csv`` defaults to ``effects.csv`` in the processed folder (beside the tables it
+    comes from, not the current directory); the workbook goes beside it, with Vietnamese
+    headers from the glossary. The CSV is UTF-8 with a byte-order mark, so that Excel shows
+    its Vietnamese right. 0 on success; 2 with a Vietnamese message when the folder is
+    missing or holds no table.
     """
     from ketnghia_analysis.analysis.tables import load
 
@@ -310,13 +314,33 @@ def evaluate_to_csv(
         print(f"Lỗi: thư mục {processed_dir} không có bảng poverty (hộ nghèo) có dữ liệu.")
         return 2
     result = evaluate(tables, comparison=comparison)
-    out_csv = Path(out_csv)
+    out_csv = Path(processed_dir) / "effects.csv" if out_csv is None else Path(out_csv)
     out_csv.parent.mkdir(parents=True, exist_ok=True)
     # with a BOM: Excel opens a CSV without one in the ANSI code page and garbles Vietnamese
     result.to_csv(out_csv, index=False, encoding="utf-8-sig")
+    out_xlsx = out_csv.with_suffix(".xlsx")
+    _write_effects_xlsx(result, out_xlsx)
     print(_headline_sentence(result.iloc[0], comparison))
-    print(f"Đã ghi {len(result)} dòng vào {out_csv}")
+    print(f"Đã ghi {len(result)} dòng vào {out_csv} và {out_xlsx}")
     return 0
+
+
+def _write_effects_xlsx(result: pd.DataFrame, path: Path) -> None:
+    """effects.xlsx: the rows of effects.csv under the glossary's Vietnamese headers."""
+    from ketnghia_analysis.core.xlsx import open_workbook
+    from ketnghia_analysis.reference.glossary import label
+
+    book = open_workbook(path)
+    sheet = book.add_worksheet("Ước lượng tác động")
+    head = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+    for col, name in enumerate(result.columns):
+        sheet.write(0, col, label(str(name)), head)
+        sheet.set_column(col, col, 16 if name != "note" else 60)
+        for row, value in enumerate(result[name].tolist(), start=1):
+            if not pd.isna(value):
+                sheet.write(row, col, value.item() if hasattr(value, "item") else value)
+    sheet.freeze_panes(1, 0)
+    book.close()
 
 
 def _headline_sentence(head: pd.Series, comparison: str) -> str:

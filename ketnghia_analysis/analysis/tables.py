@@ -142,6 +142,9 @@ def load(processed_dir: str | Path = "data/processed") -> Tables:
             f"Không tìm thấy thư mục dữ liệu đã xử lý: {folder}. "
             "Hãy chạy 'ketnghia build' (hoặc 'make demo') trước."
         )
+    refusal = _raw_folder_refusal(folder)
+    if refusal:  # before the tables lock: nothing is ever written into a raw folder
+        raise FileNotFoundError(refusal)
     tables = Tables()
     tables.folder = folder
     for name, frame in _read_consistent(folder).items():
@@ -151,6 +154,29 @@ def load(processed_dir: str | Path = "data/processed") -> Tables:
         for name in list(tables):
             tables[name] = _categorise(tables[name], districts, communes)
     return tables
+
+
+#: What a folder of returns holds (``ketnghia build`` reads these, ``kn.load`` cannot).
+_RETURN_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".xml", ".htm", ".html")
+
+
+def _raw_folder_refusal(folder: Path) -> str | None:
+    """The Vietnamese explanation when ``folder`` holds returns and no table, else None.
+
+    The way out builds into a separate processed folder: the raw folder is never written.
+    """
+    if any(folder.glob("*.parquet")):
+        return None
+    returns = (p for p in folder.rglob("*") if p.suffix.lower() in _RETURN_SUFFIXES)
+    if next(returns, None) is None:
+        return None
+    target = folder.parent / "processed" if folder.name == "raw" else Path("data/processed")
+    return (
+        f"Thư mục {folder} chứa báo cáo gốc (tệp Excel), chưa phải bảng đã xử lý: kn.load "
+        "chỉ đọc bảng .parquet do 'ketnghia build' ghi ra. Hãy dựng bảng vào một thư mục "
+        f"riêng (thư mục gốc giữ nguyên, không ghi gì vào đó): ketnghia build --raw {folder} "
+        f'--out {target}, rồi gọi kn.load("{target.as_posix()}").'
+    )
 
 
 def _read_consistent(folder: Path) -> dict[str, pd.DataFrame]:

@@ -48,7 +48,13 @@ from ketnghia_analysis.building.buildstate import (
     up_to_date,
 )
 from ketnghia_analysis.building.collect import collect
-from ketnghia_analysis.building.write import TABLE_FILES, clean_stale, swap, write_all
+from ketnghia_analysis.building.write import (
+    TABLE_FILES,
+    clean_stale,
+    provenance,
+    swap,
+    write_all,
+)
 from ketnghia_analysis.core.controls import for_terminal
 
 #: Beside the lock file: the PID and start time of the build that holds it.
@@ -254,7 +260,7 @@ def _build_locked(raw: Path, out: Path, tmp: Path, options: BuildOptions) -> Bui
     if options.hook:
         options.hook("swap")
     counts = dataclasses.replace(summary_counts(tables, written), skipped=skipped)
-    written = swap(tmp, out, inputs_key(found), counts)
+    written = swap(tmp, out, inputs_key(found), counts, provenance(raw))
     return BuildResult(
         1 if counts.errors else 0,
         out,

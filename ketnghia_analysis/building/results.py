@@ -35,6 +35,42 @@ class FileResult:
     transient: bool = False  # a worker failure (time/memory): not cached
 
 
+#: What to do about a rejected file, by its code: the advice must fit the cause (re-saving
+#: in Excel mends a damaged or odd workbook, not a PDF, a password or a pipe).
+RESAVE = "Mở và lưu lại tệp bằng Excel (.xlsx), rồi gửi lại."
+SUGGESTIONS = {
+    "FILE_ENCRYPTED": "Gỡ mật khẩu của tệp (Excel: Tệp → Thông tin → Bảo vệ sổ làm việc → "
+    "Mã hóa bằng mật khẩu, xóa mật khẩu), lưu lại rồi gửi lại.",
+    "FILE_TRUNCATED": "Tệp bị hỏng khi sao chép hoặc gửi: gửi lại bản gốc của tệp.",
+    "FILE_EMPTY": "Tệp không có nội dung: gửi lại tệp báo cáo đã điền số liệu.",
+    "FILE_NOT_SPREADSHEET": "Đây không phải bảng tính (ví dụ công văn PDF hoặc Word): gửi tệp "
+    "Excel của báo cáo, lập theo biểu mẫu của tỉnh (lệnh ketnghia template).",
+    "NO_FORMS": "Không thấy biểu mẫu nào của tỉnh trong tệp: lập báo cáo theo biểu mẫu "
+    "(lệnh ketnghia template), giữ nguyên dòng tiêu đề và tên các biểu.",
+    "FILE_NOT_REGULAR": "Đây không phải tệp thông thường (ống dẫn, thiết bị…): chép tệp báo "
+    "cáo thật vào thư mục thay cho mục này.",
+    "FILE_BAD_LINK": "Lối tắt hoặc liên kết trỏ ra ngoài thư mục hay không tới tệp nào: chép "
+    "chính tệp báo cáo vào thư mục.",
+    "FILE_BAD_NAME": "Đổi tên tệp (bỏ ký tự điều khiển hoặc ký tự lạ), rồi gửi lại.",
+    "FILE_UNREADABLE": "Không mở được tệp (quyền truy cập hoặc ổ đĩa): kiểm tra quyền đọc tệp, "
+    "hoặc chép lại tệp rồi chạy lại.",
+    "FILE_NOT_FOUND": "Kiểm tra lại đường dẫn và tên tệp.",
+    "FILE_LIMIT": "Tệp vượt giới hạn đọc (quá nhiều ô hoặc quá lớn): xóa các trang tính và "
+    "dòng thừa, chỉ giữ các biểu báo cáo, rồi gửi lại.",
+    "FILE_TIMEOUT": "Tệp đọc quá lâu: xóa các trang tính và dòng thừa, chỉ giữ các biểu báo "
+    "cáo, rồi gửi lại.",
+}
+
+
+def suggestion_for(code: str) -> str:
+    """The advice for a file rejected with ``code``.
+
+    >>> suggestion_for("FILE_CORRUPT") == RESAVE, "PDF" in suggestion_for("FILE_NOT_SPREADSHEET")
+    (True, True)
+    """
+    return SUGGESTIONS.get(code, RESAVE)
+
+
 def rejected_result(
     source_file: str, sha: str | None, size: int | None, code: str, reason: str
 ) -> FileResult:
@@ -44,7 +80,7 @@ def rejected_result(
         code=code,
         message=f"Tệp bị từ chối: {reason} [{code}]",
         source_file=source_file,
-        suggestion="Mở và lưu lại tệp bằng Excel (.xlsx), rồi gửi lại.",
+        suggestion=suggestion_for(code),
     )
     return FileResult(
         source_file=source_file,

@@ -49,8 +49,37 @@ def write_all(
     return written
 
 
+#: What the sample generator leaves in the raw folder beside its returns.
+SAMPLE_TRUTH = "truth"
+SAMPLE_README = "README.md"
+_SAMPLE_README_MARKS = ("ketnghia sample", "DỮ LIỆU TỔNG HỢP")
+
+
+def provenance(raw: Path) -> dict[str, Any]:
+    """Where the inputs of a build come from, for the manifest: the synthetic sample (its
+    ``truth/`` folder or its README in the raw folder) or real returns.
+
+    >>> provenance(Path("/nonexistent"))
+    {'synthetic': False, 'source': 'báo cáo của các huyện'}
+    """
+    readme = raw / SAMPLE_README
+    synthetic = (raw / SAMPLE_TRUTH).is_dir()
+    if not synthetic and readme.is_file():
+        try:
+            text = readme.read_text(encoding="utf-8", errors="replace")[:4000]
+        except OSError:
+            text = ""
+        synthetic = any(mark in text for mark in _SAMPLE_README_MARKS)
+    source = "ketnghia sample" if synthetic else "báo cáo của các huyện"
+    return {"synthetic": synthetic, "source": source}
+
+
 def swap(
-    tmp: Path, out: Path, inputs: str | None = None, counts: Counts | None = None
+    tmp: Path,
+    out: Path,
+    inputs: str | None = None,
+    counts: Counts | None = None,
+    provenance: dict[str, Any] | None = None,
 ) -> list[Path]:
     """Move every file of tmp into out (os.replace per file); the manifest goes last.
 
@@ -59,9 +88,13 @@ def swap(
     and intact files has nothing to do, and a reader can tell a folder whose swap was cut
     short. The moves hold the tables lock of out exclusively (``core/snapshot.py``): they
     wait for the readers (``kn.load``, a report run taking its copy), saying so after a
-    second, and no reader starts before the manifest is in place.
+    second, and no reader starts before the manifest is in place. ``provenance`` (see
+    :func:`provenance`) says whether the inputs are the synthetic sample: reports read it
+    from there, wherever the folder was built.
     """
     manifest = _manifest(tmp, inputs, counts)
+    if provenance is not None:
+        manifest["provenance"] = provenance
     with snapshot.swapping(out, notice=lambda: _say_waiting(out)):
         final, old_fb = _move_all(tmp, out)
         manifest["stats"] = {

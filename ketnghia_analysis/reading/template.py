@@ -160,7 +160,10 @@ def _formats(book: Any) -> dict[str, Any]:
         "locked": book.add_format({"border": 1, "locked": True, "bg_color": "#F2F2F2"}),
         "input": book.add_format({"border": 1, "locked": False}),
         "money": book.add_format({"border": 1, "locked": False, "num_format": "#,##0.000"}),
-        "rate": book.add_format({"border": 1, "locked": False, "num_format": "0.00"}),
+        "rate_formula": book.add_format({"border": 1, "locked": True, "num_format": "0.00"}),
+        "total_label": book.add_format({"border": 1, "bold": True, "bg_color": "#F2F2F2"}),
+        "total": book.add_format({"border": 1, "bold": True, "num_format": "#,##0"}),
+        "total_rate": book.add_format({"border": 1, "bold": True, "num_format": "0.00"}),
     }
 
 
@@ -214,11 +217,12 @@ def _support_sheet(b: _Book, ranges: dict[str, str]) -> None:
     _list(ws, first, last, 2, ranges["communes"])
     _year(ws, first, last, 3, b.year)
     for c in range(4, 11):
-        _number(ws, first, last, c)
+        _number(ws, first, last, c, whole=c >= 6)  # money in decimals, counts whole
 
 
 def _poverty_sheet(b: _Book, units: list[dict]) -> None:
-    """Biểu 02/HN: one row per commune of the year, names locked."""
+    """Biểu 02/HN: one row per commune of the year, names locked; household counts whole
+    numbers, the rate computed by a formula, a total row under a blank row."""
     ws = b.form_sheet(
         _sheet_name("poverty"),
         form_title("poverty"),
@@ -228,14 +232,50 @@ def _poverty_sheet(b: _Book, units: list[dict]) -> None:
     )
     f = b.formats
     _header(ws, POVERTY_HEADERS, f["head"])
-    for i, unit in enumerate(units):
-        r = TITLE_ROWS + 1 + i
-        ws.write_string(r, 0, unit["commune_name"], f["locked"])
-        for c, (key, _, _) in enumerate(POVERTY_HEADERS[1:], start=1):
-            ws.write_blank(r, c, None, f["rate"] if key == "poverty_rate_end" else f["input"])
+    rate = _column("poverty_rate_end")
     first, last = TITLE_ROWS + 1, TITLE_ROWS + len(units)
+    for i, unit in enumerate(units):
+        r = first + i
+        ws.write_string(r, 0, unit["commune_name"], f["locked"])
+        for c in range(1, len(POVERTY_HEADERS)):
+            if c == rate:
+                _rate_formula(ws, r, f["rate_formula"])
+            else:
+                ws.write_blank(r, c, None, f["input"])
     for c in range(1, len(POVERTY_HEADERS)):
-        _number(ws, first, last, c)
+        if c != rate:
+            _number(ws, first, last, c, whole=True)
+    _total_row(ws, first, last, f)
+
+
+def _column(key: str) -> int:
+    """The column of a key of the poverty form."""
+    return [k for k, _, _ in POVERTY_HEADERS].index(key)
+
+
+def _rate_formula(ws: Any, row: int, fmt: Any) -> None:
+    """Tỷ lệ hộ nghèo cuối năm (%) = hộ nghèo cuối năm / tổng số hộ × 100, blank until both
+    are typed (cached value blank: a blank form reads as blank, not as 0 %)."""
+    total = f"{xl_col_to_name(_column('households_total'))}{row + 1}"
+    poor = f"{xl_col_to_name(_column('poor_end'))}{row + 1}"
+    formula = (
+        f'=IF(AND(ISNUMBER({total}),{total}>0,ISNUMBER({poor})),ROUND({poor}/{total}*100,2),"")'
+    )
+    ws.write_formula(row, _column("poverty_rate_end"), formula, fmt, "")
+
+
+def _total_row(ws: Any, first: int, last: int, f: dict) -> None:
+    """ "Tổng cộng" one blank row under the communes: sums of the counts and the rate of the
+    sums (the reader checks such a row against the communes and never takes it as one)."""
+    r = last + 2
+    ws.write_string(r, 0, "Tổng cộng", f["total_label"])
+    for c, (key, _, _) in enumerate(POVERTY_HEADERS[1:], start=1):
+        if key == "poverty_rate_end":
+            _rate_formula(ws, r, f["total_rate"])
+            continue
+        letter = xl_col_to_name(c)
+        formula = f'=IF(COUNT({letter}{first + 1}:{letter}{last + 1})=0,"",SUM({letter}{first + 1}:{letter}{last + 1}))'
+        ws.write_formula(r, c, formula, f["total"], "")
 
 
 def _ntm_sheet(b: _Book, units: list[dict], ranges: dict[str, str]) -> None:
@@ -269,7 +309,7 @@ def _ntm_sheet(b: _Book, units: list[dict], ranges: dict[str, str]) -> None:
             ws.write_blank(r, c, None, f["input"])
     last = first + max(len(communes), 1) - 1
     _list(ws, first, last, 1, ranges["marks"], to_col=19)
-    _number(ws, first, last, 20, maximum=19)
+    _number(ws, first, last, 20, maximum=19, whole=True)
     _list(ws, first, last, 21, ranges["levels"])
     _year(ws, first, last, 22, b.year)
 
@@ -292,7 +332,7 @@ def _models_sheet(b: _Book, ranges: dict[str, str]) -> None:
     _list(ws, first, last, 2, ranges["partners"], strict=False)
     _list(ws, first, last, 3, ranges["model_types"])
     _year(ws, first, last, 4, b.year)
-    _number(ws, first, last, 5)
+    _number(ws, first, last, 5, whole=True)
     _list(ws, first, last, 6, ranges["statuses"])
 
 
@@ -325,19 +365,23 @@ def _list(
     )
 
 
-def _number(ws: Any, first: int, last: int, col: int, maximum: float | None = None) -> None:
+def _number(
+    ws: Any, first: int, last: int, col: int, maximum: float | None = None, whole: bool = False
+) -> None:
+    """A non-negative number (``whole``: an integer, such as a count of households)."""
+    top = maximum if maximum is not None else 1e12
     ws.data_validation(
         first,
         col,
         last,
         col,
         {
-            "validate": "decimal",
+            "validate": "integer" if whole else "decimal",
             "criteria": "between",
             "minimum": 0,
-            "maximum": maximum if maximum is not None else 1e12,
+            "maximum": int(top) if whole else top,
             "error_title": "Số không hợp lệ",
-            "error_message": "Nhập một số không âm"
+            "error_message": ("Nhập một số nguyên không âm" if whole else "Nhập một số không âm")
             + (f", tối đa {maximum:g}." if maximum is not None else "."),
         },
     )

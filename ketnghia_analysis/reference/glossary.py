@@ -78,3 +78,28 @@ def label(name: str, folder: Path | None = None) -> str:
     except KeyError:
         return name
     return f"{item['label']} ({item['unit']})" if item["unit"] else item["label"]
+
+
+#: Units of values shown differently from how they are stored: a fraction 0–1 is shown as a
+#: percent by every chart, table and workbook (the glossary unit "%" is the shown unit).
+STORED_UNITS = {"%": "phân số 0–1, ×100 = %"}
+
+
+def data_label(name: str, folder: Path | None = None) -> str:
+    """The label with the unit of the stored values, for analysts reading the tables.
+
+    :func:`label` names the unit a reader sees (rates as %, the way charts, tables and
+    workbooks format them); the processed tables and indicators store rates as fractions,
+    so here a rate says so.
+
+    >>> data_label("poverty_rate_end")
+    'Tỷ lệ hộ nghèo cuối năm (phân số 0–1, ×100 = %)'
+    >>> data_label("poor_end") == label("poor_end")
+    True
+    """
+    try:
+        item = entry(name, folder)
+    except KeyError:
+        return name
+    unit = STORED_UNITS.get(item["unit"], item["unit"])
+    return f"{item['label']} ({unit})" if unit else item["label"]

@@ -15,6 +15,8 @@ and only then rapidfuzz on the folded names of the district (or the province whe
 district is given). Names valid in the return's year win; a name the code carried in
 another year gives the code with confidence < 1 and ``method="renamed"``; the name of a
 unit merged away gives its successor with ``method="merged"``, so the build can warn.
+A local spelling registered in ``commune_aliases.csv`` (tried after the official names,
+before rapidfuzz) gives its commune with ``method="alias"`` and confidence 1.0.
 
 ``CommuneMatcher.match`` never raises.
 """
@@ -22,17 +24,23 @@ unit merged away gives its successor with ``method="merged"``, so the build can 
 from __future__ import annotations
 
 import bisect
+import csv
 import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 from rapidfuzz import fuzz, process
 
 from ketnghia_analysis.core import legacy, text
 
-__all__ = ["CommuneMatcher", "Match", "label_keys"]
+__all__ = ["CommuneMatcher", "Match", "commune_aliases", "label_keys"]
+
+# Local spellings of commune names, editable by analysts (docs/reference-data.md).
+ALIASES_FILE = Path(__file__).with_name("commune_aliases.csv")
+_ALIAS_COLUMNS = ["commune_code", "alias", "note"]
 
 # Confidence of matches that are right but not in the year's own name.
 RENAMED_CONFIDENCE = 0.9
@@ -64,7 +72,7 @@ _MEMO_SIZE = 200_000
 class Match:
     """Result of matching one label.
 
-    ``method`` is "exact" or "folded" (confidence 1.0), "renamed" or "merged" (a name of
+    ``method`` is "exact", "folded" or "alias" (a registered local spelling; confidence 1.0), "renamed" or "merged" (a name of
     another year, confidence < 1), "fuzzy" (< 1), "ambiguous" or "none" (code None,
     ``suggestions`` lists candidates as (code, name, score 0–1)).
     """
@@ -112,6 +120,20 @@ def label_keys(label: str) -> list[tuple[str, str | None]]:
     return keys
 
 
+def commune_aliases(path: Path | None = None) -> pd.DataFrame:
+    """The registered local spellings: commune_code, alias, note (text; blank rows dropped).
+
+    Leading ``#`` lines of the file are comments.
+    """
+    with (path or ALIASES_FILE).open(encoding="utf-8", newline="") as fh:
+        lines = [line for line in fh if not line.startswith("#")]
+    rows = [
+        {k: (row.get(k) or "").strip() for k in _ALIAS_COLUMNS} for row in csv.DictReader(lines)
+    ]
+    frame = pd.DataFrame(rows, columns=_ALIAS_COLUMNS, dtype="object")
+    return frame[(frame["commune_code"] != "") & (frame["alias"] != "")].reset_index(drop=True)
+
+
 @dataclass
 class _Name:
     code: str
@@ -135,6 +157,8 @@ class CommuneMatcher:
     districts : DataFrame, optional
         district_code, valid_to, successor_code (default: ``gazetteer.districts()``);
         lets a 2025 label of a Nông Sơn commune match under Quế Sơn too.
+    aliases : DataFrame, optional
+        commune_code, alias: local spellings (default: :func:`commune_aliases`).
 
     Examples
     --------
@@ -150,6 +174,7 @@ class CommuneMatcher:
         names: pd.DataFrame | None = None,
         communes: pd.DataFrame | None = None,
         districts: pd.DataFrame | None = None,
+        aliases: pd.DataFrame | None = None,
     ) -> None:
         from ketnghia_analysis.reference import gazetteer
 
@@ -215,6 +240,7 @@ class CommuneMatcher:
         self._names_of: dict[str, list[_Name]] = defaultdict(list)
         for n in self._names:
             self._names_of[n.code].append(n)
+        self._aliases = self._alias_index(commune_aliases() if aliases is None else aliases)
         # Every year at which a validity comparison (_name_valid, _unit_valid, _in_district)
         # can change its answer: the memo of `match` keys on the span between two of them.
         cuts = {n.first_year for n in self._names} | {n.last_year + 1 for n in self._names}
@@ -222,6 +248,29 @@ class CommuneMatcher:
         cuts |= {last + 1 for _, last in self._unit_years.values()}
         cuts |= {first for _, first in self._district_successor.values()}
         self._cuts = sorted(cuts)
+
+    @staticmethod
+    def _alias_index(aliases: pd.DataFrame) -> dict[str, set[str]]:
+        """Folded key of every registered spelling (with and without prefix and spaces) → codes."""
+        index: dict[str, set[str]] = defaultdict(set)
+        for code, alias in zip(aliases["commune_code"], aliases["alias"], strict=True):
+            for key, _ in label_keys(text.normalize(str(alias))):
+                index[key].add(str(code).strip())
+                index[key.replace(" ", "")].add(str(code).strip())
+        return dict(index)
+
+    def _alias(self, label: str, district: str | None, year: int | None) -> Match | None:
+        """The commune of a registered local spelling, followed to its successor if merged."""
+        for key, _ in label_keys(label):
+            for k in (key, key.replace(" ", "")):
+                resolved = (self._resolve(c, year) for c in self._aliases.get(k, ()))
+                codes = {c for c in resolved if c and self._in_district(c, district, year)}
+                if len(codes) == 1:
+                    code = codes.pop()
+                    return Match(code, self.name_in_year(code, year), 1.0, "alias", [])
+                if codes:
+                    return self._ambiguous(sorted(codes), year)
+        return None
 
     # ---- helpers ------------------------------------------------------------------------
     def _in_district(self, code: str, district: str | None, year: int | None) -> bool:
@@ -301,6 +350,10 @@ class CommuneMatcher:
 
         for variant in variants:
             found = self._lookup(variant, district, yr)
+            if found is not None:
+                return found
+        for variant in variants:
+            found = self._alias(variant, district, yr)
             if found is not None:
                 return found
         return self._fuzzy(variants[0], district, yr)

@@ -10,6 +10,7 @@ criteria set (2016–2020 → 2021–2025, in force from 2022).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import cast
@@ -24,12 +25,18 @@ from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 
 from ketnghia_analysis.core.controls import printable, strip_controls
+from ketnghia_analysis.core.snapshot import MANIFEST
 from ketnghia_analysis.reference.glossary import label
 from ketnghia_analysis.reference.standards import break_year
+from ketnghia_analysis.reporting.estimate_marks import (
+    SECONDARY_COLOUR,
+    SECONDARY_REASON,
+    estimate_row,
+    headline_first,
+)
 from ketnghia_analysis.reporting.kinds import (
     KIND_DIFF,
     KIND_NUMBER,
-    fmt_value,
     formatter,
     kind_of,
     short_value,
@@ -95,11 +102,14 @@ def year_axis(ax: Axes) -> None:
 def is_synthetic(processed_dir: str | Path) -> bool:
     """True when the processed folder comes from the synthetic sample returns.
 
-    The sample generator writes ``truth/`` next to the returns it creates; a
-    processed folder whose sibling ``raw/truth`` exists (``make demo``), or which
-    holds a ``SYNTHETIC`` marker file or a ``truth`` folder, is sample data.
+    First the provenance the build recorded in the folder's manifest (``_build.json``),
+    wherever it was built; for older builds: a ``SYNTHETIC`` marker, a ``truth`` folder, or
+    a sibling ``raw/truth`` (the sample generator's, ``make demo``).
     """
     folder = Path(processed_dir)
+    recorded = _recorded_provenance(folder)
+    if recorded is not None:
+        return recorded or (folder / "SYNTHETIC").exists()
     return any(
         p.exists()
         for p in (
@@ -108,6 +118,16 @@ def is_synthetic(processed_dir: str | Path) -> bool:
             folder.parent / "raw" / "truth",
         )
     )
+
+
+def _recorded_provenance(folder: Path) -> bool | None:
+    """``provenance.synthetic`` of the folder's manifest; None when it records none."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        value = manifest["provenance"]["synthetic"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return value if isinstance(value, bool) else None
 
 
 def caption_text(synthetic: bool, extra: str = "") -> str:
@@ -536,31 +556,16 @@ def estimates(
     note: str = "",
     ax: Axes | None = None,
 ) -> Axes:
-    """Side-by-side estimates (e.g. naive vs robust) with their 95% intervals."""
-    frame = data.reset_index(drop=True)
+    """The headline estimate on top, large and coloured; the naive contrasts below in grey.
+
+    Each estimate carries its 95% interval and its value written right of the interval (never
+    into the title); the caption says in one line why the grey contrasts are biased.
+    """
+    frame = headline_first(data)
     if ax is None:
-        _fig, ax = plt.subplots(figsize=(9, max(2.5, 0.6 * len(frame) + 1.2)))
-    colours = sns.color_palette(PALETTE, len(frame))
+        _fig, ax = plt.subplots(figsize=(9, max(2.8, 0.65 * len(frame) + 1.6)))
     for i, row in frame.iterrows():
-        low = row["ci_low"] if pd.notna(row["ci_low"]) else row["estimate"]
-        high = row["ci_high"] if pd.notna(row["ci_high"]) else row["estimate"]
-        ax.errorbar(
-            [row["estimate"]],
-            [i],
-            xerr=[[row["estimate"] - low], [high - row["estimate"]]],
-            fmt="o",
-            color=colours[i],
-            capsize=4,
-            markersize=7,
-        )
-        ax.annotate(
-            fmt_value(row["estimate"], kind),
-            xy=(row["estimate"], i),
-            xytext=(0, 8),
-            textcoords="offset points",
-            ha="center",
-            fontsize=8.5,
-        )
+        estimate_row(ax, int(cast(int, i)), row, kind, headline=i == 0)
     ax.set_yticks(range(len(frame)))
     names = (
         frame[label_column].astype(str)
@@ -568,9 +573,14 @@ def estimates(
         else frame.apply(lambda r: estimator_name(r["estimator"], r.get("comparison")), axis=1)
     )
     ax.set_yticklabels([strip_controls(name) for name in names])
-    ax.invert_yaxis()
+    for i, tick in enumerate(ax.get_yticklabels()):
+        tick.set_fontweight("bold" if i == 0 else "normal")
+        tick.set_color("#111111" if i == 0 else SECONDARY_COLOUR)
+    ax.set_ylim(len(frame) - 0.4, -0.6)  # top row clear of the title
+    ax.margins(x=0.22)  # room for the value labels right of the intervals
     ax.axvline(0, color="#333333", linewidth=1)
     format_axis(ax, kind, axis="x")
     _finish(ax, title, xlabel, "")
-    caption(_figure(ax), synthetic, note)
+    extra = SECONDARY_REASON if len(frame) > 1 else ""
+    caption(_figure(ax), synthetic, f"{extra} {note}".strip())
     return ax

@@ -28,7 +28,9 @@ VERSIONED_PACKAGES = (
     "xlsxwriter",
 )
 _STATUS_VI = {"ok": "hoàn thành", "failed": "LỖI", "pending": "chưa chạy"}
-_LINKS = (("html", "Báo cáo"), ("excel", "Excel"), ("notebook", "Sổ tay"))
+# Leaders open the HTML page and the workbook; the executed notebook (.ipynb) stays in
+# notebooks/ for analysts, unlinked: a browser cannot show it.
+_LINKS = (("html", "Báo cáo"), ("excel", "Excel"))
 _SYNTHETIC_BANNER = (
     '<p class="synthetic">DỮ LIỆU TỔNG HỢP (mẫu): các số liệu dưới đây được tạo ngẫu nhiên '
     "để minh họa, không phải số liệu thật.</p>"
@@ -98,7 +100,7 @@ def _index_row(job: dict) -> str:
     return (
         f"<tr><td>{html.escape(job['title'])}</td>"
         f'<td class="{"ok" if ok else "bad"}">{status}{error}</td>'
-        f"<td>{' · '.join(links)}</td><td>{seconds} giây</td></tr>"
+        f"<td>{' · '.join(links) or 'chưa có trang báo cáo'}</td><td>{seconds} giây</td></tr>"
     )
 
 

@@ -30,12 +30,23 @@ def _toc(body: str) -> str:
         + "".join(items)
         + "</ul></nav><style>.kn-toc ul{list-style:none;padding-left:0}"
         ".kn-toc .toc-h2{padding-left:1.2em}.kn-toc .toc-h3{padding-left:2.4em}"
-        ".kn-toc a{text-decoration:none}</style>"
+        ".kn-toc a{text-decoration:none}</style>" + _TABLE_STYLE
     )
     match = re.search(r"<body[^>]*>", body)
     if not match:
         return nav + body
     return body[: match.end()] + nav + body[match.end() :]
+
+
+# Tables fit a 1280-px screen: smaller type, headers that wrap, and a table still too wide
+# scrolls inside its own box (with a visible scroll bar) instead of being cut at the edge.
+_TABLE_STYLE = (
+    "<style>.jp-RenderedHTMLCommon table{font-size:0.85em;table-layout:auto}"
+    ".jp-RenderedHTMLCommon th{white-space:normal;vertical-align:bottom;max-width:9em}"
+    ".jp-RenderedHTMLCommon td,.jp-RenderedHTMLCommon th{padding:0.3em 0.45em}"
+    ".jp-OutputArea-output,.kn-table{overflow-x:auto;max-width:100%}"
+    ".kn-table{margin-bottom:0.8em}.kn-facts{color:#333;font-style:italic}</style>"
+)
 
 
 # The "lab" page without what it fetches from a CDN (require.js, MathJax, mermaid, the

@@ -143,3 +143,18 @@ def test_copies_and_tables_the_manifest_does_not_list_still_load(small_dir, tmp_
         d = load(folder)
         assert list(d) == ["communes", "extra", "ntm_criteria", "poverty"]
         assert d.poverty["poor_end"].tolist() == [200, 150]
+
+
+def test_a_raw_folder_is_explained_without_building_into_it(tmp_path):
+    """kn.load on a folder of returns (issue 17): build into another folder, never into the
+    raw folder; and nothing (not even a lock file) is written into the raw folder."""
+    raw = tmp_path / "data" / "raw"
+    (raw / "2024").mkdir(parents=True)
+    (raw / "2024" / "BC Nam Tra My 2024.xlsx").write_bytes(b"PK\x03\x04 a return")
+    with pytest.raises(FileNotFoundError) as caught:
+        kn.load(raw)
+    message = str(caught.value)
+    assert "báo cáo gốc" in message
+    assert f"--raw {raw}" in message and f"--out {tmp_path / 'data' / 'processed'}" in message
+    assert f"--out {raw}" not in message  # never build into the returns
+    assert sorted(p.name for p in raw.rglob("*")) == ["2024", "BC Nam Tra My 2024.xlsx"]

@@ -378,3 +378,46 @@ def test_a_return_of_unknown_year_does_not_stop_the_assembly():
     tables, issues = assemble([result])
     assert len(tables["quarantine"]) == 1 and tables["poverty"].empty
     assert "MISSING_COMMUNE" not in {i.code for i in issues}
+
+
+@pytest.mark.parametrize(
+    "marker, synthetic",
+    [("truth", True), ("readme", True), (None, False)],
+)
+def test_build_records_the_provenance_of_its_inputs(tmp_path, returns, marker, synthetic):
+    """`ketnghia build --raw X --out Y` into a folder that is no sibling of X: the manifest
+    says whether X is the sample, and the reports' test reads it from there (issue 17.3)."""
+    import json
+
+    from ketnghia_analysis.cli import main
+    from ketnghia_analysis.reporting.charts import is_synthetic
+
+    raw = make_raw(tmp_path / "in", returns, "2024")
+    if marker == "truth":
+        (raw / "truth").mkdir()
+        (raw / "truth" / "poverty.parquet").write_bytes(b"ignored")
+    elif marker == "readme":
+        (raw / "README.md").write_text(
+            "# Báo cáo mẫu — DỮ LIỆU TỔNG HỢP, do lệnh `ketnghia sample` tạo ra\n",
+            encoding="utf-8",
+        )
+    out = tmp_path / "elsewhere" / "Y"
+    code = main(["build", "--raw", str(raw), "--out", str(out), "--workers", "1", "--no-progress"])
+    assert code == 0
+    manifest = json.loads((out / "_build.json").read_text(encoding="utf-8"))
+    assert manifest["provenance"]["synthetic"] is synthetic
+    assert is_synthetic(out) is synthetic
+
+
+def test_recorded_provenance_comes_before_the_folder_layout(tmp_path):
+    """A manifest that says "real returns" wins over a stray raw/truth beside the folder."""
+    import json
+
+    from ketnghia_analysis.reporting.charts import is_synthetic
+
+    out = tmp_path / "processed"
+    out.mkdir()
+    (tmp_path / "raw" / "truth").mkdir(parents=True)
+    assert is_synthetic(out)  # no manifest yet: the old signal
+    (out / "_build.json").write_text(json.dumps({"provenance": {"synthetic": False}}))
+    assert not is_synthetic(out)

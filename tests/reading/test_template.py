@@ -55,7 +55,8 @@ def test_prefilled_with_the_communes_of_the_year(blank, tmp_path):
 
 def _communes(path: Path) -> list[str]:
     ws = openpyxl.load_workbook(path)["Biểu 02-HN"]
-    return [ws.cell(r, 1).value for r in range(7, ws.max_row + 1) if ws.cell(r, 1).value]
+    names = [ws.cell(r, 1).value for r in range(7, ws.max_row + 1) if ws.cell(r, 1).value]
+    return [n for n in names if n != "Tổng cộng"]
 
 
 def test_drop_down_lists_and_protection(blank):
@@ -110,3 +111,45 @@ def test_filled_template_builds_with_zero_issues(blank, tmp_path):
     assert len(result.tables["ntm_status"]) == 10
     assert list(result.tables["support"]["partner_id"]) == ["P002", "P004"]
     assert list(result.tables["models"]["status"]) == ["maintained"]
+
+
+def _validations(sheet) -> dict[str, str]:
+    """Cell range → validation type of a sheet."""
+    return {str(v.sqref): v.type for v in sheet.data_validations.dataValidation}
+
+
+def test_household_counts_accept_whole_numbers_only(blank):
+    book = openpyxl.load_workbook(blank)
+    kinds = _validations(book["Biểu 02-HN"])
+    for letter in "BCDEFGIJ":  # every count of households; H is the rate (a formula)
+        assert kinds.get(f"{letter}7:{letter}16") == "whole", letter
+    assert not any(key.startswith("H") for key in kinds)
+    support = _validations(book["Biểu 01-KN"])
+    assert support["E7:E156"] == "decimal"  # money: triệu đồng with decimals
+    assert support["H7:H156"] == "whole"  # beneficiary households
+    assert _validations(book["Biểu 04-MH"])["F7:F156"] == "whole"
+
+
+def test_the_rate_is_a_formula_and_there_is_a_total_row(blank):
+    ws = openpyxl.load_workbook(blank)["Biểu 02-HN"]
+    for r in range(7, 17):
+        formula = ws.cell(r, 8).value
+        assert isinstance(formula, str) and formula.startswith("=")
+        assert f"G{r}/B{r}*100" in formula
+        assert ws.cell(r, 8).protection.locked  # computed, not typed
+    assert ws.cell(17, 1).value is None  # a blank row keeps the communes apart
+    assert ws["A18"].value == "Tổng cộng"
+    assert "SUM(B7:B16)" in ws["B18"].value and "SUM(G7:G16)" in ws["G18"].value
+    assert "G18/B18*100" in ws["H18"].value
+
+
+def test_a_filled_template_reads_its_computed_rate_and_skips_the_total(blank, tmp_path):
+    from ketnghia_analysis.building.collect import process_file
+
+    target = tmp_path / "bieu.xlsx"
+    target.write_bytes(blank.read_bytes())
+    fill_template(target)
+    result = process_file((str(target), str(tmp_path)))
+    poverty = result.tables["poverty"]
+    assert len(poverty) == 10  # the total row is no commune
+    assert poverty["households_total"].sum() == sum(1000 + r for r in range(7, 17))

@@ -131,3 +131,43 @@ def test_labels_from_the_returns_lose_their_control_characters():
     assert shown == ["Sở[31m Tài chính", "Sở Y tế"]
     assert [t.get_text() for t in heat_ax.get_yticklabels()] == ["Xã A", "Xã B"]
     assert heat_ax.get_title(loc="left") == "Tiêu đề"
+
+
+def _effect_rows() -> pd.DataFrame:
+    """The foils first, as a caller might pass them: the chart still puts the headline on top."""
+    return pd.DataFrame(
+        {
+            "outcome": ["poverty_rate_end"] * 4,
+            "estimator": ["naive", "twfe", "callaway_santanna", "naive"],
+            "comparison": ["similar", "similar", "similar", "all"],
+            "estimate": [0.08, -0.01, -0.025, 0.10],
+            "ci_low": [0.05, -0.03, -0.04, 0.05],
+            "ci_high": [0.11, 0.01, -0.01, 0.15],
+        }
+    )
+
+
+def test_the_effect_chart_puts_the_headline_first_and_the_foils_in_grey():
+    ax = charts.estimates(_effect_rows(), title="Tác động lên tỷ lệ hộ nghèo")
+    ticks = ax.get_yticklabels()
+    assert ticks[0].get_text().startswith("DiD so le (ước lượng chính)")
+    assert ticks[0].get_fontweight() == "bold"
+    assert all(t.get_color() == charts.SECONDARY_COLOUR for t in ticks[1:])
+    head, *foils = [line for line in ax.lines if line.get_marker() == "o"]
+    assert head.get_markersize() > max(f.get_markersize() for f in foils)
+    assert all(f.get_color() == charts.SECONDARY_COLOUR for f in foils)
+    reason = "bị lệch vì xã được chọn kết nghĩa là xã nghèo hơn"
+    assert any(reason in text for text in _texts(ax.figure))
+
+
+def test_the_effect_chart_values_do_not_touch_the_title():
+    ax = charts.estimates(_effect_rows(), title="Tác động lên tỷ lệ hộ nghèo")
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    title = ax.title.get_window_extent(renderer)
+    values = [t for t in ax.texts if "điểm %" in t.get_text()]
+    assert len(values) == 4
+    for text in values:
+        assert not text.get_window_extent(renderer).overlaps(title), text.get_text()
+        assert text.get_window_extent(renderer).y1 < title.y0

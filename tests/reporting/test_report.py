@@ -102,10 +102,10 @@ def test_excel_has_vietnamese_headers_and_formats(rendered_reports):
     book = load_workbook(out / str(YEAR) / "excel" / f"huyen_{district}_{YEAR}.xlsx")
     assert "Hộ nghèo theo xã" in book.sheetnames
     sheet = book["Hộ nghèo theo xã"]
-    headers = [c.value for c in sheet[1]]
+    headers = [c.value for c in sheet[2]]  # row 1 is the title
     assert "Năm báo cáo" in headers and "Tỷ lệ hộ nghèo cuối năm (%)" in headers
     rate_col = headers.index("Tỷ lệ hộ nghèo cuối năm (%)") + 1
-    assert sheet.cell(row=2, column=rate_col).number_format == "0.0%"
+    assert sheet.cell(row=3, column=rate_col).number_format == "0.0%"
 
 
 def _running(pid: int) -> bool:
