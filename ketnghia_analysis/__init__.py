@@ -1,13 +1,14 @@
 """ketnghia_analysis: read Quảng Nam's twinning (kết nghĩa) returns and judge the programme.
 
-Nothing runs at import. The public entry points for analysts are `load` and `label`.
+Nothing runs at import. The public entry points for analysts are `load` and `label`;
+notebooks check their parameters with `params`.
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "label", "load"]
+__all__ = ["__version__", "label", "load", "params"]
 
 
 def load(processed_dir="data/processed"):
@@ -22,3 +23,14 @@ def label(name: str) -> str:
     from ketnghia_analysis.reference.glossary import label as _label
 
     return _label(name)
+
+
+def params(year, district_code="", processed_dir="data/processed", *, district_required=False):
+    """A notebook's parameters checked and normalised (the rules of `ketnghia report`).
+
+    Returns a `Params` (year: int, district_code: str, "" = province, processed_dir: the
+    absolute folder); a wrong value raises one Vietnamese sentence, shown without traceback.
+    """
+    from ketnghia_analysis.reporting.params import params as _params
+
+    return _params(year, district_code, processed_dir, district_required=district_required)

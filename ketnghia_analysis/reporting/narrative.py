@@ -115,3 +115,97 @@ def poverty_text(frame: pd.DataFrame, year: int, scope: str) -> str:
     elif pd.notna(row.get("rate_change_points")):
         text += f" Thay đổi so với năm trước: {fmt_value(row['rate_change_points'], KIND_POINTS)}."
     return text
+
+
+# Why a commune has no data (``indicators.coverage_gaps``), in the readers' words.
+REASON_VI = {
+    "no_return": "huyện chưa gửi báo cáo",
+    "rejected": "báo cáo của huyện bị từ chối",
+    "form_absent": "báo cáo của huyện không có biểu {form}",
+    "quarantined": "dòng bị cách ly: {detail}",
+    "value_missing": "dòng thiếu số liệu",
+    "not_in_return": "không có dòng của xã trong báo cáo",
+}
+_DISTRICT_REASONS = ("no_return", "rejected", "form_absent")
+INCOMPLETE_MARK = "⚠"
+
+
+def _reason(reason: str, detail: str, form: str) -> str:
+    """One missing commune's reason in Vietnamese.
+
+    >>> _reason("quarantined", "POVERTY_IDENTITY", "poverty")
+    'dòng bị cách ly: POVERTY_IDENTITY'
+    """
+    from ketnghia_analysis.reference.form_codes import form_title
+
+    text = REASON_VI.get(reason, reason)
+    return text.format(form=form_title(form).removeprefix("Biểu "), detail=detail)
+
+
+def _missing_items(gaps: pd.DataFrame, form: str, with_district: bool) -> list[str]:
+    """Each missing commune (or each district whose whole return is missing) with its reason."""
+    items: list[str] = []
+    whole = gaps[gaps["reason"].isin(_DISTRICT_REASONS)]
+    for (name, reason), rows in whole.groupby(
+        ["district_name", "reason"], sort=True, observed=True
+    ):
+        items.append(f"{name} ({_reason(str(reason), '', form)}, {len(rows)} xã)")
+    for _, row in gaps[~gaps["reason"].isin(_DISTRICT_REASONS)].iterrows():
+        place = (
+            f"{row['commune_name']}, {row['district_name']}"
+            if with_district
+            else row["commune_name"]
+        )
+        items.append(f"{place} ({_reason(str(row['reason']), str(row['detail']), form)})")
+    return items
+
+
+def coverage_text(
+    coverage: pd.DataFrame, gaps: pd.DataFrame, year: int, form: str = "poverty"
+) -> str:
+    """The coverage of the figures of one unit and year, and what is missing and why.
+
+    ``coverage``: rows of ``indicators.coverage`` (those of the unit; several units are
+    summed); ``gaps``: the unit's rows of ``indicators.coverage_gaps``. Below 100 % the
+    sentence starts with a warning mark.
+
+    >>> cov = pd.DataFrame({"year": [2024], "communes_expected": [10], "communes_with_data": [9]})
+    >>> gaps = pd.DataFrame({"district_name": ["H"], "commune_name": ["Xã A"],
+    ...     "reason": ["quarantined"], "detail": ["POVERTY_IDENTITY"]})
+    >>> coverage_text(cov, gaps, 2024)
+    '⚠ **Chưa đủ số liệu: 9/10 xã có số liệu năm 2024**; thiếu: Xã A (dòng bị cách ly: POVERTY_IDENTITY). Các tổng và tỷ lệ chỉ tính các xã có số liệu.'
+    """
+    rows = coverage[coverage["year"] == year]
+    expected = int(rows["communes_expected"].sum())
+    with_data = int(rows["communes_with_data"].sum())
+    if expected and with_data >= expected:
+        return f"Độ phủ: **{with_data}/{expected} xã có số liệu năm {year}** (đủ)."
+    items = _missing_items(gaps, form, gaps["district_name"].nunique() > 1)
+    missing = "; ".join(items) if items else "không rõ"
+    return (
+        f"{INCOMPLETE_MARK} **Chưa đủ số liệu: {with_data}/{expected} xã có số liệu năm {year}**; "
+        f"thiếu: {missing}. Các tổng và tỷ lệ chỉ tính các xã có số liệu."
+    )
+
+
+def coverage_note(coverage: pd.DataFrame, unit: str = "district_name") -> str:
+    """A chart's caption line: every unit-year below 100 % (a chart covers several), or
+    that all are complete.
+
+    >>> cov = pd.DataFrame({"year": [2022, 2023], "district_name": ["H", "K"],
+    ...     "communes_expected": [13, 12], "communes_with_data": [12, 12]})
+    >>> coverage_note(cov)
+    'Độ phủ: ⚠ chưa đủ xã có số liệu: H năm 2022 (12/13 xã); các ô khác đủ 100% số xã.'
+    """
+    short = coverage[coverage["communes_with_data"] < coverage["communes_expected"]]
+    if short.empty:
+        return "Độ phủ: mọi ô đủ 100% số xã có số liệu."
+    parts = [
+        (f"{row[unit]} năm " if unit in short.columns else "năm ")
+        + f"{row['year']} ({row['communes_with_data']}/{row['communes_expected']} xã)"
+        for _, row in short.iterrows()
+    ]
+    return (
+        f"Độ phủ: {INCOMPLETE_MARK} chưa đủ xã có số liệu: {'; '.join(parts)}; "
+        "các ô khác đủ 100% số xã."
+    )

@@ -61,3 +61,33 @@ def sum_by(
     if names is not None:
         frame = _with_names(frame, names)
     return frame.groupby(key, observed=True)[columns].sum(min_count=1).reset_index()
+
+
+# Scopes of the published poverty figures (reference/published_poverty.csv), for readers.
+PUBLISHED_SCOPE_VI = {
+    "province": "Toàn tỉnh",
+    "mountain_area": "Miền núi",
+    "mountain_districts": "Các huyện miền núi",
+    "kv3_communes": "Các xã khu vực III",
+}
+
+
+def published_scopes(frame: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """``indicators.reconcile_published`` for readers: the scope in Vietnamese (a district's
+    official name for a district row) instead of its code and the district code column.
+
+    >>> communes = pd.DataFrame({"district_code": ["516"], "district_name": ["Huyện Nam Trà My"]})
+    >>> frame = pd.DataFrame({"scope": ["province", "district"], "district_code": [None, "516"]})
+    >>> published_scopes(frame, {"communes": communes})["scope"].tolist()
+    ['Toàn tỉnh', 'Huyện Nam Trà My']
+    """
+    names = tables["communes"][["district_code", "district_name"]].drop_duplicates("district_code")
+    codes, labels = names["district_code"].astype(str), names["district_name"].astype(str)
+    by_code = dict(zip(codes, labels, strict=True))
+    scopes = [
+        by_code.get(str(code), f"Huyện {code}")
+        if scope == "district"
+        else PUBLISHED_SCOPE_VI.get(str(scope), str(scope))
+        for scope, code in zip(frame["scope"], frame["district_code"], strict=True)
+    ]
+    return frame.assign(scope=scopes).drop(columns=["district_code"])

@@ -409,3 +409,50 @@ def test_every_indicator_column_has_a_vietnamese_label(tables):
     ]
     columns = {c for frame in frames for c in frame.columns} | set(effects.EFFECT_COLUMNS)
     assert sorted(columns - known) == []
+
+
+def test_coverage_counts_the_communes_of_the_unit_and_names_why_others_are_missing():
+    from ketnghia_analysis.reference import gazetteer
+
+    units = gazetteer.communes_in_year(2024)
+    nam_tra_my = units[units["district_code"] == "516"]["commune_code"].astype(str).tolist()
+    quarantined, reporting = nam_tra_my[0], nam_tra_my[1:]
+    tables = {
+        "poverty": pd.DataFrame(
+            {
+                "year": 2024,
+                "district_code": "516",
+                "commune_code": reporting,
+                "households_total": pd.array([100] * len(reporting), dtype="Int64"),
+            }
+        ),
+        "quarantine": pd.DataFrame(
+            {
+                "form": ["poverty"],
+                "district_code": ["516"],
+                "year": [2024],
+                "commune_code": [quarantined],
+                "codes": ["POVERTY_IDENTITY"],
+            }
+        ),
+        "submissions": pd.DataFrame(
+            {
+                "district_code": ["516"],
+                "year": [2024],
+                "status": ["ingested"],
+                "forms_found": ["poverty,ntm"],
+            }
+        ),
+    }
+    cov = ind.coverage(tables, level="district", year=2024).set_index("district_code")
+    assert cov.loc["516", ["communes_expected", "communes_with_data"]].tolist() == [10, 9]
+    assert not cov.loc["516", "complete"]
+    assert cov.loc["515", "communes_with_data"] == 0  # Bắc Trà My sent nothing
+    gaps = ind.coverage_gaps(tables, 2024)
+    mine = gaps[gaps["district_code"] == "516"]
+    assert mine[["commune_code", "reason", "detail"]].values.tolist() == [
+        [quarantined, "quarantined", "POVERTY_IDENTITY"]
+    ]
+    assert set(gaps.loc[gaps["district_code"] == "515", "reason"]) == {"no_return"}
+    province = ind.coverage(tables, level="province", year=2024)
+    assert province["communes_expected"].item() == len(units)

@@ -1,6 +1,6 @@
 """The committed notebooks: clean (no outputs, kernelspec, parameters tag, no functions,
 Load/Compute/Show sections) and each runs top to bottom through papermill on sample data,
-with an HTML export free of code cells and errors (the runs: `executed_notebooks`, once per
+with an HTML export free of code cells, errors and raw values (the runs: `executed_notebooks`, once per
 session)."""
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ EXPECTED = {
     "10_district_report",
     "20_province_report",
 }
+# The sections Load / Compute / Show, headed in the readers' language.
+SECTIONS = ("Tải dữ liệu", "Tính toán", "Kết quả")
 DEFINITION = re.compile(r"^\s*(async\s+def|def|class)\s", re.M)
 
 
@@ -58,8 +60,18 @@ def test_committed_notebook_is_clean(path):
         for line in c.source.splitlines()
         if line.startswith("#")
     )
-    for section in ("Load", "Compute", "Show"):
-        assert f"({section})" in headings, f"missing the '{section}' section heading"
+    for section in SECTIONS:
+        assert f"## {section}" in headings, f"missing the '{section}' section heading"
+    assert not re.search(r"\((Load|Compute|Show)\)", headings), "English section names"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_parameters_are_checked_by_one_library_call(path):
+    """The cell after `parameters` checks them with `kn.params` before anything else."""
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert "kn.params(" in code[1].source
+    assert sum("kn.params(" in c.source for c in code) == 1
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
@@ -89,3 +101,32 @@ def test_notebook_runs_on_sample_data(path, executed_notebooks):
     assert html_problems(page) == []
     assert "Mục lục" in page
     print(f"{path.stem}: {run.seconds:.1f} s")
+
+
+REPORTS = ["10_district_report", "20_province_report"]
+# Raw values and English a leader must not see in a report page.
+RAW_WORDS = re.compile(
+    r"\b(True|False|NaN|None|province|mountain_area|mountain_districts|kv3_communes"
+    r"|Load|Compute|Show)\b|\.\.\.|Mã huyện NaN"
+)
+
+
+def _visible_text(page: str) -> str:
+    import html
+
+    page = re.sub(r"<(style|script)\b.*?</\1>", " ", page, flags=re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+
+@pytest.mark.parametrize("stem", REPORTS)
+def test_report_pages_show_no_raw_values_and_state_coverage(stem, executed_notebooks):
+    text = _visible_text(executed_notebooks[stem].html.read_text(encoding="utf-8"))
+    assert RAW_WORDS.findall(text) == []
+    assert re.search(r"\d+/\d+ xã có số liệu năm 2024", text), "no coverage statement"
+
+
+def test_province_report_explains_the_effect_method(executed_notebooks):
+    text = _visible_text(executed_notebooks["20_province_report"].html.read_text(encoding="utf-8"))
+    for words in ("Callaway–Sant'Anna", "Nhóm so sánh", "2022", "so sánh thô", "TWFE"):
+        assert words.lower() in text.lower(), words
+    assert "Xã có số liệu" in text  # the coverage column of the district table

@@ -16,11 +16,20 @@ Rules kept everywhere:
   standard of a year comes from ``reference.standards``);
 - NTM criteria 3, 11, 12, 13 changed content with the 2021-2025 set (``changed_2022``).
 
-One module per subject: ``frames`` (grouping keys and shared arithmetic), ``poverty``,
+Every total states its coverage: ``coverage`` counts the communes of a unit with data
+against those of the unit that year, ``coverage_gaps`` names the missing ones and why.
+
+One module per subject: ``frames`` (grouping keys and shared arithmetic), ``coverage``, ``poverty``,
 ``ntm``, ``support`` (inputs, model survival, partner scorecards), ``panels`` (commune
 outcome panels and excess changes) and ``reconcile`` (returns against published figures).
 """
 
+from ketnghia_analysis.analysis.indicators.coverage import (
+    COVERAGE_FORMS,
+    coverage,
+    coverage_gaps,
+    expected_communes,
+)
 from ketnghia_analysis.analysis.indicators.frames import (
     COMMUNE_ATTRIBUTES,
     LEVEL_KEYS,
@@ -49,6 +58,7 @@ from ketnghia_analysis.analysis.indicators.support import (
 
 __all__ = [
     "COMMUNE_ATTRIBUTES",
+    "COVERAGE_FORMS",
     "LEVEL_KEYS",
     "POVERTY_RATES",
     "SURVIVING_STATUSES",
@@ -56,8 +66,11 @@ __all__ = [
     "commune_excess_change",
     "commune_frame",
     "commune_outcome_panel",
+    "coverage",
+    "coverage_gaps",
     "criteria_gained",
     "criteria_shares",
+    "expected_communes",
     "model_survival",
     "ntm",
     "partner_scorecard",
