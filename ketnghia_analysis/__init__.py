@@ -19,10 +19,15 @@ def load(processed_dir="data/processed"):
 
 
 def label(name: str) -> str:
-    """Vietnamese label (with unit) of a column or indicator, as used by every chart."""
-    from ketnghia_analysis.reference.glossary import label as _label
+    """Vietnamese label of a column or indicator with the unit of its stored values.
 
-    return _label(name)
+    Rates are stored as fractions 0–1: ``label("poverty_rate_end")`` is
+    'Tỷ lệ hộ nghèo cuối năm (phân số 0–1, ×100 = %)'. Charts and report tables show
+    rates as percents and label them with ``reporting.charts.label`` ('… (%)').
+    """
+    from ketnghia_analysis.reference.glossary import data_label
+
+    return data_label(name)
 
 
 def params(year, district_code="", processed_dir="data/processed", *, district_required=False):

@@ -74,7 +74,7 @@ def _province_tables(tables: Tables, year: int) -> dict[str, pd.DataFrame]:
     ntm = indicators.ntm(tables, level="district")
     sup = indicators.support(tables, level="district")
     sheets = {
-        "Hộ nghèo theo huyện": pov[pov["year"] == year],
+        "Hộ nghèo theo huyện": _with_coverage(pov[pov["year"] == year], tables, year),
         "Hộ nghèo toàn tỉnh": indicators.poverty(tables, level="province"),
         "Nông thôn mới theo huyện": ntm[ntm["year"] == year],
         "Hỗ trợ kết nghĩa theo huyện": sup[sup["year"] == year],
@@ -86,3 +86,13 @@ def _province_tables(tables: Tables, year: int) -> dict[str, pd.DataFrame]:
     except Exception:  # the estimate has its own notebook; the workbook still gets written
         pass
     return sheets
+
+
+COVERAGE_COLUMNS = ["communes_expected", "communes_with_data", "coverage_rate"]
+
+
+def _with_coverage(frame: pd.DataFrame, tables: Tables, year: int) -> pd.DataFrame:
+    """District rows with the communes they rest on: expected, with data, coverage rate."""
+    coverage = indicators.coverage(tables, level="district", year=year)
+    keys = ["year", "district_code"]
+    return frame.merge(coverage[[*keys, *COVERAGE_COLUMNS]], on=keys, how="left")

@@ -94,7 +94,7 @@ def test_missing_table_and_folder_messages_are_vietnamese(small_dir, tmp_path_fa
 def test_kn_load_and_label_are_the_public_entry_points(small_dir):
     d = kn.load(small_dir)
     assert "poverty" in repr(d)
-    assert kn.label("poverty_rate_end") == "Tỷ lệ hộ nghèo cuối năm (%)"
+    assert kn.label("poverty_rate_end") == "Tỷ lệ hộ nghèo cuối năm (phân số 0–1, ×100 = %)"
 
 
 def test_processed_fixture_loads_with_spec_tables(processed_dir):

@@ -96,3 +96,15 @@ def _tiny_tables() -> dict:
         }
     )
     return {"poverty": poverty}
+
+
+def test_kn_label_names_the_stored_unit_of_a_fraction():
+    """`kn.label` is for analysts reading the tables: a rate is stored as a fraction, so its
+    label must not say "(%)" (issue 17); charts keep the display label."""
+    import ketnghia_analysis as kn
+
+    text = kn.label("poverty_rate_end")
+    assert not text.endswith("(%)")
+    assert "phân số 0–1" in text
+    assert kn.label("poor_end") == glossary.label("poor_end") == "Số hộ nghèo cuối năm (hộ)"
+    assert glossary.label("poverty_rate_end").endswith("(%)")

@@ -130,3 +130,55 @@ def test_province_report_explains_the_effect_method(executed_notebooks):
     for words in ("Callaway–Sant'Anna", "Nhóm so sánh", "2022", "so sánh thô", "TWFE"):
         assert words.lower() in text.lower(), words
     assert "Xã có số liệu" in text  # the coverage column of the district table
+
+
+# Notebooks that draw fractions as percents label them with the display label (charts.label);
+# `kn.label` (the stored unit, "phân số 0–1") only in the explorer's table of stored columns.
+STORED_LABEL_ALLOWED = {"00_explore"}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_charts_and_tables_use_the_display_label(path):
+    source = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
+    if path.stem not in STORED_LABEL_ALLOWED:
+        assert "kn.label" not in source
+
+
+# Categorical data get categorical charts (quality_charts), not a continuous colour scale.
+CATEGORICAL_CALLS = {
+    "01_data_quality": ["quality_charts.files_by_district(", "quality_charts.files_chart("],
+    "03_ntm": ["quality_charts.criteria_grid("],
+    "10_district_report": ["quality_charts.criteria_grid("],
+    "20_province_report": ["quality_charts.files_by_district(", "quality_charts.files_chart("],
+}
+
+
+@pytest.mark.parametrize("stem", sorted(CATEGORICAL_CALLS))
+def test_categorical_data_get_categorical_charts(stem):
+    cells = nbformat.read(NOTEBOOK_DIR / f"{stem}.ipynb", as_version=4).cells
+    source = "\n".join(c.source for c in cells if c.cell_type == "code")
+    for call in CATEGORICAL_CALLS[stem]:
+        assert call in source, call
+    heatmaps = [c.source for c in cells if "charts.heatmap(" in c.source]
+    # the remaining heatmaps are of rates or counts, never of the status or đạt / chưa đạt
+    assert not any('ylabel=charts.label("status")' in s for s in heatmaps)
+    if stem == "10_district_report":
+        assert not any('values="share_met"' in s for s in heatmaps)
+
+
+def test_district_report_tables_fit_the_screen():
+    source = "\n".join(
+        c.source
+        for c in nbformat.read(NOTEBOOK_DIR / "10_district_report.ipynb", as_version=4).cells
+    )
+    assert 'fit.fit_table(tables["Hộ nghèo theo xã"])' in source
+    assert "fit.fit_table(partners)" in source
+    assert 'readable.show_table(tables["Hộ nghèo theo xã"])' not in source
+
+
+def test_rendered_reports_label_rates_in_percent(executed_notebooks):
+    """Report tables show rates as percents, so their headers say "(%)", not the stored unit."""
+    for stem in REPORTS:
+        text = _visible_text(executed_notebooks[stem].html.read_text(encoding="utf-8"))
+        assert "Tỷ lệ hộ nghèo cuối năm (%)" in text, stem
+        assert "phân số 0–1" not in text, stem

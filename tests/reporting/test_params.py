@@ -20,7 +20,7 @@ from ketnghia_analysis.reporting.params import NotebookParameterError
 YEAR = 2024
 PAPERMILL = Path(sys.executable).with_name("papermill")
 DISTRICT_NOTEBOOK = paths.notebooks_dir() / jobs.DISTRICT_NOTEBOOK
-COMMUNE_TABLE = 'readable.show_table(tables["Hộ nghèo theo xã"])'
+COMMUNE_TABLE = 'fit.fit_table(tables["Hộ nghèo theo xã"])'
 
 
 @pytest.mark.parametrize("code", [516, "516", " 516 ", "0516"])

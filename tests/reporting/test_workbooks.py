@@ -96,6 +96,30 @@ def test_effect_sheet_speaks_vietnamese_in_points(rendered_reports):
     assert -6 < first["Ước lượng tác động (đơn vị của chỉ tiêu)"] < -1
 
 
+def test_province_district_sheet_states_its_coverage(rendered_reports):
+    """Each district's poverty row says how many communes it rests on (issue 17, item 2)."""
+    book = openpyxl.load_workbook(rendered_reports.year_dir / "excel" / f"tinh_{YEAR}.xlsx")
+    sheet = book["Hộ nghèo theo huyện"]
+    head = [c.value for c in sheet[2]]
+    wanted = {
+        "Số xã phải báo cáo (xã)": "#,##0",
+        "Số xã có số liệu (xã)": "#,##0",
+        "Độ phủ số liệu (%)": "0.0%",
+    }
+    assert set(wanted) <= set(head), head
+    for header, fmt in wanted.items():
+        column = head.index(header) + 1
+        cells = [sheet.cell(row=r, column=column) for r in range(3, sheet.max_row + 1)]
+        values = [c.value for c in cells if c.value is not None]
+        assert values, header
+        assert all(c.number_format == fmt for c in cells if c.value is not None), header
+    rates = [
+        sheet.cell(row=r, column=head.index("Độ phủ số liệu (%)") + 1).value
+        for r in range(3, sheet.max_row + 1)
+    ]
+    assert all(0 <= v <= 1 for v in rates if v is not None)
+
+
 def test_reports_carry_the_synthetic_label(rendered_reports):
     """The session's processed folder is no sibling of its raw folder: only the manifest's
     provenance tells that the data are the sample's."""
