@@ -128,12 +128,7 @@ def _add_evaluate(sub: Any) -> None:
         description="Ước lượng tác động của kết nghĩa (DiD so le, TWFE, so sánh thô) "
         "và ghi effects.csv và effects.xlsx (tiêu đề tiếng Việt) vào thư mục bảng đã xử lý.",
     )
-    p.add_argument(
-        "--processed",
-        type=Path,
-        default=paths.processed_dir(),
-        help="thư mục bảng đã xử lý (ketnghia build) / processed tables folder",
-    )
+    _processed_option(p)
     p.add_argument(
         "--out",
         type=Path,
@@ -149,6 +144,15 @@ def _add_evaluate(sub: Any) -> None:
     )
 
 
+def _processed_option(p: Any) -> None:
+    p.add_argument(
+        "--processed",
+        type=Path,
+        default=paths.processed_dir(),
+        help="thư mục bảng đã xử lý (ketnghia build) / processed tables folder",
+    )
+
+
 def _add_report(sub: Any) -> None:
     p = sub.add_parser(
         "report",
@@ -160,12 +164,7 @@ def _add_report(sub: Any) -> None:
     group = p.add_mutually_exclusive_group()
     group.add_argument("--district", help="mã huyện (một báo cáo huyện)")
     group.add_argument("--all", action="store_true", help="mọi huyện và báo cáo toàn tỉnh")
-    p.add_argument(
-        "--processed",
-        type=Path,
-        default=paths.processed_dir(),
-        help="thư mục bảng đã xử lý (ketnghia build) / processed tables folder",
-    )
+    _processed_option(p)
     p.add_argument(
         "--out",
         type=Path,

@@ -224,7 +224,7 @@ def _crosses_break(years: pd.Series) -> bool:
     return bool(years.min() < POVERTY_BREAK <= years.max())
 
 
-def _finish(ax: Axes, title: str | None, xlabel: str | None, ylabel: str | None) -> None:
+def finish_axes(ax: Axes, title: str | None, xlabel: str | None, ylabel: str | None) -> None:
     """Title (left-aligned) and axis labels."""
     if title:
         ax.set_title(strip_controls(title), loc="left")
@@ -279,7 +279,7 @@ def line_by_year(
         mark_break(ax, breaks)
     year_axis(ax)
     format_axis(ax, kind or kind_of(y))
-    _finish(ax, title, label("year"), label(y))
+    finish_axes(ax, title, label("year"), label(y))
     if hue is not None and ax.get_legend() is not None:
         ax.legend(title=label(hue), bbox_to_anchor=(1.01, 1), loc="upper left", fontsize=9)
     caption(_figure(ax), synthetic, note)
@@ -429,7 +429,7 @@ def heatmap(
                 + "."
             )
             note = f"{breaks_text} {note}".strip()
-    _finish(ax, title, xlabel, ylabel)
+    finish_axes(ax, title, xlabel, ylabel)
     caption(_figure(ax), synthetic, note)
     return ax
 
@@ -470,10 +470,10 @@ def bars(
     )
     if horizontal:
         format_axis(ax, value_kind, axis="x")
-        _finish(ax, title, label(y), label(x))
+        finish_axes(ax, title, label(y), label(x))
     else:
         format_axis(ax, value_kind)
-        _finish(ax, title, label(x), label(y))
+        finish_axes(ax, title, label(x), label(y))
     if annotate:
         for container in ax.containers:
             if isinstance(container, BarContainer):
@@ -539,7 +539,7 @@ def event_study(
     )
     ax.xaxis.set_major_locator(mticker.MaxNLocator(integer=True))
     format_axis(ax, kind)
-    _finish(ax, title, "Số năm kể từ khi kết nghĩa (0 = năm đầu tiên)", ylabel)
+    finish_axes(ax, title, "Số năm kể từ khi kết nghĩa (0 = năm đầu tiên)", ylabel)
     ax.legend(loc="lower left", fontsize=9)
     caption(_figure(ax), synthetic, note)
     return ax
@@ -580,7 +580,7 @@ def estimates(
     ax.margins(x=0.22)  # room for the value labels right of the intervals
     ax.axvline(0, color="#333333", linewidth=1)
     format_axis(ax, kind, axis="x")
-    _finish(ax, title, xlabel, "")
+    finish_axes(ax, title, xlabel, "")
     extra = SECONDARY_REASON if len(frame) > 1 else ""
     caption(_figure(ax), synthetic, f"{extra} {note}".strip())
     return ax

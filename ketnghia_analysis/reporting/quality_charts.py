@@ -19,7 +19,7 @@ from matplotlib.patches import Patch
 
 from ketnghia_analysis.analysis import indicators
 from ketnghia_analysis.core.controls import strip_controls
-from ketnghia_analysis.reporting.charts import caption
+from ketnghia_analysis.reporting.charts import caption, finish_axes
 from ketnghia_analysis.reporting.scoping import STATUS_VI
 
 MISSING_VI = "chưa gửi"
@@ -211,12 +211,7 @@ def criteria_grid(
     ax.set_aspect("auto")
     shown = sorted(set(states.to_numpy().ravel()), key=order.index)
     _legend(ax, NTM_STATE_COLOURS, "Đánh giá tiêu chí", shown, beside=True)
-    if title:
-        ax.set_title(strip_controls(title), loc="left")
-    if xlabel is not None:
-        ax.set_xlabel(strip_controls(xlabel))
-    if ylabel is not None:
-        ax.set_ylabel(strip_controls(ylabel))
+    finish_axes(ax, title, xlabel, ylabel)
     figure = ax.get_figure(root=True)
     assert isinstance(figure, Figure)
     caption(figure, synthetic, note)

@@ -1,5 +1,5 @@
-"""`ketnghia evaluate`: by default into the processed folder, as effects.csv and effects.xlsx
-with Vietnamese headers (issue 17, analyst ergonomics)."""
+"""`ketnghia evaluate`: by default into the processed folder, as effects.csv (UTF-8 with a BOM,
+so that Excel opens it right) and effects.xlsx with Vietnamese headers."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import pandas as pd
 
 from ketnghia_analysis.analysis import effects, tables
 from ketnghia_analysis.cli import main
+
+NOTE = "Ước lượng chính; xã kết nghĩa so với xã cùng loại"
 
 
 def _one_row(tables_: object, comparison: str = "similar") -> pd.DataFrame:
@@ -23,7 +25,7 @@ def _one_row(tables_: object, comparison: str = "similar") -> pd.DataFrame:
         ci_high=-0.01,
         n_treated=40,
         n_control=120,
-        note="Ước lượng chính",
+        note=NOTE,
     )
     return pd.DataFrame([row], columns=effects.EFFECT_COLUMNS)
 
@@ -48,3 +50,17 @@ def test_evaluate_writes_csv_and_xlsx_into_the_processed_folder(tmp_path, monkey
     )
     out = capsys.readouterr().out
     assert str(processed / "effects.xlsx") in out
+
+
+def test_effects_csv_carries_a_bom_and_keeps_vietnamese(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(tables, "load", lambda folder: {"poverty": pd.DataFrame({"year": [2024]})})
+    monkeypatch.setattr(effects, "evaluate", _one_row)
+    out_csv = tmp_path / "effects.csv"
+    assert effects.evaluate_to_csv(tmp_path, out_csv) == 0
+    raw = out_csv.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # what tells Excel the file is UTF-8
+    text = raw[3:].decode("utf-8")
+    assert text.startswith("outcome,estimator,")  # the BOM is not doubled
+    assert NOTE in text
+    assert pd.read_csv(out_csv, encoding="utf-8-sig").loc[0, "note"] == NOTE
+    assert "Đã ghi 1 dòng" in capsys.readouterr().out

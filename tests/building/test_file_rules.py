@@ -7,34 +7,6 @@ import pandas as pd
 from ketnghia_analysis.building import file_rules, rulebook
 from ketnghia_analysis.reference import gazetteer
 
-# Nam Trà My (516), 2023: ten communes, written as a district would type them.
-COMMUNES_516 = [
-    "Trà Leng",
-    "Trà Dơn",
-    "Trà Tập",
-    "Trà Mai",
-    "Trà Cang",
-    "Trà Linh",
-    "Trà Nam",
-    "Trà Don",
-    "Trà Vân",
-    "Trà Vinh",
-]
-# Header in rows 1-3, data from row 4: commune in B, then C, D, ...
-POV_COLS = {
-    "commune": 1,
-    "households_total": 2,
-    "poor_start": 3,
-    "poverty_exits": 4,
-    "poverty_relapses": 5,
-    "poverty_new": 6,
-    "poor_end": 7,
-    "poverty_rate_end": 8,
-    "near_poor_end": 9,
-    "poor_ethnic_minority_end": 10,
-}
-FIRST_ROW = 4
-
 
 def poverty_history(values: dict[int, tuple[int, int]], code="20944") -> pd.DataFrame:
     rows = []
