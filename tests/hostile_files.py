@@ -728,3 +728,21 @@ def calamine_unchecked(path: str | Path) -> int:
 
     book = CalamineWorkbook.from_path(str(path))
     return len(book.get_sheet_by_index(0).to_python(skip_empty_area=False))
+
+
+#: Markers a test writes with openpyxl (which refuses control characters), and the XML
+#: escapes of ESC and NUL that `escape_control_markers` puts in their place.
+CONTROL_MARKERS = {"⟨ESC⟩".encode(): b"_x001B_", "⟨NUL⟩".encode(): b"_x0000_"}
+
+
+def escape_control_markers(path: Path) -> Path:
+    """Rewrite a workbook so that the markers of CONTROL_MARKERS become ESC and NUL cells."""
+    tmp = path.with_name(path.name + ".tmp")
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            for marker, escape in CONTROL_MARKERS.items():
+                data = data.replace(marker, escape)
+            zout.writestr(item, data)
+    tmp.replace(path)
+    return path

@@ -7,12 +7,12 @@ import io
 import os
 import shutil
 import threading
-import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
 from filled_template import fill_template
+from hostile_files import escape_control_markers
 
 from ketnghia_analysis.building.build import build
 from ketnghia_analysis.building.check import check_files
@@ -29,16 +29,7 @@ def crafted_return(path: Path) -> Path:
     book = openpyxl.load_workbook(path)
     book["Biểu 01-KN"].cell(9, 3).value = COMMUNE
     book.save(path)
-    markers = {"⟨ESC⟩".encode(): b"_x001B_", "⟨NUL⟩".encode(): b"_x0000_"}
-    tmp = path.with_name("tmp.zip")
-    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
-        for item in zin.infolist():
-            data = zin.read(item.filename)
-            for marker, escape in markers.items():
-                data = data.replace(marker, escape)
-            zout.writestr(item, data)
-    tmp.replace(path)
-    return path
+    return escape_control_markers(path)
 
 
 @pytest.fixture(scope="module")

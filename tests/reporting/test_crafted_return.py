@@ -9,13 +9,13 @@ one partner name and the file name carrying ESC and NUL.
 from __future__ import annotations
 
 import re
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import openpyxl
 import pytest
 from filled_template import fill_template
+from hostile_files import escape_control_markers
 
 from ketnghia_analysis.building.build import build
 from ketnghia_analysis.reading.template import write_template
@@ -78,21 +78,8 @@ def _write_return(path: Path) -> Path:
         for c, value in enumerate(model, start=1):
             _text(book["Biểu 04-MH"].cell(r, c), value)
     book.save(path)
-    _escape_controls(path)
+    escape_control_markers(path)
     return path
-
-
-def _escape_controls(path: Path) -> None:
-    """Replace the markers of ESCAPED_PARTNER by the XML escapes of ESC and NUL."""
-    markers = {"⟨ESC⟩".encode(): b"_x001B_", "⟨NUL⟩".encode(): b"_x0000_"}
-    tmp = path.with_name("tmp.zip")
-    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
-        for item in zin.infolist():
-            data = zin.read(item.filename)
-            for marker, escape in markers.items():
-                data = data.replace(marker, escape)
-            zout.writestr(item, data)
-    tmp.replace(path)
 
 
 @pytest.fixture(scope="module")
