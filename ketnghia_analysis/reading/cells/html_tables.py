@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ketnghia_analysis.core.limits import Limits
 from ketnghia_analysis.reading.cells.encoding import decode_text
+from ketnghia_analysis.reading.cells.errors import error_text
 from ketnghia_analysis.reading.cells.guards import box_excess, guarded
 from ketnghia_analysis.reading.cells.model import ReadError, Sheet, Workbook
 
@@ -52,6 +53,8 @@ class _Table:
         self.nested = False
         self.cell: list[str] | None = None
         self.cell_num: str | None = None
+        self.cell_err: str | None = None
+        self.errors: dict[tuple[int, int], str] = {}
         self.pos = (0, 0)
         self.why: str | None = None  # why the table is beyond the limits (it is left out)
 
@@ -61,7 +64,7 @@ def _sheet(name: str, index: int, t: _Table) -> Sheet:
     grid: list[list[object]] = [[None] * t.n_cols for _ in range(t.n_rows)]
     for (r, c), v in t.cells.items():
         grid[r][c] = v
-    return Sheet(name, index, True, grid, t.merged, hidden_rows=t.hidden_rows)
+    return Sheet(name, index, True, grid, t.merged, hidden_rows=t.hidden_rows, error_cells=t.errors)
 
 
 class _HtmlTables(HTMLParser):
@@ -126,8 +129,9 @@ class _HtmlTables(HTMLParser):
                 for dc in range(cs):
                     t.occupied.add((r0 + dr, c0 + dc))
         t.cell = []
-        # Excel's HTML export keeps the raw number in x:num.
+        # Excel's HTML export keeps the raw number in x:num, an error value in x:err.
         t.cell_num = a.get("x:num")
+        t.cell_err = error_text(a["x:err"]) if a.get("x:err") else None
         t.col = c0 + cs
         t.pos = (r0, c0)
 
@@ -160,10 +164,13 @@ class _HtmlTables(HTMLParser):
                 value = float(t.cell_num)
             except ValueError:
                 pass
+        if t.cell_err is not None:
+            value = t.cell_err
+            t.errors[t.pos] = value
         if value is not None:
             t.cells[t.pos] = value
         t.cell = None
-        t.cell_num = None
+        t.cell_num = t.cell_err = None
 
 
 def _int(text: str | None, default: int) -> int:

@@ -54,6 +54,8 @@ class Sheet:
     hidden_cols: set[int] = field(default_factory=set)
     formula_cells: set[tuple[int, int]] = field(default_factory=set)
     uncached_formulas: dict[tuple[int, int], str] = field(default_factory=dict)
+    # Cells holding an Excel error value; its text ("#DIV/0!") is in `rows` too.
+    error_cells: dict[tuple[int, int], str] = field(default_factory=dict)
 
     @property
     def n_rows(self) -> int:

@@ -1,14 +1,18 @@
 """Engine "ods" (OpenDocument): calamine for the cells, one pass over content.xml for the rest.
 
 calamine reports no merged ranges or hidden rows for ODS; merges are the cells'
-spans. Repeated empty rows (LibreOffice ends a sheet with ~1,048,000 of them) do
-not count towards the bounding box. calamine builds every table's dense grid when it
-opens the file, so a table beyond the limits is cut out of content.xml first (calamine
-reads a copy of the package without it) and listed in `Workbook.refused`.
+spans. It reads an error cell as empty (tafia/calamine#720): LibreOffice writes one as
+an empty string marked ``calcext:value-type="error"`` with the error ("#DIV/0!",
+"Err:502") in its text, which the pass puts back. Repeated empty rows (LibreOffice ends
+a sheet with ~1,048,000 of them) do not count towards the bounding box. calamine builds
+every table's dense grid when it opens the file, so a table beyond the limits is cut out
+of content.xml first (calamine reads a copy of the package without it) and listed in
+`Workbook.refused`.
 """
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import zipfile
@@ -19,6 +23,7 @@ from pathlib import Path
 
 from ketnghia_analysis.core.limits import Limits
 from ketnghia_analysis.reading.cells.calamine_engine import calamine_sheets
+from ketnghia_analysis.reading.cells.errors import error_text, place_errors
 from ketnghia_analysis.reading.cells.guards import (
     box_excess,
     check_zip,
@@ -40,6 +45,10 @@ _ODS_TOKEN = re.compile(
     rb"<(/?)table:(table|table-row|table-column|table-cell|covered-table-cell)(?=[\s/>])([^>]*?)(/?)>"
 )
 _ODS_ATTR = re.compile(rb'table:([\w-]+)="([^"]*)"')
+_ERROR_TYPE = re.compile(rb"""[\s:]value-type=["']error["']""")
+_CELL_END = b"</table:table-cell>"
+_TAG = re.compile(rb"<[^>]*>")
+_MAX_REPEATED_ERRORS = 10_000  # one repeated error cell standing for more is not kept
 
 
 @dataclass
@@ -51,6 +60,7 @@ class _OdsScan:
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
     hidden_rows: set[int] = field(default_factory=set)
     hidden_cols: set[int] = field(default_factory=set)
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)
     span: tuple[int, int] = (0, 0)  # byte range of the <table:table> element in content.xml
 
 
@@ -118,6 +128,7 @@ def _apply_scan(sheet: Sheet, scan: _OdsScan) -> None:
     sheet.hidden_rows = {r for r in scan.hidden_rows if r < n}
     width = sheet.n_cols
     sheet.hidden_cols = {c for c in scan.hidden_cols if c < width}
+    place_errors(sheet, scan.errors)
 
 
 def _scan_ods(zf: zipfile.ZipFile, limits: Limits) -> dict[str, _OdsScan]:
@@ -130,6 +141,9 @@ def _scan_ods(zf: zipfile.ZipFile, limits: Limits) -> dict[str, _OdsScan]:
     for m in _ODS_TOKEN.finditer(data):
         if m.group(2) == b"table" and walker.cur is not None and m.group(1) == b"/":
             walker.cur.span = (walker.cur.span[0], m.end())
+        if m.group(2) == b"table-cell" and not m.group(1) and not m.group(4):
+            if b"error" in m.group(3) and _ERROR_TYPE.search(m.group(3)):
+                walker.error(_cell_text(data, m.end()), m.group(3))
         walker.token(m.group(1) == b"/", m.group(2), m.group(3), m.group(4) == b"/")
         if m.group(2) == b"table" and m.group(1) != b"/" and walker.cur is not None:
             walker.cur.span = (m.start(), m.end())  # a self-closed table ends here
@@ -217,12 +231,35 @@ class _OdsWalker:
         if not closing:
             self._take_columns(_repeated(a), not selfclose or b"value-type" in attrs)
 
+    def error(self, text: str, attrs: bytes) -> None:
+        """An error cell at the current position (its repeats too, unless they are many
+        more than a return holds), within the limits."""
+        if self.cur is None or (value := error_text(text)) is None:
+            return
+        rep = _repeated(dict(_ODS_ATTR.findall(attrs)))
+        if rep * self.row_rep > _MAX_REPEATED_ERRORS:
+            return
+        rows = range(self.row, min(self.row + self.row_rep, self.limits.max_rows))
+        cols = range(self.col, min(self.col + rep, self.limits.max_cols))
+        self.cur.errors.update(((r, c), value) for r in rows for c in cols)
+
     def _take_columns(self, rep: int, has_content: bool) -> None:
         assert self.cur is not None
         if has_content:
             self.row_has = True
             self.cur.n_cols = max(self.cur.n_cols, self.col + rep)
         self.col += rep
+
+
+def _cell_text(data: bytes, start: int) -> str:
+    """The text of the cell whose start tag ends at `start` (its paragraphs, tags removed).
+
+    >>> _cell_text(b"<table:table-cell><text:p>#DIV/0!</text:p></table:table-cell>", 18)
+    '#DIV/0!'
+    """
+    end = data.find(_CELL_END, start)
+    body = data[start : end if end >= 0 else len(data)]
+    return html.unescape(_TAG.sub(b"", body).decode("utf-8", "replace"))
 
 
 def _repeated(a: dict[bytes, bytes]) -> int:

@@ -20,6 +20,7 @@ from pathlib import Path
 from ketnghia_analysis.core.address import a1, parse_a1
 from ketnghia_analysis.core.limits import Limits
 from ketnghia_analysis.reading.cells.calamine_engine import calamine_sheets
+from ketnghia_analysis.reading.cells.errors import place_errors
 from ketnghia_analysis.reading.cells.guards import (
     box_excess,
     check_zip,
@@ -316,11 +317,13 @@ def _pad_grid(sheet: Sheet, cells: dict[tuple[int, int], str]) -> None:
 
 
 def _apply_scan(sheet: Sheet, scan: SheetScan, state: str) -> None:
-    """Formulas, hidden rows/columns and the sheet state, which the engines do not report."""
+    """Formulas, error values, hidden rows/columns and the sheet state, which the engines
+    do not report (calamine reads an error cell as empty; openpyxl's text is the same)."""
     sheet.formula_cells = scan.formula_cells
     sheet.uncached_formulas = scan.uncached
     if scan.uncached:
         _pad_grid(sheet, scan.uncached)
+    place_errors(sheet, scan.errors)
     # Hidden rows/columns beyond the grid ("hide all unused columns" writes
     # one <col min="20" max="16384" hidden="1">) say nothing about the data.
     n_rows, width = len(sheet.rows), sheet.n_cols

@@ -1,10 +1,12 @@
 """One streaming pass over a worksheet's XML for what calamine does not report.
 
 Hidden rows and columns, formula cells, formulas without a cached value (files written by
-scripts) with their text, e.g. ``{(6, 2): "=SUM(C4:C6)"}``, and the real bounding box of
-the cells, measured before any engine allocates it. Bytes and regular expressions only:
-never a DOM, never entity expansion. A byte-level parser, so some functions are longer
-than one screen: each is one pass whose state would be harder to follow split up.
+scripts) with their text, e.g. ``{(6, 2): "=SUM(C4:C6)"}``, the error cells (``t="e"``,
+which calamine returns empty) with their value, e.g. ``{(11, 3): "#DIV/0!"}``, and the
+real bounding box of the cells, measured before any engine allocates it. Bytes and
+regular expressions only: never a DOM, never entity expansion. A byte-level parser, so
+some functions are longer than one screen: each is one pass whose state would be harder
+to follow split up.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ import functools
 import html
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ketnghia_analysis.core.address import a1, col_index
+from ketnghia_analysis.reading.cells.errors import error_text
 from ketnghia_analysis.reading.cells.package import stream_utf8
 
 __all__ = ["SheetScan", "scan_sheet_xml"]
@@ -33,6 +37,7 @@ class SheetScan:
     hidden_cols: set[int] = field(default_factory=set)
     formula_cells: set[tuple[int, int]] = field(default_factory=set)
     uncached: dict[tuple[int, int], str] = field(default_factory=dict)
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)
     has_cells: bool = False
     zero_height: bool = False
     listed_rows: set[int] = field(default_factory=set)
@@ -48,6 +53,7 @@ _V_TAG = re.compile(rb"<" + _P + rb"v\b[^>]*?(?:/>|>([^<]*)<)")
 _ATTR_R = re.compile(rb'\sr="([0-9]+)"')
 _ATTR_HIDDEN = re.compile(rb'\shidden="(?:1|true)"')
 _ATTR_T = re.compile(rb'\st="([^"]*)"')
+_ATTR_T_ERROR = re.compile(rb"""\st=["']e["']""")
 _ATTR_REF = re.compile(rb'\sr="([A-Za-z]{1,3})([0-9]+)"')
 _ATTR_MIN = re.compile(rb'\smin="([0-9]+)"')
 _ATTR_MAX = re.compile(rb'\smax="([0-9]+)"')
@@ -220,8 +226,12 @@ def _scan_rows(
         scan.has_cells = True
     _bound_columns(piece, prefix, scan)
     if b"<" + prefix + b"f" in piece:
-        starts, rows_at = rows or _row_starts(piece, pats)
-        _scan_formulas(piece, prefix, scan, starts, rows_at, shared_masters)
+        rows = rows or _row_starts(piece, pats)
+        _scan_formulas(piece, prefix, scan, rows[0], rows[1], shared_masters)
+    # Every error value starts with "#" (#DIV/0!, #N/A): one byte, found at memchr speed,
+    # where a search for t="e" costs a tenth of the whole scan.
+    if b"#" in piece:
+        _scan_errors(piece, prefix, scan, rows or (lambda: _row_starts(piece, pats)))
     return row0
 
 
@@ -341,6 +351,43 @@ def _scan_formulas(
         text = _formula_text(piece, m, cell, shared_masters)
         if not _has_cached_value(piece, prefix, m.end(), cattrs):
             scan.uncached[cell] = "=" + (text or "")
+
+
+def _scan_errors(
+    piece: bytes,
+    prefix: bytes,
+    scan: SheetScan,
+    rows: tuple[list[int], list[int]] | Callable[[], tuple[list[int], list[int]]],
+) -> None:
+    """Record the error cells (``<c r="D12" t="e"><v>#DIV/0!</v></c>``, a formula's cached
+    error too) with their value.
+
+    Only the values starting with "#" are looked at (few, if any), then their cell's tag;
+    `rows` (row starts and indices, or how to find them) is needed only for a cell
+    without a reference.
+    """
+    cell_open, value_open = b"<" + prefix + b"c", b"<" + prefix + b"v>#"
+    at = piece.find(value_open)
+    while at >= 0:
+        start = at + len(value_open) - 1
+        cstart = piece.rfind(cell_open, 0, at)
+        tag_end = piece.find(b">", cstart)
+        cattrs = piece[cstart + len(cell_open) : tag_end]
+        at = piece.find(value_open, start)
+        if cstart < 0 or cattrs[:1] not in (b" ", b"\t", b"\n", b"\r") or b"<" in cattrs:
+            continue  # not inside a cell tag
+        if not _ATTR_T_ERROR.search(cattrs):
+            continue  # a text ("#" typed, or a formula's text result)
+        if (ref := _ATTR_REF.search(cattrs)) is not None:
+            cell: tuple[int, int] | None = (int(ref.group(2)) - 1, col_index(ref.group(1)))
+        else:
+            rows = rows() if callable(rows) else rows
+            cell = _formula_cell(piece, prefix, cattrs, cstart, *rows)
+        end = piece.find(b"<", start)
+        raw = piece[start:end] if 0 <= end - start <= 64 else b""
+        text = error_text(_xml_unescape(raw.decode("utf-8", "replace")))
+        if cell is not None and text is not None:
+            scan.errors[cell] = text
 
 
 def _formula_cell(

@@ -1,10 +1,12 @@
-"""Engine "xls" (Excel 97-2003): calamine for the cells, xlrd for hidden rows, merges and empty sheets.
+"""Engine "xls" (Excel 97-2003): calamine for the cells, xlrd for hidden rows, merges,
+error values and empty sheets.
 
 calamine returns empty sheets for some .xls files that xlrd reads in full, and
-reports no hidden rows or columns (measured-facts): xlrd reads every file too,
-and fills in what calamine missed. Neither engine tells a sheet's box before reading it,
-so a sheet beyond the limits is measured once read and left out (`Workbook.refused`);
-BIFF8 caps a sheet at 65,536 rows × 256 columns, within the default limits.
+reports no hidden rows or columns (measured-facts) and an error cell (#DIV/0!) as
+empty: xlrd reads every file too, and fills in what calamine missed. Neither engine
+tells a sheet's box before reading it, so a sheet beyond the limits is measured once
+read and left out (`Workbook.refused`); BIFF8 caps a sheet at 65,536 rows × 256
+columns, within the default limits.
 """
 
 from __future__ import annotations
@@ -16,10 +18,25 @@ from typing import Any
 
 from ketnghia_analysis.core.limits import Limits
 from ketnghia_analysis.reading.cells.calamine_engine import blank, calamine_sheets
+from ketnghia_analysis.reading.cells.errors import place_errors
 from ketnghia_analysis.reading.cells.guards import box_excess, guarded, leave_out_oversized
 from ketnghia_analysis.reading.cells.model import ReadError, Sheet, Workbook
 
 __all__ = ["read"]
+
+# BIFF error codes → Excel's spelling (xlrd.biffh.error_text_from_code, which lacks
+# 0x2B #GETTING_DATA); a code outside the list is read as "#N/A" (not available),
+# still an error, never a blank.
+_XLRD_ERRORS = {
+    0x00: "#NULL!",
+    0x07: "#DIV/0!",
+    0x0F: "#VALUE!",
+    0x17: "#REF!",
+    0x1D: "#NAME?",
+    0x24: "#NUM!",
+    0x2A: "#N/A",
+    0x2B: "#GETTING_DATA",
+}
 
 
 def read(path: Path, data: bytes, fmt: str, limits: Limits) -> Workbook:
@@ -83,6 +100,7 @@ def _merge_xlrd(sheets: list[Sheet], xl: dict[str, Sheet], notes: list[str]) -> 
             notes.append(f"calamine trả về trang '{s.name}' trống, đã đọc lại bằng xlrd.")
             continue
         s.hidden_rows, s.hidden_cols = alt.hidden_rows, alt.hidden_cols
+        place_errors(s, alt.error_cells)
         if not s.merged and alt.merged:
             s.merged = alt.merged
         if alt.visible is False:
@@ -99,12 +117,15 @@ def _xlrd_book(data: bytes, formatting: bool) -> Any:
 
 
 def _xlrd_value(cell: Any, datemode: int) -> object:
-    """A cell value as calamine would report it (dates without time as dates)."""
+    """A cell value as calamine would report it (dates without time as dates); an error
+    cell as its text ("#DIV/0!"), which calamine does not report."""
     import xlrd
 
     ctype, value = cell.ctype, cell.value
-    if ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+    if ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
         return None
+    if ctype == xlrd.XL_CELL_ERROR:
+        return _XLRD_ERRORS.get(value, "#N/A")
     if ctype == xlrd.XL_CELL_DATE:
         try:
             dt = xlrd.xldate_as_datetime(value, datemode)
@@ -119,6 +140,8 @@ def _xlrd_value(cell: Any, datemode: int) -> object:
 def _xlrd_sheets(data: bytes, limits: Limits) -> tuple[list[Sheet], bool, list[tuple[str, str]]]:
     """All sheets with xlrd; formatting_info (hidden rows/columns, merges) when it parses;
     the sheets beyond the limits are left out (name, why) before their grid is built."""
+    import xlrd
+
     try:
         book = _xlrd_book(data, formatting=True)
         formatting = True
@@ -138,6 +161,13 @@ def _xlrd_sheets(data: bytes, limits: Limits) -> tuple[list[Sheet], bool, list[t
             [_xlrd_value(sh.cell(r, c), book.datemode) for c in range(sh.ncols)]
             for r in range(sh.nrows)
         ]
+        errors = {
+            (r, c): str(grid[r][c])
+            for r in range(sh.nrows)
+            if xlrd.XL_CELL_ERROR in sh.row_types(r)
+            for c, t in enumerate(sh.row_types(r))
+            if t == xlrd.XL_CELL_ERROR
+        }
         merged = [(rlo, clo, rhi - 1, chi - 1) for rlo, rhi, clo, chi in sh.merged_cells]
         hidden_rows = {r for r, info in sh.rowinfo_map.items() if info.hidden}
         hidden_cols = {c for c, info in sh.colinfo_map.items() if info.hidden}
@@ -150,6 +180,7 @@ def _xlrd_sheets(data: bytes, limits: Limits) -> tuple[list[Sheet], bool, list[t
                 merged=merged,
                 hidden_rows=hidden_rows,
                 hidden_cols=hidden_cols,
+                error_cells=errors,
             )
         )
         book.unload_sheet(idx)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ketnghia_analysis.core.limits import Limits
+from ketnghia_analysis.reading.cells.errors import error_text
 from ketnghia_analysis.reading.cells.guards import box_excess, guarded
 from ketnghia_analysis.reading.cells.model import Sheet, Workbook
 from ketnghia_analysis.reading.cells.package import parse_iso
@@ -47,8 +48,8 @@ def _ss_value(kind: str | None, text: str) -> object:
 
     >>> _ss_value("Number", "1200"), _ss_value("DateTime", "2023-12-15T00:00:00.000")
     (1200.0, datetime.date(2023, 12, 15))
-    >>> _ss_value("String", ""), _ss_value("Boolean", "1")
-    (None, True)
+    >>> _ss_value("String", ""), _ss_value("Boolean", "1"), _ss_value("Error", "#DIV/0!")
+    (None, True, '#DIV/0!')
     """
     if kind == "Number":
         try:
@@ -63,7 +64,7 @@ def _ss_value(kind: str | None, text: str) -> object:
     if kind == "Boolean":
         return text.strip() in ("1", "true", "TRUE")
     if kind == "Error":
-        return None
+        return error_text(text)
     return text or None
 
 
@@ -160,7 +161,11 @@ class _Builder:
 
     def end_data(self, el: Any, sheet: Sheet) -> None:
         if not self.in_comment and self.why is None:
-            self.cells[self.cell_pos] = _ss_value(el.get(_SS + "Type"), "".join(el.itertext()))
+            kind = el.get(_SS + "Type")
+            value = _ss_value(kind, "".join(el.itertext()))
+            self.cells[self.cell_pos] = value
+            if kind == "Error" and isinstance(value, str):
+                sheet.error_cells[self.cell_pos] = value
 
     def end_comment(self, el: Any, sheet: Sheet) -> None:
         self.in_comment = False
@@ -187,6 +192,9 @@ class _Builder:
         sheet.rows = grid
         sheet.hidden_rows = {r for r in sheet.hidden_rows if r < n_rows}
         sheet.hidden_cols = {c for c in sheet.hidden_cols if c < n_cols}
+        sheet.error_cells = {
+            (r, c): v for (r, c), v in sheet.error_cells.items() if r < n_rows and c < n_cols
+        }
         self.sheets.append(sheet)
         self.sheet = None
         el.clear()
