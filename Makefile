@@ -7,7 +7,7 @@ DEV := $(PYTHON) dev.py
 
 .DEFAULT_GOAL := help
 
-.PHONY: help demo test test-slow lint format lab sample build report fuzz bench clean
+.PHONY: help demo test test-slow lint format lab sample build report fuzz mc bench clean
 
 help:
 	@$(DEV) help
@@ -23,6 +23,9 @@ test-slow:
 
 fuzz:
 	@$(DEV) fuzz
+
+mc:
+	@$(DEV) mc
 
 bench:
 	@$(DEV) bench

@@ -131,11 +131,29 @@ def test_slow(r: Runner) -> None:
 
 
 def fuzz(r: Runner) -> None:
+    """The cell-reader fuzzer (mutated bytes), then the variation fuzzer of issue #20
+    (consistent returns edited as real returns differ; each example is a build)."""
     setup(r)
     r.run(
         [tool("python"), "-m", "pytest", "-q", "tests/reading/test_fuzz.py"],
         env={"KETNGHIA_FUZZ_EXAMPLES": "2000"},
     )
+    r.run(
+        [
+            tool("python"),
+            "-m",
+            "pytest",
+            "-q",
+            "tests/building/test_perturbation_combinations.py",
+        ],
+        env={"KETNGHIA_FUZZ_EXAMPLES": "500"},
+    )
+
+
+def mc(r: Runner) -> None:
+    """The Monte-Carlo of the effect estimate under each planted threat (issue #16)."""
+    setup(r)
+    r.run([tool("python"), "benchmarks/mc.py", "--draws", "200", "--workers", "2"])
 
 
 def bench(r: Runner) -> None:
@@ -204,7 +222,16 @@ TARGETS: dict[str, tuple[str, Callable[..., None], bool]] = {
     "test-slow": ("the slow checks (estimator coverage over many seeds)", test_slow, False),
     "lint": ("ruff lint and format check, the layering contract, mypy", lint, False),
     "format": ("apply ruff formatting and safe fixes", format_code, False),
-    "fuzz": ("longer fuzzing of the cell reader and parsers", fuzz, False),
+    "fuzz": (
+        "longer fuzzing: mutated bytes for the cell reader, perturbed returns for the build",
+        fuzz,
+        False,
+    ),
+    "mc": (
+        "Monte-Carlo of the effect estimate under each planted threat (bias, coverage)",
+        mc,
+        False,
+    ),
     "bench": ("the benchmarks (ratios against baselines measured in the same run)", bench, False),
     "lab": ("open JupyterLab on the notebooks with the ketnghia kernel", lab, False),
     "sample": ("(re)generate the synthetic sample returns into data/raw", sample, False),

@@ -21,6 +21,7 @@ TARGETS = {
     "lint",
     "format",
     "fuzz",
+    "mc",
     "bench",
     "lab",
     "sample",

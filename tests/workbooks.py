@@ -138,3 +138,13 @@ def write_with(
         grids.append(g)
     book = Book(relpath, writer, grids, dt.datetime(2024, 1, 1))
     return write_book(book, out)
+
+
+# A kết nghĩa sheet whose partner column is headed in a way no synonym knows ("Bên hỗ
+# trợ"), with a "Ghi chú" column: 14 rows of figures that no form fits (issue #20).
+KN_UNKNOWN_PARTNER: Rows = [
+    ["UBND HUYỆN NAM TRÀ MY"],
+    ["Biểu 01/KN"],
+    ["KẾT QUẢ HỖ TRỢ CỦA CÁC ĐƠN VỊ KẾT NGHĨA NĂM 2023"],
+    ["STT", "Bên hỗ trợ", "Xã được kết nghĩa", "Tiền (tr.đ)", "Số hộ", "Ghi chú"],
+] + [[i, f"Sở số {i}", "Trà Mai", 10 * i, i, None] for i in range(1, 15)]

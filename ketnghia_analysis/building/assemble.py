@@ -17,10 +17,13 @@ from ketnghia_analysis.building.file_rules import (
     check_continuity,
     check_history,
     check_missing,
+    check_pairings,
     merger_years,
+    support_returns,
 )
-from ketnghia_analysis.building.results import OUTPUT_TABLES, FileResult
-from ketnghia_analysis.building.rulebook import Context, records_of
+from ketnghia_analysis.building.grouping import count_by_severity, group_issues
+from ketnghia_analysis.building.results import OUTPUT_TABLES, Columns, FileResult, n_rows
+from ketnghia_analysis.building.rulebook import SEVERITY_ORDER, Context, records_of
 from ketnghia_analysis.core.issues import Issue
 from ketnghia_analysis.reference.contract import key
 from ketnghia_analysis.reference.form_codes import form_title
@@ -33,8 +36,7 @@ KEYS = {name: key(name) for name in OUTPUT_TABLES if key(name)}
 # Results
 # ---------------------------------------------------------------------------------------
 def _schemas():
-    """The pandera schemas, imported on first use: importing pandera takes 0.5–0.9 s, which
-    `warm_up_assembly` spends in a thread while the workers read (issue #9)."""
+    """The schemas module (the casts to the contract; pandera only when a schema is built)."""
     from ketnghia_analysis.building import schemas
 
     return schemas
@@ -45,7 +47,7 @@ def summary_counts(tables: dict[str, pd.DataFrame], written: Iterable[Path] = ()
     subs = tables.get("submissions", _schemas().empty("submissions"))
     issues = tables.get("issues", _schemas().empty("issues"))
     status = subs["status"].value_counts()
-    severity = issues["severity"].value_counts()
+    severity = count_by_severity(group_issues(issues))  # one per cause
     live = subs[subs["status"] == "ingested"]  # a superseded file's rows are not in the tables
     rejected = subs[subs["status"] == "rejected"]
     return Counts(
@@ -55,8 +57,9 @@ def summary_counts(tables: dict[str, pd.DataFrame], written: Iterable[Path] = ()
         rejected=int(status.get("rejected", 0)),
         rows_accepted=int(live["rows_accepted"].sum()),
         rows_quarantined=int(live["rows_quarantined"].sum()),
-        errors=int(severity.get("error", 0)),
-        warnings=int(severity.get("warning", 0)),
+        errors=severity["error"],
+        warnings=severity["warning"],
+        notes=severity["info"],
         rejected_files=[
             [str(f), str(r)]
             for f, r in zip(rejected["source_file"], rejected["reason"], strict=True)
@@ -66,13 +69,15 @@ def summary_counts(tables: dict[str, pd.DataFrame], written: Iterable[Path] = ()
 
 
 def warm_up_assembly() -> threading.Thread:
-    """Import what the assembly needs (pandera, first validation: 0.5–0.9 s) in a thread,
-    while this process only waits for the reader workers (issue #9)."""
+    """Import what the assembly and the writing need in a thread, while this process only
+    waits for the reader workers (issue #9). The tables are validated without pandera
+    (`building/table_checks.py`); pandera is imported here for the codebook, whose columns
+    and labels come from the pandera schemas (`building/codebook.py`)."""
 
     def warm() -> None:
         try:
-            schemas = _schemas()
-            schemas.validate(schemas.empty("poverty"), "poverty")  # registers pandera's backends
+            import pandera.pandas  # noqa: F401 - for the codebook
+
             from ketnghia_analysis.building import codebook, feedback  # noqa: F401
             from ketnghia_analysis.reference import gazetteer
 
@@ -167,7 +172,7 @@ def issues_frame(issues: Iterable[Issue]) -> pd.DataFrame:
     if frame.empty:
         return _schemas().empty("issues")
     frame = frame.drop_duplicates(issue_columns)
-    frame["_sev"] = frame["severity"].map({"error": 0, "warning": 1})
+    frame["_sev"] = frame["severity"].map(SEVERITY_ORDER)
     frame["_row"] = pd.to_numeric(frame["row"], errors="coerce")
     frame = frame.sort_values(
         ["district_code", "year", "source_file", "source_sheet", "_row", "cell", "_sev", "code"],
@@ -190,12 +195,8 @@ def assemble(results: list[FileResult]) -> tuple[dict[str, pd.DataFrame], list[I
     issues += _cross_file_findings(tables, live, gazetteer)
     tables["communes"] = gazetteer.communes()
     tables["commune_names"] = gazetteer.commune_names()
-    quarantine = [
-        r.quarantine for r in results if r.quarantine is not None and not r.quarantine.empty
-    ]
-    tables["quarantine"] = (
-        pd.concat(quarantine, ignore_index=True) if quarantine else pd.DataFrame()
-    )
+    quarantine = [row for r in results for row in r.quarantine_rows]
+    tables["quarantine"] = pd.DataFrame(quarantine) if quarantine else pd.DataFrame()
     tables["submissions"] = pd.DataFrame([r.submission for r in results])
     tables = {name: _conform(frame, name) for name, frame in tables.items()}
     issues += schema_issues(tables)
@@ -211,16 +212,34 @@ SORT_ORDER = ("year", "district_code", "commune_code", "criterion", "partner_id"
 
 
 def _stack_forms(live: list[FileResult]) -> dict[str, pd.DataFrame]:
-    """Each data table stacked over the live files (oldest first); where two files of one
-    district-year hold the same row, the later wins."""
+    """Each data table stacked over the live files (oldest first), with the contract's
+    dtypes; where two files of one district-year hold the same row, the later wins.
+
+    The files' plain columns are joined as lists, and each table becomes a DataFrame once
+    (not one per form and file: issue #18)."""
     tables: dict[str, pd.DataFrame] = {}
     for name in OUTPUT_TABLES:
-        frames = [r.tables[name] for r in live if name in r.tables and not r.tables[name].empty]
-        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        if name in KEYS and not frame.empty:
+        parts = [r.plain_tables[name] for r in live if n_rows(r.plain_tables.get(name, {}))]
+        if not parts:
+            tables[name] = pd.DataFrame()
+            continue
+        frame = _schemas().conform_columns(_joined(parts), name)
+        if name in KEYS:
             frame = frame.drop_duplicates(KEYS[name], keep="last")
         tables[name] = frame
     return tables
+
+
+def _joined(parts: list[Columns]) -> Columns:
+    """The rows of several tables of plain columns, one after the other (a column some part
+    lacks is null on its rows)."""
+    names = list(dict.fromkeys(name for part in parts for name in part))
+    joined: Columns = {name: [] for name in names}
+    for part in parts:
+        size = n_rows(part)
+        for name in names:
+            joined[name] += part[name] if name in part else [None] * size
+    return joined
 
 
 def _resolve_partners(tables: dict[str, pd.DataFrame]) -> list[Issue]:
@@ -291,6 +310,7 @@ def _cross_file_findings(
         breaks = merger_years(gazetteer.communes())
         issues += check_continuity(pov, columns_of, breaks)
         issues += check_history(pov, columns_of=columns_of, breaks=breaks)
+    issues += check_pairings(tables["support"], *support_returns(live), columns_of, gazetteer)
     return issues + missing_communes(live, tables, gazetteer)
 
 
@@ -306,11 +326,15 @@ def schema_issues(tables: dict[str, pd.DataFrame]) -> list[Issue]:
     """Every pandera failure of every table (lazy validation), one issue per table and check.
 
     The row rules quarantine bad rows before this point, so a failure here means a value
-    the rules let through: it is reported as an error, never silently written.
+    the rules let through: it is reported as an error, never silently written. Each table
+    is screened by the compiled checks (`table_checks.passes`, milliseconds); pandera, the
+    checks' one statement, reports the failures of a table that does not pass them.
     """
+    from ketnghia_analysis.building.table_checks import passes
+
     issues = []
     for name, frame in tables.items():
-        if name == "issues":
+        if name == "issues" or passes(frame, name):
             continue
         failures = _schemas().validate(frame, name)
         if failures.empty:
@@ -347,12 +371,10 @@ def missing_communes(live: list[FileResult], tables: dict, gazetteer: Any) -> li
         key = (sub["district_code"], int(sub["year"]))
         for form, sheet in res.form_sheets.items():
             by_dy.setdefault(key, {}).setdefault(form, (res.source_file, sheet))
-        if res.quarantine is not None and "commune_code" in res.quarantine:
-            for form, code in zip(
-                res.quarantine["form"], res.quarantine["commune_code"], strict=True
-            ):
-                if isinstance(code, str):
-                    found.setdefault((*key, form), set()).add(code)
+        for held in res.quarantine_rows:
+            code = held.get("commune_code")
+            if isinstance(code, str):
+                found.setdefault((*key, held["form"]), set()).add(code)
     for form, table in (("poverty", "poverty"), ("ntm", "ntm_status")):
         frame = tables[table]
         if frame.empty:

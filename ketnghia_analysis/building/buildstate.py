@@ -306,6 +306,7 @@ class Counts:
     rows_quarantined: int = 0
     errors: int = 0
     warnings: int = 0
+    notes: int = 0  # info-level findings: decisions of the reader, never faults
     rejected_files: list[list[str]] = field(default_factory=list)  # [source_file, reason]
     tables: list[str] = field(default_factory=list)  # parquet files written
     skipped: list[list[str]] = field(default_factory=list)  # [entry, reason]: not returns
@@ -344,8 +345,8 @@ def render_summary(
         f"{counts.superseded} bị thay thế, {counts.rejected} bị từ chối.",
         f"Dòng (tệp đã nhận): {counts.rows_accepted} được nhận, "
         f"{counts.rows_quarantined} bị cách ly (quarantine.parquet).",
-        f"Vấn đề: {counts.errors} lỗi (error), {counts.warnings} cảnh báo (warning)"
-        " — xem issues.xlsx và thư mục feedback/.",
+        f"Vấn đề: {counts.errors} lỗi (error), {counts.warnings} cảnh báo (warning), "
+        f"{counts.notes} ghi chú (info) — xem issues.xlsx và thư mục feedback/.",
     ]
     for source_file, reason in counts.rejected_files:
         lines.append(f"  Từ chối {source_file}: {reason}")

@@ -12,8 +12,9 @@ import pandas as pd
 from ketnghia_analysis.building.assemble import issues_frame
 from ketnghia_analysis.building.buildstate import walk
 from ketnghia_analysis.building.collect import as_result, isolated
+from ketnghia_analysis.building.grouping import count_by_severity, group_issues
 from ketnghia_analysis.building.results import FileResult, rejected_result
-from ketnghia_analysis.building.rulebook import records_of
+from ketnghia_analysis.building.rulebook import SEVERITY_ORDER, records_of
 from ketnghia_analysis.core.controls import for_terminal
 from ketnghia_analysis.core.issues import Issue
 
@@ -45,16 +46,17 @@ def check_files(paths: list[Path], stream: Any = None, isolate: bool = True) -> 
 
     results = list(_results(paths, isolate))
     several = len(results) > 1
-    issues: list[Issue] = []
+    counts = dict.fromkeys(SEVERITY_ORDER, 0)
     for result in results:
-        found = result.issues + _emptiness(result)
-        issues += found
-        _say_file(say, result.submission, issues_frame(found), several)
-    frame = issues_frame(issues)
-    errors = int((frame["severity"] == "error").sum())
-    warnings = int((frame["severity"] == "warning").sum())
-    say(f"Tổng: {len(results)} tệp; {errors} lỗi, {warnings} cảnh báo.")
-    return 1 if errors else 0
+        lines = group_issues(issues_frame(result.issues + _emptiness(result)))
+        for severity, n in count_by_severity(lines).items():
+            counts[severity] += n
+        _say_file(say, result.submission, lines, several)
+    say(
+        f"Tổng: {len(results)} tệp; {counts['error']} lỗi, {counts['warning']} cảnh báo, "
+        f"{counts['info']} ghi chú."
+    )
+    return 1 if counts["error"] else 0  # notes and warnings never fail a check
 
 
 def _results(paths: list[Path], isolate: bool) -> Iterator[FileResult]:
@@ -102,20 +104,30 @@ def _emptiness(result: FileResult) -> list[Issue]:
     ]
 
 
+#: How a line of `ketnghia check` names its severity.
+LEVELS = {"error": "LỖI", "warning": "cảnh báo", "info": "ghi chú"}
+
+
 def _say_file(say: Any, sub: dict, frame: pd.DataFrame, several: bool) -> None:
-    """The line of one file, then one line per issue (naming the file when there are
-    several)."""
+    """The line of one file, then one line per cause (`grouping.group_issues`: the cells of
+    one code in one column together), naming the file when there are several."""
     state = "bị từ chối: " + str(sub["reason"]) if sub["status"] == "rejected" else "đọc được"
     say(
         f"{sub['source_file']}: {state} — huyện {sub['district_code'] or '?'}, năm "
         f"{sub['year'] or '?'}; {sub['rows_accepted']} dòng nhận, "
-        f"{sub['rows_quarantined']} dòng lỗi."
+        f"{sub['rows_quarantined']} dòng lỗi{_nulled_text(sub)}."
     )
     for rec in records_of(frame):
         where = ":".join(str(x) for x in (rec["source_sheet"], rec["cell"]) if x and not pd.isna(x))
         if several:
             where = f"{sub['source_file']} {where}".strip()
-        level = "LỖI" if rec["severity"] == "error" else "cảnh báo"
+        level = LEVELS.get(rec["severity"], rec["severity"])
         suggestion = rec["suggestion"]
         hint = f" Gợi ý: {suggestion}" if suggestion and not pd.isna(suggestion) else ""
         say(f"  [{level}] {where or '-'} {rec['message']}{hint}")
+
+
+def _nulled_text(sub: dict) -> str:
+    """The words ", 3 ô để trống vì giá trị sai" when cells of accepted rows were nulled."""
+    nulled = int(sub.get("cells_nulled") or 0)
+    return f", {nulled} ô để trống vì giá trị sai" if nulled else ""

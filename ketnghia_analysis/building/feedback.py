@@ -5,11 +5,17 @@ from __future__ import annotations
 import re
 import unicodedata
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import xlsxwriter
 
+from ketnghia_analysis.building.grouping import count_by_severity, group_issues
+from ketnghia_analysis.building.rulebook import SEVERITY_ORDER, SEVERITY_VI
 from ketnghia_analysis.core.xlsx import open_workbook
+
+if TYPE_CHECKING:
+    from ketnghia_analysis.building.unchanged import Reuse
 
 # Column of the issues table → Vietnamese header and width (characters).
 HEADERS = [
@@ -18,11 +24,11 @@ HEADERS = [
     ("message", "Nội dung", 80),
     ("source_file", "Tệp", 36),
     ("source_sheet", "Trang tính", 16),
-    ("cell", "Ô", 7),
+    ("cell", "Ô", 24),
+    ("cells", "Số ô", 6),
     ("value", "Giá trị", 16),
     ("suggestion", "Gợi ý", 50),
 ]
-SEVERITY_VI = {"error": "Lỗi", "warning": "Cảnh báo"}
 GENERAL_SHEET = "Chung"
 _RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)}
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
@@ -79,7 +85,7 @@ def sort_issues(issues: pd.DataFrame) -> pd.DataFrame:
     keys = frame["cell"].map(_cell_key)
     frame["_r"] = [k[0] for k in keys]
     frame["_c"] = [k[1] for k in keys]
-    frame["_s"] = frame["severity"].map({"error": 0, "warning": 1}).fillna(2)
+    frame["_s"] = frame["severity"].map(SEVERITY_ORDER).fillna(len(SEVERITY_ORDER))
     frame = frame.sort_values(
         ["source_file", "source_sheet", "_r", "_c", "_s", "code"],
         na_position="first",
@@ -100,7 +106,9 @@ def _text(value: object) -> str:
 
 
 def _write_sheet(book: xlsxwriter.Workbook, name: str, issues: pd.DataFrame, formats: dict) -> None:
-    """One sheet of issues, in the order given (sorted once by the caller: `sort_issues`)."""
+    """One sheet of issues, in the order given (sorted once by the caller: `sort_issues`),
+    one line per cause (`grouping.group_issues`)."""
+    issues = group_issues(issues)
     sheet = book.add_worksheet(name)
     for col, (_, header, width) in enumerate(HEADERS):
         sheet.write_string(0, col, header, formats["header"])
@@ -109,9 +117,10 @@ def _write_sheet(book: xlsxwriter.Workbook, name: str, issues: pd.DataFrame, for
         for col, (field, _, _) in enumerate(HEADERS):
             value = _text(rec.get(field))
             if field == "severity":
-                fmt = formats["error"] if value == "error" else formats["warning"]
-                value = SEVERITY_VI.get(value, value)
-                sheet.write_string(r, col, value, fmt)
+                fmt = formats.get(value, formats["warning"])
+                sheet.write_string(r, col, SEVERITY_VI.get(value, value), fmt)
+            elif field == "cells":
+                sheet.write_number(r, col, int(rec[field]))
             else:
                 # write_string: a text such as "=SUM(A1)" or "@cmd" stays text, never a formula.
                 sheet.write_string(r, col, value)
@@ -126,6 +135,7 @@ def _formats(book: xlsxwriter.Workbook) -> dict:
         ),
         "error": book.add_format({"font_color": "#C00000", "bold": True}),
         "warning": book.add_format({"font_color": "#9C5700"}),
+        "info": book.add_format({"font_color": "#1F4E79", "italic": True}),
         "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
     }
 
@@ -140,10 +150,13 @@ def _district_names() -> dict[str, str]:
         return {}
 
 
-def write_issues_xlsx(issues: pd.DataFrame, path: Path) -> Path:
-    """issues.xlsx: one sheet per district (plus "Chung" for file-level findings)."""
+def write_issues_xlsx(issues: pd.DataFrame, path: Path, reuse: Reuse | None = None) -> Path:
+    """issues.xlsx: one sheet per district (plus "Chung" for file-level findings); with
+    `reuse`, the previous build's file when its content is the same (`unchanged.Reuse`)."""
     path = Path(path)
     issues = sort_issues(issues)
+    if reuse is not None and reuse.take(path, issues):
+        return path
     names = _district_names()
     book = open_workbook(path, in_memory=True)
     formats = _formats(book)
@@ -173,8 +186,11 @@ def feedback_name(district_code: object, year: object, district_name: str | None
     return f"{stem}_{year_part}.xlsx"
 
 
-def write_district_feedback(issues: pd.DataFrame, folder: Path) -> list[Path]:
-    """feedback/<district>_<year>.xlsx for every district-year with findings."""
+def write_district_feedback(
+    issues: pd.DataFrame, folder: Path, reuse: Reuse | None = None
+) -> list[Path]:
+    """feedback/<district>_<year>.xlsx for every district-year with findings; with `reuse`,
+    the previous build's workbook of a district-year whose findings are the same."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -182,6 +198,8 @@ def write_district_feedback(issues: pd.DataFrame, folder: Path) -> list[Path]:
         return written
     names = _district_names()
     issues = sort_issues(issues)
+    if reuse is not None:
+        reuse.prepare(issues)
     frame = issues[issues["district_code"].notna()]
     years = frame["year"].astype("object").where(frame["year"].notna(), None)
     for (code, year), group in frame.groupby([frame["district_code"], years], dropna=False):
@@ -189,23 +207,39 @@ def write_district_feedback(issues: pd.DataFrame, folder: Path) -> list[Path]:
         target = (folder / name).resolve()
         if target.parent != folder.resolve():  # belt and braces: never outside feedback/
             continue
+        written.append(target)
+        title = title_of(names, code, year)
+        if reuse is not None and reuse.take(target, reuse.rows(group.index), title):
+            continue
         book = open_workbook(target, in_memory=True)
         formats = _formats(book)
         _write_sheet(book, "Vấn đề", group, formats)
         info = book.add_worksheet("Hướng dẫn")
         info.set_column(0, 0, 100)
-        lines = [
-            f"Phản hồi kiểm tra báo cáo kết nghĩa — {names.get(code, code)}, năm {year or '?'}",
-            f"Số lỗi (phải sửa): {int((group['severity'] == 'error').sum())}; "
-            f"số cảnh báo (nên kiểm tra): {int((group['severity'] == 'warning').sum())}.",
-            "Mỗi dòng của trang 'Vấn đề' chỉ ra tệp, trang tính và ô cần xem, giá trị tìm thấy "
-            "và gợi ý sửa.",
-            "Dòng có lỗi mức 'Lỗi' chưa được đưa vào số liệu tổng hợp; sau khi sửa, gửi lại "
-            "toàn bộ tệp.",
-            "Có thể tự kiểm tra trước khi gửi bằng lệnh: ketnghia check <tệp>.",
-        ]
-        for r, line in enumerate(lines):
+        for r, line in enumerate(guide_lines(title, group)):
             info.write_string(r, 0, line)
         book.close()
-        written.append(target)
     return written
+
+
+def title_of(names: dict[str, str], code: Any, year: object) -> str:
+    """The district and year a feedback workbook is about, as its guide names them."""
+    return f"{names.get(code, code)}, năm {year or '?'}"
+
+
+def guide_lines(title: str, issues: pd.DataFrame) -> list[str]:
+    """The "Hướng dẫn" sheet of a feedback workbook: what its lines mean, counted by cause."""
+    counts = count_by_severity(group_issues(issues))
+    return [
+        f"Phản hồi kiểm tra báo cáo kết nghĩa — {title}",
+        f"Số lỗi (phải sửa): {counts['error']}; số cảnh báo (nên kiểm tra): "
+        f"{counts['warning']}; số ghi chú (cách đọc đã chọn, không phải lỗi): {counts['info']}.",
+        "Mỗi dòng của trang 'Vấn đề' là một lỗi trong một cột của một trang tính: cột 'Ô' "
+        "liệt kê các ô đầu tiên, cột 'Số ô' cho biết có bao nhiêu ô cùng lỗi đó.",
+        "Dòng số liệu có lỗi mức 'Lỗi' chưa được đưa vào số liệu tổng hợp; ô có 'Cảnh báo' về "
+        "giá trị được để trống, các ô khác của dòng vẫn được nhận. Sau khi sửa, gửi lại toàn "
+        "bộ tệp.",
+        "'Ghi chú' cho biết cách chương trình đã hiểu một cột (ví dụ tỷ lệ ghi dạng thập "
+        "phân): kiểm tra lại nếu cách hiểu đó sai.",
+        "Có thể tự kiểm tra trước khi gửi bằng lệnh: ketnghia check <tệp>.",
+    ]

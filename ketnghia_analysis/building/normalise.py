@@ -16,9 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ketnghia_analysis.building.bad_values import decide_bad_values
+from ketnghia_analysis.building.commune_codes import commune_by_code
 from ketnghia_analysis.building.results import (
     FORM_ORDER,
-    OUTPUT_TABLES,
+    Columns,
     FileResult,
     rejected_result,
 )
@@ -54,6 +56,7 @@ class FormResult:
     rows_read: int
     rows_structural: int
     n_records: int  # data rows that are rows of a table (not-assessed wards excluded)
+    cells_nulled: int = 0  # cells of accepted rows left null for a bad value
 
 
 def _text(value: object) -> str | None:
@@ -165,12 +168,14 @@ class Normaliser:
         kind = form.form
         issues = [placed(i, ctx) for i in getattr(form, "issues", []) or []]
         issues += _number_findings(recs, form, ctx, issues)
+        bad = decide_bad_values(recs, issues, dict(form.columns), records)
+        issues = bad.issues + _total_findings(recs, form, ctx)
         added = _AddedColumns(recs)
         issues += self._communes(recs, kind, ctx, added)
         issues += self._form_rules(recs, kind, ctx, added)
         keep, quarantined = _quarantine(recs, issues, form, ctx)
         accepted = AcceptedRows(
-            records,
+            records if bad.records is None else bad.records,
             None if len(keep) == len(recs) else np.asarray(keep, dtype=np.intp),
             [recs[i] for i in keep],
             added.arrays,
@@ -189,6 +194,7 @@ class Normaliser:
             rows_read=int(getattr(form, "rows_read", len(records)) or 0),
             rows_structural=int(getattr(form, "rows_structural", 0) or 0) + not_assessed,
             n_records=len(records) - not_assessed,
+            cells_nulled=bad.cells_nulled(rec["source_row"] for rec in accepted.records),
         )
 
     def _communes(
@@ -200,14 +206,19 @@ class Normaliser:
         issues: list[Issue] = []
         for rec in recs:
             label, row = rec.get("commune"), rec.get("source_row")
-            if _text(label) is None:
+            by_code, finding = commune_by_code(self.matcher, rec, ctx)
+            if by_code is not None:
+                match = by_code
+            elif _text(label) is None:
                 if kind != "models":  # a model may be district-wide
                     issues.append(_no_commune(ctx, row))
+                issues += [finding] if finding is not None else []
                 codes.append(None)
                 names.append(None)
                 continue
-            match = self.matcher.match(label, ctx.district_code, ctx.year)
-            finding = _match_finding(match, str(label), row, ctx)
+            else:
+                match = self.matcher.match(label, ctx.district_code, ctx.year)
+                finding = finding or _match_finding(match, str(label), row, ctx)
             if finding is not None:
                 issues.append(finding)
             codes.append(match.code)
@@ -285,19 +296,21 @@ class Normaliser:
 
 
 def _number_findings(recs: list[Record], form: Any, ctx: Context, seen: list[Issue]) -> list[Issue]:
-    """Numbers that are not numbers or negative, and totals that do not add up; a value the
-    reader already reported is not reported twice."""
-    kind = form.form
+    """Numbers that are not numbers or negative; a value the reader already reported is not
+    reported twice."""
     known = {(i.code, i.cell) for i in seen}
-    issues = [
-        i for i in check_numbers(recs, ctx, NUMERIC.get(kind, [])) if (i.code, i.cell) not in known
-    ]
+    found = check_numbers(recs, ctx, NUMERIC.get(form.form, []))
+    return [i for i in found if (i.code, i.cell) not in known]
+
+
+def _total_findings(recs: list[Record], form: Any, ctx: Context) -> list[Issue]:
+    """Total and subtotal rows that do not add up (once the bad values are nulled: a sum
+    over a nulled cell is unknown, not wrong)."""
     kinds = getattr(form, "row_kinds", None) or {}
     sections = [r for r, k in kinds.items() if k == "section"]
-    issues += check_totals(
-        recs, getattr(form, "totals", None), ctx, NUMERIC.get(kind, []), sections
+    return check_totals(
+        recs, getattr(form, "totals", None), ctx, NUMERIC.get(form.form, []), sections
     )
-    return issues
 
 
 def _no_commune(ctx: Context, row: Any) -> Issue:
@@ -386,17 +399,17 @@ def _quarantine(
 # ---------------------------------------------------------------------------------------
 @dataclass
 class _FileParts:
-    """What the forms of one return add up to, form after form."""
+    """What the forms of one return add up to, form after form: the rows of each table as
+    plain columns, the lists of a later form extending those of the earlier."""
 
-    tables: dict[str, list[pd.DataFrame]] = dataclasses.field(
-        default_factory=lambda: {t: [] for t in OUTPUT_TABLES}
-    )
+    tables: dict[str, Columns] = dataclasses.field(default_factory=dict)
     issues: list[Issue] = dataclasses.field(default_factory=list)
     quarantine: list[Record] = dataclasses.field(default_factory=list)
     read: int = 0
     accepted: int = 0
     quarantined: int = 0
     structural: int = 0
+    nulled: int = 0
 
     def add_unplaced(self, form: Any, ctx: Context) -> None:
         """A form of a return of unknown district or year: every row quarantined."""
@@ -415,8 +428,11 @@ class _FileParts:
         self.structural += part.rows_structural
         self.quarantined += len(part.quarantine)
         self.accepted += part.n_records - len(part.quarantine)
-        for table, frame in form_tables(part.kind, part.accepted, ctx).items():
-            self.tables[table].append(frame)
+        self.nulled += part.cells_nulled
+        for table, columns in form_tables(part.kind, part.accepted, ctx).items():
+            stacked = self.tables.setdefault(table, {name: [] for name in columns})
+            for name, values in columns.items():
+                stacked[name] += values
 
 
 def _normalised_form(normaliser: Normaliser, form: Any, ctx: Context) -> FormResult | Issue:
@@ -439,6 +455,7 @@ def normalise_return(ret: Any, normaliser: Normaliser) -> FileResult:
     now = datetime.now(UTC)
     whole = Context(ret.source_file, None, ret.district_code, ret.year)
     acc = _FileParts(issues=[placed(i, whole) for i in ret.issues or []])
+    unrecognised = _add_unread_sheets(acc, getattr(ret, "unrecognised", None) or [], whole)
     columns_of: dict[tuple[str, str], dict[str, int]] = {}
     identity_known = ret.district_code is not None and ret.year is not None
     forms: list[str] = []
@@ -455,7 +472,6 @@ def normalise_return(ret: Any, normaliser: Normaliser) -> FileResult:
             acc.add(part, ctx)
         forms.append(form.form)
         form_sheets.setdefault(form.form, form.sheet)
-    tables = {t: pd.concat(frames, ignore_index=True) for t, frames in acc.tables.items() if frames}
     return FileResult(
         source_file=ret.source_file,
         submission={
@@ -471,10 +487,12 @@ def normalise_return(ret: Any, normaliser: Normaliser) -> FileResult:
             "rows_accepted": acc.accepted,
             "rows_quarantined": acc.quarantined,
             "rows_structural": acc.structural,
+            "rows_unrecognised": unrecognised,
+            "cells_nulled": acc.nulled,
             "read_at": now,
         },
-        tables=tables,
-        quarantine=pd.DataFrame(acc.quarantine) if acc.quarantine else None,
+        plain_tables=acc.tables,
+        quarantine_rows=acc.quarantine,
         issues=acc.issues,
         columns_of=columns_of,
         forms=sorted(set(forms)),
@@ -482,6 +500,26 @@ def normalise_return(ret: Any, normaliser: Normaliser) -> FileResult:
         report_date=getattr(ret, "report_date", None),
         modified=getattr(ret, "modified", None),
     )
+
+
+def _add_unread_sheets(acc: _FileParts, sheets: list[Any], whole: Context) -> int:
+    """Sheets of figures that no form fits (SHEET_UNRECOGNISED, reported by the reader):
+    their data rows are quarantined with their cells as written, their other non-blank rows
+    count as structure, so that nothing read leaves the accounting. Returns the data rows."""
+    n = 0
+    for sheet in sheets:
+        ctx = dataclasses.replace(whole, source_sheet=sheet.sheet)
+        for rec in sheet.rows:
+            raw = {k: v for k, v in rec.items() if k != "source_row"}
+            row = rec["source_row"]
+            acc.quarantine.append(
+                quarantine_row(sheet.form or "unknown", ctx, {}, "SHEET_UNRECOGNISED", raw, row)
+            )
+        acc.read += sheet.rows_read
+        acc.quarantined += len(sheet.rows)
+        acc.structural += sheet.rows_read - len(sheet.rows)
+        n += len(sheet.rows)
+    return n
 
 
 def _rejected_return(ret: Any) -> FileResult:

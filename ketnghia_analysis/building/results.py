@@ -4,26 +4,48 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ketnghia_analysis.core.issues import Issue
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: The processed tables that rows of the returns go to (the others are reference or logs).
 OUTPUT_TABLES = ("poverty", "ntm_status", "ntm_criteria", "support", "models")
 #: Order of the forms in submissions.forms_found: "support,poverty,ntm,models".
 FORM_ORDER = ("support", "poverty", "ntm", "models")
 
+#: The rows of one table as plain columns: column name → values (Python values, None for
+#: missing; every list of one table has the same length). What a worker hands over instead
+#: of a DataFrame: it pickles and unpickles without pandas, and the build stacks the lists
+#: of every file once (issue #18: building and unpickling a frame per form and file cost
+#: more than the rows).
+Columns = dict[str, list[Any]]
+
+
+def n_rows(columns: Columns) -> int:
+    """The number of rows of a table held as plain columns.
+
+    >>> n_rows({"a": [1, 2], "b": [None, "x"]}), n_rows({})
+    (2, 0)
+    """
+    return len(next(iter(columns.values()))) if columns else 0
+
 
 @dataclass(frozen=True)
 class FileResult:
-    """Everything one raw file contributes to a build (cacheable, picklable)."""
+    """Everything one raw file contributes to a build (cacheable, picklable).
+
+    The rows are plain Python data (`Columns` per table, one dict per quarantined row), so
+    that a result crosses from a worker, and from the cache, at the cost of its values;
+    `tables` and `quarantine` give them as DataFrames for the tools and tests that want one.
+    """
 
     source_file: str
     submission: dict[str, Any]
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    quarantine: pd.DataFrame | None = None
+    plain_tables: dict[str, Columns] = field(default_factory=dict)  # rows of the data tables
+    quarantine_rows: list[dict[str, Any]] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     columns_of: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
     forms: list[str] = field(default_factory=list)
@@ -33,6 +55,23 @@ class FileResult:
     district_name: str | None = None
     form_sheets: dict[str, str] = field(default_factory=dict)
     transient: bool = False  # a worker failure (time/memory): not cached
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The file's rows of each data table as a DataFrame with the contract's dtypes
+        (`schemas.conform`); not for the build's own path, which stacks `plain_tables`."""
+        from ketnghia_analysis.building.schemas import conform_columns
+
+        return {name: conform_columns(cols, name) for name, cols in self.plain_tables.items()}
+
+    @property
+    def quarantine(self) -> pd.DataFrame | None:
+        """The file's quarantined rows as a DataFrame, None when there are none."""
+        if not self.quarantine_rows:
+            return None
+        import pandas as pd
+
+        return pd.DataFrame(self.quarantine_rows)
 
 
 #: What to do about a rejected file, by its code: the advice must fit the cause (re-saving
@@ -71,6 +110,22 @@ def suggestion_for(code: str) -> str:
     return SUGGESTIONS.get(code, RESAVE)
 
 
+#: A submission's reason is one short line; its finding keeps the whole of it.
+REASON_CHARS = 199
+
+
+def one_line(reason: str, limit: int = REASON_CHARS) -> str:
+    """A reason on one line of at most `limit` characters, cut after a word ("…").
+
+    >>> one_line("  a   b c "), one_line("một hai ba bốn", 9)
+    ('a b c', 'một hai…')
+    """
+    line = " ".join(str(reason).split())
+    if len(line) <= limit:
+        return line
+    return line[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:( ") + "…"
+
+
 def rejected_result(
     source_file: str, sha: str | None, size: int | None, code: str, reason: str
 ) -> FileResult:
@@ -92,12 +147,14 @@ def rejected_result(
             "year": None,
             "forms_found": None,
             "status": "rejected",
-            "reason": reason,
+            "reason": one_line(reason),
             "rows_read": 0,
             "rows_accepted": 0,
             "rows_quarantined": 0,
             "rows_structural": 0,
+            "rows_unrecognised": 0,
             "read_at": datetime.now(UTC),
+            "cells_nulled": 0,
         },
         issues=[issue],
     )

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from ketnghia_analysis.building.bad_values import NULLED, nulled_of
 from ketnghia_analysis.building.rulebook import (
     Context,
     Records,
@@ -23,6 +24,10 @@ from ketnghia_analysis.core.missing import is_missing
 
 # Reported vs computed rate: rates are typed with 2 decimals of a percent at best.
 RATE_TOLERANCE = 0.0006
+#: The counts of the poverty identity (poor_end = poor_start − exits + relapses + new).
+IDENTITY_COUNTS = frozenset(
+    {"poor_start", "poverty_exits", "poverty_relapses", "poverty_new", "poor_end"}
+)
 
 
 def check_numbers(records: Records, ctx: Context, columns: Iterable[str]) -> list[Issue]:
@@ -81,7 +86,9 @@ def check_poverty(records: Records, ctx: Context) -> list[Issue]:
             get["poor_end"],
         )
         known = start is not None and exits is not None and end is not None
-        if known and (relapses is not None or new is not None):
+        # a flow left null for a bad value is unknown, not 0: the identity cannot be checked
+        unknown = nulled_of(rec) & IDENTITY_COUNTS
+        if known and not unknown and (relapses is not None or new is not None):
             computed = start - exits + (relapses or 0) + (new or 0)  # type: ignore[operator]
             if computed != end:
                 issues.append(
@@ -146,6 +153,7 @@ def check_poverty(records: Records, ctx: Context) -> list[Issue]:
 
 
 CRITERIA = tuple(f"c{i:02d}" for i in range(1, 20))  # the 19 NTM criteria columns, c01 … c19
+_CRITERIA_SET = frozenset(CRITERIA)
 
 
 def is_met(value: object) -> bool:
@@ -167,6 +175,24 @@ def count_met(rec: dict) -> int:
     return sum(1 for c in CRITERIA if is_met(rec.get(c)))
 
 
+def unread_marks(rec: dict) -> int:
+    """Criteria of one NTM record whose mark was left null for a bad value (unknown)."""
+    return len(nulled_of(rec) & _CRITERIA_SET)
+
+
+def criteria_met_of(rec: dict) -> int | None:
+    """The criteria met of one NTM record: the marks counted; when some marks could not be
+    read, the reported total if the marks allow it (counted ≤ reported ≤ counted + unread),
+    else unknown."""
+    counted, unread = count_met(rec), unread_marks(rec)
+    if not unread:
+        return counted
+    reported = as_number(rec.get("criteria_met"))
+    if reported is not None and counted <= reported <= counted + unread:
+        return int(reported)
+    return None
+
+
 def check_ntm(
     records: Records, ctx: Context, levels: pd.Series | list | None = None
 ) -> list[Issue]:
@@ -183,9 +209,10 @@ def check_ntm(
         if flag is not None and not pd.isna(flag) and bool(flag):
             continue
         row = rec.get("source_row")
-        counted = count_met(rec)
+        counted, unread = count_met(rec), unread_marks(rec)
         reported = as_number(rec.get("criteria_met"))
-        if reported is not None and reported != counted:
+        # with unread marks, only a total the marks cannot reach is a mismatch
+        if reported is not None and not counted <= reported <= counted + unread:
             issues.append(
                 ctx.issue(
                     "NTM_TOTAL_MISMATCH",
@@ -205,7 +232,7 @@ def check_ntm(
         # a commune recognised in an earlier year may later fall below 19 (the stricter
         # 2021-2025 set): only a recognition in the report year itself must have all 19
         fresh = recognized is None or ctx.year is None or int(recognized) == int(ctx.year)
-        if level is not None and not pd.isna(level) and counted < 19 and fresh:
+        if level is not None and not pd.isna(level) and counted + unread < 19 and fresh:
             issues.append(
                 ctx.issue(
                     "NTM_RECOGNIZED_INCOMPLETE",
@@ -244,6 +271,10 @@ def check_totals(
     columns = [c for c in columns if c in recs[0]]
     values = {c: as_numbers([rec[c] for rec in recs]) for c in columns}
     sum_all = {c: float(np.nansum(values[c])) for c in columns}
+    # cells left null for a bad value: a sum over one of them is unknown, not wrong
+    marked = [nulled_of(rec) for rec in recs] if any(NULLED in rec for rec in recs) else []
+    unread = {c: np.array([c in m for m in marked], dtype=bool) for c in columns} if marked else {}
+    every = np.ones(len(recs), dtype=bool)
     total_recs = records_of(totals)
     marks = sorted(
         {int(rec["source_row"]) for rec in total_recs if not is_missing(rec["source_row"])}
@@ -269,6 +300,8 @@ def check_totals(
             tolerance = 0.01 if col in ("cash", "in_kind") else 0.5
             if any(abs(reported - total) <= tolerance for total in sums):
                 continue
+            if col in unread and any(unread[col][m].any() for m in [every, *sections]):
+                continue  # a sum it might equal holds an unread cell
             computed = sums[0]
             issues.append(
                 ctx.issue(

@@ -13,10 +13,18 @@ from ketnghia_analysis.core.columns import POVERTY_COUNTS, SUPPORT_COUNTS
 from ketnghia_analysis.core.fmt import fmt_number
 from ketnghia_analysis.core.issues import Issue
 from ketnghia_analysis.core.missing import is_missing
+from ketnghia_analysis.reference.contract import SEVERITIES
+
+#: Severities, most serious first, and their rank in every listing of findings.
+SEVERITY_ORDER = {severity: rank for rank, severity in enumerate(SEVERITIES)}
+#: Severities as a district reads them (feedback workbooks, issues.xlsx).
+SEVERITY_VI = {"error": "Lỗi", "warning": "Cảnh báo", "info": "Ghi chú"}
 
 # code → (severity, what the rule checks). An error-level finding on a data row sends
-# that row to quarantine; a warning keeps it. docs/building.md lists
-# these codes with the reader's own.
+# that row to quarantine; a warning keeps it; an info note records a decision of the reader.
+# A value finding (VALUE_*) is a warning, its cell null and its row kept, unless no value of
+# the row is usable (an error then: `bad_values`). docs/building.md lists these codes with
+# the reader's own.
 RULES: dict[str, tuple[str, str]] = {
     "POVERTY_IDENTITY": (
         "error",
@@ -40,14 +48,17 @@ RULES: dict[str, tuple[str, str]] = {
     "UNKNOWN_COMMUNE": ("error", "tên xã không có trong danh mục xã của huyện trong năm"),
     "AMBIGUOUS_COMMUNE": ("error", "tên xã khớp với nhiều xã"),
     "DUPLICATE_COMMUNE": ("error", "một xã (hoặc một cặp đơn vị – xã) chỉ ghi một lần"),
-    "MISSING_COMMUNE": ("warning", "mọi xã của huyện trong năm đều có trong báo cáo"),
+    "MISSING_COMMUNE": (
+        "warning",
+        "mọi xã của huyện trong năm đều có trong báo cáo (Biểu 01/KN: mọi xã đang kết nghĩa)",
+    ),
     "PREV_YEAR_MISMATCH": (
         "warning",
         "hộ nghèo đầu năm = cuối năm trước (trừ năm đổi chuẩn 2022, năm sáp nhập xã)",
     ),
     "HISTORY_OUTLIER": ("warning", "giá trị không lệch xa lịch sử của chính xã đó"),
-    "VALUE_NEGATIVE": ("error", "số liệu không âm"),
-    "VALUE_NOT_NUMERIC": ("error", "ô số liệu phải là số"),
+    "VALUE_NEGATIVE": ("warning", "số liệu không âm (ô sai để trống, dòng vẫn được nhận)"),
+    "VALUE_NOT_NUMERIC": ("warning", "ô số liệu phải là số (ô sai để trống, dòng vẫn được nhận)"),
     "SUPPORT_OUTSIDE_TARGET": (
         "warning",
         "xã nhận hỗ trợ thuộc địa bàn kết nghĩa (miền núi, DTTS, biên giới)",
@@ -58,10 +69,24 @@ RULES: dict[str, tuple[str, str]] = {
         "warning",
         "tên xã dùng tên chính thức của năm báo cáo (không dùng tên cũ)",
     ),
+    "COMMUNE_CODE_UNKNOWN": (
+        "warning",
+        "mã xã (Mã xã, Mã ĐVHC) có trong danh mục xã của huyện trong năm",
+    ),
+    "COMMUNE_CODE_NAME_MISMATCH": ("warning", "tên xã và mã xã của một dòng chỉ cùng một xã"),
     "SCHEMA_VIOLATION": ("error", "bảng đã xử lý đạt lược đồ pandera (kiểu, miền giá trị, khóa)"),
     "PARTNER_REVIEW": ("warning", "đơn vị kết nghĩa mới hoặc khớp gần đúng: cần xác nhận"),
     "IDENTITY_UNKNOWN": ("error", "xác định được huyện và năm của báo cáo"),
     "SUPERSEDED": ("warning", "tệp bị thay thế bởi tệp nộp sau của cùng huyện, năm"),
+    # the pairing register (issue #16): status from a register, never from absence
+    "PAIR_START_BLANK": (
+        "warning",
+        "mỗi cặp kết nghĩa ghi năm bắt đầu kết nghĩa ít nhất ở một năm",
+    ),
+    "PAIRING_GAP": (
+        "warning",
+        "một cặp kết nghĩa có dòng Biểu 01/KN ở mọi năm giữa năm đầu và năm cuối của nó",
+    ),
 }
 
 

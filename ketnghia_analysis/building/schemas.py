@@ -1,20 +1,57 @@
-"""Pandera schemas of the processed tables (../shared/spec/tables.md), titled in Vietnamese."""
+"""Pandera schemas of the processed tables (../shared/spec/tables.md), titled in Vietnamese,
+and the casts to the contract's dtypes.
+
+The schemas are the one statement of every table's dtypes, ranges, labels and codebook;
+pandera is imported only when one is built (``schema``, ``validate``): the build screens its
+tables with the same checks compiled into vectorised tests (`building/table_checks.py`) and asks
+pandera only about a table that fails them.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from ketnghia_analysis.core.missing import is_missing
 from ketnghia_analysis.reference import glossary
 from ketnghia_analysis.reference.contract import DTYPES, TABLE_TITLES, TABLES, columns
 
+if TYPE_CHECKING:
+    import pandera.pandas as pa
+
 
 def empty(table: str) -> pd.DataFrame:
     """A zero-row table with the contract's columns and dtypes."""
     return conform(pd.DataFrame({c: [] for c in columns(table)}), table)
+
+
+def conform_columns(plain: dict[str, list[Any]], table: str) -> pd.DataFrame:
+    """Plain columns (name → values, None for missing) as a table of the contract: the
+    table `conform` makes of the arrays the values were taken from.
+
+    Each list starts as the array its kind reads exactly (integers as Int64, numbers as
+    float64), else as objects: pandas' own guess would read the integers of a column with
+    a null as floats ("0.0" in a text column, and counts beyond 2**53 rounded)."""
+    kinds = {col.name: col.kind for col in TABLES[table][0]}
+    return conform(
+        pd.DataFrame({name: _typed(values, kinds.get(name)) for name, values in plain.items()}),
+        table,
+    )
+
+
+def _typed(values: list[Any], kind: str | None) -> Any:
+    try:
+        if kind in ("count", "year"):
+            return pd.array(values, dtype="Int64")
+        if kind in ("money", "fraction"):
+            return np.array(values, dtype="float64")
+        if kind in ("code", "text"):
+            return pd.array(values, dtype="str")  # what `_cast` gives, without its scan
+    except (TypeError, ValueError):  # not all numbers: `conform` reads them one by one
+        pass
+    return pd.Series(values, dtype=object)
 
 
 def conform(frame: pd.DataFrame, table: str) -> pd.DataFrame:
@@ -62,6 +99,8 @@ def _cast(series: pd.Series, kind: str) -> pd.Series:
 
 def schema(table: str) -> pa.DataFrameSchema:
     """The pandera schema of a processed table; each column's title is its Vietnamese label."""
+    import pandera.pandas as pa
+
     cols, key = TABLES[table]
     spec = {}
     for col in cols:
@@ -85,6 +124,8 @@ def schema(table: str) -> pa.DataFrameSchema:
 
 def _check(name: str, argument: Any) -> pa.Check:
     """The pandera check a contract check names."""
+    import pandera.pandas as pa
+
     if name == "in_range":
         return pa.Check.in_range(*argument)
     return getattr(pa.Check, name)(argument)
@@ -104,6 +145,8 @@ def validate(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     -------
     DataFrame with columns column, check, failure_case, index (empty when valid).
     """
+    import pandera.pandas as pa
+
     try:
         schema(table).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:

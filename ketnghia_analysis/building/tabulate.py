@@ -1,15 +1,19 @@
-"""The accepted rows of one form → its rows of the processed tables, with provenance."""
+"""The accepted rows of one form → its rows of the processed tables, with provenance, as
+plain columns (`results.Columns`: lists of Python values, None for missing)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.api.types import is_numeric_dtype, is_object_dtype
+from pandas.api.types import is_numeric_dtype
 
-from ketnghia_analysis.building.row_rules import CRITERIA, count_met, is_met
+from ketnghia_analysis.building.bad_values import nulled_of
+from ketnghia_analysis.building.results import Columns
+from ketnghia_analysis.building.row_rules import CRITERIA, criteria_met_of, is_met
 from ketnghia_analysis.building.rulebook import Context
 from ketnghia_analysis.core.columns import POVERTY_COUNTS, SUPPORT_COUNTS
 from ketnghia_analysis.core.missing import is_missing
@@ -33,13 +37,37 @@ def _floats(values: Any, n: int) -> np.ndarray:
     return values.to_numpy(dtype="float64", na_value=np.nan)
 
 
+def plain(values: Any, n: int) -> list[Any]:
+    """A column for `Columns`: an array (numpy or pandas) or a list as Python values with
+    None for every missing value, or a scalar (None included) repeated ``n`` times.
+
+    >>> plain(np.array([1.5, np.nan]), 2), plain(pd.array([3, None], dtype="Int64"), 2)
+    ([1.5, None], [3, None])
+    >>> plain("2016-2020", 2), plain(None, 1), plain([pd.NA, "x"], 2)
+    (['2016-2020', '2016-2020'], [None], [None, 'x'])
+    """
+    if values is None or isinstance(values, (str, int, float)):
+        return [values] * n
+    if isinstance(values, list):
+        return [None if is_missing(v) else v for v in values]
+    if isinstance(values, np.ndarray):
+        if values.dtype.kind == "f":
+            out = values.astype(object)
+            out[np.isnan(values)] = None
+            return out.tolist()
+        if values.dtype.kind in "iub":
+            return values.tolist()
+        return [None if is_missing(v) else v for v in values.tolist()]
+    return values.to_numpy(dtype=object, na_value=None).tolist()
+
+
 @dataclass
 class AcceptedRows:
     """The accepted rows of one form, as `Normaliser.form_result` hands them to `tables`.
 
     Not a DataFrame: a form has 15-25 rows, and every pandas call (50-500 µs whatever the
-    size) cost more than the rows. `tables` takes the columns it needs as arrays and builds
-    each output frame with one DataFrame call.
+    size) cost more than the rows. `tables` takes the columns it needs as arrays and gives
+    each output table as plain columns (no DataFrame at all: issue #18).
     """
 
     frame: pd.DataFrame  # the form's records, every row (read only)
@@ -73,16 +101,10 @@ class AcceptedRows:
             return None
         return values if self.positions is None else values.take(self.positions)
 
-    def table(self, columns: dict[str, Any]) -> pd.DataFrame:
-        """One output frame on the rows' index: arrays, lists (dtype inferred) or scalars."""
-        index = self.frame.index
-        if self.positions is not None:
-            index = index[self.positions]
-        for name, values in columns.items():
-            if is_object_dtype(getattr(values, "dtype", None)):
-                # pandas would infer ``str`` from an object array; a Series keeps the dtype
-                columns[name] = pd.Series(values, index=index, dtype=object, copy=False)
-        return pd.DataFrame(columns, index=index)
+    def table(self, columns: dict[str, Any]) -> Columns:
+        """One output table as plain columns: arrays, lists or scalars (repeated)."""
+        n = len(self.records)
+        return {name: plain(values, n) for name, values in columns.items()}
 
 
 def _head(accepted: AcceptedRows, ctx: Context) -> dict[str, Any]:
@@ -97,7 +119,7 @@ def _provenance(ctx: Context) -> dict[str, Any]:
     return {"source_file": ctx.source_file, "source_sheet": ctx.source_sheet}
 
 
-def _poverty(accepted: AcceptedRows, ctx: Context) -> dict[str, pd.DataFrame]:
+def _poverty(accepted: AcceptedRows, ctx: Context) -> dict[str, Columns]:
     column, n = accepted.column, len(accepted)
     end = _floats(column("poor_end"), n)
     total = _floats(column("households_total"), n)
@@ -116,7 +138,7 @@ def _poverty(accepted: AcceptedRows, ctx: Context) -> dict[str, pd.DataFrame]:
     }
 
 
-def _ntm(accepted: AcceptedRows, ctx: Context) -> dict[str, pd.DataFrame]:
+def _ntm(accepted: AcceptedRows, ctx: Context) -> dict[str, Columns]:
     """Assessed communes only: a ward marked "không đánh giá" becomes no row."""
     keep = accepted.select(
         [i for i, rec in enumerate(accepted.records) if not flagged(rec.get("not_assessed"))]
@@ -131,7 +153,7 @@ def _ntm(accepted: AcceptedRows, ctx: Context) -> dict[str, pd.DataFrame]:
             "year": year,
             "district_code": ctx.district_code,
             "commune_code": keep.column("commune_code"),
-            "criteria_met": [count_met(rec) for rec in recs],
+            "criteria_met": [criteria_met_of(rec) for rec in recs],
             "criteria_set": criteria_set(year),
             "ntm_level": keep.column("ntm_level"),
             "recognized_year": recognized,
@@ -142,28 +164,36 @@ def _ntm(accepted: AcceptedRows, ctx: Context) -> dict[str, pd.DataFrame]:
     return {"ntm_status": status, "ntm_criteria": _criteria_rows(recs, year, ctx)}
 
 
-def _criteria_rows(recs: list[dict], year: int, ctx: Context) -> pd.DataFrame:
-    """One row per commune and criterion, built column by column (lists: the dtypes pandas
-    infers are those of a one-dict-per-row frame)."""
-    if not recs:
-        return pd.DataFrame([])
-    n = len(CRITERIA)
-    size = n * len(recs)
-    return pd.DataFrame(
-        {
-            "year": [year] * size,
-            "district_code": [ctx.district_code] * size,
-            "commune_code": [rec["commune_code"] for rec in recs for _ in range(n)],
-            "criterion": list(range(1, n + 1)) * len(recs),
-            "met": [is_met(rec.get(col)) for rec in recs for col in CRITERIA],
-            "source_file": [ctx.source_file] * size,
-            "source_sheet": [ctx.source_sheet] * size,
-            "source_row": [rec["source_row"] for rec in recs for _ in range(n)],
-        }
-    )
+def _criteria_rows(recs: list[dict], year: int, ctx: Context) -> Columns:
+    """One row per commune and criterion, built column by column. A mark left null for a
+    bad value gives no row: whether that criterion is met is unknown (``met`` is never
+    null)."""
+    pairs = [(rec, i) for rec in recs for i in _read_criteria(rec)]
+    size = len(pairs)
+    return {
+        "year": [year] * size,
+        "district_code": [ctx.district_code] * size,
+        "commune_code": plain([rec["commune_code"] for rec, _ in pairs], size),
+        "criterion": [i + 1 for _, i in pairs],
+        "met": [is_met(rec.get(CRITERIA[i])) for rec, i in pairs],
+        "source_file": [ctx.source_file] * size,
+        "source_sheet": [ctx.source_sheet] * size,
+        "source_row": plain([rec["source_row"] for rec, _ in pairs], size),
+    }
 
 
-def _support(accepted: AcceptedRows, ctx: Context) -> dict[str, pd.DataFrame]:
+_EVERY_CRITERION = range(len(CRITERIA))
+
+
+def _read_criteria(rec: dict) -> Iterable[int]:
+    """0-based indices of the criteria whose mark was read on this record."""
+    unread = nulled_of(rec)
+    if not unread:
+        return _EVERY_CRITERION
+    return [i for i, col in enumerate(CRITERIA) if col not in unread]
+
+
+def _support(accepted: AcceptedRows, ctx: Context) -> dict[str, Columns]:
     column = accepted.column
     return {
         "support": accepted.table(
@@ -184,7 +214,7 @@ def _support(accepted: AcceptedRows, ctx: Context) -> dict[str, pd.DataFrame]:
     }
 
 
-def _models(accepted: AcceptedRows, ctx: Context) -> dict[str, pd.DataFrame]:
+def _models(accepted: AcceptedRows, ctx: Context) -> dict[str, Columns]:
     column = accepted.column
     return {
         "models": accepted.table(
@@ -208,8 +238,8 @@ def _models(accepted: AcceptedRows, ctx: Context) -> dict[str, pd.DataFrame]:
 TABULATORS = {"poverty": _poverty, "ntm": _ntm, "support": _support, "models": _models}
 
 
-def form_tables(kind: str, accepted: AcceptedRows, ctx: Context) -> dict[str, pd.DataFrame]:
-    """Accepted rows of a form → its rows of the processed tables (one DataFrame call each).
+def form_tables(kind: str, accepted: AcceptedRows, ctx: Context) -> dict[str, Columns]:
+    """Accepted rows of a form → its rows of the processed tables, as plain columns.
 
     The reader has parsed every value (NTM level and model status are codes already).
     """

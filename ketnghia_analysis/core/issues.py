@@ -15,7 +15,7 @@ class Issue:
     with `dataclasses.replace`, in `building.normalise.placed`).
     """
 
-    severity: str  # "error" | "warning"
+    severity: str  # "error" | "warning" | "info" (reference.contract.SEVERITIES)
     code: str
     message: str
     source_file: str | None = None

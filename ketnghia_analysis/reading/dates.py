@@ -10,13 +10,19 @@ import re
 from ketnghia_analysis.core.text import fold, normalize, strip_diacritics
 from ketnghia_analysis.reading.values import ValueParseError, is_blank, quote
 
-YEAR_MIN = 1990
+#: Years a year column may hold (the province's twinning and NTM programmes are later).
+YEAR_MIN = 1975
 
 
 YEAR_MAX = 2035
 
 
+#: Years a date may fall in (report dates, Excel serials read as dates).
+DATE_MIN, DATE_MAX = 1990, 2035
+
+
 _EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 0 in the 1900 date system, for serials > 60
+_PLAIN_YEAR = re.compile(r"\d{4}(?:\.0+)?")
 
 
 def _excel_serial(d: dt.date) -> int:
@@ -40,6 +46,10 @@ def _from_serial(serial: float, raw: object) -> dt.date:
     return _EXCEL_EPOCH + dt.timedelta(days=day)
 
 
+_SERIAL_MIN = _excel_serial(dt.date(YEAR_MIN, 1, 1))
+_SERIAL_MAX = _excel_serial(dt.date(YEAR_MAX, 12, 31))
+
+
 def _bad_year(value: object) -> ValueParseError:
     return ValueParseError(
         f"Giá trị {quote(value)} không phải là năm hợp lệ ({YEAR_MIN}–{YEAR_MAX})",
@@ -51,9 +61,7 @@ def _bad_year(value: object) -> ValueParseError:
 def parse_year(value: object) -> int | None:
     """Parse a year cell: 2023, 2023.0, "2023", "năm 2023", "Năm 2023" → 2023.
 
-    Only 1990–2035 is accepted. A date cell gives its year, except a date in 1905, which
-    is a year typed into a date-formatted cell (Excel shows 2023 as 15/07/1905): its
-    serial is the year. Blank → None.
+    Every shape `read_year` knows is accepted; only 1975–2035. Blank → None.
 
     Examples
     --------
@@ -64,29 +72,92 @@ def parse_year(value: object) -> int | None:
     >>> parse_year("2023.5")
     Traceback (most recent call last):
     ...
-    ketnghia_analysis.reading.values.ValueParseError: Giá trị “2023.5” không phải là năm hợp lệ (1990–2035)
+    ketnghia_analysis.reading.values.ValueParseError: Giá trị “2023.5” không phải là năm hợp lệ (1975–2035)
+    """
+    return read_year(value)[0]
+
+
+def read_year(value: object) -> tuple[int | None, str]:
+    """(year, how it was written) of a year cell; raises ValueParseError VALUE_BAD_YEAR.
+
+    How: "" for a year written as a year (2017, 2017.0, "2017"), "date" for a date cell
+    (its year; a date in 1905 is a year typed into a date-formatted cell — Excel shows
+    2023 as 15/07/1905 — and its serial is the year), "serial" for an Excel date serial
+    in a year column (42809 → 2017), "text" for a year inside text: "Năm 2017",
+    "2017 - nay", "từ 2021", "T2021", "2021 (tiếp tục)", "2.017", "01/2019", "tháng
+    3/2019", "15/03/2017", "2019-2020" (the start: 2019).
+
+    Examples
+    --------
+    >>> [read_year(v) for v in (2017, "2017 - nay", 42809, "2.017")]
+    [(2017, ''), (2017, 'text'), (2017, 'serial'), (2017, 'text')]
+    >>> [read_year(v)[0] for v in ("từ năm 2021", "tháng 3/2019", "2019-2020", "T2021")]
+    [2021, 2019, 2019, 2021]
     """
     if is_blank(value):
-        return None
+        return None, ""
     year: int | None = None
+    how = ""
     if isinstance(value, bool):
         raise _bad_year(value)
     if isinstance(value, dt.date):
         d = value.date() if isinstance(value, dt.datetime) else value
         serial = _excel_serial(d)
-        year = serial if YEAR_MIN <= serial <= YEAR_MAX else d.year
+        year, how = (serial if YEAR_MIN <= serial <= YEAR_MAX else d.year), "date"
     elif isinstance(value, numbers.Real):
-        if float(value).is_integer():
-            year = int(float(value))
+        year, how = _year_of_number(float(value))
     elif isinstance(value, str):
-        m = re.fullmatch(
-            r"(?:nam\s*:?\s*)?(\d{4})(?:\.0+)?", strip_diacritics(normalize(value)).lower()
-        )
-        if m:
-            year = int(m.group(1))
+        year, how = _year_of_text(normalize(value))
     if year is None or not YEAR_MIN <= year <= YEAR_MAX:
         raise _bad_year(value)
-    return year
+    return year, how
+
+
+def _year_of_number(x: float) -> tuple[int | None, str]:
+    """A number in a year column: the year itself, or an Excel date serial."""
+    if not math.isfinite(x):
+        return None, ""
+    if x.is_integer() and YEAR_MIN <= x <= YEAR_MAX:
+        return int(x), ""
+    if _SERIAL_MIN <= x <= _SERIAL_MAX:
+        return _from_serial(x, x).year, "serial"
+    return (int(x), "") if x.is_integer() else (None, "")
+
+
+# "2.017", "2,017", "2 017", "2'017": a year typed with a thousands separator.
+_GROUPED_YEAR = re.compile(r"(?<![\d.,])([12])[.,' ’](\d{3})(?![\d]|[.,]\d)")
+# "2017.0", "2017,00": a year with a zero decimal part.
+_ZERO_DECIMALS = re.compile(r"(?<=\d{4})[.,]0+(?!\d)")
+_RANGE_WORDS = frozenset({"-", "–", "—", "/", "den", "toi", "den nam"})
+_MONTH_WORDS = frozenset({"/", "-", ".", "nam", "/ nam", ", nam"})
+
+
+def _year_of_text(t: str) -> tuple[int | None, str]:
+    """The year a text names: one year among words, a month or a date and its year, or
+    the start of a range of years."""
+    if _PLAIN_YEAR.fullmatch(t):
+        return int(t[:4]), ""
+    s = _ZERO_DECIMALS.sub("", _GROUPED_YEAR.sub(r"\1\2", strip_diacritics(t).lower()))
+    nums = list(re.finditer(r"\d+", s))
+    sizes = [len(m.group()) for m in nums]
+    if sizes == [4]:
+        return int(nums[0].group()), "text"
+    if sizes == [5]:
+        return _year_of_number(float(nums[0].group()))[0], "text"
+    if len(nums) == 2:
+        between = " ".join(s[nums[0].end() : nums[1].start()].split())
+        a, b = (int(m.group()) for m in nums)
+        if sizes == [4, 4] and between in _RANGE_WORDS and b >= a:
+            return a, "text"
+        if sizes == [4, 2] and between in ("-", "/", "–") and b > a % 100:
+            return a, "text"
+        if sizes[1] == 4 and sizes[0] <= 2 and 1 <= a <= 12 and between in _MONTH_WORDS:
+            return b, "text"
+    if len(nums) == 3 and sizes.count(4) == 1 and sizes[1] <= 2:
+        days = [int(m.group()) for m in nums if len(m.group()) <= 2]
+        if 4 in (sizes[0], sizes[2]) and all(1 <= d <= 31 for d in days):
+            return int(nums[0 if sizes[0] == 4 else 2].group()), "text"
+    return None, ""
 
 
 def _bad_date(value: object) -> ValueParseError:
@@ -152,6 +223,6 @@ def parse_date(value: object) -> dt.date | None:
                 d = dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
         except ValueError:
             raise _bad_date(value) from None
-    if d is None or not YEAR_MIN <= d.year <= YEAR_MAX:
+    if d is None or not DATE_MIN <= d.year <= DATE_MAX:
         raise _bad_date(value)
     return d

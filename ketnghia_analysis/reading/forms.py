@@ -3,8 +3,14 @@
 A form is recognised by its content — the form number and words of its title block and,
 above all, how many of its canonical columns the header names (``synonyms.yaml``) —
 never by the sheet's name or position. Other sheets are classified (cover, notes, pivot,
-empty or chart, hidden, unknown) and skipped with a Vietnamese reason. Hidden sheets are
-never read as data.
+empty or chart, hidden, instructions, text without figures) and skipped with a Vietnamese
+reason (`other_sheets.py`); a visible sheet of figures that no form fits is an error,
+SHEET_UNRECOGNISED, and its rows are kept for quarantine. Hidden sheets are never read as
+data. A sheet of instructions is not a form even when it copies a form's header as an
+example. A sheet that its header and title bring close to a form, or a form read by its
+header, may head some columns in words no synonym knows: their contents name them
+(`header_content.py`, one HEADER_BY_CONTENT note per sheet); content never makes a form of a
+sheet no header brings close.
 
 Duplicates: when the same form appears in two visible sheets listing mostly the same
 communes (a draft and a final copy), the sheet whose name or title says it is final
@@ -17,17 +23,27 @@ A DUPLICATE_FORM warning names both sheets. Two sheets of one form with differen
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ketnghia_analysis.core.issues import Issue
 from ketnghia_analysis.reading.grid import Grid, clean_text, fold_text, has_phrase
+from ketnghia_analysis.reading.header_content import complete_by_content
 from ketnghia_analysis.reading.headers import (
     ColumnMap,
     HeaderBlock,
     find_header_block,
     flatten_header,
     map_columns,
+)
+from ketnghia_analysis.reading.model import UnreadSheet
+from ketnghia_analysis.reading.other_sheets import (
+    NEAR_SCORE,
+    NearMiss,
+    is_instructions,
+    other_kind,
+    profile,
+    unrecognised,
 )
 from ketnghia_analysis.reference.form_codes import FORM_CODES
 from ketnghia_analysis.reference.synonyms import FormSpec, Synonyms, load_synonyms
@@ -42,7 +58,9 @@ class SheetVerdict:
 
     sheet: Any  # cells.Sheet
     grid: Grid | None
-    kind: str  # "form" | "hidden" | "cover" | "notes" | "pivot" | "empty" | "unknown" | "duplicate"
+    # "form" | "hidden" | "cover" | "notes" | "pivot" | "empty" | "unknown" | "duplicate"
+    # | "unrecognised" (figures no form fits: an error)
+    kind: str
     form: str | None = None
     score: float = 0.0
     block: HeaderBlock | None = None
@@ -50,6 +68,9 @@ class SheetVerdict:
     parts: list[list[str]] | None = None
     reason: str | None = None  # Vietnamese, for skipped sheets
     title_text: str = ""  # folded text above the header (for identity)
+    unread: UnreadSheet | None = None  # "unrecognised": the data rows left unread
+    # "unrecognised": SHEET_UNRECOGNISED; "form": HEADER_BY_CONTENT (columns read by content)
+    finding: Issue | None = None
 
 
 @dataclass(frozen=True)
@@ -60,14 +81,16 @@ class Recognition:
     ----------
     forms : the verdicts of the sheets to read (one per form, or per part of a split form)
     skipped : (sheet name, Vietnamese reason) for every other sheet
-    issues : DUPLICATE_FORM warnings
+    issues : DUPLICATE_FORM warnings, SHEET_UNRECOGNISED errors
     verdicts : every sheet's verdict (for identity: cover sheets, titles)
+    unread : the rows of the sheets of figures that no form fits
     """
 
     forms: list[SheetVerdict]
     skipped: list[tuple[str, str]]
     issues: list[Issue]
     verdicts: list[SheetVerdict]
+    unread: list[UnreadSheet] = field(default_factory=list)
 
 
 def _title_text(grid: Grid, upto: int) -> str:
@@ -108,7 +131,7 @@ def _score_form(grid: Grid, form: str, syn: Synonyms) -> _Candidate | None:
     block = find_header_block(grid, spec)
     if block is None:
         return None
-    parts = flatten_header(grid, block.first, block.last)
+    parts = flatten_header(grid, block.first, block.last, block.joined)
     cmap = map_columns(
         parts, spec, syn.fuzzy_threshold, fuzzy=False, hidden=_hidden_cols(grid.sheet)
     )
@@ -143,12 +166,41 @@ def _try_forms(grid: Grid, syn: Synonyms) -> tuple[_Candidate | None, _Candidate
     return best, partial
 
 
-def _form_verdict(sheet: Any, grid: Grid, found: _Candidate, syn: Synonyms) -> SheetVerdict:
-    """A recognised form, its columns mapped with fuzzy matching (hidden: not read)."""
-    cmap = map_columns(
-        found.parts, syn.forms[found.form], syn.fuzzy_threshold, hidden=_hidden_cols(sheet)
-    )
+# A title of instructions ("HƯỚNG DẪN GHI BIỂU", "Cách ghi"), not a form citing one
+# ("Kèm theo Hướng dẫn số 12/HD-UBND").
+_INSTRUCTION_TITLE = re.compile(r"^(?:huong dan(?! so)|cach ghi|giai thich)\b")
+
+
+def _instructions(grid: Grid, upto: int) -> bool:
+    """A header found under a title of instructions ("Hướng dẫn ghi biểu … Ví dụ:") on a sheet
+    of sentences, not of figures: an example, not a form."""
+    if not any(
+        _INSTRUCTION_TITLE.match(grid.folded(r, c)) for r in range(upto) for c in grid.row_cells(r)
+    ):
+        return False
+    return is_instructions(profile(grid))
+
+
+def _form_verdict(
+    sheet: Any,
+    grid: Grid,
+    found: _Candidate,
+    syn: Synonyms,
+    by_content: tuple[ColumnMap, Issue] | None = None,
+) -> SheetVerdict:
+    """A recognised form, its columns mapped with fuzzy matching, or completed by their
+    contents (`by_content`: the column map and its finding); hidden: not read."""
+    if by_content is not None:
+        cmap = by_content[0]
+    else:
+        spec = syn.forms[found.form]
+        cmap = map_columns(found.parts, spec, syn.fuzzy_threshold, hidden=_hidden_cols(sheet))
     title = _title_text(grid, found.block.first)
+    if getattr(sheet, "visible", True) and _instructions(grid, found.block.first):
+        reason = (
+            f"trang hướng dẫn (có mẫu tiêu đề biểu {FORM_CODES[found.form]}), không phải số liệu"
+        )
+        return SheetVerdict(sheet, grid, "notes", reason=reason, title_text=title)
     if not getattr(sheet, "visible", True):
         reason = f"trang tính ẩn: bản nháp hoặc bản cũ của biểu {FORM_CODES[found.form]}, không đọc"
         return SheetVerdict(
@@ -160,34 +212,52 @@ def _form_verdict(sheet: Any, grid: Grid, found: _Candidate, syn: Synonyms) -> S
             reason=reason,
             title_text=title,
         )
+    if by_content is None:
+        # a form read by its header may still head a column in words no synonym knows
+        spec = syn.forms[found.form]
+        by_content = complete_by_content(
+            grid, found.block, spec, cmap, syn, lambda _cmap: True, _hidden_cols(sheet)
+        )
+    cmap, finding = by_content if by_content is not None else (cmap, None)
     return SheetVerdict(
-        sheet, grid, "form", found.form, found.score, found.block, cmap, found.parts, None, title
+        sheet,
+        grid,
+        "form",
+        found.form,
+        found.score,
+        found.block,
+        cmap,
+        found.parts,
+        title_text=title,
+        finding=finding,
     )
 
 
-def _other_verdict(
-    sheet: Any, grid: Grid, partial: _Candidate | None, syn: Synonyms
-) -> SheetVerdict:
-    """A sheet that is no form: hidden, cover, pivot, notes or unknown, with its reason."""
+def _other_verdict(sheet: Any, grid: Grid, near: NearMiss | None, syn: Synonyms) -> SheetVerdict:
+    """A sheet that is no form: hidden, or classified with its reason (other_sheets.py); a
+    visible sheet of figures that no form fits is "unrecognised", with its finding."""
     text = _title_text(grid, min(grid.n_rows, 60))
     if not getattr(sheet, "visible", True):
         return SheetVerdict(
             sheet, grid, "hidden", reason="trang tính ẩn, không đọc", title_text=text
         )
-    for kind, reason in (
-        ("cover", "trang bìa / thông tin chung"),
-        ("pivot", "bảng tổng hợp (pivot), không phải biểu mẫu"),
-        ("notes", "trang ghi chú, hướng dẫn"),
-    ):
-        if any(has_phrase(text, w) for w in syn.sheets.get(kind, [])):
-            return SheetVerdict(sheet, grid, kind, reason=reason, title_text=text)
-    reason = "không nhận ra biểu mẫu"
-    if partial is not None and partial.score >= 0.3:
-        missing = [c for c in syn.forms[partial.form].required if c not in partial.colmap.columns]
-        if missing:
-            code = FORM_CODES[partial.form]
-            reason += f" (giống biểu {code} nhưng thiếu cột: {', '.join(missing)})"
-    return SheetVerdict(sheet, grid, "unknown", reason=reason, title_text=text)
+    if near is not None and near.score < NEAR_SCORE:
+        near = None  # a word or two of a header: no form is close
+    prof = profile(grid, near.block.last if near is not None else -1)
+    other = other_kind(text, prof, near, syn)
+    if other is not None:
+        return SheetVerdict(sheet, grid, other[0], reason=other[1], title_text=text)
+    reason, unread, issue = unrecognised(sheet, grid, prof, near, syn)
+    return SheetVerdict(
+        sheet,
+        grid,
+        "unrecognised",
+        form=unread.form,
+        reason=reason,
+        title_text=text,
+        unread=unread,
+        finding=issue,
+    )
 
 
 def recognise_sheet(sheet: Any, syn: Synonyms | None = None) -> SheetVerdict:
@@ -199,15 +269,40 @@ def recognise_sheet(sheet: Any, syn: Synonyms | None = None) -> SheetVerdict:
             return SheetVerdict(sheet, grid, "hidden", reason="trang tính ẩn (trống)")
         return SheetVerdict(sheet, grid, "empty", reason="trang trống (hoặc trang biểu đồ)")
     best, partial = _try_forms(grid, syn)
+    near = None
     if best is None and partial is not None:
         # a header with typos may name its required columns only through fuzzy matching
         spec = syn.forms[partial.form]
         cmap = map_columns(partial.parts, spec, syn.fuzzy_threshold, hidden=_hidden_cols(sheet))
         if _acceptable(cmap, spec):
             best = partial
+        near = NearMiss(partial.form, partial.score, partial.block, cmap)
     if best is not None:
         return _form_verdict(sheet, grid, best, syn)
-    return _other_verdict(sheet, grid, partial, syn)
+    if partial is not None and near is not None and _close(partial, near, sheet):
+        spec = syn.forms[partial.form]
+        done = complete_by_content(
+            grid,
+            partial.block,
+            spec,
+            near.colmap,
+            syn,
+            lambda cmap: _acceptable(cmap, spec),
+            _hidden_cols(sheet),
+        )
+        if done is not None:
+            return _form_verdict(sheet, grid, partial, syn, done)
+    return _other_verdict(sheet, grid, near, syn)
+
+
+def _close(partial: _Candidate, near: NearMiss, sheet: Any) -> bool:
+    """Is a visible sheet close enough to a form for its contents to complete its header?
+    Its header and title bring it near (NEAR_SCORE), with two columns named, or one and the
+    form's number in the title; content never makes a form out of one word."""
+    if not getattr(sheet, "visible", True) or partial.score < NEAR_SCORE:
+        return False
+    # one named column scores at most 1/4: 0.5 and more is the form's number in the title
+    return len(near.colmap.columns) >= 2 or partial.score >= 0.5
 
 
 def _finality(v: SheetVerdict) -> int:
@@ -296,4 +391,10 @@ def recognise_forms(
     final = [_as_duplicate(v, winner_of[id(v)]) if id(v) in winner_of else v for v in verdicts]
     forms = [v for v in final if v.kind == "form"]
     skipped = [(str(v.sheet.name), v.reason or "") for v in final if v.kind != "form"]
-    return Recognition(forms, skipped, issues, final)
+    unread = [v.unread for v in final if v.unread is not None]
+    issues += [
+        replace(v.finding, source_file=source_file)
+        for v in final
+        if v.finding and v.kind in ("form", "unrecognised")
+    ]
+    return Recognition(forms, skipped, issues, final, unread)

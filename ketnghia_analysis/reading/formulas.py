@@ -4,18 +4,22 @@ Only what district returns use is evaluated: numbers, cell references and ranges
 same sheet, + - * /, parentheses, SUM, ROUND, ABS, MIN, MAX and AVERAGE. Anything else (a
 reference to another sheet, an unknown function) gives None, and the reader adds a total
 up from its data rows instead.
+
+A number typed as text in a referenced cell is read the way its column writes numbers
+("1,234.5" in a column of English-written amounts is 1234.5, and "123.456" there 123.456):
+the convention is decided once per column from the column's own cells, as the column
+parser decides it (`values.parse_number_column`), so a recomputed total adds up the same
+numbers the rows are read as.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from ketnghia_analysis.core.address import parse_a1
 from ketnghia_analysis.reading.grid import Grid
-
-NumberOf = Callable[[object], float | None]
+from ketnghia_analysis.reading.values import parse_number_column
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<num>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|(?P<ref>(?:'[^']+'!|[A-Za-z0-9_]+!)?\$?[A-Za-z]{1,3}\$?\d+"
@@ -67,16 +71,26 @@ def _parse_ref(ref: str) -> tuple[int, int, int, int] | None:
 class FormulaEvaluator:
     """Evaluate simple formulas (+ - * /, SUM, ROUND, ABS, MIN, MAX) over a grid.
 
-    Referenced cells are numbers, numeric text (parsed by `number_of`) or other
-    uncached formulas (evaluated recursively). Anything else gives None.
+    Referenced cells are numbers, numeric text (read in the convention of its column,
+    `text_number`) or other uncached formulas (evaluated recursively). Anything else
+    gives None.
     """
 
-    def __init__(self, grid: Grid, formulas: dict[tuple[int, int], str], number_of: NumberOf):
+    def __init__(self, grid: Grid, formulas: dict[tuple[int, int], str]):
         self.grid = grid
         self.formulas = formulas
-        self.number_of = number_of
         self.memo: dict[tuple[int, int], float | None] = {}
         self.active: set[tuple[int, int]] = set()
+        self.columns: dict[int, list[float | None]] = {}  # column → its numbers, when needed
+
+    def text_number(self, r: int, c: int) -> float | None:
+        """The number the text cell (r, c) holds (None: not a number), read as its column
+        is read: the column is parsed once, as a whole (`values.parse_number_column`), so
+        "1.234" is thousands or decimal the way the column's other cells say."""
+        if c not in self.columns:
+            cells = [self.grid.value(rr, c) for rr in range(self.grid.n_rows)]
+            self.columns[c] = parse_number_column(cells).values
+        return self.columns[c][r]
 
     def cell(self, r: int, c: int) -> float | None:
         """Value of cell (r, c): its formula evaluated, a number, or numeric text."""
@@ -99,7 +113,7 @@ class FormulaEvaluator:
             return None
         if isinstance(v, int | float):
             return float(v)
-        return self.number_of(v)
+        return self.text_number(r, c)
 
     def evaluate(self, formula: str) -> float | None:
         """Value of one formula, None when it cannot be computed.
@@ -221,8 +235,8 @@ class FormulaEvaluator:
 
 
 def evaluate_uncached(
-    grid: Grid, formulas: dict[tuple[int, int], str], number_of: NumberOf
+    grid: Grid, formulas: dict[tuple[int, int], str]
 ) -> dict[tuple[int, int], float | None]:
     """Values of formula cells without a cached value (None where not computable)."""
-    ev = FormulaEvaluator(grid, formulas, number_of)
+    ev = FormulaEvaluator(grid, formulas)
     return {rc: ev.cell(*rc) for rc in formulas}

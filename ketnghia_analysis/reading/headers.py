@@ -5,147 +5,54 @@ tidyxl/unpivotr's "behead":
 
 1. `row_scores`          how many canonical columns each top row names;
 2. `find_header_block`   the anchor row, extended up to group rows and down to sub-headers
-                         (at most 3 rows), stopping at the numbering row;
+                         (at most 3 rows), stopping at the numbering row, then over rows
+                         that continue its labels (words typed over two rows, no merge:
+                         kept when the joined labels name more columns, or as many with
+                         the numbering row right under them);
 3. `flatten_header`      one label per column, "Group / Sub-header", a merged group label
-                         filled only inside its merge (or, without merges, inside its parent);
+                         filled only inside its merge (or, without merges, inside its parent),
+                         a continued label joined into one;
 4. `map_columns`         canonical names through the synonym table of
                          ``reference/synonyms.yaml`` (exact, synonym, then fuzzy with its
-                         confidence);
+                         confidence; `header_labels.py`, re-exported here);
 5. `column_units`        money scale to million VND from the header or an "ĐVT:" line.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from ketnghia_analysis.reading.grid import Grid, cell_text, clean_text, fold_text, has_phrase
+from ketnghia_analysis.reading.grid import Grid, cell_text, clean_text, fold_text
+from ketnghia_analysis.reading.header_labels import (
+    ColumnMap,
+    label_matches,
+    map_columns,
+    match_label,
+)
 from ketnghia_analysis.reading.units import money_scale
-from ketnghia_analysis.reference.synonyms import ColumnSpec, FormSpec
+from ketnghia_analysis.reference.synonyms import FormSpec
+
+__all__ = [
+    "ColumnMap",
+    "HeaderBlock",
+    "column_money_scale",
+    "find_header_block",
+    "flatten_header",
+    "header_says_percent",
+    "is_numbering_row",
+    "label_matches",
+    "map_columns",
+    "match_label",
+    "row_scores",
+    "unit_line_scale",
+]
 
 HEADER_SEARCH_ROWS = 20
 MAX_HEADER_ROWS = 3
-
-
-# ---------------------------------------------------------------------------
-# Matching one label against the table
-# ---------------------------------------------------------------------------
-
-_NUM_LEAF = re.compile(r"^0*(\d{1,2})$")
-_NUM_PREFIX = re.compile(r"^0*(\d{1,2})(?:\s+(.*))?$")
-
-
-def _criterion_of(parts: list[str], spec: FormSpec) -> int | None:
-    """Criterion number (1-19) named by a folded header path, or None."""
-    if not spec.criteria_prefixes and not spec.criteria_names:
-        return None
-    leaf = parts[-1]
-    ancestors = " ".join(parts[:-1])
-    under_group = any(has_phrase(ancestors, g) for g in spec.criteria_group)
-    for p in spec.criteria_prefixes:
-        if leaf.startswith(p):
-            rest = leaf[len(p) :].strip()
-            m = _NUM_PREFIX.match(rest)
-            if m:
-                n = int(m.group(1))
-                if 1 <= n <= 19:
-                    return n
-    m = _NUM_PREFIX.match(leaf)
-    if m and under_group:
-        n = int(m.group(1))
-        if 1 <= n <= 19:
-            return n
-    for n, names in spec.criteria_names.items():
-        # a criterion's name: under the group, or alone as the whole header
-        if any(leaf == nm or (under_group and leaf.startswith(nm + " ")) for nm in names):
-            if under_group or len(parts) == 1:
-                return n
-    return None
-
-
-def match_label(parts: list[str] | tuple[str, ...], col: ColumnSpec) -> tuple[float, str]:
-    """Score of a folded header path for one canonical column.
-
-    Returns (score, method); score 0 means no match. Exact whole-header matches score
-    above 1000, synonym matches the total length of the matched phrases.
-    """
-    full = " ".join(parts)
-    leaf = parts[-1]
-    if not full:
-        return 0.0, "none"
-    padded = f" {full} "
-    if any(f" {x} " in padded for x in col.exclude):
-        return 0.0, "none"
-    padded_leaf = f" {leaf} "
-    best = 0.0
-    method = "none"
-    for entry in col.synonyms:
-        if len(entry) == 1 and (leaf == entry[0] or full == entry[0]):
-            s = 1000.0 + len(entry[0])
-            if s > best:
-                best, method = s, "exact"
-            continue
-        if all(f" {p} " in padded for p in entry):
-            s = float(sum(len(p) for p in entry))
-            # A phrase found in the leaf is more telling than one in the group label.
-            s += 0.5 * sum(len(p) for p in entry if f" {p} " in padded_leaf) / max(len(leaf), 1)
-            if s > best:
-                best, method = s, "synonym"
-    for x in col.exact:
-        if leaf == x or full == x:
-            s = 1000.0 + len(x)
-            if s > best:
-                best, method = s, "exact"
-    return best, method
-
-
-def _word_index(spec: FormSpec) -> dict[str, set[str]]:
-    """First word of every phrase → the canonical columns it may name (a fast pre-filter)."""
-    index: dict[str, set[str]] = {}
-    for name, col in spec.columns.items():
-        if col.kind == "mark" and name[1:].isdigit():
-            continue
-        for entry in col.synonyms:
-            for p in entry:
-                if p:
-                    index.setdefault(p.split()[0], set()).add(name)
-        for x in col.exact:
-            if x:
-                index.setdefault(x.split()[0], set()).add(name)
-    return index
-
-
-def label_matches(spec: FormSpec, parts: tuple[str, ...]) -> list[tuple[float, str, str]]:
-    """Every (score, canonical column, method) a folded header path matches (cached per form).
-
-    A criterion header (c01..c19) gives only that criterion.
-    """
-    cache = spec.cache
-    hit = cache.get(parts)
-    if hit is not None:
-        return hit
-    out: list[tuple[float, str, str]] = []
-    n = _criterion_of(list(parts), spec)
-    if n is not None:
-        out.append((900.0, f"c{n:02d}", "criterion"))
-    else:
-        index = cache.get("__words__")
-        if index is None:
-            index = _word_index(spec)
-            cache["__words__"] = index
-        words = set(" ".join(parts).split())
-        names: set[str] = set()
-        for w in words:
-            names |= index.get(w, set())
-        for name in sorted(names, key=list(spec.columns).index):
-            col = spec.columns[name]
-            sc, m = match_label(parts, col)
-            if sc > 0:
-                out.append((sc, name, m))
-    if len(cache) < 50_000:
-        cache[parts] = out
-    return out
+# Rows continuing the labels above them (words typed over two rows), beyond those.
+MAX_JOINED_ROWS = 2
 
 
 # ---------------------------------------------------------------------------
@@ -341,31 +248,114 @@ class HeaderBlock:
     first: int  # 0-based first header row
     last: int  # 0-based last header row
     numbering_row: int | None  # 0-based row of column numbers under the header, if any
+    # 0-based rows whose words continue the labels of the row above (typed over two rows)
+    joined: frozenset[int] = frozenset()
+
+
+# A cell that writes a number ("678", "1 074", "12,5%"): a data row, never a header's words.
+_FIGURE_TEXT = re.compile(r"[+\-−]?\d[\d.,\u00a0 '’]*%?")
+
+
+def _words_only(grid: Grid, r: int) -> bool:
+    """Row r holds words only: text cells, none writing a number, none merged over several
+    columns, and it is no numbering row."""
+    cells = grid.row_cells(r)
+    if not cells:
+        return False
+    for c in cells:
+        v = grid.value(r, c)
+        if not isinstance(v, str) or _FIGURE_TEXT.fullmatch(v.strip()):
+            return False
+        m = grid.merge_of(r, c)
+        if m and m[3] > m[1]:
+            return False
+    return not is_numbering_row(grid.values[r])
+
+
+def _one_column_label(grid: Grid, r: int, c: int) -> bool:
+    """Does header row r label column c alone (its own text, or a merge down one column)?"""
+    m = grid.merge_of(r, c)
+    if m is None:
+        return grid.value(r, c) is not None
+    return m[1] == m[3] and grid.value(m[0], m[1]) is not None
+
+
+def _mapped(grid: Grid, spec: FormSpec, h0: int, h1: int, joined: Collection[int]) -> int:
+    """How many canonical columns the block [h0, h1] names (without fuzzy matching)."""
+    parts = flatten_header(grid, h0, h1, joined)
+    return len(map_columns(parts, spec, fuzzy=False).columns)
+
+
+def _continues_labels(
+    grid: Grid, spec: FormSpec, h0: int, h1: int, joined: frozenset[int], r: int
+) -> bool:
+    """Does row r, just below or just above the block [h0, h1], hold labels typed over two
+    rows (the last words of each label in the cell below, no merge)?
+
+    The evidence: the row holds words only; every label of the lower row sits under a
+    label of the upper row; and the joined labels name more canonical columns than the
+    block alone — or, below the block, as many, with the numbering row right under them.
+    A data row (figures, commune names with marks) never names more.
+    """
+    if not 0 <= r < grid.n_rows or not _words_only(grid, r):
+        return False
+    below = r > h1
+    upper, lower = (h1, r) if below else (r, h0)
+    if not all(_one_column_label(grid, upper, c) for c in grid.row_cells(lower)):
+        return False
+    lo, hi = (h0, r) if below else (r, h1)
+    before = _mapped(grid, spec, h0, h1, joined)
+    after = _mapped(grid, spec, lo, hi, joined | {lower})
+    if after > before:
+        return True
+    if not below or after < before or r + 1 >= grid.n_rows:
+        return False
+    return is_numbering_row(grid.values[r + 1], _first_header_col(grid, lo, hi))
 
 
 def find_header_block(grid: Grid, spec: FormSpec) -> HeaderBlock | None:
-    """Locate the header rows of a form sheet (under any number of title rows)."""
+    """Locate the header rows of a form sheet (under any number of title rows).
+
+    From the row naming the most canonical columns: up over group rows, down over
+    sub-header rows (at most `MAX_HEADER_ROWS`), then over rows that continue its labels
+    (words typed over two rows, at most `MAX_JOINED_ROWS`; see `_continues_labels`).
+    """
     scores = row_scores(grid, spec)
     if not scores or max(scores) == 0:
         return None
     best = max(scores)
     b = scores.index(best)
     h0 = h1 = b
+    joined: frozenset[int] = frozenset()
 
     def score_of(r: int) -> int:
         if r < len(scores):
             return scores[r]
         return 0
 
-    while h1 - h0 < MAX_HEADER_ROWS - 1 and _is_group_above(grid, h0 - 1, h0, h1, score_of):
+    def room() -> bool:
+        return h1 - h0 + 1 - len(joined) < MAX_HEADER_ROWS
+
+    while room() and _is_group_above(grid, h0 - 1, h0, h1, score_of):
         h0 -= 1
-    while h1 - h0 < MAX_HEADER_ROWS - 1 and _is_continuation(grid, h0, h1, h1 + 1):
+    while room() and _is_continuation(grid, h0, h1, h1 + 1):
         h1 += 1
+    while len(joined) < MAX_JOINED_ROWS:
+        if _continues_labels(grid, spec, h0, h1, joined, h1 + 1):
+            h1 += 1
+            joined |= {h1}
+        elif _continues_labels(grid, spec, h0, h1, joined, h0 - 1):
+            joined |= {h0}
+            h0 -= 1
+            while room() and _is_group_above(grid, h0 - 1, h0, h1, score_of):
+                h0 -= 1
+        else:
+            break
     numbering = None
     first = _first_header_col(grid, h0, h1)
     if h1 + 1 < grid.n_rows and is_numbering_row(grid.values[h1 + 1], first):
         numbering = h1 + 1
-    return HeaderBlock(h0, h1, numbering)
+    return HeaderBlock(h0, h1, numbering, joined)
 
 
 # ---------------------------------------------------------------------------
@@ -373,13 +363,15 @@ def find_header_block(grid: Grid, spec: FormSpec) -> HeaderBlock | None:
 # ---------------------------------------------------------------------------
 
 
-def flatten_header(grid: Grid, h0: int, h1: int) -> list[list[str]]:
+def flatten_header(grid: Grid, h0: int, h1: int, joined: Collection[int] = ()) -> list[list[str]]:
     """One list of label parts per column, top to bottom, merged groups filled inside.
 
     A merged cell's label fills every cell of its merge (inside the header block only);
     without merges, a blank cell right of a group label is filled when both columns have
     sub-labels below and the same parents above (pandas' rule: fill only inside the group). Repeated
-    consecutive parts (a label merged down over several rows) appear once.
+    consecutive parts (a label merged down over several rows) appear once. In a row of
+    `joined` (a label's last words typed in the cell below), a cell under a one-column
+    label ends that label ("Số hộ thoát" + "nghèo trong năm": one part), not a sub-label.
     """
     width = grid.n_cols
     filled: list[list[str]] = []
@@ -393,6 +385,9 @@ def flatten_header(grid: Grid, h0: int, h1: int) -> list[list[str]]:
                     v = grid.value(m[0], m[1])
             line.append(cell_text(v))
         filled.append(line)
+    for k in range(1, len(filled)):
+        if h0 + k in joined:
+            _join_labels(grid, filled, h0 + k, k)
     # without merges: fill a blank cell from its left neighbour when both columns have
     # sub-labels further down (the left one heads a group) and share the same parents
     n = len(filled)
@@ -419,132 +414,19 @@ def flatten_header(grid: Grid, h0: int, h1: int) -> list[list[str]]:
     return parts
 
 
-# ---------------------------------------------------------------------------
-# Step 4: map columns to canonical names
-# ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ColumnMap:
-    columns: dict[str, int]  # canonical → 0-based column
-    confidence: dict[str, float]  # canonical → 1.0 exact/synonym, <1 fuzzy
-    method: dict[str, str]  # canonical → "exact" | "synonym" | "criterion" | "fuzzy"
-    labels: dict[int, str]  # column → flattened label "Group / Sub"
-    unmapped: list[int]  # columns with a label but no canonical name
-
-
-def _fuzzy_choices(spec: FormSpec) -> list[tuple[str, list[str]]]:
-    """(canonical column, its one-phrase synonyms of 5+ letters) for fuzzy matching."""
-    hit = spec.cache.get("__fuzzy__")
-    if hit is None:
-        hit = []
-        for name, col in spec.columns.items():
-            if col.kind == "mark" and name[1:].isdigit():
-                continue
-            phrases = [e[0] for e in col.synonyms if len(e) == 1] + col.exact
-            hit.append((name, [x for x in phrases if len(x) >= 5]))
-        spec.cache["__fuzzy__"] = hit
-    return hit
-
-
-def _folded_paths(parts: list[list[str]]) -> dict[int, list[str]]:
-    """Folded non-empty label parts of each labelled column."""
-    folded = {c: [fold_text(clean_text(x)) for x in p] for c, p in enumerate(parts) if p}
-    folded = {c: [x for x in p if x] for c, p in folded.items()}
-    return {c: p for c, p in folded.items() if p}
-
-
-def _pick(
-    ranked: list[tuple[float, int, str, str]], taken: dict[str, int]
-) -> list[tuple[float, int, str, str]]:
-    """Winners among (score, column, canonical name, method): best first, then leftmost.
-
-    Each canonical name and each column is given once; `taken` holds earlier winners.
-    """
-    names, cols = set(taken), set(taken.values())
-    won = []
-    for t in sorted(ranked, key=lambda t: (-t[0], t[1])):
-        _score, c, name, _m = t
-        if name in names or c in cols:
+def _join_labels(grid: Grid, filled: list[list[str]], r: int, k: int) -> None:
+    """Append the words of header row r (line k of `filled`) to the one-column labels above
+    them, in every line the label fills (a label merged down is one label)."""
+    for c in grid.row_cells(r):
+        own, upper = filled[k][c], filled[k - 1][c]
+        if not own or not upper or own == upper or not _one_column_label(grid, r - 1, c):
             continue
-        names.add(name)
-        cols.add(c)
-        won.append(t)
-    return won
-
-
-def _synonym_candidates(
-    folded: dict[int, list[str]], spec: FormSpec, hidden: set[int] | frozenset[int]
-) -> list[tuple[float, int, str, str]]:
-    """(score, column, canonical name, method) of every exact, synonym or criterion match.
-
-    A hidden column loses a tie against a visible one (an old copy kept hidden).
-    """
-    return [
-        (sc - (0.25 if c in hidden else 0.0), c, name, m)
-        for c, p in folded.items()
-        for sc, name, m in label_matches(spec, tuple(p))
-    ]
-
-
-def _fuzzy_candidates(
-    folded: dict[int, list[str]],
-    rest: list[int],
-    spec: FormSpec,
-    taken: dict[str, int],
-    cutoff: float,
-) -> list[tuple[float, int, str, str]]:
-    """(score 0-100, column, canonical name, "fuzzy") of the columns still unmapped."""
-    from rapidfuzz import fuzz, process
-
-    choices = [
-        (phrase, name)
-        for name, phrases in _fuzzy_choices(spec)
-        if name not in taken
-        for phrase in phrases
-    ]
-    texts = [x[0] for x in choices]
-    out: list[tuple[float, int, str, str]] = []
-    for c in rest if choices else []:
-        p = folded[c]
-        if _NUM_LEAF.match(p[-1]):
-            continue
-        for t in {p[-1], " ".join(p)}:
-            hit = process.extractOne(t, texts, scorer=fuzz.ratio, score_cutoff=cutoff)
-            if hit is not None:
-                out.append((hit[1], c, choices[hit[2]][1], "fuzzy"))
-    return out
-
-
-def map_columns(
-    parts: list[list[str]],
-    spec: FormSpec,
-    fuzzy_threshold: float = 88,
-    fuzzy: bool = True,
-    hidden: set[int] | frozenset[int] = frozenset(),
-) -> ColumnMap:
-    """Canonical name of each column from its flattened label (see synonyms.yaml).
-
-    Exact, synonym and criterion matches first; then, for the columns left, a fuzzy
-    match (typos, missing words) with its confidence. `fuzzy=False` skips the fuzzy
-    fallback (used while guessing which form a sheet is). `hidden`: hidden columns, which
-    lose a tie against a visible column with the same header (an old copy of a column
-    kept hidden next to the current one).
-    """
-    folded = _folded_paths(parts)
-    columns: dict[str, int] = {}
-    confidence: dict[str, float] = {}
-    method: dict[str, str] = {}
-    for _score, c, name, m in _pick(_synonym_candidates(folded, spec, hidden), columns):
-        columns[name], confidence[name], method[name] = c, 1.0, m
-    rest = [c for c in folded if c not in columns.values()] if fuzzy else []
-    if rest:
-        fz = _fuzzy_candidates(folded, rest, spec, columns, fuzzy_threshold)
-        for score, c, name, m in _pick(fz, columns):
-            columns[name], confidence[name], method[name] = c, round(score / 100.0, 3), m
-    labels = {c: " / ".join(p) for c, p in enumerate(parts) if p}
-    unmapped = [c for c in folded if c not in columns.values()]
-    return ColumnMap(columns, confidence, method, labels, unmapped)
+        text = f"{upper} {own}"
+        j = k - 1
+        while j > 0 and filled[j - 1][c] == upper:
+            j -= 1
+        for i in range(j, k + 1):
+            filled[i][c] = text
 
 
 # ---------------------------------------------------------------------------

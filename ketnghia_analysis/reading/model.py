@@ -18,7 +18,8 @@ from ketnghia_analysis.core.address import a1
 from ketnghia_analysis.core.issues import Issue
 from ketnghia_analysis.reference.synonyms import FormSpec
 
-# Canonical columns of each form, in the order of ../shared/spec/returns.md.
+# Canonical columns of each form, in the order of ../shared/spec/returns.md; then the
+# commune's GSO code as the return writes it ("Mã xã"), where it has one.
 FORM_COLUMNS: dict[str, list[str]] = {
     "support": [
         "partner_name",
@@ -33,6 +34,7 @@ FORM_COLUMNS: dict[str, list[str]] = {
         "workers_trained",
         "houses_supported",
         "note",
+        "commune_code_reported",
     ],
     "poverty": [
         "commune",
@@ -45,10 +47,11 @@ FORM_COLUMNS: dict[str, list[str]] = {
         "poverty_rate_end",
         "near_poor_end",
         "poor_ethnic_minority_end",
+        "commune_code_reported",
     ],
     "ntm": ["commune"]
     + [f"c{n:02d}" for n in range(1, 20)]
-    + ["criteria_met", "ntm_level", "recognized_year", "not_assessed"],
+    + ["criteria_met", "ntm_level", "recognized_year", "not_assessed", "commune_code_reported"],
     "models": [
         "model_name",
         "commune",
@@ -57,6 +60,7 @@ FORM_COLUMNS: dict[str, list[str]] = {
         "start_year",
         "households",
         "status",
+        "commune_code_reported",
     ],
 }
 
@@ -88,6 +92,21 @@ class FormTable:
 
 
 @dataclass(frozen=True)
+class UnreadSheet:
+    """A visible sheet with rows of figures that no form fits (SHEET_UNRECOGNISED).
+
+    Nothing read is dropped in silence: its data rows go to quarantine with their cells as
+    written, its other non-blank rows count as structure.
+    """
+
+    sheet: str
+    form: str | None  # the closest form, if any header of one was found
+    rows_read: int  # non-blank rows
+    rows: list[dict[str, Any]]  # each data row: header label (or column letter) → text,
+    # and "source_row" (1-based)
+
+
+@dataclass(frozen=True)
 class ReturnRead:
     """One file, read (or rejected), with its identity, forms and issues."""
 
@@ -104,6 +123,7 @@ class ReturnRead:
     forms: list[FormTable]
     skipped_sheets: list[tuple[str, str]]  # (sheet name, Vietnamese reason)
     issues: list[Issue]
+    unrecognised: list[UnreadSheet] = field(default_factory=list)  # sheets of figures, no form
 
 
 # ---------------------------------------------------------------------------

@@ -10,23 +10,25 @@ column's kind (``synonyms.yaml``) to its parser; any other kind keeps the cleane
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from ketnghia_analysis.core.address import a1
 from ketnghia_analysis.core.issues import Issue
-from ketnghia_analysis.reading import dates
+from ketnghia_analysis.reading import column_notes as notes_
+from ketnghia_analysis.reading import dates, marks
 from ketnghia_analysis.reading import values as vp
 from ketnghia_analysis.reading.grid import cell_text, fold_text
 from ketnghia_analysis.reading.headers import column_money_scale, header_says_percent
 from ketnghia_analysis.reading.percents import parse_percent_column
+from ketnghia_analysis.reading.rows import DATA, SUBTOTAL, TOTAL
+from ketnghia_analysis.reading.units import money_scale
 from ketnghia_analysis.reference.synonyms import Synonyms
 
 # Sentinels that mean "no value" in a year or NTM level cell (not an error).
 _NO_VALUE = ("dash", "x", "not_collected")
-_UNSEEN = object()
 _YEAR_RX = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 
 
@@ -71,10 +73,16 @@ class ColumnContext:
     syn: Synonyms
     unit_scale: float | None = None  # money scale of an "ĐVT:" line, if any
     earlier: Mapping[str, list[Any]] = field(default_factory=dict)  # columns parsed before
+    kinds: tuple[str, ...] = ()  # kind of the row of each raw value (rows.py: data, total…)
+    filled: tuple[bool, ...] = ()  # whether each row holds a count or an amount (any column)
 
     def issue(self, i: int, code: str, message: str, raw: object) -> Issue:
         """An error about the i-th value of the column."""
         return self.site.issue(code, message, self.rows[i], self.col, raw)
+
+    def address(self, i: int) -> str:
+        """The A1 address of the i-th value of the column."""
+        return a1(self.rows[i], self.col)
 
 
 @dataclass(frozen=True)
@@ -121,33 +129,98 @@ def _errors(col: vp.ColumnParse, raw: list[object], ctx: ColumnContext) -> list[
     return [ctx.issue(i, err.code, err.message, raw[i]) for i, err in col.errors.items()]
 
 
+def _noted(
+    notes: Iterable[notes_.Note | None], raw: list[object], ctx: ColumnContext
+) -> list[Issue]:
+    """The notes about a column as Issues at their cells."""
+    return [
+        ctx.site.issue(n.code, n.message, ctx.rows[n.index], ctx.col, raw[n.index], n.severity)
+        for n in notes
+        if n is not None
+    ]
+
+
+def _in_total_row(ctx: ColumnContext) -> Callable[[int], bool]:
+    """Whether the i-th value of the column is in a total or subtotal row (a derived cell)."""
+    return lambda i: i < len(ctx.kinds) and ctx.kinds[i] in (TOTAL, SUBTOTAL)
+
+
 # ---------------------------------------------------------------------------
 # Numbers
 # ---------------------------------------------------------------------------
 
 
-def _numbers(col: vp.ColumnParse, raw: list[object], ctx: ColumnContext) -> ParsedColumn:
+def _numbers(
+    col: vp.ColumnParse,
+    raw: list[object],
+    ctx: ColumnContext,
+    notes: Sequence[notes_.Note | None] = (),
+    noted: frozenset[int] = frozenset(),
+) -> ParsedColumn:
+    """The column's values with its parse errors and its notes (Excel errors, numbers
+    written with words, the separator decision, and any given, about the cells `noted`)."""
     not_assessed = frozenset(i for i, s in col.sentinels.items() if s == "not_assessed")
-    return ParsedColumn(list(col.values), _errors(col, raw, ctx), not_assessed)
+    letter = notes_.column_letter(ctx.col)
+    said = [
+        *notes_.excel_error_notes(col.sentinels, raw, _in_total_row(ctx)),
+        *notes,
+        notes_.convention_note(col, raw, letter),
+        notes_.words_note(col, raw, letter, noted),
+    ]
+    issues = _errors(col, raw, ctx) + _noted(said, raw, ctx)
+    return ParsedColumn(list(col.values), issues, not_assessed)
+
+
+#: Counts a blank never means 0 of: a commune always has households; the criteria met
+#: are counted from the marks when the count is not written.
+_BLANK_NOT_ZERO = frozenset({"households_total", "criteria_met"})
 
 
 def parse_count(raw: list[object], ctx: ColumnContext) -> ParsedColumn:
-    """Counts: whole numbers, "1.234" is thousands, a dash is 0."""
-    return _numbers(vp.parse_count_column(raw), raw, ctx)
+    """Counts: whole numbers, "1.234" is thousands, a dash is 0, "106 hộ" is 106; blanks
+    are 0 in a column that writes no zero, on data rows holding other numbers
+    (`values.blanks_meaning_zero`), said once for the column."""
+    col = vp.parse_count_column(raw)
+    zeros: list[int] = []
+    if ctx.name not in _BLANK_NOT_ZERO:
+        eligible = [
+            (not ctx.kinds or ctx.kinds[i] == DATA) and (not ctx.filled or ctx.filled[i])
+            for i in range(len(raw))
+        ]
+        zeros = vp.blanks_meaning_zero(col, raw, eligible)
+    for i in zeros:
+        col.values[i] = 0
+    note = notes_.blank_zero_note(zeros, notes_.column_letter(ctx.col))
+    return _numbers(col, raw, ctx, [note])
+
+
+def _cell_unit(words: str) -> float | None:
+    """The money unit the words beside a number name ("tr.đ", "triệu đồng", "tỷ", "đ")."""
+    return money_scale(words) or money_scale(f"({words})")
 
 
 def parse_money(raw: list[object], ctx: ColumnContext) -> ParsedColumn:
-    """Money, scaled to million VND by the unit of its header, else of the "ĐVT:" line."""
-    parsed = _numbers(vp.parse_number_column(raw), raw, ctx)
+    """Money, scaled to million VND by the unit of its header, else of the "ĐVT:" line;
+    a cell that names its own unit ("128,9 tr.đ") is converted by that unit."""
+    col = vp.parse_number_column(raw, ctx.kinds)
     scale = column_money_scale(ctx.label)
     if scale is None:
         scale = ctx.unit_scale if ctx.unit_scale is not None else 1.0
-    values = [None if x is None else x * scale for x in parsed.values]
+    converted: dict[int, float] = {}
+    values: list[float | None] = []
+    for i, x in enumerate(col.values):
+        own = _cell_unit(col.words[i]) if i in col.words else None
+        if x is not None and own is not None and own != scale:
+            converted[i] = x * own
+        values.append(converted[i] if i in converted else None if x is None else x * scale)
+    note = notes_.unit_note(converted, raw, notes_.column_letter(ctx.col), scale)
+    parsed = _numbers(col, raw, ctx, [note], frozenset(converted))
     return ParsedColumn(values, parsed.issues, parsed.not_assessed, scale=scale)
 
 
 def parse_percent(raw: list[object], ctx: ColumnContext) -> ParsedColumn:
-    """Rates as fractions; poor_end / households_total (parsed before) settle the scale."""
+    """Rates as fractions; poor_end / households_total (parsed before) settle the scale,
+    once per column, and the decision is noted."""
     poor, total = ctx.earlier.get("poor_end"), ctx.earlier.get("households_total")
     expected = None
     if poor is not None and total is not None:
@@ -156,21 +229,41 @@ def parse_percent(raw: list[object], ctx: ColumnContext) -> ParsedColumn:
             for pe, ht in zip(poor, total, strict=True)
         ]
     col = parse_percent_column(raw, header_says_percent(ctx.label), expected=expected)
-    return ParsedColumn(list(col.values), _errors(col, raw, ctx))
+    letter = notes_.column_letter(ctx.col)
+    said = [
+        *notes_.excel_error_notes(col.sentinels, raw, lambda i: True),  # a rate is derived
+        notes_.rate_note(col, raw, letter),
+        notes_.words_note(col, raw, letter),
+    ]
+    return ParsedColumn(list(col.values), _errors(col, raw, ctx) + _noted(said, raw, ctx))
 
 
 def parse_year(raw: list[object], ctx: ColumnContext) -> ParsedColumn:
-    """Years 1990-2035; a dash, "x" or "..." is no year, not an error."""
-    out: list[Any] = []
+    """Years 1975-2035 in any shape `dates.read_year` knows ("2017 - nay", "từ 2021", a
+    date); a dash, "x" or "..." is no year, an Excel error a warning, not an error."""
+    out: list[int | None] = []
     issues: list[Issue] = []
+    how: dict[int, str] = {}
+    excel: dict[int, str] = {}
     for i, x in enumerate(raw):
         try:
-            out.append(dates.parse_year(x))
+            year, how_written = dates.read_year(x)
         except vp.ValueParseError as err:
-            if vp.sentinel_of(x) not in _NO_VALUE:
+            sentinel = vp.sentinel_of(x)
+            if sentinel == "excel_error":
+                excel[i] = sentinel
+            elif sentinel not in _NO_VALUE:
                 issues.append(ctx.issue(i, err.code, err.message, x))
             out.append(None)
-    return ParsedColumn(out, issues)
+            continue
+        if how_written:
+            how[i] = how_written
+        out.append(year)
+    said = [
+        *notes_.excel_error_notes(excel, raw, _in_total_row(ctx)),
+        notes_.year_note(out, how, raw, notes_.column_letter(ctx.col)),
+    ]
+    return ParsedColumn(list(out), issues + _noted(said, raw, ctx))
 
 
 # ---------------------------------------------------------------------------
@@ -178,36 +271,54 @@ def parse_year(raw: list[object], ctx: ColumnContext) -> ParsedColumn:
 # ---------------------------------------------------------------------------
 
 
-def _mark_of(x: object, syn: Synonyms) -> object:
-    """A criterion cell → True, False, NOT_ASSESSED or the ValueParseError."""
-    if isinstance(x, str) and is_not_assessed(fold_text(x), syn):
-        return vp.NOT_ASSESSED
-    try:
-        return vp.parse_mark(x)
-    except vp.ValueParseError as err:
-        return err
+def parse_mark_grid(
+    columns: Mapping[str, tuple[list[object], ColumnContext]],
+    reported: list[Any] | None,
+    n_data: int,
+) -> dict[str, ParsedColumn]:
+    """The criterion columns of a sheet read together (marks.py): what each token means is
+    decided once for the grid, from its words and the reported "số tiêu chí đạt".
+
+    One info note (MARK_MEANING, on the first column) states the decision when it took more
+    than the words (`marks.needs_note`). A token nothing settles gets a VALUE_BAD_MARK error
+    at each of its cells, all with one message naming the token and its cells: the building
+    stage nulls and counts each cell, and the outputs people read group them. An Excel error
+    value is missing with its reason (VALUE_EXCEL_ERROR at its cell).
+    """
+    if not columns:
+        return {}
+    names = list(columns)
+    ctxs = [columns[n][1] for n in names]
+    first = ctxs[0]
+    grid = marks.read_grid([columns[n][0] for n in names], n_data, reported, first.syn)
+    issues: list[list[Issue]] = [[] for _ in names]
+    left, right = min(c.col for c in ctxs), max(c.col for c in ctxs)
+    if n_data:
+        where = f"{a1(first.rows[0], left)}:{a1(first.rows[n_data - 1], right)}"
+        note = marks.decision_note(grid, where, [r + 1 for r in first.rows[:n_data]])
+        if note is not None:
+            issues[0].append(
+                first.site.issue("MARK_MEANING", note, first.rows[0], left, None, "info")
+            )
+    for key in grid.decision.unsettled:
+        cells = sorted(grid.tokens[key].cells)
+        message = marks.unsettled_message(grid, key, [ctxs[j].address(i) for i, j in cells])
+        for i, j in cells:
+            issues[j].append(ctxs[j].issue(i, "VALUE_BAD_MARK", message, columns[names[j]][0][i]))
+    for j, name in enumerate(names):
+        excel = {i: "excel_error" for i, jj in grid.errors if jj == j}
+        if excel:  # a total row's cell is derived (a count of communes): info
+            said = notes_.excel_error_notes(excel, columns[name][0], lambda i: i >= n_data)
+            issues[j] += _noted(said, columns[name][0], ctxs[j])
+    return {
+        name: ParsedColumn(values, issues[j], grid.not_assessed)
+        for j, (name, values) in enumerate(zip(names, grid.values, strict=True))
+    }
 
 
 def parse_mark(raw: list[object], ctx: ColumnContext) -> ParsedColumn:
-    """NTM criterion marks: met, not met (a blank too), or the commune is not assessed."""
-    out: list[Any] = []
-    issues: list[Issue] = []
-    not_assessed: set[int] = set()
-    seen: dict[Any, object] = {}  # marks come from a tiny vocabulary: parse each value once
-    for i, x in enumerate(raw):
-        key = (type(x), x) if not isinstance(x, float) or x == x else (float, "nan")
-        m = seen.get(key, _UNSEEN)
-        if m is _UNSEEN:
-            m = seen[key] = _mark_of(x, ctx.syn)
-        if isinstance(m, vp.ValueParseError):
-            issues.append(ctx.issue(i, m.code, m.message, x))
-            out.append(None)
-        elif m is vp.NOT_ASSESSED:
-            not_assessed.add(i)
-            out.append(None)
-        else:
-            out.append(bool(m))
-    return ParsedColumn(out, issues, frozenset(not_assessed))
+    """One criterion column alone, as a grid of one column without reported counts."""
+    return parse_mark_grid({ctx.name: (raw, ctx)}, None, len(raw))[ctx.name]
 
 
 def parse_level_cell(x: object, syn: Synonyms) -> tuple[str | None, int | None, bool, bool]:

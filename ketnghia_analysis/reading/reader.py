@@ -44,6 +44,7 @@ from ketnghia_analysis.reading.parsers import (
     SheetSite,
     is_not_assessed,
     parse_column,
+    parse_mark_grid,
 )
 from ketnghia_analysis.reading.rows import (
     DATA,
@@ -54,7 +55,6 @@ from ketnghia_analysis.reading.rows import (
     classify_rows,
     fill_merged_down,
 )
-from ketnghia_analysis.reading.values import parse_number
 from ketnghia_analysis.reference.form_codes import FORM_CODES
 from ketnghia_analysis.reference.synonyms import N_CRITERIA, FormSpec, Synonyms, load_synonyms
 
@@ -191,6 +191,7 @@ def _read(path: Path, rel: str, sha: str, size: int, limits: Limits) -> ReturnRe
         forms=read.forms,
         skipped_sheets=skipped,
         issues=refusals + found.issues + read.issues + ident.issues,
+        unrecognised=found.unread,
     )
 
 
@@ -279,13 +280,6 @@ def _form_parts(v: SheetVerdict) -> tuple[Grid, HeaderBlock, ColumnMap, str]:
     return v.grid, v.block, v.colmap, v.form
 
 
-def _number_of(v: object) -> float | None:
-    try:
-        return parse_number(v)
-    except Exception:  # noqa: BLE001 - unparseable text in a formula's range
-        return None
-
-
 def read_form(v: SheetVerdict, source_file: str, syn: Synonyms | None = None) -> FormTable:
     """Read one recognised form sheet into a FormTable."""
     syn = syn or load_synonyms()
@@ -351,7 +345,7 @@ def _recompute_formulas(grid: Grid, uncached: dict[tuple[int, int], str]) -> set
     recomputed: set[tuple[int, int]] = set()
     if not uncached:
         return recomputed
-    for (r, c), x in evaluate_uncached(grid, uncached, _number_of).items():
+    for (r, c), x in evaluate_uncached(grid, uncached).items():
         if r < grid.n_rows and c < grid.n_cols and grid.values[r][c] is None and x is not None:
             grid.values[r][c] = x
             recomputed.add((r, c))
@@ -427,11 +421,20 @@ def _parse_columns(
     scales: dict[str, float] = {}
     issues: list[Issue] = []
     not_assessed: set[int] = set()
+    criteria: dict[str, tuple[list[Any], ColumnContext]] = {}
+    row_kinds = tuple(rows.kinds[r] for r in rows.parsed)  # totals settle "1.234"
+    amounts = [c for n, c in cmap.columns.items() if kind_of[n] in ADDABLE_KINDS]
+    filled = tuple(any(grid.value(r, c) is not None for c in amounts) for r in rows.parsed)
     for name in sorted(cmap.columns, key=lambda n: _parse_rank(kind_of[n])):
         c = cmap.columns[name]
         raw = [grid.values[r][c] if c < grid.n_cols else None for r in rows.parsed]
         label = cmap.labels.get(c, "")
-        ctx = ColumnContext(name, c, rows.parsed, label, site, syn, unit_scale, dict(values))
+        ctx = ColumnContext(
+            name, c, rows.parsed, label, site, syn, unit_scale, dict(values), row_kinds, filled
+        )
+        if kind_of[name] == "mark":  # the criteria grid is read as a whole, after the counts
+            criteria[name] = (raw, ctx)
+            continue
         out = parse_column(kind_of[name], raw, ctx)
         issues += out.issues
         not_assessed |= out.not_assessed
@@ -441,6 +444,10 @@ def _parse_columns(
             levels[name] = out
         else:
             values[name] = out.values
+    for name, out in parse_mark_grid(criteria, values.get("criteria_met"), len(rows.data)).items():
+        issues += out.issues
+        not_assessed |= out.not_assessed
+        values[name] = out.values
     if levels:
         values.update(_combine_levels(levels, len(rows.parsed)))
     return _Columns(values, scales, issues, frozenset(not_assessed))

@@ -1,6 +1,7 @@
-"""Parse the values of district returns: blanks and sentinels, numbers, counts, NTM marks.
+"""Parse the values of district returns: blanks and sentinels, numbers, counts.
 
-Rates are parsed by `percents`, years and dates by `dates`, money units by `units`.
+Rates are parsed by `percents`, years and dates by `dates`, money units by `units`,
+NTM criterion marks by `marks`.
 
 Stage ``values`` of the reader (docs/architecture.md): it sees raw cell values (``str``,
 ``int``, ``float``, ``bool``, ``datetime``/``date`` or ``None``) and returns typed values.
@@ -12,24 +13,29 @@ Sentinels are isolated explicitly, never coerced silently (shared/STYLE.md):
 * ``x`` / ``X`` in a number column is the statistical sign for "not applicable" →
   ``None``; in a criterion column it is a tick (met);
 * ``...`` (not collected) → ``None``;
+* an Excel error value (``#DIV/0!``, ``#REF!``, ``#N/A`` ...) → ``None``, listed as the
+  sentinel "excel_error" so the caller says why the cell is missing;
 * "không đánh giá" (wards and townships are not assessed) → ``None`` in number columns,
   :data:`NOT_ASSESSED` in criterion columns.
 
 Column parsers return a :class:`ColumnParse` that records, per row index, the error
 (:class:`ValueParseError`, with a Vietnamese message that quotes the value and a stable
 English ``code``) and which sentinel was met, so the reader can report each one.
+Numbers are read as people write them: with thousands separators decided per column
+(`separators`), inside text with a unit or a word ("106 hộ", `text_numbers`).
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ketnghia_analysis.core.missing import is_missing
 from ketnghia_analysis.core.text import fold, normalize
+from ketnghia_analysis.reading.separators import Pending, classify, decide, to_float
+from ketnghia_analysis.reading.text_numbers import is_excel_error, split_number
 
 __all__ = [
     "ValueParseError",
@@ -40,7 +46,7 @@ __all__ = [
     "parse_number",
     "parse_number_column",
     "parse_count_column",
-    "parse_mark",
+    "blanks_meaning_zero",
 ]
 
 
@@ -88,7 +94,7 @@ class _NotAssessed:
         return "NOT_ASSESSED"
 
 
-#: Value of :func:`parse_mark` for "không đánh giá" (wards, townships: not assessed).
+#: Value of `marks.parse_mark` for "không đánh giá" (wards, townships: not assessed).
 NOT_ASSESSED = _NotAssessed()
 
 
@@ -107,10 +113,20 @@ class ColumnParse:
         Numbers: "vi" (dot thousands, comma decimal) or "en" (comma thousands, dot
         decimal). Percents: "points" (12,5 means 12.5 %) or "fraction" (0.125).
     sentinels : dict[int, str]
-        Index → "dash" (read as 0), "x", "not_collected", "not_assessed" (read as None).
-        Blanks are not listed.
+        Index → "dash" (read as 0), "x", "not_collected", "excel_error", "not_assessed"
+        (read as None). Blanks are not listed.
     evidence : dict[str, int]
         Number of cells that decided the convention on their own, per convention.
+    decided_by : str
+        What decided the convention when it mattered. Numbers: "votes", "total",
+        "magnitude", "default" (`separators.decide`). Rates: "sign" ("%" in the cells),
+        "size" (a bare value above 1), "counts", "header", "formatted" (numbers next to
+        "12,5%" text), "default".
+    ambiguous : list[int]
+        Indices of the cells whose reading depended on the decision ("1.234"; rates: the
+        cells without "%").
+    words : dict[int, str]
+        Index → the words written around the number ("106 hộ" → "hộ").
     """
 
     values: list
@@ -118,6 +134,9 @@ class ColumnParse:
     convention: str = "vi"
     sentinels: dict[int, str] = field(default_factory=dict)
     evidence: dict[str, int] = field(default_factory=dict)
+    decided_by: str = ""
+    ambiguous: list[int] = field(default_factory=list)
+    words: dict[int, str] = field(default_factory=dict)
 
 
 DASHES = frozenset({"-", "–", "—", "−", "--", "---"})
@@ -136,144 +155,76 @@ def is_blank(value: object) -> bool:
 
 def sentinel_of(value: object) -> str | None:
     """Which sentinel a non-blank text cell is: "dash", "x", "not_collected",
-    "not_assessed", or None for anything else.
+    "excel_error" ("#DIV/0!", "#REF!", "#N/A", ...), "not_assessed", or None.
 
-    >>> [sentinel_of(v) for v in ("–", "X", "...", "Không đánh giá", "12", 0)]
-    ['dash', 'x', 'not_collected', 'not_assessed', None, None]
+    >>> [sentinel_of(v) for v in ("–", "X", "...", "#DIV/0!", "Không đánh giá", "12", 0)]
+    ['dash', 'x', 'not_collected', 'excel_error', 'not_assessed', None, None]
     """
     if not isinstance(value, str):
         return None
-    t = normalize(value)
-    if t in DASHES:
-        return "dash"
-    if t in ("x", "X"):
-        return "x"
-    if t in ("...", "…", ".."):
-        return "not_collected"
-    if fold(t) in ("khong danh gia", "kdg"):
-        return "not_assessed"
-    return None
+    return _text_sentinel(normalize(value))
 
 
 def quote(value: object) -> str:
     return f"“{value}”"
 
 
-_NUMBER_TEXT = re.compile(r"[+\-−]?[0-9][0-9., ]*")
-
-
-_THOUSANDS_GROUPS = re.compile(r"[1-9][0-9]{0,2}(?:([., ])[0-9]{3})+|0")
-
-
-def _classify(digits: str) -> tuple[str, str | None]:
-    """Classify an unsigned number text made of digits, '.', ',' and single spaces.
-
-    Returns (kind, evidence): kind is "int", "decimal:<sep>" (one decimal separator,
-    no thousands), "full:<thousands><decimal>", "thousands:<sep>", "ambiguous:<sep>"
-    or "bad"; evidence is "vi", "en" or None.
-    """
-    if digits.isdigit():
-        return "int", None
-    if " " in digits:
-        # Spaces only ever group thousands ("1 234", "1 234,5").
-        head, _, tail = digits.partition(",") if "," in digits else digits.partition(".")
-        if not re.fullmatch(r"[1-9][0-9]{0,2}(?: [0-9]{3})+", head):
-            return "bad", None
-        if not tail and head == digits:
-            return "thousands: ", None
-        if not tail.isdigit():
-            return "bad", None
-        sep = digits[len(head)]
-        return f"full: {sep}", ("vi" if sep == "," else "en")
-    dots, commas = digits.count("."), digits.count(",")
-    if dots and commas:
-        dec = "," if digits.rfind(",") > digits.rfind(".") else "."
-        thou = "." if dec == "," else ","
-        head, _, tail = digits.rpartition(dec)
-        if digits.count(dec) != 1 or not tail.isdigit():
-            return "bad", None
-        m = _THOUSANDS_GROUPS.fullmatch(head)
-        if not m or set(head) - set("0123456789") - {thou}:
-            return "bad", None
-        return f"full:{thou}{dec}", ("vi" if dec == "," else "en")
-    sep = "." if dots else ","
-    parts = digits.split(sep)
-    if any(not p.isdigit() for p in parts):
-        return "bad", None
-    if len(parts) > 2:
-        if _THOUSANDS_GROUPS.fullmatch(digits):
-            return f"thousands:{sep}", ("vi" if sep == "." else "en")
-        return "bad", None
-    head, tail = parts
-    if len(tail) == 3 and 1 <= len(head) <= 3 and head[0] != "0":
-        return f"ambiguous:{sep}", None
-    return f"decimal:{sep}", ("vi" if sep == "," else "en")
-
-
-def _to_float(digits: str, kind: str, convention: str, ambiguous: str) -> float:
-    if kind == "int":
-        return float(int(digits))
-    name, _, seps = kind.partition(":")
-    if name == "full":
-        thou, dec = seps[0], seps[1]
-        return float(digits.replace(thou, "").replace(dec, "."))
-    if name == "thousands":
-        return float(digits.replace(seps, ""))
-    if name == "decimal":
-        return float(digits.replace(seps, "."))
-    # ambiguous: one separator followed by exactly three digits.
-    sep = seps
-    if ambiguous == "convention":
-        is_thousands = (sep == ".") == (convention == "vi")
-    else:
-        is_thousands = ambiguous == "thousands"
-    return float(digits.replace(sep, "")) if is_thousands else float(digits.replace(sep, "."))
-
-
-def _split_text_number(text: str) -> tuple[int, str] | None:
-    """(sign, unsigned digits) of a number typed as text, or None if it is not one."""
-    t = normalize(text)
-    if not _NUMBER_TEXT.fullmatch(t):
-        return None
-    sign = -1 if t[0] in "-−" else 1
-    digits = t.lstrip("+-−").strip()
-    if "  " in digits or digits.endswith((" ", ".", ",")):
-        return None
-    return sign, digits
-
-
 def _not_numeric(value: object) -> ValueParseError:
     return ValueParseError(f"Giá trị {quote(value)} không phải là số", "VALUE_NOT_NUMERIC", value)
 
 
+def _text_sentinel(t: str) -> str | None:
+    """Sentinel of a normalized non-blank text (see `sentinel_of`)."""
+    if t in DASHES:
+        return "dash"
+    if t[0].isdigit():  # the usual cell, a number: no sentinel starts with a digit
+        return None
+    if t in ("x", "X"):
+        return "x"
+    if t in ("...", "…", ".."):
+        return "not_collected"
+    if is_excel_error(t):
+        return "excel_error"
+    if fold(t) in ("khong danh gia", "kdg"):
+        return "not_assessed"
+    return None
+
+
 def parse_cell(
     value: object, convention: str, ambiguous: str
-) -> tuple[float | None, str | None, str | None]:
-    """(number or None, sentinel, evidence) of one cell; raises ValueParseError."""
-    if is_blank(value):
-        return None, None, None
-    if isinstance(value, bool):
-        raise _not_numeric(value)
-    if isinstance(value, numbers.Real):
-        x = float(value)
+) -> tuple[float | None, str | None, str | None, str]:
+    """(number or None, sentinel, evidence, words around the number) of one cell.
+
+    Raises ValueParseError VALUE_NOT_NUMERIC for anything that is not one number.
+    """
+    kind_of = type(value)
+    if kind_of is float or kind_of is int:
+        x = float(value)  # type: ignore[arg-type]
+        if math.isnan(x):
+            return None, None, None, ""
         if math.isinf(x):
             raise _not_numeric(value)
-        return x, None, None
+        return x, None, None, ""
     if not isinstance(value, str):
+        if is_missing(value):
+            return None, None, None, ""
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            return parse_cell(float(value), convention, ambiguous)
         raise _not_numeric(value)
-    sentinel = sentinel_of(value)
-    if sentinel == "dash":
-        return 0.0, sentinel, None
+    t = normalize(value)
+    if not t:
+        return None, None, None, ""
+    sentinel = _text_sentinel(t)
     if sentinel is not None:
-        return None, sentinel, None
-    split = _split_text_number(value)
-    if split is None:
+        return (0.0 if sentinel == "dash" else None), sentinel, None, ""
+    found = split_number(t)
+    if found is None:
         raise _not_numeric(value)
-    sign, digits = split
-    kind, evidence = _classify(digits)
+    kind, evidence = classify(found.digits)
     if kind == "bad":
         raise _not_numeric(value)
-    return sign * _to_float(digits, kind, convention, ambiguous), None, evidence
+    x = found.sign * to_float(found.digits, kind, convention, ambiguous)
+    return x, None, evidence, found.words
 
 
 def parse_number(value: object, convention: str = "vi") -> float | None:
@@ -283,7 +234,9 @@ def parse_number(value: object, convention: str = "vi") -> float | None:
     of one kind are thousands ("1.234.567"), both kinds give thousands then decimal
     ("1.234,5", "1,234.5"), one separator not followed by exactly three digits, or
     after a leading 0 or more than three digits, is decimal ("12,5", "0,125", "1234.5").
-    A dash is zero; blank, "x", "..." and "không đánh giá" are None.
+    Spaces and apostrophes group thousands ("1 234", "1'234"). A number with a unit or
+    a word around it is the number ("106 hộ", "khoảng 50"). A dash is zero; blank, "x",
+    "...", "không đánh giá" and Excel errors ("#DIV/0!") are None.
 
     Examples
     --------
@@ -293,81 +246,88 @@ def parse_number(value: object, convention: str = "vi") -> float | None:
     (1234.5, 1234.5, 1234.0)
     >>> parse_number("12,5"), parse_number("0,125"), parse_number(1234.0), parse_number("-")
     (12.5, 0.125, 1234.0, 0.0)
-    >>> parse_number("-1.234,5"), parse_number(" "), parse_number("x")
-    (-1234.5, None, None)
-    >>> parse_number("12 ha")
+    >>> parse_number("-1.234,5"), parse_number(" "), parse_number("x"), parse_number("#REF!")
+    (-1234.5, None, None, None)
+    >>> parse_number("106 hộ"), parse_number("128,9 tr.đ"), parse_number("1'234")
+    (106.0, 128.9, 1234.0)
+    >>> parse_number("5 - 6 hộ")
     Traceback (most recent call last):
     ...
-    ketnghia_analysis.reading.values.ValueParseError: Giá trị “12 ha” không phải là số
+    ketnghia_analysis.reading.values.ValueParseError: Giá trị “5 - 6 hộ” không phải là số
     """
     if convention not in ("vi", "en"):
         raise ValueError(f"convention phải là 'vi' hoặc 'en', không phải {convention!r}")
     return parse_cell(value, convention, "convention")[0]
 
 
-def _decide(evidence: dict[str, int]) -> str:
-    return "en" if evidence.get("en", 0) > evidence.get("vi", 0) else "vi"
-
-
-# A cell of a number column after the first pass: a number text waiting for the column's
-# convention (sign, digits, kind), a value already known, or the error.
-_Pending = tuple[int, str, str]
-
-
 def _first_pass(
     value: object, ambiguous: str, evidence: dict[str, int]
-) -> tuple[_Pending | float | None, str | None]:
-    """(pending number text or value, sentinel) of one cell; counts its convention vote."""
-    if isinstance(value, str) and not is_blank(value) and sentinel_of(value) is None:
-        split = _split_text_number(value)
-        if split is None:
-            raise _not_numeric(value)
-        kind, ev = _classify(split[1])
-        if kind == "bad":
-            raise _not_numeric(value)
-        if ev:
-            evidence[ev] = evidence.get(ev, 0) + 1
-        return (split[0], split[1], kind), None
-    x, sentinel, _ = parse_cell(value, "vi", ambiguous)
-    return x, sentinel
+) -> tuple[Pending | float | None, str | None, str]:
+    """(pending number text or value, sentinel, words) of one cell; counts its vote."""
+    kind_of = type(value)
+    if kind_of is float or kind_of is int:
+        x, sentinel, _ev, words = parse_cell(value, "vi", ambiguous)
+        return x, sentinel, words
+    if isinstance(value, str):
+        t = normalize(value)
+        if t and _text_sentinel(t) is None:
+            found = split_number(t)
+            if found is None:
+                raise _not_numeric(value)
+            kind, ev = classify(found.digits)
+            if kind == "bad":
+                raise _not_numeric(value)
+            if ev:
+                evidence[ev] = evidence.get(ev, 0) + 1
+            return (found.sign, found.digits, kind), None, found.words
+    x, sentinel, _ev, words = parse_cell(value, "vi", ambiguous)
+    return x, sentinel, words
 
 
-def _parse_column(values: Sequence[object], ambiguous: str) -> ColumnParse:
+def _parse_column(values: Sequence[object], ambiguous: str, kinds: Sequence[str]) -> ColumnParse:
     """Parse a number column in two passes: votes for the convention, then the values."""
-    cells: list[_Pending | float | None] = []
-    errors: dict[int, ValueParseError] = {}
-    evidence: dict[str, int] = {}
-    sentinels: dict[int, str] = {}
+    cells: list[Pending | float | None] = []
+    out = ColumnParse(values=[])
     for i, value in enumerate(values):
         try:
-            cell, sentinel = _first_pass(value, ambiguous, evidence)
+            cell, sentinel, words = _first_pass(value, ambiguous, out.evidence)
         except ValueParseError as e:
-            errors[i] = e
+            out.errors[i] = e
             cells.append(None)
             continue
         if sentinel:
-            sentinels[i] = sentinel
+            out.sentinels[i] = sentinel
+        if words:
+            out.words[i] = words
         cells.append(cell)
-    convention = _decide(evidence)
-    out = ColumnParse(values=[], convention=convention, sentinels=sentinels, evidence=evidence)
-    out.errors.update(errors)
+    out.ambiguous = [
+        i for i, c in enumerate(cells) if isinstance(c, tuple) and c[2].startswith("ambiguous")
+    ]
+    if ambiguous == "convention":
+        decision = decide(out.evidence, cells, kinds)
+        out.convention, out.decided_by = decision.convention, decision.by
+    else:
+        out.convention = "en" if out.evidence.get("en", 0) > out.evidence.get("vi", 0) else "vi"
     for cell in cells:
         if isinstance(cell, tuple):
             sign, digits, kind = cell
-            out.values.append(sign * _to_float(digits, kind, convention, ambiguous))
+            out.values.append(sign * to_float(digits, kind, out.convention, ambiguous))
         else:
             out.values.append(cell)
     return out
 
 
-def parse_number_column(values: Sequence[object]) -> ColumnParse:
+def parse_number_column(values: Sequence[object], kinds: Sequence[str] = ()) -> ColumnParse:
     """Parse a column of numbers, deciding "1.234" (thousands or decimal?) from the column.
 
-    Rule: every text cell that is unambiguous on its own votes — "1.234,5", "12,5",
-    "1.234.567" for Vietnamese ("vi": dot thousands, comma decimal); "1,234.5", "12.5",
-    "1,234,567" for English ("en"). The majority wins; no votes or a tie → "vi". Only
-    the ambiguous cells (one separator followed by exactly three digits: "1.234",
-    "1,234") depend on the decision. Numeric cells never vote.
+    Rule (`separators.decide`): every text cell that is unambiguous on its own votes —
+    "1.234,5", "12,5", "1.234.567" for Vietnamese ("vi": dot thousands, comma decimal);
+    "1,234.5", "12.5", "1,234,567" for English ("en"). The majority wins. Without votes
+    (or on a tie) the ambiguous cells (one separator followed by exactly three digits:
+    "1.234", "1,234") are read the way that makes the data rows add up to the total row
+    (``kinds``: the kind of each row, "data" / "total" / ...), else the way closer in
+    size to the column's other numbers, else Vietnamese. Numeric cells never vote.
+    ``decided_by`` and ``ambiguous`` say what decided and which cells it concerned.
 
     Examples
     --------
@@ -378,108 +338,88 @@ def parse_number_column(values: Sequence[object]) -> ColumnParse:
     ('en', [1234.0, 2345.5, 7.0, 0.0], {3: 'dash'})
     >>> parse_number_column(["1,234"]).values   # no evidence: Vietnamese, comma decimal
     [1.234]
-    >>> col = parse_number_column(["5", "năm"])
-    >>> col.values, col.errors[1].code
-    ([5.0, None], 'VALUE_NOT_NUMERIC')
+    >>> col = parse_number_column(["1.500", "734", "2.234"], ["data", "data", "total"])
+    >>> col.values, col.decided_by
+    ([1500.0, 734.0, 2234.0], 'total')
+    >>> col = parse_number_column(["5", "năm", "7 hộ"])
+    >>> col.values, col.errors[1].code, col.words
+    ([5.0, None, 7.0], 'VALUE_NOT_NUMERIC', {2: 'hộ'})
     """
-    return _parse_column(values, "convention")
+    return _parse_column(values, "convention", kinds)
 
 
 def parse_count_column(values: Sequence[object]) -> ColumnParse:
     """Parse a column of counts (households, persons, models) into ints.
 
     As :func:`parse_number_column`, except that an ambiguous "1.234" or "1,234" is
-    always thousands (a count has no decimals). A non-integer (2.5) is an error
+    always thousands (a count has no decimals). A number within 1e-9 (relative) of a
+    whole number is that number (106.00000000000001, and -1e-14 is 0: float noise of a
+    formula's result pasted as a value). A non-integer (2.5) is an error
     VALUE_NOT_INTEGER, a negative number VALUE_NEGATIVE; a dash is 0.
 
     Examples
     --------
     >>> parse_count_column(["1.234", "1,234", 12.0, "-", "", "1 234"]).values
     [1234, 1234, 12, 0, None, 1234]
+    >>> parse_count_column([106.00000000000001, 1e-14, -1e-14, -0.0]).values
+    [106, 0, 0, 0]
     >>> col = parse_count_column([2.5, -3, "x"])
     >>> col.values, sorted(e.code for e in col.errors.values()), col.sentinels
     ([None, None, None], ['VALUE_NEGATIVE', 'VALUE_NOT_INTEGER'], {2: 'x'})
     """
-    col = _parse_column(values, "thousands")
+    col = _parse_column(values, "thousands", ())
     ints: list[int | None] = []
     for i, x in enumerate(col.values):
         if x is None:
             ints.append(None)
             continue
         raw = values[i]
-        if abs(x - round(x)) > 1e-9 * max(1.0, abs(x)):
+        n = round(x)  # binary noise of a pasted formula result: 106.00000000000001, -1e-14
+        if abs(x - n) > 1e-9 * max(1.0, abs(x)):
             col.errors[i] = ValueParseError(
                 f"Giá trị {quote(raw)} không phải là số nguyên", "VALUE_NOT_INTEGER", raw
             )
             ints.append(None)
-        elif x < 0:
+        elif n < 0:
             col.errors[i] = ValueParseError(
                 f"Giá trị {quote(raw)} là số âm, số đếm không thể âm", "VALUE_NEGATIVE", raw
             )
             ints.append(None)
         else:
-            ints.append(int(round(x)))
+            ints.append(int(n))
     col.values = ints
     return col
 
 
-_MET_SYMBOLS = frozenset({"✓", "✔", "☑", "✅", "√", "+"})
+def blanks_meaning_zero(
+    col: ColumnParse, raw: Sequence[object], eligible: Sequence[bool]
+) -> list[int]:
+    """Indices of the blank cells of a count column that mean 0, decided for the column.
 
+    A return may write zero as "-" or leave it blank (shared/spec/returns.md), and a blank
+    may also mean "not reported" (tables.md). The column's own cells decide: a column that
+    writes a zero somewhere (0, "0 hộ", "-") writes its zeros, so its blanks are not
+    reported (None); a column that writes none but holds a number above 0 leaves its
+    zeros blank, so its blanks are 0 — only on the rows ``eligible`` says hold numbers in
+    other columns (a row with nothing at all is not reported). A column with no number
+    above 0 is not reported. Errors and sentinels ("x", "...") are never blanks.
 
-_MET = frozenset({"dat", "x", "co", "d"})
-
-
-_NOT_MET = frozenset({"chua dat", "cd", "khong", "chua", "k"})
-
-
-def parse_mark(value: object) -> bool | _NotAssessed:
-    """Parse an NTM criterion cell: met → True, not met → False, not assessed →
-    :data:`NOT_ASSESSED`.
-
-    Met: "Đạt", "x", "X", "✓", "✔", "√", "1", 1, True, "có". Not met: "Chưa đạt", "CĐ",
-    "-", "0", 0, False, "không", and blank (the spec: a blank criterion cell means not
-    met). "không đánh giá" → NOT_ASSESSED. Case, diacritics (typed without them or in
-    NFD), spaces are ignored. Anything else → ValueParseError VALUE_BAD_MARK.
-
-    Examples
-    --------
-    >>> [parse_mark(v) for v in ("Đạt", "x", "✓", 1.0, "có", "DAT")]
-    [True, True, True, True, True, True]
-    >>> [parse_mark(v) for v in ("Chưa đạt", "CĐ", "-", 0, None, " ", "Không")]
-    [False, False, False, False, False, False, False]
-    >>> parse_mark("Không đánh giá") is NOT_ASSESSED
-    True
-    >>> parse_mark("2")
-    Traceback (most recent call last):
-    ...
-    ketnghia_analysis.reading.values.ValueParseError: Giá trị “2” không phải là dấu đạt/chưa đạt của tiêu chí
+    >>> col = parse_count_column([3, None, 5, None])
+    >>> blanks_meaning_zero(col, [3, None, 5, None], [True, True, True, False])
+    [1]
+    >>> blanks_meaning_zero(parse_count_column([3, None, "-"]), [3, None, "-"], [True] * 3)
+    []
     """
-    if is_blank(value):
-        return False
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, numbers.Real):
-        if value == 1:
-            return True
-        if value == 0:
-            return False
-    elif isinstance(value, str):
-        t = normalize(value)
-        if t in _MET_SYMBOLS:
-            return True
-        if t in DASHES:
-            return False
-        if re.fullmatch(r"[01](?:[.,]0+)?", t):  # "1", "1.0", "0,0" typed as text
-            return t[0] == "1"
-        f = fold(t)
-        if f in _MET:
-            return True
-        if f in _NOT_MET:
-            return False
-        if f in ("khong danh gia", "kdg"):
-            return NOT_ASSESSED
-    raise ValueParseError(
-        f"Giá trị {quote(value)} không phải là dấu đạt/chưa đạt của tiêu chí",
-        "VALUE_BAD_MARK",
-        value,
-    )
+    values = col.values
+    if any(x == 0 for x in values) or not any(x is not None and x > 0 for x in values):
+        return []
+    return [
+        i
+        for i, (x, v) in enumerate(zip(values, raw, strict=True))
+        if x is None
+        and i not in col.errors
+        and i not in col.sentinels
+        and is_blank(v)
+        and i < len(eligible)
+        and eligible[i]
+    ]

@@ -35,8 +35,9 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 
 from ketnghia_analysis.core import legacy, text
+from ketnghia_analysis.reference.commune_labels import clean_label, code_digits
 
-__all__ = ["CommuneMatcher", "Match", "commune_aliases", "label_keys"]
+__all__ = ["CommuneMatcher", "Match", "clean_label", "commune_aliases", "label_keys"]
 
 # Local spellings of commune names, editable by analysts (docs/reference-data.md).
 ALIASES_FILE = Path(__file__).with_name("commune_aliases.csv")
@@ -291,6 +292,28 @@ class CommuneMatcher:
     def _name_valid(self, n: _Name, year: int | None) -> bool:
         return year is None or n.first_year <= year <= n.last_year
 
+    def by_code(self, code: object, district_code: object, year: object) -> Match | None:
+        """The commune of a GSO code as a return types it ("20938", 20938.0, "'20938"), when
+        the code exists in the gazetteer, in the district, in the year (a unit merged away
+        gives its successor, ``method="merged"``); None otherwise.
+
+        >>> CommuneMatcher().by_code(20938.0, "516", 2023).name
+        'Xã Trà Dơn'
+        >>> CommuneMatcher().by_code("99999", "516", 2023) is None
+        True
+        """
+        digits = code_digits(code)
+        if digits is None or digits not in self._district:
+            return None
+        district, yr = self._clean_district(district_code), self._clean_year(year)
+        target = self._resolve(digits, yr)
+        if target is None or not self._in_district(target, district, yr):
+            return None
+        name = self.name_in_year(target, yr)
+        if target == digits:
+            return Match(target, name, 1.0, "code", [])
+        return Match(target, name, MERGED_CONFIDENCE, "merged", [])
+
     def name_in_year(self, code: str, year: int | None) -> str | None:
         """Official name of ``code`` in ``year`` (the one valid on 31 December)."""
         own = self._names_of.get(code, [])
@@ -342,9 +365,9 @@ class CommuneMatcher:
         if label is None or (isinstance(label, float) and math.isnan(label)):
             return Match(None, None, 0.0, "none", self._suggest("", district, yr))
         raw = str(label)
-        variants = [text.normalize(legacy.fix_mojibake(raw))]
+        variants = [clean_label(text.normalize(legacy.fix_mojibake(raw)))]
         for _, decoded in legacy.legacy_candidates(raw):
-            decoded = text.normalize(decoded)
+            decoded = clean_label(text.normalize(decoded))
             if decoded not in variants:
                 variants.append(decoded)
 
@@ -530,4 +553,8 @@ def _same_text(label: str, n: _Name, fold_case: bool = False) -> bool:
         if lab.startswith(w + " "):
             lab = lab[len(w) + 1 :].strip()
             break
-    return lab in (bare, name)
+    # a zero-width character typed in place of a space leaves the words joined
+    return lab in (bare, name) or lab.replace(" ", "") in (
+        bare.replace(" ", ""),
+        name.replace(" ", ""),
+    )

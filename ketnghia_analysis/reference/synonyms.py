@@ -3,7 +3,10 @@
 Header wording varies from district to district; which words name which canonical column,
 and which words name a model status, an NTM level or a partner type, is data an analyst
 can extend in ``synonyms.yaml`` without touching code. Every phrase is kept folded
-(``core.text.fold``: lower case, no diacritics, no punctuation) for comparison.
+(``core.text.fold``: lower case, no diacritics, no punctuation) for comparison. Officers'
+abbreviations ("SL", "HN", "KP", "tr.đ") are data too (``abbreviations:``), written out before
+a header is compared (`expand_abbreviations`); ``content:`` holds the words that make a value
+look like a unit's name (reading/header_content.py).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ class ColumnSpec:
     synonyms: list[tuple[str, ...]]  # folded; a tuple = all of these phrases
     exclude: list[str]
     exact: list[str]
+    label: str = ""  # the usual header as written (the first synonym), for messages
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class FormSpec:
     criteria_group: list[str] = field(default_factory=list)
     criteria_prefixes: list[str] = field(default_factory=list)
     criteria_names: dict[int, list[str]] = field(default_factory=dict)
+    abbreviations: dict[str, str] = field(default_factory=dict)  # folded "sl" → "so luong"
     cache: dict = field(default_factory=dict, repr=False, compare=False)  # label → matches
 
 
@@ -58,6 +63,8 @@ class Synonyms:
     values: dict[str, Any]  # folded value vocabularies (status, ntm_level, partner_type, ...)
     sheets: dict[str, list[str]]
     fuzzy_threshold: float
+    abbreviations: dict[str, str] = field(default_factory=dict)  # folded: "kp" → "kinh phi"
+    content: dict[str, list[str]] = field(default_factory=dict)  # words of a column's values
 
 
 def fold_phrase(text: object) -> str:
@@ -74,6 +81,8 @@ def _fold_all(items: list[Any] | None) -> list[str]:
 
 
 def _column_spec(name: str, cd: dict) -> ColumnSpec:
+    first = (cd.get("synonyms") or cd.get("exact") or [name])[0]
+    label = " … ".join(map(str, first)) if isinstance(first, list) else str(first)
     synonyms = [
         tuple(_fold_all(entry)) if isinstance(entry, list) else (fold_phrase(entry),)
         for entry in cd.get("synonyms") or []
@@ -84,15 +93,16 @@ def _column_spec(name: str, cd: dict) -> ColumnSpec:
         synonyms=synonyms,
         exclude=_fold_all(cd.get("exclude")),
         exact=_fold_all(cd.get("exact")),
+        label=label,
     )
 
 
-def _form_spec(form: str, fd: dict) -> FormSpec:
+def _form_spec(form: str, fd: dict, abbreviations: dict[str, str]) -> FormSpec:
     cols = {name: _column_spec(name, cd) for name, cd in (fd.get("columns") or {}).items()}
     crit = fd.get("criteria") or {}
     if crit:
         for n in range(1, N_CRITERIA + 1):
-            cols[f"c{n:02d}"] = ColumnSpec(f"c{n:02d}", "mark", [], [], [])
+            cols[f"c{n:02d}"] = ColumnSpec(f"c{n:02d}", "mark", [], [], [], f"Tiêu chí {n}")
     return FormSpec(
         form=form,
         code=str(fd.get("code", "")),
@@ -105,6 +115,7 @@ def _form_spec(form: str, fd: dict) -> FormSpec:
         criteria_group=_fold_all(crit.get("group")),
         criteria_prefixes=sorted(_fold_all(crit.get("prefixes")), key=len, reverse=True),
         criteria_names={int(k): _fold_all(v) for k, v in (crit.get("names") or {}).items()},
+        abbreviations=abbreviations,
     )
 
 
@@ -117,10 +128,37 @@ def _vocabulary(vd: Any) -> Any:
 
 def parse_synonyms(data: dict) -> Synonyms:
     """Build the folded synonym table from the YAML structure (see synonyms.yaml)."""
-    forms = {form: _form_spec(form, fd) for form, fd in (data.get("forms") or {}).items()}
+    abbrev = {fold_phrase(k): fold_phrase(v) for k, v in (data.get("abbreviations") or {}).items()}
+    forms = {form: _form_spec(form, fd, abbrev) for form, fd in (data.get("forms") or {}).items()}
     values = {key: _vocabulary(vd) for key, vd in (data.get("values") or {}).items()}
     sheets = {k: _fold_all(v) for k, v in (data.get("sheets") or {}).items()}
-    return Synonyms(forms, values, sheets, float(data.get("fuzzy_threshold", 88)))
+    content = {k: _fold_all(v) for k, v in (data.get("content") or {}).items()}
+    threshold = float(data.get("fuzzy_threshold", 88))
+    return Synonyms(forms, values, sheets, threshold, abbrev, content)
+
+
+def expand_abbreviations(folded: str, table: dict[str, str]) -> str:
+    """A folded header with its abbreviations written out (longest first, whole words).
+
+    >>> expand_abbreviations("sl ho ngheo ck", {"sl": "so luong", "ck": "cuoi ky"})
+    'so luong ho ngheo cuoi ky'
+    >>> expand_abbreviations("kp tr d", {"kp": "kinh phi", "tr d": "trieu dong"})
+    'kinh phi trieu dong'
+    """
+    tokens = folded.split()
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        for n in (3, 2, 1):
+            key = " ".join(tokens[i : i + n])
+            if i + n <= len(tokens) and key in table:
+                out.append(table[key])
+                i += n
+                break
+        else:
+            out.append(tokens[i])
+            i += 1
+    return " ".join(out)
 
 
 @functools.lru_cache(maxsize=8)

@@ -36,7 +36,7 @@ POINTS_FORMAT = "+0.0;-0.0;0.0"  # unit "điểm %": already in points, the unit
 EFFECT_FORMAT = "+#,##0.00;-#,##0.00;0.00"  # an effect in its outcome's unit (see _effects)
 #: The unit of an effect on a rate once shown in the workbook (×100, percentage points).
 POINTS_UNIT = "điểm %"
-_SEVERITY_VI = {"error": "lỗi", "warning": "cảnh báo"}
+_SEVERITY_VI = {"error": "lỗi", "warning": "cảnh báo", "info": "ghi chú"}
 SYNTHETIC_TITLE = "DỮ LIỆU TỔNG HỢP (mẫu), không phải số liệu thật"
 
 

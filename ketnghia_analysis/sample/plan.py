@@ -46,7 +46,7 @@ PLANTED = (
     ("NTM_TOTAL_MISMATCH", "warning"),
     ("TOTAL_MISMATCH", "warning"),
     ("UNKNOWN_COMMUNE", "error"),
-    ("VALUE_NOT_NUMERIC", "error"),
+    ("VALUE_NOT_NUMERIC", "warning"),  # the cell null, the row kept (issue #20)
 )
 # Variations that need a district-year with something particular.
 NEEDS: dict[str, Callable[[Slot], bool]] = {

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from ketnghia_analysis.sample.forms.planted import nulled_fields
 from ketnghia_analysis.sample.returns import Written
 from ketnghia_analysis.sample.world.schemas import conform
 
@@ -32,6 +33,7 @@ def _attach(
 ) -> pd.DataFrame:
     """The rows of ``frame`` that a file carries, with its file, sheet and row."""
     provenance = written.provenance
+    nulled = nulled_fields(written.issues)
     keys = [keyfn(r) for r in frame.itertuples(index=False)]
     mask = [k in provenance for k in keys]
     f = frame[mask].copy()
@@ -40,8 +42,9 @@ def _attach(
     f["source_sheet"] = [provenance[k][1] for k in kept]
     f["source_row"] = [provenance[k][2] for k in kept]
     for i, k in enumerate(kept):
-        for col in written.dropped_cols.get(k, ()):
-            f.iloc[i, f.columns.get_loc(col)] = None
+        for col in set(written.dropped_cols.get(k, ())) | nulled.get(k, set()):
+            if col in f.columns:
+                f.iloc[i, f.columns.get_loc(col)] = None
     f = conform(f, table, provenance=True)
     order = ["source_file", "source_sheet", "source_row"]
     if table == "ntm_criteria":

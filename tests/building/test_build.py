@@ -366,13 +366,13 @@ def test_a_return_of_unknown_year_does_not_stop_the_assembly():
         "reason": None, "rows_read": 1, "rows_accepted": 0, "rows_quarantined": 1,
         "rows_structural": 0, "read_at": pd.Timestamp("2026-01-01", tz="UTC"),
     }  # fmt: skip
-    quarantine = pd.DataFrame(
-        [{"form": "poverty", "district_code": "516", "year": None, "commune_label": "Trà Mai",
+    quarantine = [
+        {"form": "poverty", "district_code": "516", "year": None, "commune_label": "Trà Mai",
           "codes": "IDENTITY_UNKNOWN", "raw_values": "{}", "source_file": "khong-ro.xlsx",
-          "source_sheet": "Biểu 02", "source_row": 7}]
-    )  # fmt: skip
+          "source_sheet": "Biểu 02", "source_row": 7}
+    ]  # fmt: skip
     result = FileResult(
-        "khong-ro.xlsx", submission, quarantine=quarantine, forms=["poverty"],
+        "khong-ro.xlsx", submission, quarantine_rows=quarantine, forms=["poverty"],
         form_sheets={"poverty": "Biểu 02"},
     )  # fmt: skip
     tables, issues = assemble([result])

@@ -12,7 +12,7 @@ from ketnghia_analysis.building.feedback import (
     write_issues_xlsx,
 )
 
-HEADERS = ["Mức độ", "Mã lỗi", "Nội dung", "Tệp", "Trang tính", "Ô", "Giá trị", "Gợi ý"]
+HEADERS = ["Mức độ", "Mã lỗi", "Nội dung", "Tệp", "Trang tính", "Ô", "Số ô", "Giá trị", "Gợi ý"]
 
 
 def issues() -> pd.DataFrame:
@@ -48,11 +48,11 @@ def test_issues_workbook_one_sheet_per_district(tmp_path):
 def test_text_that_looks_like_a_formula_stays_text(tmp_path):
     path = write_issues_xlsx(issues(), tmp_path / "issues.xlsx")
     sheet = openpyxl.load_workbook(path).worksheets[2]
-    formula_cell = sheet["G3"]
+    formula_cell = sheet["H3"]
     assert formula_cell.value == "=SUM(A1:A3)" and formula_cell.data_type == "s"
-    assert sheet["H3"].value == "@cmd" and sheet["H3"].data_type == "s"
-    assert sheet["G2"].value == "+Trà" and sheet["G2"].data_type == "s"
-    assert sheet["H2"].value == "-gợi ý" and sheet["H2"].data_type == "s"
+    assert sheet["I3"].value == "@cmd" and sheet["I3"].data_type == "s"
+    assert sheet["H2"].value == "+Trà" and sheet["H2"].data_type == "s"
+    assert sheet["I2"].value == "-gợi ý" and sheet["I2"].data_type == "s"
 
 
 def test_feedback_file_per_district_and_year(tmp_path):

@@ -115,7 +115,7 @@ def test_sheet_with_too_few_columns_is_unknown_with_detail():
     ]
     v = recognise_sheet(sheet(rows))
     assert v.kind == "unknown"
-    assert "thiếu cột: commune" in v.reason
+    assert "thiếu cột: Xã, thị trấn" in v.reason
 
 
 def test_form_split_over_two_sheets_is_not_a_duplicate():

@@ -9,6 +9,7 @@ from workbooks import POVERTY_HEADER, POVERTY_ROWS, TITLE_POVERTY, sheet
 
 from ketnghia_analysis.reading.grid import Grid
 from ketnghia_analysis.reading.headers import (
+    HeaderBlock,
     find_header_block,
     flatten_header,
     is_numbering_row,
@@ -23,11 +24,35 @@ def syn():
     return load_synonyms()
 
 
+#: The 19 criteria of the national NTM set by name, in order.
+CRITERIA_NAMES = [
+    "Quy hoạch",
+    "Giao thông",
+    "Thủy lợi",
+    "Điện",
+    "Trường học",
+    "Cơ sở vật chất văn hóa",
+    "Cơ sở hạ tầng thương mại nông thôn",
+    "Thông tin và Truyền thông",
+    "Nhà ở dân cư",
+    "Thu nhập",
+    "Hộ nghèo",
+    "Lao động có việc làm",
+    "Tổ chức sản xuất",
+    "Giáo dục và Đào tạo",
+    "Y tế",
+    "Văn hóa",
+    "Môi trường và an toàn thực phẩm",
+    "Hệ thống chính trị và tiếp cận pháp luật",
+    "Quốc phòng và An ninh",
+]
+
+
 def _map(rows, form, syn, merged=None):
     grid = Grid(sheet(rows, merged=merged))
     spec = syn.forms[form]
     block = find_header_block(grid, spec)
-    parts = flatten_header(grid, block.first, block.last)
+    parts = flatten_header(grid, block.first, block.last, block.joined)
     return block, map_columns(parts, spec, syn.fuzzy_threshold)
 
 
@@ -121,27 +146,7 @@ def test_ntm_criteria_as_numbers_names_and_tc(syn):
     for subs in (
         list(range(1, 20)),
         [f"TC{n}" for n in range(1, 20)],
-        [
-            "Quy hoạch",
-            "Giao thông",
-            "Thủy lợi",
-            "Điện",
-            "Trường học",
-            "Cơ sở vật chất văn hóa",
-            "Cơ sở hạ tầng thương mại nông thôn",
-            "Thông tin và Truyền thông",
-            "Nhà ở dân cư",
-            "Thu nhập",
-            "Hộ nghèo",
-            "Lao động có việc làm",
-            "Tổ chức sản xuất",
-            "Giáo dục và Đào tạo",
-            "Y tế",
-            "Văn hóa",
-            "Môi trường và an toàn thực phẩm",
-            "Hệ thống chính trị và tiếp cận pháp luật",
-            "Quốc phòng và An ninh",
-        ],
+        CRITERIA_NAMES,
     ):
         top = ["STT", "Tên xã", "Tiêu chí"] + [None] * 18 + ["Số TC đạt", "Đạt chuẩn NTM"]
         sub = [None, None] + subs + [None, None]
@@ -300,3 +305,152 @@ def test_hidden_copy_of_a_column_loses_to_the_visible_one(syn):
     parts = flatten_header(grid, 0, 0)
     assert map_columns(parts, spec, hidden={1}).columns["households_total"] == 2
     assert map_columns(parts, spec, hidden={2}).columns["households_total"] == 1
+
+
+@pytest.mark.parametrize(
+    ("form", "label", "name"),
+    [
+        ("poverty", "HN ĐK", "poor_start"),
+        ("poverty", "HN CK", "poor_end"),
+        ("poverty", "HCN", "near_poor_end"),
+        ("poverty", "Tỉ lệ hộ nghèo cuối năm (%)", "poverty_rate_end"),
+        ("support", "DV giúp đỡ", "partner_name"),
+        ("support", "ĐV kết nghĩa", "partner_name"),
+        ("support", "Nhà ĐĐK", "houses_supported"),
+        ("support", "HV quy đổi", "in_kind"),
+        ("support", "Số MH PTKT", "models_supported"),
+        ("support", "Lượt CBCC xã được ĐT, BD", "officials_trained"),
+        ("support", "LĐ được ĐTN, GQVL", "workers_trained"),
+        ("ntm", "TC đạt", "criteria_met"),
+        ("ntm", "1. Quy hoạch", "c01"),
+        ("models", "SL hộ", "households"),
+    ],
+)
+def test_abbreviated_headers_are_written_out_before_matching(syn, form, label, name):
+    """Officers' abbreviations (SL, HN, HCN, ĐV, TC, CK, ĐK, MH, ĐĐK …) are written out from
+    the `abbreviations:` of synonyms.yaml, not listed spelling by spelling (issue #20)."""
+    cmap = map_columns([["STT"], [label]], syn.forms[form], syn.fuzzy_threshold)
+    assert cmap.columns.get(name) == 1
+    assert cmap.method[name] != "fuzzy"
+
+
+def test_an_abbreviation_is_data_and_never_hides_a_header(syn):
+    data = {
+        "abbreviations": {"SLHN": "số lượng hộ nghèo"},
+        "forms": {
+            "poverty": {
+                "columns": {
+                    "poor_end": {"kind": "count", "synonyms": ["Số lượng hộ nghèo cuối năm"]},
+                    "near_poor_end": {"kind": "count", "synonyms": ["SLHN cận"]},
+                }
+            }
+        },
+    }
+    spec = parse_synonyms(data).forms["poverty"]
+    cmap = map_columns([["SLHN cuối năm"], ["SLHN cận"]], spec, 88)
+    assert cmap.columns == {"poor_end": 0, "near_poor_end": 1}
+
+
+# ---------------------------------------------------------------------------
+# Labels typed over two rows, groups known by their columns (issue #20)
+# ---------------------------------------------------------------------------
+
+
+def _typed_over_two_rows(labels: list) -> tuple[list, list]:
+    """A header row typed as two: a label of four words or more keeps its first half, its
+    last words go in the cell below (no merge); a shorter label stays whole above."""
+    top: list = []
+    below: list = []
+    for label in labels:
+        words = str(label).split() if label is not None else []
+        cut = len(words) // 2 if len(words) >= 4 else len(words)
+        top.append(" ".join(words[:cut]) or None)
+        below.append(" ".join(words[cut:]) or None)
+    return top, below
+
+
+SUPPORT_LABELS = [
+    "STT",
+    "Xã được kết nghĩa",
+    "Đơn vị kết nghĩa",
+    "Loại hình đơn vị",
+    "Năm bắt đầu kết nghĩa",
+    "Hỗ trợ bằng tiền (triệu đồng)",
+    "Hỗ trợ hiện vật (quy ra tiền) (triệu đồng)",
+    "Số hộ được hưởng lợi",
+    "Ghi chú",
+]
+
+
+def test_labels_continued_in_the_row_above_the_numbering_row(syn):
+    top, below = _typed_over_two_rows(SUPPORT_LABELS)
+    numbering = [f"({i})" for i in range(1, 10)]
+    data = [1, "Trà Leng", "Sở Tài chính", "sở, ban, ngành tỉnh", 2017, 490, 53.4, 59]
+    block, cmap = _map([top, below, numbering, data], "support", syn)
+    assert block == HeaderBlock(0, 1, 2, frozenset({1}))
+    assert cmap.labels[1] == "Xã được kết nghĩa"  # one label, not "Xã được / kết nghĩa"
+    assert cmap.columns == {
+        "commune": 1,
+        "partner_name": 2,
+        "partner_type": 3,
+        "pair_start_year": 4,
+        "cash": 5,
+        "in_kind": 6,
+        "beneficiary_households": 7,
+        "note": 8,
+    }
+
+
+def test_labels_continued_below_name_more_columns_than_either_row(syn):
+    # no numbering row: the data (counts typed as text) start right under the second row,
+    # which names more columns than the first, and the title rows stay out of the header
+    top, below = _typed_over_two_rows(POVERTY_HEADER[0])
+    data = [[str(v) for v in row] for row in POVERTY_ROWS]
+    merged = [(3, 0, 3, 10)]  # the merged title: the sheet has merges, none in the header
+    block, cmap = _map(TITLE_POVERTY + [top, below] + data, "poverty", syn, merged)
+    assert (block.first, block.last, block.numbering_row) == (5, 6, None)
+    assert cmap.labels[4] == "Số hộ thoát nghèo trong năm"
+    assert cmap.columns == {
+        "commune": 1,
+        "households_total": 2,
+        "poor_start": 3,
+        "poverty_exits": 4,
+        "poverty_relapses": 5,
+        "poverty_new": 6,
+        "poor_end": 7,
+        "poverty_rate_end": 8,
+        "near_poor_end": 9,
+        "poor_ethnic_minority_end": 10,
+    }
+
+
+def test_criteria_names_continued_below_and_a_row_of_marks_is_data(syn):
+    labels = ["STT", "Xã"] + CRITERIA_NAMES + ["Số TC đạt"]
+    top, below = _typed_over_two_rows(labels)
+    numbering = [f"({i})" for i in range(1, 23)]
+    block, cmap = _map([top, below, numbering, [1, "Trà Sơn"] + ["có"] * 19 + [19]], "ntm", syn)
+    assert block == HeaderBlock(0, 1, 2, frozenset({1}))
+    assert [cmap.columns[f"c{n:02d}"] for n in range(1, 20)] == list(range(2, 21))
+    assert cmap.columns["criteria_met"] == 21
+    # the same header in one row, then a row of words only (a commune and its marks, no
+    # number): it names nothing more, so it is data, not the header's continuation
+    marks = [None, "xã Trà Sơn", "có", "CĐ"] + ["có"] * 17
+    block, cmap = _map([labels, marks, marks], "ntm", syn)
+    assert block == HeaderBlock(0, 0, None)
+    assert [cmap.columns[f"c{n:02d}"] for n in range(1, 20)] == list(range(2, 21))
+
+
+def test_criteria_named_under_a_group_label_no_synonym_knows(syn):
+    # "Kết quả thực hiện" merged over the criteria's names: its columns make it a group of
+    # criteria (three or more criterion names under one label), whatever its words
+    top = ["STT", "Xã", "Kết quả thực hiện"] + [None] * 19
+    sub = [None, None] + CRITERIA_NAMES + ["Số TC đạt"]
+    merged = [(0, 0, 1, 0), (0, 1, 1, 1), (0, 2, 0, 21)]
+    block, cmap = _map([top, sub, [1, "Trà Sơn"] + ["có"] * 19 + [19]], "ntm", syn, merged)
+    assert (block.first, block.last) == (0, 1)
+    assert [cmap.columns[f"c{n:02d}"] for n in range(1, 20)] == list(range(2, 21))
+    assert cmap.columns["criteria_met"] == 21
+    assert cmap.labels[3] == "Kết quả thực hiện / Giao thông"
+    # two criterion names under a group are not evidence enough
+    parts = [["Kết quả", "Điện"], ["Kết quả", "Giao thông"], ["Xã"]]
+    assert "c04" not in map_columns(parts, syn.forms["ntm"], fuzzy=False).columns

@@ -16,7 +16,9 @@ def ctx(name, label="", rows=(6, 7, 8), earlier=None, unit_scale=None):
 
 def test_money_is_scaled_by_its_header_unit():
     out = parse_column("money", ["1.500", "-", None], ctx("cash", "Hỗ trợ (nghìn đồng)"))
-    assert out.values == [1.5, 0.0, None] and out.scale == 0.001 and out.issues == []
+    assert out.values == [1.5, 0.0, None] and out.scale == 0.001
+    # "1.500" alone could be 1,5: read as thousands, and said once (info)
+    assert [(i.severity, i.code) for i in out.issues] == [("info", "NUMBER_CONVENTION_DECIDED")]
 
 
 def test_a_bad_count_is_reported_at_its_cell_with_the_file():
@@ -64,4 +66,5 @@ def test_marks_and_not_assessed():
     out = parse_column("mark", ["Đạt", None, "Không đánh giá", "2"], ctx("c01", rows=(6, 7, 8, 9)))
     assert out.values == [True, False, None, None]
     assert out.not_assessed == frozenset({2})
-    assert [i.code for i in out.issues] == ["VALUE_BAD_MARK"]
+    assert [i.code for i in out.issues] == ["VALUE_BAD_MARK"]  # "Đạt" is read by its words
+    assert (out.issues[0].cell, out.issues[0].value) == ("D10", "2")

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from ketnghia_analysis.core import legacy
 from ketnghia_analysis.reference import gazetteer
-from ketnghia_analysis.reference.matching import CommuneMatcher, Match
+from ketnghia_analysis.reference.matching import CommuneMatcher, Match, clean_label
 
 
 @functools.lru_cache(maxsize=1)
@@ -248,3 +248,35 @@ def test_both_names_are_current_in_the_year_of_a_change_of_type():
         assert (got.code, got.confidence) == ("20560", 1.0), (label, got)
     assert m.match("Phường Điện Thắng Bắc", "507", 2022).method == "renamed"
     assert m.match("Xã Điện Thắng Bắc", "507", 2024).method == "renamed"
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "Xã Trà Dơn (*)",
+        "Trà Dơn(1)",
+        "Trà Dơn*",
+        "Trà Dơn **",
+        "Trà Dơn ¹",
+        "Trà Dơn²",
+        "Xã Trà Dơn - huyện Nam Trà My",
+        "Trà Dơn, huyện Nam Trà My",
+        "Trà Dơn (huyện Nam Trà My)",
+        "1. Trà Dơn",
+        "- Trà Dơn",
+        "XÃ TRÀ DƠN (*)",
+        "Trà\u200bDơn",
+        unicodedata.normalize("NFD", "Xã  Trà\u00a0Dơn (1)"),
+    ],
+)
+def test_marks_around_a_name_are_not_part_of_it(label):
+    # "Trà Dơn" (20938) and "Trà Don" (20956) fold alike: only the name as written tells
+    # them apart, so a footnote mark left on it made the label ambiguous (issue #20)
+    m = matcher().match(label, "516", 2023)
+    assert (m.code, m.confidence) == ("20938", 1.0)
+    assert m.method in ("exact", "folded")
+
+
+def test_clean_label_keeps_numerals_that_are_part_of_the_name():
+    assert clean_label("Tam Xuân 1") == "Tam Xuân 1"
+    assert clean_label("Tam Xuân I (*)") == "Tam Xuân I"

@@ -159,8 +159,14 @@ def test_truth_columns_and_dtypes(truth):
     assert np.allclose(money * 1000, (money * 1000).round(), atol=1e-6)
 
 
+def _counted(poverty: pd.DataFrame) -> pd.DataFrame:
+    """The poverty truth rows with their households: the row of the planted bad value
+    (VALUE_NOT_NUMERIC) is kept with its households, and so its rate, null (issue #20)."""
+    return poverty.dropna(subset=["households_total"])
+
+
 def test_poverty_identity_and_rates(truth):
-    p = truth["poverty"]
+    p = _counted(truth["poverty"])
     lhs = p["poor_start"] - p["poverty_exits"] + p["poverty_relapses"] + p["poverty_new"]
     assert (lhs == p["poor_end"]).all()
     assert np.allclose(p["poverty_rate_end"], p["poor_end"] / p["households_total"])
@@ -250,6 +256,12 @@ def test_supersession_and_quarantine(run, truth):
         rows = rows_of(out, r.source_file, r.source_sheet)
         if r.code == "VALUE_NOT_NUMERIC":
             assert cell(rows, r.cell) == "1.2O4"
+            # issue #20: the row is kept, its households (and so its rate) null in the truth
+            assert r.severity == "warning"
+            row = int(re.sub(r"\D", "", r.cell))
+            kept = pov[(pov["source_file"] == r.source_file) & (pov["source_row"] == row)]
+            assert len(kept) == 1 and kept["poor_end"].notna().all()
+            assert kept[["households_total", "poverty_rate_end"]].isna().all(axis=None)
         if r.code == "UNKNOWN_COMMUNE":
             assert "Làng Thanh niên" in str(cell(rows, r.cell))
 
@@ -274,7 +286,7 @@ def _report_date(out: Path, file: str) -> dt.date:
 def test_provenance_points_at_the_written_rows(run, truth):
     """Each poverty truth row's source row holds its commune's households (number or text)."""
     out, _ = run
-    pov = truth["poverty"]
+    pov = _counted(truth["poverty"])
     checked = 0
     for (file, sheet), part in pov.groupby(["source_file", "source_sheet"]):
         rows = rows_of(out, file, sheet)
@@ -303,7 +315,7 @@ def test_calibration(truth):
     """
     from ketnghia_analysis.reference import gazetteer
 
-    pov = truth["poverty"]
+    pov = _counted(truth["poverty"])
     c = gazetteer.communes().set_index("commune_code")
     er = pov["commune_code"].map(c["ethnic_region"].astype(object))
     mountain = (

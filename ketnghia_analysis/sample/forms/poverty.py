@@ -47,7 +47,8 @@ def poverty_form(
     plants
         Planted value errors: {"POVERTY_IDENTITY" | "POVERTY_RATE_MISMATCH" |
         "VALUE_NOT_NUMERIC": commune_code, "UNKNOWN_COMMUNE" | "TOTAL_MISMATCH": "?"}.
-        Rows with an error-level plant are left out of ``FormOut.rows`` (quarantined).
+        Rows with an error-level plant are left out of ``FormOut.rows`` (quarantined); the
+        row of a bad value (VALUE_NOT_NUMERIC) is kept with that value null.
     """
     plants = plants or {}
     grid = Grid(sheet)
@@ -192,11 +193,11 @@ class _PovertyCells:
         return fmt_percent(rate, self.st, self.ctx, self.grid, r, c)
 
     def _not_numeric(self, rec: dict, r: int, c: int) -> str:
-        sheet = self.grid.name
+        """A bad value keeps its row: the households (and the rate computed from them) are
+        null in the truth, the row's other values stand (issue #20)."""
         note = "số hộ ghi '1.2O4' (chữ O thay số 0)"
-        plant_issue(self.ctx, "VALUE_NOT_NUMERIC", "error", sheet, r, c, note)
-        quarantine_row(self.ctx, "VALUE_NOT_NUMERIC", sheet, r)
-        rec["_key_drop"] = True
+        nulled = (rec["_key"], ("households_total", "poverty_rate_end"))
+        plant_issue(self.ctx, "VALUE_NOT_NUMERIC", "warning", self.grid.name, r, c, note, nulled)
         return "1.2O4"
 
     def _identity(self, rec: dict, r: int, c: int) -> None:

@@ -1,0 +1,303 @@
+"""Header labels to canonical columns: one folded label path scored against the synonym
+table of ``reference/synonyms.yaml`` (exact, synonym, criterion), then every column of a
+flattened header mapped (`map_columns`: best matches first, then fuzzy with its confidence).
+
+Step 4 of the header stage (`headers.py`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ketnghia_analysis.reading.grid import clean_text, fold_text, has_phrase
+from ketnghia_analysis.reference.synonyms import ColumnSpec, FormSpec, expand_abbreviations
+
+# ---------------------------------------------------------------------------
+# Matching one label against the table
+# ---------------------------------------------------------------------------
+
+_NUM_LEAF = re.compile(r"^0*(\d{1,2})$")
+_NUM_PREFIX = re.compile(r"^0*(\d{1,2})(?:\s+(.*))?$")
+
+
+def _criterion_of(parts: list[str], spec: FormSpec) -> int | None:
+    """Criterion number (1-19) named by a folded header path, or None."""
+    if not spec.criteria_prefixes and not spec.criteria_names:
+        return None
+    leaf = parts[-1]
+    ancestors = " ".join(parts[:-1])
+    under_group = any(has_phrase(ancestors, g) for g in spec.criteria_group)
+    for p in spec.criteria_prefixes:
+        if leaf.startswith(p):
+            rest = leaf[len(p) :].strip()
+            m = _NUM_PREFIX.match(rest)
+            if m:
+                n = int(m.group(1))
+                if 1 <= n <= 19:
+                    return n
+    m = _NUM_PREFIX.match(leaf)
+    if m and 1 <= int(m.group(1)) <= 19:
+        n = int(m.group(1))
+        # "1. Quy hoạch" alone: a number followed by the criterion's own name
+        if under_group or any(
+            (m.group(2) or "").startswith(nm) for nm in spec.criteria_names.get(n, [])
+        ):
+            return n
+    for n, names in spec.criteria_names.items():
+        # a criterion's name: under the group, or alone as the whole header
+        if any(leaf == nm or (under_group and leaf.startswith(nm + " ")) for nm in names):
+            if under_group or len(parts) == 1:
+                return n
+    return None
+
+
+def match_label(parts: list[str] | tuple[str, ...], col: ColumnSpec) -> tuple[float, str]:
+    """Score of a folded header path for one canonical column.
+
+    Returns (score, method); score 0 means no match. Exact whole-header matches score
+    above 1000, synonym matches the total length of the matched phrases.
+    """
+    full = " ".join(parts)
+    leaf = parts[-1]
+    if not full:
+        return 0.0, "none"
+    padded = f" {full} "
+    if any(f" {x} " in padded for x in col.exclude):
+        return 0.0, "none"
+    padded_leaf = f" {leaf} "
+    best = 0.0
+    method = "none"
+    for entry in col.synonyms:
+        if len(entry) == 1 and (leaf == entry[0] or full == entry[0]):
+            s = 1000.0 + len(entry[0])
+            if s > best:
+                best, method = s, "exact"
+            continue
+        if all(f" {p} " in padded for p in entry):
+            s = float(sum(len(p) for p in entry))
+            # A phrase found in the leaf is more telling than one in the group label.
+            s += 0.5 * sum(len(p) for p in entry if f" {p} " in padded_leaf) / max(len(leaf), 1)
+            if s > best:
+                best, method = s, "synonym"
+    for x in col.exact:
+        if leaf == x or full == x:
+            s = 1000.0 + len(x)
+            if s > best:
+                best, method = s, "exact"
+    return best, method
+
+
+def _word_index(spec: FormSpec) -> dict[str, set[str]]:
+    """First word of every phrase → the canonical columns it may name (a fast pre-filter)."""
+    index: dict[str, set[str]] = {}
+    for name, col in spec.columns.items():
+        if col.kind == "mark" and name[1:].isdigit():
+            continue
+        for entry in col.synonyms:
+            for p in entry:
+                if p:
+                    index.setdefault(p.split()[0], set()).add(name)
+        for x in col.exact:
+            if x:
+                index.setdefault(x.split()[0], set()).add(name)
+    return index
+
+
+def label_matches(spec: FormSpec, parts: tuple[str, ...]) -> list[tuple[float, str, str]]:
+    """Every (score, canonical column, method) a folded header path matches (cached per form),
+    as written and with its abbreviations written out ("SL hộ" → "số lượng hộ"), the better.
+
+    A criterion header (c01..c19) gives only that criterion.
+    """
+    hit = spec.cache.get(parts)
+    if hit is not None:
+        return hit
+    out = _label_matches(spec, parts)
+    longer = tuple(expand_abbreviations(p, spec.abbreviations) for p in parts)
+    if longer != parts:
+        known = {name for _s, name, _m in out}
+        out += [t for t in _label_matches(spec, longer) if t[1] not in known]
+    if len(spec.cache) < 50_000:
+        spec.cache[parts] = out
+    return out
+
+
+def _label_matches(spec: FormSpec, parts: tuple[str, ...]) -> list[tuple[float, str, str]]:
+    cache = spec.cache
+    out: list[tuple[float, str, str]] = []
+    n = _criterion_of(list(parts), spec)
+    if n is not None:
+        out.append((900.0, f"c{n:02d}", "criterion"))
+    else:
+        index = cache.get("__words__")
+        if index is None:
+            index = _word_index(spec)
+            cache["__words__"] = index
+        words = set(" ".join(parts).split())
+        names: set[str] = set()
+        for w in words:
+            names |= index.get(w, set())
+        for name in sorted(names, key=list(spec.columns).index):
+            col = spec.columns[name]
+            sc, m = match_label(parts, col)
+            if sc > 0:
+                out.append((sc, name, m))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Step 4: map columns to canonical names
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    columns: dict[str, int]  # canonical → 0-based column
+    confidence: dict[str, float]  # canonical → 1.0 exact/synonym, <1 fuzzy
+    method: dict[str, str]  # canonical → "exact" | "synonym" | "criterion" | "fuzzy"
+    labels: dict[int, str]  # column → flattened label "Group / Sub"
+    unmapped: list[int]  # columns with a label but no canonical name
+
+
+def _fuzzy_choices(spec: FormSpec) -> list[tuple[str, list[str]]]:
+    """(canonical column, its one-phrase synonyms of 5+ letters) for fuzzy matching."""
+    hit = spec.cache.get("__fuzzy__")
+    if hit is None:
+        hit = []
+        for name, col in spec.columns.items():
+            if col.kind == "mark" and name[1:].isdigit():
+                continue
+            phrases = [e[0] for e in col.synonyms if len(e) == 1] + col.exact
+            hit.append((name, [x for x in phrases if len(x) >= 5]))
+        spec.cache["__fuzzy__"] = hit
+    return hit
+
+
+def _folded_paths(parts: list[list[str]]) -> dict[int, list[str]]:
+    """Folded non-empty label parts of each labelled column."""
+    folded = {c: [fold_text(clean_text(x)) for x in p] for c, p in enumerate(parts) if p}
+    folded = {c: [x for x in p if x] for c, p in folded.items()}
+    return {c: p for c, p in folded.items() if p}
+
+
+#: Columns under one group label that are each a criterion's name on their own, which make
+#: the group a criteria group whatever its words ("Kết quả thực hiện" over "Điện", …).
+CRITERIA_GROUP_EVIDENCE = 3
+
+
+def _is_criterion(spec: FormSpec, parts: tuple[str, ...]) -> bool:
+    return any(m == "criterion" for _s, _n, m in label_matches(spec, parts))
+
+
+def _criteria_by_group(folded: dict[int, list[str]], spec: FormSpec) -> dict[int, list[str]]:
+    """Criteria named under a group label no synonym knows as the criteria group.
+
+    A group is recognised by its columns, not its words: when `CRITERIA_GROUP_EVIDENCE` or
+    more columns under one group label are each a criterion's name alone ("Điện", "Giao
+    thông", "Thu nhập" under "Kết quả thực hiện"), those columns are read by their own
+    label. Columns the group's words already read as criteria are left as they are.
+    """
+    if not spec.criteria_names:
+        return folded
+    under: dict[tuple[str, ...], list[int]] = {}
+    for c, p in folded.items():
+        if len(p) > 1 and _is_criterion(spec, (p[-1],)) and not _is_criterion(spec, tuple(p)):
+            under.setdefault(tuple(p[:-1]), []).append(c)
+    cols = [c for group in under.values() if len(group) >= CRITERIA_GROUP_EVIDENCE for c in group]
+    if not cols:
+        return folded
+    return {c: ([p[-1]] if c in cols else p) for c, p in folded.items()}
+
+
+def _pick(
+    ranked: list[tuple[float, int, str, str]], taken: dict[str, int]
+) -> list[tuple[float, int, str, str]]:
+    """Winners among (score, column, canonical name, method): best first, then leftmost.
+
+    Each canonical name and each column is given once; `taken` holds earlier winners.
+    """
+    names, cols = set(taken), set(taken.values())
+    won = []
+    for t in sorted(ranked, key=lambda t: (-t[0], t[1])):
+        _score, c, name, _m = t
+        if name in names or c in cols:
+            continue
+        names.add(name)
+        cols.add(c)
+        won.append(t)
+    return won
+
+
+def _synonym_candidates(
+    folded: dict[int, list[str]], spec: FormSpec, hidden: set[int] | frozenset[int]
+) -> list[tuple[float, int, str, str]]:
+    """(score, column, canonical name, method) of every exact, synonym or criterion match.
+
+    A hidden column loses a tie against a visible one (an old copy kept hidden).
+    """
+    return [
+        (sc - (0.25 if c in hidden else 0.0), c, name, m)
+        for c, p in folded.items()
+        for sc, name, m in label_matches(spec, tuple(p))
+    ]
+
+
+def _fuzzy_candidates(
+    folded: dict[int, list[str]],
+    rest: list[int],
+    spec: FormSpec,
+    taken: dict[str, int],
+    cutoff: float,
+) -> list[tuple[float, int, str, str]]:
+    """(score 0-100, column, canonical name, "fuzzy") of the columns still unmapped."""
+    from rapidfuzz import fuzz, process
+
+    choices = [
+        (phrase, name)
+        for name, phrases in _fuzzy_choices(spec)
+        if name not in taken
+        for phrase in phrases
+    ]
+    texts = [x[0] for x in choices]
+    out: list[tuple[float, int, str, str]] = []
+    for c in rest if choices else []:
+        p = folded[c]
+        if _NUM_LEAF.match(p[-1]):
+            continue
+        for t in {p[-1], " ".join(p)}:
+            hit = process.extractOne(t, texts, scorer=fuzz.ratio, score_cutoff=cutoff)
+            if hit is not None:
+                out.append((hit[1], c, choices[hit[2]][1], "fuzzy"))
+    return out
+
+
+def map_columns(
+    parts: list[list[str]],
+    spec: FormSpec,
+    fuzzy_threshold: float = 88,
+    fuzzy: bool = True,
+    hidden: set[int] | frozenset[int] = frozenset(),
+) -> ColumnMap:
+    """Canonical name of each column from its flattened label (see synonyms.yaml).
+
+    Exact, synonym and criterion matches first; then, for the columns left, a fuzzy
+    match (typos, missing words) with its confidence. `fuzzy=False` skips the fuzzy
+    fallback (used while guessing which form a sheet is). `hidden`: hidden columns, which
+    lose a tie against a visible column with the same header (an old copy of a column
+    kept hidden next to the current one).
+    """
+    folded = _criteria_by_group(_folded_paths(parts), spec)
+    columns: dict[str, int] = {}
+    confidence: dict[str, float] = {}
+    method: dict[str, str] = {}
+    for _score, c, name, m in _pick(_synonym_candidates(folded, spec, hidden), columns):
+        columns[name], confidence[name], method[name] = c, 1.0, m
+    rest = [c for c in folded if c not in columns.values()] if fuzzy else []
+    if rest:
+        fz = _fuzzy_candidates(folded, rest, spec, columns, fuzzy_threshold)
+        for score, c, name, m in _pick(fz, columns):
+            columns[name], confidence[name], method[name] = c, round(score / 100.0, 3), m
+    labels = {c: " / ".join(p) for c, p in enumerate(parts) if p}
+    unmapped = [c for c in folded if c not in columns.values()]
+    return ColumnMap(columns, confidence, method, labels, unmapped)
