@@ -1,33 +1,32 @@
-"""Benchmarks of issue #9: every figure is a ratio against a baseline measured in the same run.
+"""Benchmarks of issue #18 (and the earlier ones of issues #4 and #9): every figure is a ratio
+against a baseline measured in the same run.
 
 Run with `make bench` (not part of `make test`). Each comparison alternates the contender and
-its baselines (A B C A B C ...), takes the median of at least three runs of each, and prints
-the ratio beside its target, with absolute times and peak memory for context. Every timed
-command runs as its own process (what a user runs), so interpreter start-up and imports count
-for everyone; peak memory is the largest sum of RSS over the process tree (build workers
-included), sampled every 50 ms (one sample costs ~2 ms of CPU). Before measuring, the package's
-bytecode is compiled, as Python does on a first import unless PYTHONDONTWRITEBYTECODE is set
-(it is set on this VM, which would make every process of ours compile ~16,000 lines).
+its baselines (A B C A B C ...), takes the median of at least five rounds of each, and prints
+the ratio beside its target with the load average measured while the row ran: a row whose
+load was above the number of cores says "noisy" instead of a verdict. Every timed command
+runs as its own process (what a user runs), so interpreter start-up and imports count for
+everyone; peak memory is the largest sum of RSS over the process tree (build workers
+included), sampled every 50 ms (one sample costs ~2 ms of CPU). Before measuring, the
+package's bytecode is compiled, as Python does on a first import unless
+PYTHONDONTWRITEBYTECODE is set (it is set on this VM).
 
-1. build vs naive: `ketnghia build --no-cache` on the synthetic province (18 districts x 6
-   years, 112 returns) vs `pandas.read_excel(sheet_name=None)` (default engines) over the
-   same files, reading only.
-2. build vs floor: the same build vs python-calamine reading every cell and merged range.
-3. rebuild: a second build with no changed file, and one with one changed file (the file's
-   bytes change, its content does not: a zip comment is added), vs the first build.
-4. scale: (a) 10x the files: the province copied into 10 sub-folders (see README: identical
-   district-years are resubmissions, so the assembly of the 10x batch handles 1x live rows;
-   the line prints the ratio with the assembly scaled 10x too); (b) one Biểu 02/HN workbook of
-   10,000 commune rows vs the same workbook with 1,000 rows, read and normalised in one
-   process (CPU seconds, imports excluded), and the peak memory of `ketnghia build` on it.
-5. reports: `ketnghia report --all` for one year vs papermill + `jupyter nbconvert --no-input`
-   command lines one report after another, and vs the notebooks' code as plain Python in one
-   loop (figures rendered to PNG like the inline backend does).
+Issue #18's table (the default steps):
+1. cold: `ketnghia build --no-cache` vs `pandas.read_excel(sheet_name=None)` over the same
+   files (≤ 0.5, stretch 0.35); beside it, rows 1* (`import pandas`) and the calamine floor.
+2. scale: the build's cost per added file from 1x to 8x the files vs the same for read_excel
+   (≤ 0.5); the peak memory of the 8x build.
+3. warm: one changed file rebuilt by a warm `Builder` (a long-lived process) vs read_excel
+   over every file (≤ 0.1).
+4, 5. rebuild: `ketnghia build` after one changed file, and with nothing changed, vs the
+   first build (≤ 0.3; ≤ 0.1 kept from issue #9).
+6. reports: `ketnghia report --all` vs papermill + nbconvert one report after another (kept:
+   ≤ 0.45), with the first round's figure as the cold start.
 
-Rows 1*, 2* and 3b* time `python -c 'import pandas'` in the same rounds as 1, 2 and 3b: the
-part of each target's budget that any build using pandas spends before it reads a byte.
+Also available with --only: read (issue #4's reader check), scale10 (10x the files, issue #9's
+4a), rows (one 10,000-row workbook, 4b/c).
 
-Usage: .venv/bin/python benchmarks/run.py [--repeat 3] [--only read,build,rebuild,scale,rows,reports]
+Usage: .venv/bin/python benchmarks/run.py [--repeat 5] [--only cold,scale,warm,rebuild,reports]
 """
 
 from __future__ import annotations
@@ -80,6 +79,7 @@ class Row:
     peak_mb: float | None = None
     adjusted: float | None = None  # ratio after a stated correction (benchmark 4a)
     floor: bool = False  # not a contender: what the target leaves once pandas is imported
+    load: float | None = None  # mean 1-minute load average while the row was measured
 
     @property
     def contender_s(self) -> float:
@@ -99,6 +99,35 @@ class Row:
             return self.ratio <= self.target
         worst = max(self.ratio, self.adjusted or 0.0)
         return worst <= self.target and (self.peak_mb is None or self.peak_mb < 1024)
+
+
+class LoadWatch:
+    """The 1-minute load average sampled every `every` seconds while a step runs (our own
+    processes count in it: a two-worker build adds up to ~2 on its own)."""
+
+    def __init__(self, every: float = 0.5) -> None:
+        self.every = every
+        self.samples: list[float] = []
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while True:
+            self.samples.append(os.getloadavg()[0])
+            if self._done.wait(self.every):
+                return
+
+    def __enter__(self) -> LoadWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    @property
+    def mean(self) -> float | None:
+        return statistics.mean(self.samples) if self.samples else None
 
 
 def _tree_rss(proc) -> int:
@@ -310,13 +339,152 @@ def bench_build(raw: Path, work: Path, repeat: int) -> list[Row]:
         },
         repeat,
     )
-    note = f"{len(files)} files; peak MB build {peak(runs['build']):.0f}, naive "
-    note += f"{peak(runs['naive']):.0f}, floor {peak(runs['floor']):.0f}"
+    note = f"{len(files)} files; stretch target 0.35; peak MB build {peak(runs['build']):.0f}, "
+    note += f"naive {peak(runs['naive']):.0f}, floor {peak(runs['floor']):.0f}"
     return [
-        Row("1. build vs pandas.read_excel", secs(runs["build"]), secs(runs["naive"]), 0.25, note),
-        Row("2. build vs calamine floor", secs(runs["build"]), secs(runs["floor"]), 3.0),
-        floor_row("1", runs["import pandas"], runs["naive"], 0.25, "read_excel"),
-        floor_row("2", runs["import pandas"], runs["floor"], 3.0, "calamine floor"),
+        Row(
+            "1. cold build vs pandas.read_excel",
+            secs(runs["build"]),
+            secs(runs["naive"]),
+            0.5,
+            note,
+        ),
+        Row(
+            "1f. cold build vs calamine floor (context)",
+            secs(runs["build"]),
+            secs(runs["floor"]),
+            3.0,
+        ),
+        floor_row("1", runs["import pandas"], runs["naive"], 0.5, "read_excel"),
+    ]
+
+
+# ---------------------------------------------------------------------------------------
+# 2. Per added file at scale
+# ---------------------------------------------------------------------------------------
+def copies(raw: Path, where: Path, n: int) -> Path:
+    """`n` copies of the raw folder's returns in sub-folders copy00/… of `where` (each
+    district-year then arrives n times: every file is read, one copy stays live)."""
+    shutil.rmtree(where, ignore_errors=True)
+    for i in range(n):
+        for path in return_files(raw):
+            target = where / f"copy{i:02d}" / path.relative_to(raw)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+    return where
+
+
+def bench_per_file(raw: Path, work: Path, repeat: int, n_copies: int = 8) -> list[Row]:
+    """Issue #18 row 2: (build of n× − build of 1×) / added files, vs the same for read_excel."""
+    big = copies(raw, work / f"raw-{n_copies}x", n_copies)
+    small_files, big_files = return_files(raw), return_files(big)
+    added = len(big_files) - len(small_files)
+    lists = {
+        "1x": file_list(small_files, work / "files-1x.txt"),
+        f"{n_copies}x": file_list(big_files, work / f"files-{n_copies}x.txt"),
+    }
+
+    def cold(folder: Path, out: Path) -> Callable[[], Run]:
+        def go() -> Run:
+            shutil.rmtree(out, ignore_errors=True)
+            return measure(build_cmd(folder, out, cache=False))
+
+        return go
+
+    runs = alternate(
+        {
+            "build 1x": cold(raw, work / "p-1x"),
+            f"build {n_copies}x": cold(big, work / f"p-{n_copies}x"),
+            "naive 1x": lambda: measure([PY, "-c", NAIVE, str(lists["1x"])]),
+            f"naive {n_copies}x": lambda: measure([PY, "-c", NAIVE, str(lists[f"{n_copies}x"])]),
+        },
+        repeat,
+    )
+
+    def per_file(kind: str) -> list[float]:
+        pairs = zip(secs(runs[f"{kind} {n_copies}x"]), secs(runs[f"{kind} 1x"]), strict=True)
+        return [(b - s) / added for b, s in pairs]
+
+    row = Row(
+        f"2. per added file ({len(small_files)}→{len(big_files)}) vs read_excel",
+        per_file("build"),
+        per_file("naive"),
+        0.5,
+        f"ms per file: build {1000 * statistics.median(per_file('build')):.1f}, read_excel "
+        f"{1000 * statistics.median(per_file('naive')):.1f}",
+        peak_mb=peak(runs[f"build {n_copies}x"]),
+    )
+    return [row]
+
+
+# ---------------------------------------------------------------------------------------
+# 3. One changed file, warm: a Builder in a long-lived process
+# ---------------------------------------------------------------------------------------
+# The child builds once, says "ready", then for each "go" on stdin changes the victim's bytes
+# (a zip comment) and times builder.build(); the parent runs read_excel between two rounds.
+WARM_CHILD = """
+import json, sys, time, zipfile
+from pathlib import Path
+from ketnghia_analysis.building.warm import Builder
+raw, out, victim = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+builder = Builder(raw, out)
+builder.build()
+print("ready", flush=True)
+for i, line in enumerate(sys.stdin):
+    if line.strip() != "go":
+        break
+    with zipfile.ZipFile(victim, "a") as zf:
+        zf.comment = f"warm {i} {time.time_ns()}".encode()
+    started = time.perf_counter()
+    result = builder.build()
+    seconds = time.perf_counter() - started
+    print(json.dumps({"seconds": seconds, "read": result.read_files}), flush=True)
+builder.close()
+"""
+
+
+def bench_warm(raw: Path, work: Path, repeat: int) -> list[Row]:
+    copy = work / "raw-warm"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(raw, copy)
+    out = work / "processed-warm-builder"
+    shutil.rmtree(out, ignore_errors=True)
+    victim = next(p for p in return_files(copy) if p.suffix == ".xlsx")
+    listing = file_list(return_files(copy), work / "files-warm.txt")
+    child = subprocess.Popen(
+        [PY, "-c", WARM_CHILD, str(copy), str(out), str(victim)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+    )
+    assert child.stdin is not None and child.stdout is not None
+    warm, naive = [], []
+    try:
+        if child.stdout.readline().strip() != "ready":
+            print("  ! the warm builder did not start")
+            return []
+        for i in range(repeat):
+            child.stdin.write("go\n")
+            child.stdin.flush()
+            answer = json.loads(child.stdout.readline())
+            warm.append(answer["seconds"])
+            naive.append(measure([PY, "-c", NAIVE, str(listing)]).seconds)
+            print(
+                f"  round {i + 1}: warm rebuild {warm[-1]:.2f} s ({answer['read']} file read), "
+                f"read_excel {naive[-1]:.2f} s"
+            )
+    finally:
+        child.stdin.close()
+        child.wait(60)
+    return [
+        Row(
+            "3. one changed file, warm Builder vs read_excel",
+            warm,
+            naive,
+            0.1,
+            f"changed: {victim.relative_to(copy)}; builder.build() timed in its process",
+        )
     ]
 
 
@@ -349,15 +517,15 @@ def bench_rebuild(raw: Path, work: Path, repeat: int) -> list[Row]:
             f"import pandas {imports[-1].seconds:.2f} s"
         )
     return [
-        Row("3a. rebuild, nothing changed vs first", secs(again), secs(first), 0.1),
         Row(
-            "3b. rebuild, one file changed vs first",
+            "4. one changed file, cold CLI vs first build",
             secs(changed),
             secs(first),
-            0.2,
+            0.3,
             f"changed: {victim.relative_to(copy)}",
         ),
-        floor_row("3b", imports, first, 0.2, "first build"),
+        floor_row("4", imports, first, 0.3, "first build"),
+        Row("5. nothing changed vs first build", secs(again), secs(first), 0.1, "kept"),
     ]
 
 
@@ -643,10 +811,19 @@ def bench_reports(raw: Path, work: Path, repeat: int, year: int) -> list[Row]:
         },
         repeat,
     )
-    note = f"{len(jobs)} reports; peak MB ours {peak(runs['report --all']):.0f}"
+    cold_start = runs["report --all"][0].seconds
+    note = (
+        f"{len(jobs)} reports; cold start (first round) {cold_start:.1f} s; peak MB ours "
+        f"{peak(runs['report --all']):.0f}"
+    )
     return [
-        Row("5a. report --all vs sequential CLI", *_pair(runs, "sequential CLI"), 0.45, note),
-        Row("5b. report --all vs plain-script floor", *_pair(runs, "plain scripts"), 1.2),
+        Row(
+            "6. report --all vs sequential papermill CLI",
+            *_pair(runs, "sequential CLI"),
+            0.45,
+            note,
+        ),
+        Row("6f. report --all vs plain-script floor (context)", *_pair(runs, "plain scripts"), 1.2),
     ]
 
 
@@ -676,16 +853,23 @@ def _commit() -> str:
         return "?"
 
 
-def _verdict(row: Row) -> str:
+CORES = os.cpu_count() or 1
+
+
+def _verdict(row: Row, cores: int = CORES) -> str:
+    """yes / NO (fits / over for a floor row); "noisy" when the load average while the row
+    ran was above the number of cores: the figure is shown, not judged."""
+    if row.load is not None and row.load > cores:
+        return "noisy"
     if row.floor:
         return "fits" if row.ok else "over"
     return "yes" if row.ok else "NO"
 
 
-def table(rows: list[Row]) -> str:
+def table(rows: list[Row], cores: int = CORES) -> str:
     lines = [
-        f"{'benchmark':<50} {'ours s':>7} {'base s':>7} {'ratio':>6} {'target':>7}  ok",
-        "-" * 86,
+        f"{'benchmark':<50} {'ours s':>7} {'base s':>7} {'ratio':>6} {'target':>7}  ok     load",
+        "-" * 95,
     ]
     for row in rows:
         extra = []
@@ -697,27 +881,40 @@ def table(rows: list[Row]) -> str:
             extra.append(row.note)
         lines.append(
             f"{row.name:<50} {row.contender_s:7.2f} {row.baseline_s:7.2f} {row.ratio:6.2f} "
-            f"{'≤' + format(row.target, 'g'):>7}  {_verdict(row)}"
+            f"{'≤' + format(row.target, 'g'):>7}  {_verdict(row, cores):<5} "
+            f"{'-' if row.load is None else format(row.load, '4.1f'):>4}"
             + (f"  ({'; '.join(extra)})" if extra else "")
         )
     return "\n".join(lines)
 
 
+#: Issue #18's steps, run by default; the earlier benchmarks on demand (--only).
+DEFAULT_STEPS = "cold,scale,warm,rebuild,reports"
+MIN_ROUNDS = 5
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each (median; ≥ 3)")
+    parser.add_argument(
+        "--repeat", type=int, default=MIN_ROUNDS, help=f"rounds of each (median; ≥ {MIN_ROUNDS})"
+    )
     parser.add_argument(
         "--repeat-scale",
         type=int,
         default=None,
-        help=f"rounds of 4a and 4b/c (default: --repeat; at least {ROWS_MIN_ROUNDS} for 4b/c)",
+        help=f"rounds of scale, scale10 and rows (default: --repeat; ≥ {ROWS_MIN_ROUNDS} for rows)",
     )
     parser.add_argument("--repeat-reports", type=int, default=None, help="default: --repeat")
-    parser.add_argument("--only", default="read,build,rebuild,scale,rows,reports")
+    parser.add_argument(
+        "--only", default=DEFAULT_STEPS, help=f"{DEFAULT_STEPS} (default); also read,scale10,rows"
+    )
+    parser.add_argument("--copies", type=int, default=8, help="the scale step's n× (default 8)")
     parser.add_argument("--year", type=int, default=YEAR)
     parser.add_argument("--keep", type=Path, default=None, help="work folder to keep")
     args = parser.parse_args(argv)
     only = set(args.only.split(","))
+    if args.repeat < MIN_ROUNDS:
+        print(f"note: {args.repeat} round(s), fewer than the {MIN_ROUNDS} a verdict needs")
 
     from ketnghia_analysis.sample import write_sample
 
@@ -727,6 +924,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     repeats: set[int] = set()
     started = datetime.now(UTC)
+    scale_rounds = args.repeat_scale or args.repeat
     with tempfile.TemporaryDirectory(prefix="ketnghia-bench-") as tmp:
         work = args.keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
@@ -734,29 +932,36 @@ def main(argv: list[str] | None = None) -> int:
         if not raw.exists():
             write_sample(raw, years=range(2019, 2025), seed=2024)
         steps = [
-            ("read", bench_read, args.repeat),
-            ("build", bench_build, args.repeat),
+            ("cold", bench_build, args.repeat),
+            ("scale", lambda r, w, n: bench_per_file(r, w, n, args.copies), scale_rounds),
+            ("warm", bench_warm, args.repeat),
             ("rebuild", bench_rebuild, args.repeat),
-            ("scale", bench_scale, args.repeat_scale or args.repeat),
-            # 4b/c divide CPU seconds of ~0.1 s: more rounds for a steadier median (~5 s each)
-            ("rows", bench_rows, args.repeat_scale or max(args.repeat, ROWS_MIN_ROUNDS)),
             (
                 "reports",
                 lambda r, w, n: bench_reports(r, w, n, args.year),
                 args.repeat_reports or args.repeat,
             ),
+            ("read", bench_read, args.repeat),
+            ("scale10", bench_scale, scale_rounds),
+            # 4b/c divide CPU seconds of ~0.1 s: more rounds for a steadier median (~5 s each)
+            ("rows", bench_rows, args.repeat_scale or max(args.repeat, ROWS_MIN_ROUNDS)),
         ]
         for name, step, repeat in steps:
             if name in only:
                 print(f"[{name}] {repeat} round(s)", flush=True)
                 repeats.add(repeat)
-                rows += step(raw, work, repeat)
+                with LoadWatch() as load:
+                    new = step(raw, work, repeat)
+                for row in new:
+                    row.load = load.mean
+                rows += new
 
     print()
     print(
-        f"machine: {platform.platform()}, {os.cpu_count()} cores, Python "
+        f"machine: {platform.platform()}, {CORES} cores, Python "
         f"{platform.python_version()}; commit {_commit()}; {started:%Y-%m-%d %H:%M} UTC; "
-        f"median of {'/'.join(str(n) for n in sorted(repeats))} alternated runs"
+        f"median of {'/'.join(str(n) for n in sorted(repeats))} alternated rounds; load = mean "
+        f"1-minute load average during the row (ours included), 'noisy' above {CORES}"
     )
     print(table(rows))
     return 0

@@ -1,14 +1,24 @@
 """ketnghia_analysis: read Quảng Nam's twinning (kết nghĩa) returns and judge the programme.
 
 Nothing runs at import. The public entry points for analysts are `load` and `label`;
-notebooks check their parameters with `params`.
+notebooks check their parameters with `params`; `Builder(raw, out).build()` rebuilds the
+tables again and again, reading only the files that changed (building/warm.py).
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "label", "load", "params"]
+__all__ = ["Builder", "__version__", "label", "load", "params"]
+
+
+def __getattr__(name: str):
+    """`Builder` (building/warm.py) on first use: importing the package imports nothing."""
+    if name == "Builder":
+        from ketnghia_analysis.building.warm import Builder
+
+        return Builder
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def load(processed_dir="data/processed"):

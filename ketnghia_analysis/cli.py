@@ -76,6 +76,50 @@ def _add_sample(sub: Any) -> None:
     p.add_argument(
         "--broken", action="store_true", help="thêm tệp hỏng / add broken and hostile files"
     )
+    _add_threats(p)
+
+
+def _add_threats(p: Any) -> None:
+    """The threats to the evaluation ``ketnghia sample`` can plant (issue #16; all off)."""
+    p.add_argument(
+        "--lose-support",
+        type=float,
+        default=0.0,
+        metavar="FRACTION",
+        help="mất mọi dòng hỗ trợ (01/KN) của tỷ lệ này các xã kết nghĩa (bị cách ly hoặc "
+        "không gửi) / lose the support rows of this fraction of twinned communes",
+    )
+    flags = {
+        "--late-start": "ghi năm bắt đầu kết nghĩa muộn một năm ở một số xã "
+        "/ pairing year written one year late",
+        "--proportional-jump": "chuẩn nghèo 2022 nhân tỷ lệ của từng xã theo mức của nó "
+        "/ the 2022 standard scales each commune's rate",
+        "--growing-effects": "tác động tăng theo số năm kết nghĩa, khác nhau theo nhóm "
+        "/ effects grow with years since pairing and differ by cohort",
+        "--selection-on-trends": "xã nghèo hơn giảm nghèo nhanh hơn dù có kết nghĩa hay không "
+        "/ poorer communes improve faster regardless of pairing",
+        "--district-shocks": "cú sốc chung theo huyện và năm / district-year shocks",
+    }
+    for flag, text in flags.items():
+        p.add_argument(flag, action="store_true", help=text)
+
+
+def _threats(args: argparse.Namespace) -> Any:
+    """The ``Threats`` of the sample options, or None (with a message) when one is invalid."""
+    from ketnghia_analysis.sample.world.threats import Threats
+
+    try:
+        return Threats(
+            lose_support=args.lose_support,
+            late_start=args.late_start,
+            proportional_jump=args.proportional_jump,
+            growing_effects=args.growing_effects,
+            selection_on_trends=args.selection_on_trends,
+            district_shocks=args.district_shocks,
+        )
+    except ValueError as exc:
+        print(f"Lỗi: {exc}")
+        return None
 
 
 def _add_build(sub: Any) -> None:
@@ -91,6 +135,12 @@ def _add_build(sub: Any) -> None:
     p.add_argument("--workers", type=int, default=None, help="số tiến trình đọc (mặc định: số lõi)")
     p.add_argument("--no-progress", action="store_true", help="không hiện thanh tiến trình")
     p.add_argument("--no-cache", action="store_true", help="đọc lại mọi tệp, bỏ qua bộ nhớ đệm")
+    p.add_argument(
+        "--watch",
+        action="store_true",
+        help="theo dõi --raw và xây dựng lại mỗi khi có tệp thay đổi, giữ kết quả trong bộ nhớ "
+        "(Ctrl-C để dừng) / rebuild whenever the raw folder changes",
+    )
 
 
 def _add_check(sub: Any) -> None:
@@ -179,40 +229,21 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "sample":
         from ketnghia_analysis.sample import write_sample
 
+        threats = _threats(args)
+        if threats is None:
+            return 2
         manifest = write_sample(
-            args.out, years=args.years, seed=args.seed, effect=args.effect, broken=args.broken
+            args.out,
+            years=args.years,
+            seed=args.seed,
+            effect=args.effect,
+            broken=args.broken,
+            threats=threats,
         )
         print(manifest.summary())
         return 0
     if args.command == "build":
-        import time
-
-        from ketnghia_analysis.building.buildstate import (
-            prestart_readers,
-            render_summary,
-            up_to_date,
-        )
-
-        started = time.perf_counter()
-        previous = None if args.no_cache else up_to_date(args.raw, args.out)
-        if previous is not None:  # nothing changed: answered without importing pandas
-            seconds = time.perf_counter() - started
-            print(render_summary(previous.counts, args.out, seconds, 0, 0, unchanged=True))
-            return previous.exit_code
-        # Something to do: the reader workers' fork server imports pandas and the reader
-        # on the other core while this process does the same (issue #9).
-        prestart_readers()
-        from ketnghia_analysis.building.build import build
-
-        result = build(
-            args.raw,
-            args.out,
-            workers=args.workers,
-            progress=False if args.no_progress else None,
-            use_cache=not args.no_cache,
-        )
-        print(result.summary())
-        return result.exit_code
+        return _build_command(args)
     if args.command == "check":
         from ketnghia_analysis.building.check import check_files
 
@@ -242,6 +273,50 @@ def _dispatch(args: argparse.Namespace) -> int:
             _say_district_report(args.out, args.year, args.district)
         return code
     raise AssertionError(args.command)
+
+
+def _build_command(args: argparse.Namespace) -> int:
+    """``ketnghia build``: once, or with --watch again whenever the raw folder changes."""
+    import time
+
+    from ketnghia_analysis.building.buildstate import (
+        prestart_readers,
+        render_summary,
+        up_to_date,
+    )
+
+    if args.watch:
+        if args.no_cache:
+            print("Lỗi: --watch không dùng cùng --no-cache / --watch needs the cache")
+            return 2
+        prestart_readers()
+        from ketnghia_analysis.building.warm import Builder
+        from ketnghia_analysis.building.watch import watch
+
+        builder = Builder(
+            args.raw, args.out, workers=args.workers, progress=False if args.no_progress else None
+        )
+        return watch(builder)
+    started = time.perf_counter()
+    previous = None if args.no_cache else up_to_date(args.raw, args.out)
+    if previous is not None:  # nothing changed: answered without importing pandas
+        seconds = time.perf_counter() - started
+        print(render_summary(previous.counts, args.out, seconds, 0, 0, unchanged=True))
+        return previous.exit_code
+    # Something to do: the reader workers' fork server imports pandas and the reader
+    # on the other core while this process does the same (issue #9).
+    prestart_readers()
+    from ketnghia_analysis.building.build import build
+
+    result = build(
+        args.raw,
+        args.out,
+        workers=args.workers,
+        progress=False if args.no_progress else None,
+        use_cache=not args.no_cache,
+    )
+    print(result.summary())
+    return result.exit_code
 
 
 def _say_district_report(out: Path, year: int, district: str) -> None:

@@ -6,7 +6,9 @@ arithmetic and the table they print, with made-up timings.
 
 import importlib.util
 import re
+import statistics
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -76,3 +78,23 @@ def test_table_marks_targets_and_floors(bench):
     lines = bench.table(rows).splitlines()
     verdicts = [re.search(r"≤[\d.]+\s+(\S+)", line).group(1) for line in lines[2:]]
     assert verdicts == ["yes", "NO", "fits", "over"]
+
+
+def test_a_row_measured_under_load_is_noisy_not_judged(bench):
+    met = bench.Row("met", [1.0], [4.0], 0.5, load=1.9)
+    missed = bench.Row("missed", [3.0], [4.0], 0.5, load=1.9)
+    assert (bench._verdict(met, cores=2), bench._verdict(missed, cores=2)) == ("yes", "NO")
+    for row in (met, missed, bench.floor_row("1", runs(bench, 0.7), runs(bench, 4.0), 0.25, "y")):
+        row.load = 2.5
+        assert bench._verdict(row, cores=2) == "noisy"
+        assert bench._verdict(row, cores=4) in ("yes", "NO", "fits")
+    lines = bench.table([met, bench.Row("unmeasured", [1.0], [4.0], 0.5)], cores=2).splitlines()
+    assert re.search(r"≤0.5\s+noisy\s+2.5", lines[2])
+    assert re.search(r"≤0.5\s+yes\s+-", lines[3])
+
+
+def test_the_load_watch_samples_while_a_step_runs(bench):
+    with bench.LoadWatch(every=0.01) as load:
+        time.sleep(0.05)
+    assert len(load.samples) >= 2 and load.mean == pytest.approx(statistics.mean(load.samples))
+    assert bench.LoadWatch().mean is None

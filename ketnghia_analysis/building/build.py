@@ -21,6 +21,10 @@ Guarantees
   its path and a fingerprint of the reference data and of the package code; an unchanged
   file is not re-read. When no input changed at all (same files, bytes, times, code) and
   the previous outputs are intact (manifest hashes), the build returns them unchanged.
+* Only what changed is written again: a workbook (issues.xlsx, feedback/*, the codebook)
+  whose content digest is the previous build's keeps its file (building/unchanged.py).
+* A warm builder (building/warm.py: ``kn.Builder``, ``ketnghia build --watch``) passes
+  `Held`: the results of unchanged files come from memory and the workers stay alive.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ import pandas as pd
 from ketnghia_analysis.building.assemble import assemble, summary_counts
 from ketnghia_analysis.building.buildstate import (
     LOCK_NAME,
+    Scan,
     discover,
     inputs_key,
     render_summary,
@@ -100,6 +105,20 @@ class BuildOptions:
     lock_timeout: float = 30.0
     hook: Callable[[str], None] | None = None
     isolate: bool = True
+    held: Held | None = None
+
+
+@dataclass
+class Held:
+    """What a warm builder keeps between its builds (`warm.Builder`): every file's result
+    by its path ({rel: (sha256, FileResult)}), the live reader workers (a `warm.WarmPool`,
+    None: started per build) and the tables of its last build with that build's inputs key.
+    """
+
+    results: dict[str, tuple[str, Any]] = field(default_factory=dict)
+    pool: Any = None
+    tables: dict[str, pd.DataFrame] | None = None
+    inputs: str | None = None
 
 
 def build(
@@ -112,6 +131,7 @@ def build(
     lock_timeout: float = 30.0,
     hook: Callable[[str], None] | None = None,
     isolate: bool = True,
+    held: Held | None = None,
 ) -> BuildResult:
     """Build the processed tables of ../shared/spec/tables.md from a folder of returns.
 
@@ -125,6 +145,7 @@ def build(
     hook : called with a stage name ("read", "write", "swap"); tests use it.
     isolate : read each file in a worker process with memory and time limits (issue #8);
         False reads in this process (tests, debugging).
+    held : the state a warm builder keeps between builds (`warm.Builder`), updated here.
 
     Returns
     -------
@@ -134,7 +155,7 @@ def build(
 
     started = time.perf_counter()
     raw, out = Path(raw), Path(out)
-    options = BuildOptions(workers, progress, use_cache, lock_timeout, hook, isolate)
+    options = BuildOptions(workers, progress, use_cache, lock_timeout, hook, isolate, held)
     refused = _refusal(raw, out)
     if refused is not None:
         return BuildResult(2, out, message=refused)
@@ -235,7 +256,7 @@ def _build_locked(raw: Path, out: Path, tmp: Path, options: BuildOptions) -> Bui
         return BuildResult(
             previous.exit_code,
             out,
-            tables={n: pd.read_parquet(out / f"{n}.parquet") for n in TABLE_FILES},
+            tables=_previous_tables(out, found, options.held),
             written=[out / f"{name}.parquet" for name in TABLE_FILES],
             cached_files=len(found.files),
             unchanged=True,
@@ -243,6 +264,7 @@ def _build_locked(raw: Path, out: Path, tmp: Path, options: BuildOptions) -> Bui
         )
     if options.hook:
         options.hook("read")
+    held = options.held
     results, n_read, n_cached = collect(
         raw,
         out,
@@ -251,16 +273,21 @@ def _build_locked(raw: Path, out: Path, tmp: Path, options: BuildOptions) -> Bui
         use_cache=options.use_cache,
         isolate=options.isolate,
         found=found,
+        known=None if held is None else held.results,
+        pool=None if held is None else held.pool,
     )
     tables, _ = assemble(results)
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir()
-    written = write_all(tables, tmp, options.hook)
+    written = write_all(tables, tmp, options.hook, out if options.use_cache else None)
     if options.hook:
         options.hook("swap")
     counts = dataclasses.replace(summary_counts(tables, written), skipped=skipped)
-    written = swap(tmp, out, inputs_key(found), counts, provenance(raw))
+    key = inputs_key(found)
+    written = swap(tmp, out, key, counts, provenance(raw))
+    if held is not None:
+        _hold(held, found, results, tables, key)
     return BuildResult(
         1 if counts.errors else 0,
         out,
@@ -270,3 +297,27 @@ def _build_locked(raw: Path, out: Path, tmp: Path, options: BuildOptions) -> Bui
         cached_files=n_cached,
         skipped=skipped,
     )
+
+
+def _previous_tables(out: Path, found: Scan, held: Held | None) -> dict[str, pd.DataFrame]:
+    """The tables of the previous build: those a warm builder holds when they are of the
+    same inputs (nothing is read), else read from out."""
+    if held is not None and held.tables is not None and held.inputs == inputs_key(found):
+        return {name: frame.copy(deep=False) for name, frame in held.tables.items()}
+    tables = {n: pd.read_parquet(out / f"{n}.parquet") for n in TABLE_FILES}
+    if held is not None:
+        held.tables, held.inputs = tables, inputs_key(found)
+    return tables
+
+
+def _hold(held: Held, found: Scan, results: list[Any], tables: dict, key: str) -> None:
+    """Keep this build's results (not those of a worker failure: read again next time) and
+    tables in the warm builder's memory; files gone from the raw folder are forgotten."""
+    by_rel = {result.source_file: result for result in results}
+    held.results = {
+        f.rel: (f.sha256, by_rel[f.rel])
+        for f in found.files
+        if f.rel in by_rel and not by_rel[f.rel].transient
+    }
+    held.tables = {name: frame.copy(deep=False) for name, frame in tables.items()}
+    held.inputs = key

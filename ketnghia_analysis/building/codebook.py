@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ketnghia_analysis.building import schemas
 from ketnghia_analysis.core.xlsx import open_workbook
 from ketnghia_analysis.reference.contract import TABLE_TITLES, TABLES
+
+if TYPE_CHECKING:
+    from ketnghia_analysis.building.unchanged import Reuse
 
 KIND_VI = {
     "code": "mã (chuỗi chữ số)",
@@ -63,11 +67,15 @@ HEADERS_VI = {
 }
 
 
-def write_codebook(folder: Path) -> list[Path]:
-    """Write codebook.xlsx and codebook.md into a folder; returns both paths."""
+def write_codebook(folder: Path, reuse: Reuse | None = None) -> list[Path]:
+    """Write codebook.xlsx and codebook.md into a folder; returns both paths. With `reuse`,
+    the previous build's pair when the code (schemas, contract, labels) is the same: the
+    codebook is made from code alone, so its content digest is the code fingerprint."""
     folder = Path(folder)
+    xlsx, md = folder / "codebook.xlsx", folder / "codebook.md"
+    if reuse is not None and reuse.take_all([xlsx, md]):
+        return [xlsx, md]
     frame = codebook()
-    xlsx = folder / "codebook.xlsx"
     book = open_workbook(xlsx, in_memory=True)
     head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
     wrap = book.add_format({"text_wrap": True, "valign": "top"})
@@ -83,7 +91,6 @@ def write_codebook(folder: Path) -> list[Path]:
     sheet.autofilter(0, 0, len(frame), len(HEADERS_VI) - 1)
     book.close()
 
-    md = folder / "codebook.md"
     lines = ["# Từ điển dữ liệu — các bảng đã xử lý", ""]
     for table, group in frame.groupby("table", sort=False):
         lines += [f"## {table} — {group['table_title'].iloc[0]}", ""]

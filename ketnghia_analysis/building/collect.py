@@ -7,11 +7,9 @@ import hashlib
 import os
 import pickle
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
-
-import pandas as pd
 
 from ketnghia_analysis.building.assemble import warm_up_assembly
 from ketnghia_analysis.building.buildstate import (
@@ -21,7 +19,7 @@ from ketnghia_analysis.building.buildstate import (
     prestart_readers,
     scan,
 )
-from ketnghia_analysis.building.results import FileResult, rejected_result
+from ketnghia_analysis.building.results import Columns, FileResult, rejected_result
 from ketnghia_analysis.building.worker import process_file
 from ketnghia_analysis.core.controls import for_terminal
 from ketnghia_analysis.core.limits import WORKER_MEMORY_MB
@@ -45,12 +43,13 @@ def reader_version() -> str:
 # Running the files (isolated workers, cache, progress)
 # ---------------------------------------------------------------------------------------
 def isolated(
-    items: list[tuple[str, str]], workers: int, isolate: bool = True
+    items: list[tuple[str, str]], workers: int, isolate: bool = True, pool: Any = None
 ) -> Iterator[tuple[tuple[str, str], Any]]:
     """(item, FileResult | failure) for each item, in worker processes with limits.
 
     isolate=False reads in this process (tests and debugging only: one hostile file could
-    then take the whole build down).
+    then take the whole build down). `pool`: workers kept alive between builds (a
+    `warm.WarmPool`, same call as `run_isolated`); None starts workers for this call.
     """
     if not isolate:
         for item in items:
@@ -58,7 +57,7 @@ def isolated(
         return
     from ketnghia_analysis.reading.sandbox import run_isolated
 
-    yield from run_isolated(
+    yield from (pool.run if pool is not None else run_isolated)(
         process_file,
         items,
         workers=workers,
@@ -130,13 +129,16 @@ def collect(
     use_cache: bool = True,
     isolate: bool = True,
     found: Scan | None = None,
+    known: Mapping[str, tuple[str, FileResult]] | None = None,
+    pool: Any = None,
 ) -> tuple[list[FileResult], int, int]:
     """Read (or take from the cache) every raw file. Returns results, read and cached counts.
 
     `found` is the scan of the raw folder when the caller has it (the hashes are reused);
     its odd entries (bad names, broken links, FIFOs) are rejected results, read by no one.
     use_cache False neither reads nor writes the cache; with it, the cache keeps exactly
-    the entries of this build's files.
+    the entries of this build's files. `known` ({rel: (sha256, result)}) and `pool` are a
+    warm builder's results held in memory and its live workers (`warm.Builder`).
     """
     found = scan(raw) if found is None else found
     files = found.files
@@ -147,6 +149,11 @@ def collect(
     bar = Progress(len(files) + len(results), progress)
     for result in results.values():
         bar.step(result, cached=False)
+    held = _held(files, known or {}, use_cache)
+    for rel, result in held.items():
+        results[rel] = result
+        bar.step(result, cached=True)
+    files = [f for f in files if f.rel not in held]
     hits = [f for f in files if cache.has(f)]
     todo = [f for f in files if f not in hits]
     if todo and isolate:
@@ -158,11 +165,24 @@ def collect(
             continue
         results[f.rel] = hit
         bar.step(hit, cached=True)
-    cached = len(files) - len(todo)
-    _read(todo, raw, results, bar, cache, workers=workers, isolate=isolate)
+    cached = len(files) - len(todo) + len(held)
+    _read(todo, raw, results, bar, cache, workers=workers, isolate=isolate, pool=pool)
     bar.close()
     cache.evict()
     return [results[rel] for rel in sorted(results)], len(todo), cached
+
+
+def _held(
+    files: list[RawFile], known: Mapping[str, tuple[str, FileResult]], use_cache: bool
+) -> dict[str, FileResult]:
+    """The results held in memory for files whose bytes did not change (their time as now)."""
+    if not use_cache:
+        return {}
+    return {
+        f.rel: dataclasses.replace(known[f.rel][1], mtime=f.mtime)
+        for f in files
+        if f.rel in known and known[f.rel][0] == f.sha256
+    }
 
 
 def _read(
@@ -174,13 +194,14 @@ def _read(
     *,
     workers: int | None,
     isolate: bool,
+    pool: Any = None,
 ) -> None:
     """Read the files of `todo` in workers into `results`, storing them in the cache."""
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
     warm = warm_up_assembly() if todo and isolate else None
     by_path = {str(f.path): f for f in todo}
     items = [(str(f.path), str(raw)) for f in todo]
-    for item, outcome in isolated(items, n_workers, isolate):
+    for item, outcome in isolated(items, n_workers, isolate, pool):
         raw_file = by_path[item[0]]
         result = _completed(as_result(item, outcome), raw_file)
         results[raw_file.rel] = result
@@ -215,13 +236,17 @@ def _named(result: FileResult, rel: str) -> FileResult:
     old = result.source_file
     if old == rel:
         return result
-    quarantine = result.quarantine
     return dataclasses.replace(
         result,
         source_file=rel,
         submission={**result.submission, "source_file": rel},
-        tables={name: _renamed(frame, old, rel) for name, frame in result.tables.items()},
-        quarantine=None if quarantine is None else _renamed(quarantine, old, rel),
+        plain_tables={
+            name: _renamed(columns, old, rel) for name, columns in result.plain_tables.items()
+        },
+        quarantine_rows=[
+            {**row, "source_file": rel} if row.get("source_file") == old else row
+            for row in result.quarantine_rows
+        ],
         issues=[
             dataclasses.replace(i, source_file=rel) if i.source_file == old else i
             for i in result.issues
@@ -233,10 +258,10 @@ def _named(result: FileResult, rel: str) -> FileResult:
     )
 
 
-def _renamed(frame: pd.DataFrame, old: str, new: str) -> pd.DataFrame:
-    if "source_file" not in frame.columns:
-        return frame
-    return frame.assign(source_file=frame["source_file"].replace({old: new}))
+def _renamed(columns: Columns, old: str, new: str) -> Columns:
+    if "source_file" not in columns:
+        return columns
+    return {**columns, "source_file": [new if v == old else v for v in columns["source_file"]]}
 
 
 class FileCache:

@@ -28,9 +28,15 @@ TABLE_FILES = TABLE_NAMES
 # Writing
 # ---------------------------------------------------------------------------------------
 def write_all(
-    tables: dict[str, pd.DataFrame], tmp: Path, hook: Callable[[str], None] | None = None
+    tables: dict[str, pd.DataFrame],
+    tmp: Path,
+    hook: Callable[[str], None] | None = None,
+    previous: Path | None = None,
 ) -> list[Path]:
+    """Every output into tmp; the workbooks whose content is that of the previous build in
+    `previous` (the out folder; None: write all) are taken from it (`unchanged.Reuse`)."""
     from ketnghia_analysis.building import codebook, feedback
+    from ketnghia_analysis.building.unchanged import Reuse
 
     written = []
     for name in TABLE_FILES:
@@ -40,12 +46,14 @@ def write_all(
         written.append(path)
     if hook:
         hook("write")  # the tables are in tmp, the workbooks not yet
-    written.append(feedback.write_issues_xlsx(tables["issues"], tmp / "issues.xlsx"))
-    written += feedback.write_district_feedback(tables["issues"], tmp / "feedback")
+    reuse = Reuse(previous, tmp)
+    written.append(feedback.write_issues_xlsx(tables["issues"], tmp / "issues.xlsx", reuse))
+    written += feedback.write_district_feedback(tables["issues"], tmp / "feedback", reuse)
     try:
-        written += codebook.write_codebook(tmp)
+        written += codebook.write_codebook(tmp, reuse)
     except Exception as exc:  # noqa: BLE001 - the codebook must not stop a build
         print(f"Không ghi được codebook: {exc}", file=sys.stderr)
+    written.append(reuse.finish())
     return written
 
 
