@@ -1,16 +1,27 @@
-"""Effects: did twinning work? The evaluation of every outcome with the headline and its foils.
+"""Effects: did twinning work? The evaluation of every outcome with the headline, its
+robustness rows and its foils (effects.csv).
 
 Headline: Callaway & Sant'Anna (2021) group-time ATTs (``did``), unconditional,
-not-yet-treated and never-treated communes of the same kind as controls, aggregated to one
-average effect on the treated; standard errors clustered by commune. Alongside it, on the
-same sample (``regressions``): two-way fixed effects (TWFE, biased under staggered adoption
-with effects that change over time) and the naive comparison of twinned with non-twinned
-communes (biased: the poorest communes were chosen). This module builds the panels, runs
-the estimators and words their rows (effects.csv).
+not-yet-treated and never-treated communes of the same kind as controls, the group
+aggregation (each cohort's average effect, weighted by cohort size), standard errors
+clustered by district with a small-sample critical value, and for the poverty rate the
+chain-linked outcome across the 2022 standard (``indicators.unit_outcome_panel``). Who is
+twinned comes from the pairing register (``register``): a commune whose status is unknown
+(blank start year, quarantined support rows) is left out of both groups and counted
+(``n_unknown``), never taken for a control.
+
+Robustness rows (same outcome): commune clusters, the simple and event-time aggregations,
+the within-standard estimates (2019–2021 cells only; 2022–2024 cells only), covariates,
+harmonised units (merged communes summed into their successor) and the 2025 Đà Nẵng units.
+Foils, never the headline (``regressions``): two-way fixed effects (biased under staggered
+adoption with effects that change over time) and the naive comparison (biased: the
+poorest communes were chosen).
 """
 
 from __future__ import annotations
 
+import inspect
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,160 +29,227 @@ import pandas as pd
 
 from ketnghia_analysis.analysis import indicators
 from ketnghia_analysis.analysis.did import callaway_santanna
+from ketnghia_analysis.analysis.effect_notes import (
+    COMPARISON_VI,
+    DOSE_NOTE,
+    NAIVE_ALL_NOTE,
+    NAIVE_NOTE,
+    TWFE_NOTE,
+    headline_note,
+    robustness_note,
+)
+from ketnghia_analysis.analysis.indicators.jump import jump_model
+from ketnghia_analysis.analysis.indicators.panels import unit_jumps
 from ketnghia_analysis.analysis.inference import Z95, cluster_ols
+from ketnghia_analysis.analysis.pretrends import flag_p
 from ketnghia_analysis.analysis.regressions import naive, twfe
+from ketnghia_analysis.analysis.treatment_panel import (
+    default_standard,
+    treatment_panel,
+    usable_covariates,
+)
+from ketnghia_analysis.reference.standards import poverty_standards
 
 EFFECT_COLUMNS = [
     "outcome",
     "estimator",
     "comparison",
+    "role",
+    "aggregation",
+    "cluster",
+    "standard",
+    "units",
+    "covariates",
     "estimate",
     "std_error",
     "ci_low",
     "ci_high",
+    "crit",
+    "df",
     "n_treated",
     "n_control",
+    "n_unknown",
+    "n_clusters",
     "pre_trend_p",
+    "pre_trend_p_event",
+    "pre_trend_p_mean",
+    "pre_trend_p_cohort",
+    "pre_trend_flag_p",
+    "breakdown",
     "note",
 ]
+#: What :func:`evaluate` returns: every row, the estimates without the foils, or only the
+#: headline of each outcome (the Monte-Carlo benchmark).
+ROWS = ("all", "estimates", "headline")
 
 OUTCOMES = ("poverty_rate_end", "exit_rate", "criteria_met")
 
-COMPARISON_VI = {
-    "similar": "xã cùng loại (miền núi hoặc vùng DTTS) chưa hoặc không kết nghĩa",
-    "all": "mọi xã chưa hoặc không kết nghĩa trong tỉnh",
-}
 
-OUTCOME_NOTES = {
-    "poverty_rate_end": (
-        "Đơn vị: tỷ lệ (0–1). Chuẩn nghèo đổi năm 2022: giả định cú nhảy như nhau ở mọi xã "
-        "(hiệu ứng năm hấp thụ)."
-    ),
-    "exit_rate": (
-        "Đơn vị: tỷ lệ (0–1) hộ thoát nghèo / hộ nghèo đầu năm. Chuẩn nghèo đổi năm 2022."
-    ),
-    "criteria_met": (
-        "Đơn vị: số tiêu chí (0–19). Bộ tiêu chí đổi năm 2022 (tiêu chí 3, 11, 12, 13 đổi nội dung)."
-    ),
-}
+@dataclass(frozen=True)
+class Spec:
+    """One row of :func:`evaluate`: how its panel is made and how it is estimated."""
 
-TWFE_NOTE = (
-    "Hồi quy hai chiều cố định (xã, năm): có thể lệch khi kết nghĩa bắt đầu so le "
-    "và tác động khác nhau theo năm; chỉ để đối chiếu."
-)
-NAIVE_NOTE = (
-    "So sánh thô (xã kết nghĩa trừ xã khác, các năm sau khi bắt đầu kết nghĩa): "
-    "bị lệch do chọn xã nghèo hơn để kết nghĩa; không dùng để kết luận."
-)
-NAIVE_ALL_NOTE = (
-    "So sánh thô với mọi xã trong tỉnh: lệch nhiều nhất vì xã kết nghĩa là xã "
-    "miền núi, nghèo hơn hẳn."
-)
-DOSE_NOTE = (
-    "Tương quan, không phải quan hệ nhân quả: xã khó khăn hơn thường nhận hỗ trợ "
-    "nhiều hơn; thay đổi qua năm 2022 gồm cả thay đổi chuẩn nghèo (giả định chung mọi xã)."
-)
+    estimator: str = "callaway_santanna"
+    role: str = "robustness"
+    aggregation: str = "group"
+    cluster: str = "district"
+    standard: str = "chained"  # chained, unchained, or one standard's name (its years only)
+    units: str = "commune"
+    covariates: bool = False
+    comparison: str = "similar"
 
 
-def treatment_panel(
-    tables: dict[str, pd.DataFrame], outcome: str = "poverty_rate_end", comparison: str = "similar"
-) -> pd.DataFrame:
-    """Commune-year panel for the estimators: commune_code, year, y, g (first pair year; NaN =
-    never twinned in the data), d (twinned in that year: ``g <= year``).
-
-    ``comparison="similar"`` keeps the communes that are mountainous or in an
-    ethnic-minority region (khu vực I–III), treated and controls alike; ``"all"`` keeps
-    every commune.
-    """
-    if comparison not in COMPARISON_VI:
-        raise ValueError(f"comparison phải là 'similar' hoặc 'all', không phải {comparison!r}")
-    frame = indicators.commune_frame(tables)
-    panel = indicators.commune_outcome_panel(tables, outcome).dropna(subset=["y"])
-    panel = panel.merge(
-        frame[["commune_code", "first_pair_year", "similar"]], on="commune_code", how="left"
-    )
-    if comparison == "similar":
-        panel = panel[panel["similar"].fillna(False).astype(bool)]
-    panel["g"] = pd.to_numeric(panel["first_pair_year"], errors="coerce").astype(float)
-    panel["d"] = (panel["g"] <= panel["year"]).astype(int)
-    return panel[["commune_code", "year", "y", "g", "d"]].reset_index(drop=True)
+def _estimate(panel: pd.DataFrame, spec: Spec, bands: bool = False) -> dict:
+    """``did.callaway_santanna`` with the spec's options that the estimator accepts; the
+    result says which were used (an estimator without an option used its default)."""
+    accepted = inspect.signature(callaway_santanna).parameters
+    wanted: dict = {"aggregation": spec.aggregation, "cluster": spec.cluster, "bands": bands}
+    if spec.covariates:
+        wanted["covariates"] = usable_covariates(panel)
+    options = {k: v for k, v in wanted.items() if k in accepted}
+    res = dict(callaway_santanna(panel, **options))
+    res.setdefault("aggregation", "group" if "aggregation" in options else "simple")
+    res.setdefault("cluster", spec.cluster if "cluster" in options else "commune")
+    res["covariates_used"] = wanted.get("covariates") if "covariates" in options else None
+    return res
 
 
-def _row(outcome: str, estimator: str, comparison: str, res: dict, note: str) -> dict:
+def _row(outcome: str, spec: Spec, res: dict, note: str, n_unknown: int | None = None) -> dict:
     """One row of :func:`evaluate` from an estimator's result."""
     est, se = res.get("estimate", np.nan), res.get("std_error", np.nan)
+    crit = res.get("crit", Z95)
+    sensitivity = res.get("sensitivity") or {}
     return {
         "outcome": outcome,
-        "estimator": estimator,
-        "comparison": comparison,
+        "estimator": spec.estimator,
+        "comparison": spec.comparison,
+        "role": spec.role,
+        "aggregation": res.get("aggregation", spec.aggregation)
+        if spec.estimator == "callaway_santanna"
+        else None,
+        "cluster": res.get("cluster", "commune"),
+        "standard": spec.standard,
+        "units": spec.units,
+        "covariates": ",".join(res.get("covariates_used") or []),
         "estimate": est,
         "std_error": se,
-        "ci_low": est - Z95 * se,
-        "ci_high": est + Z95 * se,
+        "ci_low": res.get("ci_low", est - crit * se),
+        "ci_high": res.get("ci_high", est + crit * se),
+        "crit": crit,
+        "df": res.get("df", np.nan),
         "n_treated": res.get("n_treated", 0),
         "n_control": res.get("n_control", 0),
+        "n_unknown": n_unknown,
+        "n_clusters": res.get("n_clusters", np.nan),
         "pre_trend_p": res.get("pre_trend_p", np.nan),
+        "pre_trend_p_event": res.get("pre_trend_p_event", np.nan),
+        "pre_trend_p_mean": res.get("pre_trend_p_mean", np.nan),
+        "pre_trend_p_cohort": res.get("pre_trend_p_cohort", np.nan),
+        "pre_trend_flag_p": flag_p(res),
+        "breakdown": sensitivity.get("breakdown", np.nan),
         "note": note,
     }
 
 
-def _excluded_note(tables: dict[str, pd.DataFrame], panel: pd.DataFrame, comparison: str) -> str:
-    """Say which twinned communes the headline cannot use, and why."""
-    frame = indicators.commune_frame(tables)
-    parts = []
-    if comparison == "similar":
-        outside = int((frame["ever_twinned"] & ~frame["similar"]).sum())
-        if outside:
-            parts.append(f"{outside} xã kết nghĩa không thuộc miền núi/vùng DTTS không được tính")
-    early = panel.loc[panel["g"] <= panel["year"].min(), "commune_code"].nunique()
-    if early:
-        parts.append(
-            f"{early} xã kết nghĩa từ trước năm đầu có số liệu ({int(panel['year'].min())}) "
-            "không có năm trước để so sánh, không được tính"
-        )
-    return (" " + "; ".join(parts) + ".") if parts else ""
-
-
-def _headline_note(
-    tables: dict[str, pd.DataFrame], panel: pd.DataFrame, outcome: str, comparison: str, cs: dict
-) -> str:
-    """The headline row's note: method, comparison group, exclusions and warnings."""
-    who = COMPARISON_VI[comparison] if comparison in COMPARISON_VI else comparison
-    tail = OUTCOME_NOTES.get(outcome, "")
-    note = (
-        "DiD so le Callaway–Sant'Anna (2021), trung bình các ATT(g,t) theo cỡ nhóm; "
-        f"nhóm so sánh: {who}; sai số chuẩn cụm theo xã. {tail}"
-    )
-    note += _excluded_note(tables, panel, comparison)
-    if cs["n_treated"] < 5:
-        note += " Quá ít xã kết nghĩa để kết luận."
-    if pd.notna(cs["pre_trend_p"]) and cs["pre_trend_p"] < 0.05:
-        note += " Cảnh báo: xu hướng trước kết nghĩa khác nhau (p < 0,05), ước lượng kém tin cậy."
-    return note.strip()
-
-
-def _outcome_rows(tables: dict[str, pd.DataFrame], outcome: str, comparison: str) -> list[dict]:
-    """The rows of one outcome: headline, TWFE, naive (and naive against every commune)."""
-    try:
-        panel = treatment_panel(tables, outcome, comparison)
-    except KeyError as exc:  # the table of this outcome is absent
-        missing = f"Thiếu bảng {exc} để ước lượng."
-        return [_row(outcome, "callaway_santanna", comparison, {}, missing)]
-    cs = callaway_santanna(panel)
-    rows = [
-        _row(
-            outcome,
-            "callaway_santanna",
-            comparison,
-            cs,
-            _headline_note(tables, panel, outcome, comparison, cs),
-        ),
-        _row(outcome, "twfe", comparison, twfe(panel), TWFE_NOTE),
-        _row(outcome, "naive", comparison, naive(panel), NAIVE_NOTE),
+def _specs(outcome: str, comparison: str) -> list[Spec]:
+    """The rows of one outcome: the headline, then its robustness rows."""
+    standard = default_standard(outcome)
+    head = Spec(role="headline", standard=standard, comparison=comparison)
+    specs = [
+        head,
+        Spec(cluster="commune", standard=standard, comparison=comparison),
+        Spec(aggregation="simple", standard=standard, comparison=comparison),
+        Spec(aggregation="event", standard=standard, comparison=comparison),
+        Spec(covariates=True, standard=standard, comparison=comparison),
     ]
+    if standard == "chained":  # the other chain, and the common-jump assumption they replace
+        specs += [Spec(standard=s, comparison=comparison) for s in ("chained_ratio", "unchained")]
+    if outcome != "criteria_met":
+        specs += [Spec(standard=s, comparison=comparison) for s in poverty_standards()]
+    if outcome in indicators.POVERTY_RATES:
+        specs += [
+            Spec(units=u, standard=standard, comparison=comparison)
+            for u in ("harmonised", "unit_2025")
+        ]
+    return specs
+
+
+def _panel_for(
+    tables: dict[str, pd.DataFrame],
+    outcome: str,
+    spec: Spec,
+    pairings: pd.DataFrame | None,
+    cache: dict,
+) -> pd.DataFrame:
+    """The panel of a spec (one per series, units and comparison: the specs that only
+    estimate differently share it)."""
+    key = ("panel", outcome, spec.standard, spec.units, spec.comparison)
+    if key not in cache:
+        cache[key] = treatment_panel(
+            tables,
+            outcome,
+            spec.comparison,
+            standard=spec.standard,
+            units=spec.units,
+            pairings=pairings,
+            cache=cache,
+        )
+    return cache[key]
+
+
+def _outcome_rows(
+    tables: dict[str, pd.DataFrame],
+    outcome: str,
+    comparison: str,
+    pairings: pd.DataFrame | None = None,
+    rows: str = "all",
+) -> list[dict]:
+    """The rows of one outcome: headline, robustness rows, then TWFE and naive foils."""
+    specs = _specs(outcome, comparison)
+    head = specs[0]
+    needed = "ntm_status" if outcome == "criteria_met" else "poverty"
+    if needed not in tables or "poverty" not in tables:
+        absent = needed if needed not in tables else "poverty"
+        return [_row(outcome, head, {}, f"Thiếu bảng {absent} để ước lượng.")]
+    cache: dict = {}
+    panel = _panel_for(tables, outcome, head, pairings, cache)
+    out = []
+    for spec in specs if rows != "headline" else specs[:1]:
+        data = _panel_for(tables, outcome, spec, pairings, cache)
+        res = _estimate(data, spec, bands=spec == head)
+        unknown = data.attrs.get("n_unknown", 0)
+        if spec == head:
+            jumps = unit_jumps(tables).set_index("commune_code")
+            fit = jump_model(jumps.reindex(data["commune_code"].unique()))
+            note = headline_note(tables, data, outcome, spec, res, fit)
+        else:
+            note = robustness_note(spec, head, res, outcome)
+        out.append(_row(outcome, spec, res, note, unknown))
+    if rows == "all":
+        out += _foils(tables, outcome, comparison, head, panel, pairings)
+    return out
+
+
+def _foils(
+    tables: dict[str, pd.DataFrame],
+    outcome: str,
+    comparison: str,
+    head: Spec,
+    panel: pd.DataFrame,
+    pairings: pd.DataFrame | None,
+) -> list[dict]:
+    """The TWFE and naive foils of an outcome (never the headline)."""
+    unknown = panel.attrs.get("n_unknown")
+    foil = Spec(estimator="twfe", role="foil", standard=head.standard, comparison=comparison)
+    rows = [_row(outcome, foil, twfe(panel), TWFE_NOTE, unknown)]
+    crude = Spec(estimator="naive", role="foil", standard=head.standard, comparison=comparison)
+    rows.append(_row(outcome, crude, naive(panel), NAIVE_NOTE, unknown))
     if comparison == "similar" and outcome == "poverty_rate_end":
-        crude = naive(treatment_panel(tables, outcome, "all"))
-        rows.append(_row(outcome, "naive", "all", crude, NAIVE_ALL_NOTE))
+        everyone = treatment_panel(tables, outcome, "all", pairings=pairings)
+        spec = Spec(estimator="naive", role="foil", standard=head.standard, comparison="all")
+        rows.append(
+            _row(outcome, spec, naive(everyone), NAIVE_ALL_NOTE, everyone.attrs.get("n_unknown"))
+        )
     return rows
 
 
@@ -179,31 +257,50 @@ def evaluate(
     tables: dict[str, pd.DataFrame],
     outcomes: tuple[str, ...] = OUTCOMES,
     comparison: str = "similar",
+    pairings: pd.DataFrame | None = None,
+    rows: str = "all",
 ) -> pd.DataFrame:
-    """Effect of twinning on each outcome: headline staggered DiD, TWFE and naive rows.
+    """Effect of twinning on each outcome: the headline, its robustness rows and the foils.
 
-    The first row (``poverty_rate_end``, ``callaway_santanna``) is the headline. Estimates
-    are in the outcome's own unit (a fraction for rates: −0.03 = 3 percentage points).
-    When ``comparison="similar"`` a naive row against every commune of the province is added
-    for ``poverty_rate_end``, to show how far the crude comparison drifts.
+    The first row (``poverty_rate_end``, ``role == "headline"``) is the headline: staggered
+    DiD, group aggregation, district clusters, chain-linked across the 2022 standard. Each
+    outcome's rows come headline first, then robustness rows (commune clusters, simple and
+    event-time aggregations, covariates, within-standard estimates, harmonised and 2025
+    units), then TWFE and naive foils (never the headline). Estimates are in the outcome's
+    own unit (a fraction for rates: −0.03 = 3 percentage points). ``pairings``: the editable
+    register of :func:`register.load_pairings`.
 
     Returns
     -------
     DataFrame
-        outcome, estimator, comparison, estimate, std_error, ci_low, ci_high, n_treated,
-        n_control, pre_trend_p, note.
+        The columns of :data:`EFFECT_COLUMNS`: outcome, estimator, comparison, role
+        (headline / robustness / foil), aggregation, cluster, standard (chained /
+        unchained / 2016-2020 / 2022-2025), units, covariates (adjusted for; "" none),
+        estimate, std_error, ci_low, ci_high,
+        crit, df, n_treated, n_control, n_unknown, n_clusters, pre_trend_p,
+        pre_trend_p_event, breakdown, note.
     """
-    rows = [row for outcome in outcomes for row in _outcome_rows(tables, outcome, comparison)]
-    out = pd.DataFrame(rows, columns=EFFECT_COLUMNS)
-    for column in ("n_treated", "n_control"):
-        out[column] = out[column].astype("Int64")
+    if rows not in ROWS:
+        raise ValueError(f"rows phải là một trong {ROWS}, không phải {rows!r}")
+    found = [
+        row
+        for outcome in outcomes
+        for row in _outcome_rows(tables, outcome, comparison, pairings, rows)
+    ]
+    out = pd.DataFrame(found, columns=EFFECT_COLUMNS)
+    for column in ("n_treated", "n_control", "n_unknown", "n_clusters"):
+        out[column] = pd.to_numeric(out[column], errors="coerce").astype("Int64")
     return out
 
 
 def event_study(
-    tables: dict[str, pd.DataFrame], outcome: str = "poverty_rate_end", comparison: str = "similar"
+    tables: dict[str, pd.DataFrame],
+    outcome: str = "poverty_rate_end",
+    comparison: str = "similar",
+    standard: str | None = None,
 ) -> pd.DataFrame:
-    """Effects by years since pairing (event_time 0 = first twinned year; negative = placebo).
+    """Effects by years since pairing (event_time 0 = first twinned year; negative = placebo),
+    on the headline's series (``standard`` None: chain-linked for the stock rates).
 
     Returns
     -------
@@ -211,7 +308,7 @@ def event_study(
         event_time, estimate, std_error, ci_low, ci_high, n_treated; ``attrs["pre_trend_p"]``
         holds the p-value of the joint test that the placebo estimates are 0.
     """
-    cs = callaway_santanna(treatment_panel(tables, outcome, comparison))
+    cs = callaway_santanna(treatment_panel(tables, outcome, comparison, standard=standard))
     es = cs["event_study"]
     out = es[["event_time", "estimate", "std_error", "ci_low", "ci_high", "n_treated"]].copy()
     out.attrs = {"pre_trend_p": cs["pre_trend_p"]}
@@ -291,8 +388,21 @@ def _points(value: float) -> str:
     return f"{100 * value:+.2f}".replace(".", ",")
 
 
+def default_pairings(processed_dir: str | Path) -> Path:
+    """Where ``ketnghia evaluate`` looks for the editable pairings.csv: beside the processed
+    folder (``data/pairings.csv`` for ``data/processed``), which the build rewrites.
+
+    >>> default_pairings("data/processed").as_posix()
+    'data/pairings.csv'
+    """
+    return Path(processed_dir).parent / "pairings.csv"
+
+
 def evaluate_to_csv(
-    processed_dir: str | Path, out_csv: str | Path | None = None, comparison: str = "similar"
+    processed_dir: str | Path,
+    out_csv: str | Path | None = None,
+    comparison: str = "similar",
+    pairings: str | Path | None = None,
 ) -> int:
     """Run :func:`evaluate` on a processed folder, write effects.csv and effects.xlsx; return
     the exit code.
@@ -300,9 +410,11 @@ def evaluate_to_csv(
     ``out_csv`` defaults to ``effects.csv`` in the processed folder (beside the tables it
     comes from, not the current directory); the workbook goes beside it, with Vietnamese
     headers from the glossary. The CSV is UTF-8 with a byte-order mark, so that Excel shows
-    its Vietnamese right. 0 on success; 2 with a Vietnamese message when the folder is
-    missing or holds no table.
+    its Vietnamese right. ``pairings`` is the editable register of pairings
+    (:func:`register.load_pairings`; default :func:`default_pairings`, used when present).
+    0 on success; 2 with a Vietnamese message when the folder is missing or holds no table.
     """
+    from ketnghia_analysis.analysis.register import load_pairings
     from ketnghia_analysis.analysis.tables import load
 
     try:
@@ -313,7 +425,15 @@ def evaluate_to_csv(
     if "poverty" not in tables or tables["poverty"].empty:
         print(f"Lỗi: thư mục {processed_dir} không có bảng poverty (hộ nghèo) có dữ liệu.")
         return 2
-    result = evaluate(tables, comparison=comparison)
+    path = default_pairings(processed_dir) if pairings is None else Path(pairings)
+    try:
+        edits = load_pairings(path)
+    except ValueError as exc:
+        print(f"Lỗi: {exc}")
+        return 2
+    if edits is not None:
+        print(f"Dùng {len(edits)} dòng kết nghĩa bổ sung từ {path}.")
+    result = evaluate(tables, comparison=comparison, pairings=edits)
     out_csv = Path(processed_dir) / "effects.csv" if out_csv is None else Path(out_csv)
     out_csv.parent.mkdir(parents=True, exist_ok=True)
     # with a BOM: Excel opens a CSV without one in the ANSI code page and garbles Vietnamese
@@ -351,5 +471,10 @@ def _headline_sentence(head: pd.Series, comparison: str) -> str:
         "Tác động của kết nghĩa lên tỷ lệ hộ nghèo cuối năm (DiD so le, "
         f"{COMPARISON_VI.get(comparison, comparison)}): {_points(head['estimate'])} điểm % "
         f"(KTC 95%: {_points(head['ci_low'])} đến {_points(head['ci_high'])}); "
-        f"{head['n_treated']} xã kết nghĩa, {head['n_control']} xã so sánh."
+        f"{head['n_treated']} xã kết nghĩa, {head['n_control']} xã so sánh"
+        + (
+            f", {head['n_unknown']} xã không rõ tình trạng kết nghĩa bị loại."
+            if pd.notna(head.get("n_unknown")) and head["n_unknown"]
+            else "."
+        )
     )

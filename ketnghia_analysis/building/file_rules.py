@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import pandas as pd
 
@@ -171,4 +172,166 @@ def check_history(
                     suggestion="Kiểm tra lỗi gõ (thừa/thiếu chữ số, nhầm cột).",
                 )
             )
+    return issues
+
+
+def support_returns(
+    live: Iterable[Any],
+) -> tuple[dict[tuple[str, int], tuple[str, str]], dict[tuple[str, int], set[str]]]:
+    """From the live files' results (``FileResult``): (district, year) → (file, sheet) of its
+    Biểu 01/KN, and (district, year) → communes named by its quarantined Biểu 01/KN rows."""
+    received: dict[tuple[str, int], tuple[str, str]] = {}
+    quarantined: dict[tuple[str, int], set[str]] = {}
+    for res in live:
+        sub = res.submission
+        if sub["district_code"] is None or sub["year"] is None:
+            continue
+        key = (str(sub["district_code"]), int(sub["year"]))
+        if "support" in res.form_sheets:
+            received.setdefault(key, (res.source_file, res.form_sheets["support"]))
+        for row in res.quarantine_rows:
+            code = row.get("commune_code")
+            if row["form"] == "support" and isinstance(code, str):
+                quarantined.setdefault(key, set()).add(code)
+    return received, quarantined
+
+
+def _support_rows(support: pd.DataFrame) -> list[dict]:
+    """The support rows the pairing rules read, codes as text, years as int."""
+    frame = support.copy()
+    frame["commune_code"] = frame["commune_code"].astype(str)
+    frame["partner_id"] = frame["partner_id"].astype(str)
+    frame["year"] = frame["year"].astype(int)
+    return records_of(frame.sort_values(["commune_code", "partner_id", "year"]))
+
+
+def check_pairings(
+    support: pd.DataFrame,
+    received: dict[tuple[str, int], tuple[str, str]],
+    quarantined: dict[tuple[str, int], set[str]] | None = None,
+    columns_of: dict | None = None,
+    gazetteer: Any = None,
+) -> list[Issue]:
+    """The pairing register's findings, from every year's Biểu 01/KN.
+
+    - PAIR_START_BLANK: a pairing whose start year is blank in every year's row (the row's
+      year is not its start: the commune cannot enter the effect estimate);
+    - MISSING_COMMUNE (Biểu 01/KN): a commune twinned by then (a start year or a row of an
+      earlier year) that a received Biểu 01/KN of its district leaves out (no row, not even
+      a quarantined one);
+    - PAIRING_GAP: a pairing absent from a year between two of its years while the commune
+      has rows of other partners that year.
+
+    ``received``: (district, year) → (file, sheet) of the district's Biểu 01/KN;
+    ``quarantined``: (district, year) → communes with a quarantined Biểu 01/KN row;
+    ``gazetteer`` (``reference.gazetteer``): a commune merged away is not expected after.
+    """
+    if support is None or support.empty:
+        return []
+    rows = _support_rows(support)
+    valid = None
+    if gazetteer is not None:
+        years = sorted({year for _, year in received})
+        valid = {y: set(gazetteer.communes_in_year(y)["commune_code"].astype(str)) for y in years}
+    issues = _blank_starts(rows, columns_of)
+    issues += _missing_support(rows, received, quarantined or {}, valid)
+    issues += _pairing_gaps(rows, columns_of)
+    return issues
+
+
+def _blank_starts(rows: list[dict], columns_of: dict | None) -> list[Issue]:
+    """PAIR_START_BLANK at the first row of each pairing whose start is blank every year."""
+    issues: list[Issue] = []
+    by_pair: dict[tuple[str, str], list[dict]] = {}
+    for rec in rows:
+        by_pair.setdefault((rec["commune_code"], rec["partner_id"]), []).append(rec)
+    for (code, _), recs in sorted(by_pair.items()):
+        if any(as_number(r["pair_start_year"]) is not None for r in recs):
+            continue
+        first = recs[0]
+        issues.append(
+            _row_context(first, columns_of).issue(
+                "PAIR_START_BLANK",
+                f"Xã mã {code} kết nghĩa với {first['partner_name']}: năm bắt đầu kết nghĩa "
+                f"để trống ở mọi năm (từ {first['year']}); không biết xã kết nghĩa từ năm nào "
+                "nên xã không được dùng trong ước lượng tác động.",
+                row=first["source_row"],
+                column="pair_start_year",
+                value=None,
+                suggestion="Ghi năm bắt đầu kết nghĩa (hoặc bổ sung vào data/pairings.csv).",
+            )
+        )
+    return issues
+
+
+def _missing_support(
+    rows: list[dict],
+    received: dict[tuple[str, int], tuple[str, str]],
+    quarantined: dict[tuple[str, int], set[str]],
+    valid: dict[int, set[str]] | None,
+) -> list[Issue]:
+    """MISSING_COMMUNE of Biểu 01/KN: twinned communes a received return leaves out."""
+    start: dict[str, int] = {}
+    district: dict[str, str] = {}
+    seen: set[tuple[str, int]] = set()
+    for rec in rows:
+        code, year = rec["commune_code"], rec["year"]
+        begin = as_number(rec["pair_start_year"])
+        begin_year = min(year, int(begin)) if begin is not None else year
+        start[code] = min(start.get(code, begin_year), begin_year)
+        district[code] = str(rec["district_code"])
+        seen.add((code, year))
+    issues = []
+    for code in sorted(start):
+        for (dcode, year), (source_file, sheet) in sorted(received.items()):
+            if dcode != district[code] or year < start[code] or (code, year) in seen:
+                continue
+            if code in quarantined.get((dcode, year), set()):
+                continue
+            if valid is not None and code not in valid.get(year, {code}):
+                continue
+            ctx = Context(source_file, sheet, dcode, year)
+            issues.append(
+                ctx.issue(
+                    "MISSING_COMMUNE",
+                    f"Biểu 01/KN thiếu xã mã {code}, xã đang kết nghĩa (từ năm {start[code]}).",
+                    value=None,
+                    expected=code,
+                    suggestion="Bổ sung dòng hỗ trợ của xã; nếu kết nghĩa đã kết thúc, ghi năm "
+                    "kết thúc vào data/pairings.csv.",
+                )
+            )
+    return issues
+
+
+def _pairing_gaps(rows: list[dict], columns_of: dict | None) -> list[Issue]:
+    """PAIRING_GAP at the row after a pairing's missing year(s)."""
+    years_of: dict[str, set[int]] = {}
+    for rec in rows:
+        years_of.setdefault(rec["commune_code"], set()).add(rec["year"])
+    issues = []
+    previous: dict | None = None
+    for rec in rows:
+        same = previous is not None and (previous["commune_code"], previous["partner_id"]) == (
+            rec["commune_code"],
+            rec["partner_id"],
+        )
+        if same and previous is not None:
+            between = set(range(previous["year"] + 1, rec["year"]))
+            gaps = sorted(between & years_of[rec["commune_code"]])
+            if gaps:
+                years = ", ".join(str(y) for y in gaps)
+                issues.append(
+                    _row_context(rec, columns_of).issue(
+                        "PAIRING_GAP",
+                        f"Xã mã {rec['commune_code']} – {rec['partner_name']}: có dòng năm "
+                        f"{previous['year']} và {rec['year']} nhưng không có năm {years}, dù xã "
+                        "có dòng của đơn vị khác năm đó.",
+                        row=rec["source_row"],
+                        column="partner_name",
+                        value=rec["partner_name"],
+                        suggestion="Kiểm tra năm bị thiếu: bỏ sót dòng hay kết nghĩa tạm dừng.",
+                    )
+                )
+        previous = rec
     return issues

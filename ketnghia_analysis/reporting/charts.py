@@ -41,7 +41,7 @@ from ketnghia_analysis.reporting.kinds import (
     kind_of,
     short_value,
 )
-from ketnghia_analysis.reporting.narrative import estimator_name
+from ketnghia_analysis.reporting.narrative import row_name
 
 SOURCE = "Nguồn: báo cáo của các huyện"
 SYNTHETIC_NOTE = "DỮ LIỆU TỔNG HỢP (mẫu), không phải số liệu thật"
@@ -567,11 +567,7 @@ def estimates(
     for i, row in frame.iterrows():
         estimate_row(ax, int(cast(int, i)), row, kind, headline=i == 0)
     ax.set_yticks(range(len(frame)))
-    names = (
-        frame[label_column].astype(str)
-        if label_column
-        else frame.apply(lambda r: estimator_name(r["estimator"], r.get("comparison")), axis=1)
-    )
+    names = frame[label_column].astype(str) if label_column else frame.apply(row_name, axis=1)
     ax.set_yticklabels([strip_controls(name) for name in names])
     for i, tick in enumerate(ax.get_yticklabels()):
         tick.set_fontweight("bold" if i == 0 else "normal")

@@ -18,10 +18,13 @@ SECONDARY_REASON = (
 
 
 def headline_first(frame: pd.DataFrame) -> pd.DataFrame:
-    """The headline estimate (the staggered DiD, else the first row) on top, the foils after."""
+    """The headline estimate (the row marked ``role == "headline"``, else the first staggered
+    DiD, else the first row) on top, the others after in their order."""
     if "estimator" not in frame.columns:
         return frame.reset_index(drop=True)
     head = frame["estimator"] == HEADLINE_ESTIMATOR
+    if "role" in frame.columns and (frame["role"] == "headline").any():
+        head = frame["role"] == "headline"  # effects.evaluate marks it
     if not head.any():
         return frame.reset_index(drop=True)
     return pd.concat([frame[head].iloc[:1], frame.drop(frame[head].index[:1])], ignore_index=True)

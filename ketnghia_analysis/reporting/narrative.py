@@ -39,6 +39,37 @@ def estimator_name(estimator: str, comparison: str | None = None) -> str:
     return name
 
 
+# What a robustness row of ``effects.evaluate`` changes against the headline.
+VARIANT_VI = {
+    ("cluster", "commune"): "sai số cụm theo xã",
+    ("aggregation", "simple"): "trung bình mọi năm sau kết nghĩa",
+    ("aggregation", "event"): "trung bình theo số năm kết nghĩa",
+    ("standard", "chained_ratio"): "nối chuỗi chuẩn nghèo theo tỷ số",
+    ("standard", "unchained"): "không nối chuỗi chuẩn nghèo",
+    ("standard", "2016-2020"): "chỉ các năm chuẩn nghèo cũ",
+    ("standard", "2022-2025"): "chỉ các năm chuẩn nghèo mới",
+    ("units", "harmonised"): "đơn vị ghép xã sáp nhập",
+    ("units", "unit_2025"): "đơn vị hành chính 2025",
+}
+
+
+def row_name(row: pd.Series) -> str:
+    """Vietnamese name of a row of ``effects.evaluate``: the headline, a robustness row by
+    what it changes, or a foil.
+
+    >>> row_name(pd.Series({"estimator": "callaway_santanna", "role": "robustness",
+    ...     "cluster": "commune", "standard": "chained", "comparison": "similar"}))
+    'DiD so le: sai số cụm theo xã'
+    """
+    estimator = str(row.get("estimator"))
+    if row.get("role") != "robustness" or estimator != "callaway_santanna":
+        return estimator_name(estimator, row.get("comparison"))
+    parts = [text for (column, value), text in VARIANT_VI.items() if str(row.get(column)) == value]
+    if isinstance(row.get("covariates"), str) and row.get("covariates"):
+        parts.append("điều chỉnh theo đặc điểm xã")
+    return "DiD so le: " + (", ".join(parts) or "kiểm tra độ vững")
+
+
 def effect_kind(outcome: str) -> str:
     """How an effect on this outcome is shown: rates in points (×100), counts as numbers.
 
@@ -76,7 +107,9 @@ def headline_text(row: pd.Series) -> str:
         f"{fmt_value(row['n_treated'])} xã kết nghĩa, {fmt_value(row['n_control'])} xã so sánh). "
         f"{verdict}"
     )
-    return text + _pre_trend_text(row.get("pre_trend_p"))
+    # the flag of effects.csv (event-time and per-cohort tests), else the cell-level test
+    flag = row.get("pre_trend_flag_p")
+    return text + _pre_trend_text(row.get("pre_trend_p") if flag is None or pd.isna(flag) else flag)
 
 
 def _pre_trend_text(p: object) -> str:

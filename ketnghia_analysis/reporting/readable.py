@@ -7,7 +7,7 @@ import pandas as pd
 from ketnghia_analysis.core.controls import printable, strip_controls
 from ketnghia_analysis.reference.glossary import label
 from ketnghia_analysis.reporting.kinds import KIND_NUMBER, fmt_value, kind_of
-from ketnghia_analysis.reporting.narrative import OUTCOME_VI, effect_kind, estimator_name
+from ketnghia_analysis.reporting.narrative import OUTCOME_VI, effect_kind, row_name
 
 MISSING = "–"  # a blank cell for readers (never "NaN" or "None")
 YES_NO = {True: "Có", False: "Không"}
@@ -73,14 +73,16 @@ def effects_table(estimates: pd.DataFrame) -> pd.DataFrame:
         rows.append(
             {
                 "Chỉ tiêu": OUTCOME_VI.get(str(row["outcome"]), str(row["outcome"])),
-                "Cách ước lượng": estimator_name(str(row["estimator"]), row.get("comparison")),
+                "Cách ước lượng": row_name(row),
                 "Ước lượng": fmt_value(row["estimate"], kind, 2 if kind == KIND_NUMBER else 1),
                 "Khoảng tin cậy 95%": (
                     f"{fmt_value(row['ci_low'], kind, 2)} đến {fmt_value(row['ci_high'], kind, 2)}"
                 ),
                 "Số xã kết nghĩa": fmt_value(row.get("n_treated")),
                 "Số xã so sánh": fmt_value(row.get("n_control")),
-                "p xu hướng trước": fmt_value(row.get("pre_trend_p"), KIND_NUMBER, 2),
+                "p xu hướng trước": fmt_value(
+                    row.get("pre_trend_flag_p", row.get("pre_trend_p")), KIND_NUMBER, 2
+                ),
                 "Ghi chú": row.get("note", ""),
             }
         )

@@ -17,6 +17,8 @@ from ketnghia_analysis.sample.plan import Slot, plan, slots
 from ketnghia_analysis.sample.returns import Written, plan_return, write_return
 from ketnghia_analysis.sample.truth import truth_tables, write_truth
 from ketnghia_analysis.sample.world.province import check_years, simulate
+from ketnghia_analysis.sample.world.target import write_effect
+from ketnghia_analysis.sample.world.threats import NONE, Threats
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ def write_sample(
     seed: int = 2024,
     effect: float = -0.03,
     broken: bool = False,
+    threats: Threats = NONE,
 ) -> SampleManifest:
     """Write synthetic returns for every district and year, and their truth tables.
 
@@ -80,6 +83,9 @@ def write_sample(
     broken
         Also write broken files (truncated, empty, not a spreadsheet,
         password-protected, not a return, renamed CSV): truth lists them as rejected.
+    threats
+        Threats to the evaluation to plant (``world.threats``, issue #16; none by default).
+        ``truth/effect.json`` records them and the true effect the headline aims at.
 
     Returns
     -------
@@ -88,7 +94,7 @@ def write_sample(
     """
     out = Path(out)
     years = check_years(years)
-    world = simulate(seed=seed, years=years, effect=effect)
+    world = simulate(seed=seed, years=years, effect=effect, threats=threats)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
     prepare_output(out)
     units_by_year = {y: gazetteer.communes_in_year(y) for y in years}
@@ -103,6 +109,7 @@ def write_sample(
         written.submissions.extend(write_broken(out, years[-1], written.place))
     truth = truth_tables(world, written)
     write_truth(out, truth, written, world, seed, years, effect)
+    write_effect(out / "truth", world, threats)
     write_readme(out, seed, years, effect, broken)
     return _manifest(out, run, written, truth, years, seed, effect, broken)
 

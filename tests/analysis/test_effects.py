@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ketnghia_analysis.analysis import did, effects, regressions
+from ketnghia_analysis.analysis import did, effects, pretrends, regressions
 
 HAND = {
     "T1": (2021, [0.50, 0.48, 0.40]),
@@ -148,7 +148,12 @@ def test_headline_recovers_planted_effect(world):
     head = out.iloc[0]
     assert (head["outcome"], head["estimator"]) == ("poverty_rate_end", "callaway_santanna")
     assert abs(head["estimate"] - -0.03) <= 0.01
+    # the default sample raises every commune's rate by one common jump in 2022: the
+    # headline's shift chain and the row that assumes the common jump both cover the effect
     assert head["ci_low"] <= -0.03 <= head["ci_high"]
+    common = out[(out["outcome"] == "poverty_rate_end") & (out["standard"] == "unchained")]
+    common = common[common["estimator"] == "callaway_santanna"].iloc[0]
+    assert common["ci_low"] <= -0.03 <= common["ci_high"]
     assert head["n_treated"] >= 10 and head["n_control"] >= 10
     assert 0 <= head["pre_trend_p"] <= 1
     # the naive comparison is visibly biased (twinning went to the poorest communes)
@@ -158,13 +163,95 @@ def test_headline_recovers_planted_effect(world):
     assert out["note"].str.len().gt(0).all()
 
 
+def test_rows_headline_first_then_robustness_then_foils(world):
+    out = effects.evaluate(world)
+    for _outcome, rows in out.groupby("outcome", sort=False):
+        roles = rows["role"].tolist()
+        assert roles[0] == "headline" and roles.count("headline") == 1
+        assert roles == sorted(roles, key=["headline", "robustness", "foil"].index)
+        head = rows.iloc[0]
+        assert head["estimator"] == "callaway_santanna"
+        assert (head["aggregation"], head["cluster"]) == ("group", "district")
+        assert set(rows.loc[rows["role"] == "foil", "estimator"]) == {"twfe", "naive"}
+        cs = rows[rows["estimator"] == "callaway_santanna"]
+        assert {"commune", "district"} <= set(cs["cluster"])
+        assert {"group", "simple", "event"} <= set(cs["aggregation"])
+    pov = out[out["outcome"] == "poverty_rate_end"]
+    assert pov.iloc[0]["standard"] == "chained"
+    assert "chuỗi nối" in pov.iloc[0]["note"]
+    assert "cú nhảy" in pov.iloc[0]["note"]  # the fit of the measured jumps
+    assert {"2016-2020", "2022-2025"} <= set(pov["standard"])  # the within-standard rows
+    assert {"chained_ratio", "unchained"} <= set(pov["standard"])
+    assert {"commune", "harmonised", "unit_2025"} <= set(pov["units"])
+    assert (out["n_unknown"] == 0).all()
+    assert out.loc[out["outcome"] == "exit_rate", "standard"].iloc[0] == "unchained"
+
+
+def test_ratio_chained_rates_are_rescaled_by_each_communes_own_jump():
+    """Two communes, the same old-standard rate: the new standard doubles one's poor and
+    raises the other's by half. Ratio-chained, both series continue the old one."""
+    rows = []
+    for code, factor in (("A", 2.0), ("B", 1.5)):
+        for year, poor in ((2020, 200), (2021, 100), (2022, 100), (2023, 80)):
+            new = year >= 2022
+            rows.append(
+                {
+                    "year": year,
+                    "commune_code": code,
+                    "households_total": 1000,
+                    "poor_start": (200 if year == 2021 else 100) * (factor if year == 2022 else 1),
+                    "poor_end": poor * (factor if new else 1),
+                    "poverty_exits": 0,
+                }
+            )
+    from ketnghia_analysis.analysis.indicators.panels import unit_outcome_panel
+
+    tables = {"poverty": pd.DataFrame(rows)}
+    raw = unit_outcome_panel(tables, "poverty_rate_end").set_index(["commune_code", "year"])["y"]
+    chained = unit_outcome_panel(tables, "poverty_rate_end", chain="ratio")
+    chained = chained.set_index(["commune_code", "year"])["y"]
+    assert raw[("A", 2022)] == pytest.approx(0.2) and raw[("B", 2022)] == pytest.approx(0.15)
+    for code in ("A", "B"):
+        assert chained[(code, 2021)] == pytest.approx(0.1)
+        assert chained[(code, 2022)] == pytest.approx(0.1)  # no jump left
+        assert chained[(code, 2023)] == pytest.approx(0.08)
+
+
+def test_harmonised_units_sum_the_merged_commune_into_its_successor(world):
+    from ketnghia_analysis.analysis.indicators.panels import unit_outcome_panel
+
+    pov = world["poverty"]
+    both = pov[(pov["year"] == 2019) & pov["commune_code"].isin(["20668", "20674"])]
+    expected = both["poor_end"].sum() / both["households_total"].sum()
+    panel = unit_outcome_panel(world, "poverty_rate_end", "harmonised")
+    rows = panel.set_index(["commune_code", "year"])
+    assert rows.loc[("20668", 2019), "y"] == pytest.approx(expected)
+    assert rows.loc[("20668", 2019), "members"] == 2
+    assert "20674" not in set(panel["commune_code"])
+    units_2025 = unit_outcome_panel(world, "poverty_rate_end", "unit_2025")
+    assert units_2025["commune_code"].nunique() < panel["commune_code"].nunique()
+
+
 def test_null_effect_is_covered(world_null):
-    head = effects.evaluate(world_null, outcomes=("poverty_rate_end",)).iloc[0]
-    assert head["ci_low"] <= 0.0 <= head["ci_high"]
+    # the default sample's 2022 jump is common to all communes: the headline's shift chain
+    # removes it exactly, as does the unchained row that assumes it
+    out = effects.evaluate(world_null, outcomes=("poverty_rate_end",))
+    assert out.iloc[0]["ci_low"] <= 0.0 <= out.iloc[0]["ci_high"]
+    row = out[(out["standard"] == "unchained") & (out["estimator"] == "callaway_santanna")]
+    assert row.iloc[0]["ci_low"] <= 0.0 <= row.iloc[0]["ci_high"]
+
+
+def test_headline_rows_only_and_the_same_headline(world_null):
+    full = effects.evaluate(world_null, outcomes=("poverty_rate_end",), rows="estimates")
+    head = effects.evaluate(world_null, outcomes=("poverty_rate_end",), rows="headline")
+    assert len(head) == 1 and set(full["role"]) == {"headline", "robustness"}
+    pd.testing.assert_series_equal(head.iloc[0], full.iloc[0], check_names=False)
+    with pytest.raises(ValueError, match="rows"):
+        effects.evaluate(world_null, rows="some")
 
 
 def test_event_study_and_pre_trend_detects_diverging_trends(world):
-    es = effects.event_study(world)
+    es = effects.event_study(world, standard="unchained")
     assert list(es.columns) == [
         "event_time",
         "estimate",
@@ -176,10 +263,16 @@ def test_event_study_and_pre_trend_detects_diverging_trends(world):
     post = es[es["event_time"].between(0, 2)]
     assert (post["estimate"] - -0.03).abs().max() < 0.015
     # plant a trend of +1 point a year in the twinned communes only: the test must see it
-    panel = effects.treatment_panel(world)
+    panel = effects.treatment_panel(world, standard="unchained")
     bent = panel.copy()
     bent.loc[bent["g"].notna(), "y"] += 0.01 * (bent["year"] - 2019)
-    assert did.callaway_santanna(bent)["pre_trend_p"] < 0.01
+    assert did.callaway_santanna(bent, cluster="commune")["pre_trend_p"] < 0.01
+    # with 10 district clusters the test has less power, but still sees it
+    assert did.callaway_santanna(bent)["pre_trend_p"] < 0.05
+    # the flag of the headline's note (event-time and per-cohort tests, Bonferroni)
+    assert pretrends.flagged(did.callaway_santanna(bent))
+    assert not pretrends.flagged(did.callaway_santanna(panel))
+    assert "đã khác nhau" in pretrends.flag_sentence(did.callaway_santanna(bent))
 
 
 def test_bootstrap_agrees_with_analytic_se(world):
@@ -190,7 +283,7 @@ def test_bootstrap_agrees_with_analytic_se(world):
 
 
 def test_twfe_event_study_leads(world):
-    es = regressions.twfe_event_study(effects.treatment_panel(world))
+    es = regressions.twfe_event_study(effects.treatment_panel(world, standard="unchained"))
     assert -1 not in set(es["event_time"])  # the reference year
     assert 0 <= es.attrs["pre_trend_p"] <= 1
     assert (es.loc[es["event_time"].between(0, 2), "estimate"] - -0.03).abs().max() < 0.015
@@ -231,7 +324,7 @@ def test_coverage_over_20_seeds():
         covered = 0
         for seed in range(20):
             res = did.callaway_santanna(
-                effects.treatment_panel(_simulate(seed=seed, effect=effect))
+                effects.treatment_panel(_simulate(seed=seed, effect=effect), standard="unchained")
             )
             covered += res["ci_low"] <= effect <= res["ci_high"]
         assert covered >= 17, (effect, covered)

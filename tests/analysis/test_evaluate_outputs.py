@@ -12,7 +12,7 @@ from ketnghia_analysis.cli import main
 NOTE = "Ước lượng chính; xã kết nghĩa so với xã cùng loại"
 
 
-def _one_row(tables_: object, comparison: str = "similar") -> pd.DataFrame:
+def _one_row(tables_: object, comparison: str = "similar", **_: object) -> pd.DataFrame:
     """A hand-made evaluate() result: the headline row only."""
     row = dict.fromkeys(effects.EFFECT_COLUMNS)
     row.update(

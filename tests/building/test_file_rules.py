@@ -74,3 +74,75 @@ def test_missing_communes_of_the_district():
     assert [(i.code, i.severity, i.expected) for i in issues] == [
         ("MISSING_COMMUNE", "warning", "Xã Trà Dơn")
     ]
+
+
+def support_rows(rows: list[tuple[str, str, int, int | None]]) -> pd.DataFrame:
+    """(commune, partner, year, pair_start_year) → support rows of district 516."""
+    return pd.DataFrame(
+        [
+            {
+                "year": year,
+                "district_code": "516",
+                "commune_code": code,
+                "partner_id": partner,
+                "partner_name": f"Đơn vị {partner}",
+                "pair_start_year": start,
+                "source_file": f"bc_{year}.xlsx",
+                "source_sheet": "01-KN",
+                "source_row": 8 + i,
+            }
+            for i, (code, partner, year, start) in enumerate(rows)
+        ]
+    )
+
+
+RECEIVED = {("516", y): (f"bc_{y}.xlsx", "01-KN") for y in range(2019, 2025)}
+
+
+def test_pairing_findings_blank_start_missing_commune_and_gap():
+    support = support_rows(
+        [
+            ("20944", "P1", 2021, None),  # blank start every year
+            ("20944", "P1", 2022, None),
+            ("20947", "P2", 2020, 2020),  # absent in 2022 although twinned: missing
+            ("20947", "P2", 2021, 2020),
+            ("20950", "P3", 2020, 2019),  # twinned from 2019 but no row in 2019: missing
+            ("20950", "P3", 2021, 2019),
+            ("20950", "P4", 2021, 2021),
+            ("20950", "P3", 2023, 2019),  # P3 skips 2022 while P4 has a row: a gap
+            ("20950", "P4", 2022, 2021),
+            ("20950", "P4", 2023, 2021),
+            ("20950", "P4", 2024, 2021),
+            ("20950", "P3", 2024, 2019),
+        ]
+    )
+    columns = {("bc_2021.xlsx", "01-KN"): {"pair_start_year": 5, "partner_name": 1}}
+    quarantined = {("516", 2023): {"20947"}}  # its 2023 row is set aside: not missing
+    issues = file_rules.check_pairings(support, RECEIVED, quarantined, columns)
+    found = sorted((i.code, i.year, i.cell, i.expected) for i in issues)
+    assert ("PAIR_START_BLANK", 2021, "F8", None) in found
+    missing = [(code, year, exp) for code, year, _, exp in found if code == "MISSING_COMMUNE"]
+    assert missing == [
+        ("MISSING_COMMUNE", 2019, "20950"),
+        ("MISSING_COMMUNE", 2022, "20947"),
+        ("MISSING_COMMUNE", 2023, "20944"),  # twinned from 2021, no row after 2022
+        ("MISSING_COMMUNE", 2024, "20944"),
+        ("MISSING_COMMUNE", 2024, "20947"),
+    ]
+    gaps = [i for i in issues if i.code == "PAIRING_GAP"]
+    assert [(i.year, i.source_file, i.row) for i in gaps] == [(2023, "bc_2023.xlsx", 15)]
+    assert "2022" in gaps[0].message and "[PAIRING_GAP]" in gaps[0].message
+    for code in ("PAIR_START_BLANK", "PAIRING_GAP"):
+        assert rulebook.RULES[code][0] == "warning"
+    # every finding names its file and sheet
+    assert all(i.source_file and i.source_sheet for i in issues)
+
+
+def test_a_commune_merged_away_is_not_expected_in_support():
+    # Quế Phước (20674) was merged into Quế Lâm at the end of 2019
+    support = support_rows([("20674", "P1", 2019, 2018)])
+    support["district_code"] = "519"
+    received = {("519", y): (f"bc_{y}.xlsx", "01-KN") for y in (2019, 2020)}
+    plain = file_rules.check_pairings(support, received)
+    assert [(i.code, i.year) for i in plain] == [("MISSING_COMMUNE", 2020)]
+    assert file_rules.check_pairings(support, received, gazetteer=gazetteer) == []

@@ -18,6 +18,14 @@ from ketnghia_analysis.sample.world.calibration import (
     TARGET_START_2022,
 )
 from ketnghia_analysis.sample.world.communes import Units, households, merged_into
+from ketnghia_analysis.sample.world.threats import (
+    NONE,
+    OLD_STANDARD_DECLINE,
+    RateThreats,
+    Threats,
+    planted_effect,
+    rate_threats,
+)
 
 Households = dict[int, dict[str, int]]
 
@@ -37,17 +45,35 @@ class RateModel:
     jump_noise: dict[str, float]
     flows_u: dict[str, np.ndarray]
     near_u: dict[str, np.ndarray]
+    threats: Threats = NONE
+    drawn: RateThreats = RateThreats({}, {}, {})
+    district: dict[str, str] | None = None
 
     def level(self, code: str, year: int) -> float:
-        """Expected rate: the commune's level plus its group's offset of the year."""
+        """Expected rate: the commune's level plus its group's offset of the year (plus its
+        own trend under ``selection_on_trends``)."""
         a = self.alpha[code] if year <= 2019 else self.alpha_merged[code]
         if self.mountain[code]:
-            return a + MOUNTAIN_OFFSET[year]
+            lev = a + MOUNTAIN_OFFSET[year]
+            if self.drawn.trend:
+                lev += self.drawn.trend[code] * (year - 2019)
+            return lev
         return a + self.plains_offset[year]
+
+    def multiplier(self, code: str, year: int) -> float | None:
+        """The commune's new-standard factor from ``break_year()`` on (proportional jump)."""
+        if year < break_year() or not self.mountain[code]:
+            return None
+        return self.drawn.multiplier.get(code)
 
     def rate(self, code: str, year: int, treated_effect: bool = True) -> float:
         """Rate at the end of ``year`` (the start of 2019 is ``year`` 2018)."""
         lev = self.level(code, year)
+        factor = self.multiplier(code, year)
+        if factor is not None:  # the old standard's level, scaled below
+            before = break_year() - 1
+            lev -= MOUNTAIN_OFFSET[year] - MOUNTAIN_OFFSET[before]
+            lev -= OLD_STANDARD_DECLINE * (year - before)
         # Symmetric, truncated noise: smaller where the level is low, so rates stay positive
         # without clipping (clipping would bend the parallel trends).
         if self.mountain[code]:
@@ -57,7 +83,11 @@ class RateModel:
         d = self.first.get(code, 9999) <= year
         r = lev + sd * self.noise[code][year - 2018]
         if treated_effect and d:
-            r += self.effect
+            r += planted_effect(self.effect, self.threats, self.first[code], year)
+        if self.drawn.shock and self.mountain[code] and self.district is not None:
+            r += self.drawn.shock[(self.district[code], year)]
+        if factor is not None:
+            r *= factor
         if self.mountain[code]:
             return float(np.clip(r, 0.005, 0.95))
         return float(np.clip(r, 0.002, 0.058))
@@ -69,8 +99,11 @@ def rate_model(
     first: dict[str, int],
     effect: float,
     rng: np.random.Generator,
+    threats: Threats = NONE,
+    threat_rng: np.random.Generator | None = None,
 ) -> RateModel:
-    """Levels, group offsets and the random draws (noise, flows, near-poor) of every commune."""
+    """Levels, group offsets and the random draws (noise, flows, near-poor) of every commune;
+    the threats' draws come from ``threat_rng`` (the default world draws nothing more)."""
     attr = f.set_index("commune_code")
     codes = list(f["commune_code"])
     alpha = attr["alpha"].to_dict()
@@ -80,7 +113,10 @@ def rate_model(
     for old, new in merged_into(f).items():
         w_old, w_new = hh2019[old], hh2019[new]
         alpha_merged[new] = (alpha[old] * w_old + alpha[new] * w_new) / (w_old + w_new)
-    plains_off = _plains_offsets(f, hh, first, effect, alpha, alpha_merged)
+    plains_off = _plains_offsets(f, hh, first, effect, alpha, alpha_merged, threats)
+    drawn = RateThreats({}, {}, {})
+    if threats.active():
+        drawn = rate_threats(f, threats, threat_rng or np.random.default_rng(0))
     return RateModel(
         alpha=alpha,
         alpha_merged=alpha_merged,
@@ -93,16 +129,26 @@ def rate_model(
         jump_noise={c: float(np.clip(rng.normal(0, 0.004), -0.01, 0.01)) for c in codes},
         flows_u={c: rng.random((len(SIM_YEARS), 4)) for c in codes},
         near_u={c: rng.random(len(SIM_YEARS)) for c in codes},
+        threats=threats,
+        drawn=drawn,
+        district=attr["district_code"].astype(str).to_dict(),
     )
 
 
 def poverty(
-    f: pd.DataFrame, units: Units, pairs: pd.DataFrame, effect: float, rng: np.random.Generator
+    f: pd.DataFrame,
+    units: Units,
+    pairs: pd.DataFrame,
+    effect: float,
+    rng: np.random.Generator,
+    threats: Threats = NONE,
+    threat_rng: np.random.Generator | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Poverty rows (processed form) and the counterfactual rates."""
+    """Poverty rows (processed form) and the counterfactual rates (with ``effect``, the
+    planted effect on the rate as measured, unrounded)."""
     hh = households(f, units)
     first = pairs.groupby("commune_code")["pair_start_year"].min().to_dict()
-    model = rate_model(f, hh, first, effect, rng)
+    model = rate_model(f, hh, first, effect, rng, threats, threat_rng)
     merged = merged_into(f)
     rows, cf_rows = [], []
     prev_end: dict[str, int] = {}
@@ -118,9 +164,7 @@ def poverty(
             if y == FIRST_YEAR:
                 start = int(round(model.rate(code, 2018) * h))
             elif y == break_year():
-                prev_rate = prev_end[code] / hh[y - 1][code]
-                jump = MOUNTAIN_JUMP if model.mountain[code] else model.plains_offset["jump"]
-                start = int(round(max(prev_rate + jump + model.jump_noise[code], 0.0) * h))
+                start = _break_start(model, code, prev_end[code] / hh[y - 1][code], h)
             else:
                 start = prev_end[code] + sum(
                     prev_end.get(o, 0) for o, n in merged.items() if n == code and o not in present
@@ -141,6 +185,7 @@ def poverty(
                     "rate": end / h,
                     "rate_counterfactual": model.rate(code, y, treated_effect=False),
                     "treated": first.get(code, 9999) <= y,
+                    **_effects(model, code, y),
                 }
             )
             this_end[code] = end
@@ -149,6 +194,23 @@ def poverty(
     pov["poverty_rate_end"] = pov["poor_end"] / pov["households_total"]
     pov["poverty_standard"] = np.where(pov["year"] <= 2021, "2016-2020", "2022-2025")
     return pov, pd.DataFrame(cf_rows)
+
+
+def _effects(model: RateModel, code: str, y: int) -> dict[str, float]:
+    """The planted effect on the rate as measured (unrounded) and in old-standard terms."""
+    effect = model.rate(code, y) - model.rate(code, y, treated_effect=False)
+    factor = model.multiplier(code, y)
+    return {"effect": effect, "effect_old": effect / factor if factor else effect}
+
+
+def _break_start(model: RateModel, code: str, prev_rate: float, h: int) -> int:
+    """Poor households at the start of the break year: last year's rate under the new
+    standard (one jump per group, or the commune's own factor under ``proportional_jump``)."""
+    factor = model.multiplier(code, break_year())
+    if factor is not None:
+        return int(round(max(prev_rate * factor, 0.0) * h))
+    jump = MOUNTAIN_JUMP if model.mountain[code] else model.plains_offset["jump"]
+    return int(round(max(prev_rate + jump + model.jump_noise[code], 0.0) * h))
 
 
 def _counts(
@@ -197,6 +259,7 @@ def _plains_offsets(
     effect: float,
     alpha: dict[str, float],
     alpha_merged: dict[str, float],
+    threats: Threats = NONE,
 ) -> dict:
     """Plains offsets (and jump) that make the province match the target rates on average."""
     mountain = dict(zip(f["commune_code"], f["group"].eq("mountain"), strict=True))
@@ -208,7 +271,8 @@ def _plains_offsets(
             a = alpha[code] if offset_year <= 2019 else alpha_merged[code]
             if mountain[code]:
                 d = first.get(code, 9999) <= offset_year
-                r = a + MOUNTAIN_OFFSET[offset_year] + start_jump + (effect if d else 0.0)
+                e = planted_effect(effect, threats, first[code], offset_year) if d else 0.0
+                r = a + MOUNTAIN_OFFSET[offset_year] + start_jump + e
                 mp += max(r, 0.005) * h
             else:
                 ph += h

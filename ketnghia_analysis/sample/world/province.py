@@ -47,6 +47,7 @@ from ketnghia_analysis.sample.world.pairs import twin_pairs
 from ketnghia_analysis.sample.world.poverty import poverty
 from ketnghia_analysis.sample.world.schemas import conform
 from ketnghia_analysis.sample.world.support import models_and_support
+from ketnghia_analysis.sample.world.threats import NONE, Threats, late_start, lose_support
 
 
 def check_years(years: Iterable[int]) -> list[int]:
@@ -71,6 +72,7 @@ def simulate(
     years: Iterable[int] = range(FIRST_YEAR, LAST_YEAR + 1),
     effect: float = -0.03,
     ntm_effect: float = 1.5,
+    threats: Threats = NONE,
 ) -> dict[str, pd.DataFrame]:
     """Simulate the province and return its tables in processed form (no provenance).
 
@@ -86,6 +88,8 @@ def simulate(
         from the first pairing year on.
     ntm_effect
         Planted shift of the latent NTM capacity after pairing (about +1 to +2 criteria).
+    threats
+        Threats to plant (``world.threats``; none by default, drawn from their own stream).
 
     Returns
     -------
@@ -94,16 +98,20 @@ def simulate(
         ``partners`` (spec columns and dtypes) plus ``pairs`` (commune_code,
         partner_id, pair_start_year), ``communes`` (commune_code, group, klass,
         first_pair_year) and ``counterfactual`` (year, commune_code, rate,
-        rate_counterfactual, treated).
+        rate_counterfactual, treated, effect, effect_old); with threats, ``lost_support``
+        (rows lost, with ``mode``) and ``late_start`` (communes written one year late).
     """
     want = check_years(years)
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)]
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(7)]
     units = units_by_year()
     f = commune_frame(units, streams[0])
     pair_rows = twin_pairs(f, units, streams[1])
-    pov, cf = poverty(f, units, pair_rows, effect, streams[2])
+    pov, cf = poverty(f, units, pair_rows, effect, streams[2], threats, streams[5])
     crit, status = ntm(f, units, pair_rows, ntm_effect, streams[3])
     models, support = models_and_support(units, pair_rows, streams[4])
+    support, models, planted = _table_threats(
+        support, models, pair_rows, threats, min(want), streams[6]
+    )
     first = pair_rows.groupby("commune_code")["pair_start_year"].min()
     communes = f[["commune_code", "district_code", "commune_type", "group", "klass"]].copy()
     communes["first_pair_year"] = pd.array(
@@ -128,6 +136,7 @@ def simulate(
             ["year", "commune_code", "criteria_met", "criteria_met_counterfactual", "treated"]
         ].reset_index(drop=True),
     }
+    out |= {name: pick(t) if "year" in t else t for name, t in planted.items()}
     out["params"] = pd.DataFrame(
         [
             {"name": "seed", "value": seed},
@@ -138,3 +147,23 @@ def simulate(
         ]
     )
     return out
+
+
+def _table_threats(
+    support: pd.DataFrame,
+    models: pd.DataFrame,
+    pairs: pd.DataFrame,
+    threats: Threats,
+    first_year: int,
+    rng: np.random.Generator,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Support and model rows after the threats on the returns' rows (lost rows, late start
+    years), and the record of what was planted (``lost_support``, ``late_start``)."""
+    planted: dict[str, pd.DataFrame] = {}
+    if threats.lose_support:
+        support, models, planted["lost_support"] = lose_support(
+            support, models, pairs, threats.lose_support, rng
+        )
+    if threats.late_start:
+        support, planted["late_start"] = late_start(support, pairs, first_year, rng)
+    return support, models, planted
