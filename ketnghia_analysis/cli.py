@@ -76,6 +76,12 @@ def _add_sample(sub: Any) -> None:
     p.add_argument(
         "--broken", action="store_true", help="thêm tệp hỏng / add broken and hostile files"
     )
+    p.add_argument(
+        "--official",
+        action="store_true",
+        help="thêm biểu rà soát hộ nghèo chính thức A–D (tổng hợp tỉnh, huyện) "
+        "/ also write the official poverty-review forms",
+    )
     _add_threats(p)
 
 
@@ -169,6 +175,13 @@ def _add_template(sub: Any) -> None:
     p.add_argument("--district", required=True, help="mã huyện, ví dụ 516")
     p.add_argument("--year", type=int, required=True, help="năm báo cáo")
     p.add_argument("--out", type=Path, required=True, help="tệp .xlsx để ghi")
+    p.add_argument(
+        "--official",
+        choices=["A", "B", "C", "D"],
+        default=None,
+        help="ghi một biểu chính thức của kỳ rà soát hộ nghèo (A kết quả, B diễn biến hộ nghèo, "
+        "C diễn biến hộ cận nghèo, D phân tích theo nhóm) / one official poverty-review form",
+    )
 
 
 def _add_evaluate(sub: Any) -> None:
@@ -239,6 +252,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             effect=args.effect,
             broken=args.broken,
             threats=threats,
+            official=args.official,
         )
         print(manifest.summary())
         return 0
@@ -248,6 +262,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         from ketnghia_analysis.building.check import check_files
 
         return check_files(args.files)
+    if args.command == "template" and args.official:
+        from ketnghia_analysis.reading.official_template import write_official_template
+
+        write_official_template(args.official, args.district, args.year, args.out)
+        print(for_terminal(f"Đã ghi biểu {args.official} (rà soát hộ nghèo): {args.out}"))
+        return 0
     if args.command == "template":
         from ketnghia_analysis.reading.template import write_template
 

@@ -21,6 +21,7 @@ from ketnghia_analysis.building.file_rules import (
     merger_years,
     support_returns,
 )
+from ketnghia_analysis.building.form_join import JOIN_KEYS, join_forms
 from ketnghia_analysis.building.grouping import count_by_severity, group_issues
 from ketnghia_analysis.building.results import OUTPUT_TABLES, Columns, FileResult, n_rows
 from ketnghia_analysis.building.rulebook import SEVERITY_ORDER, Context, records_of
@@ -28,8 +29,11 @@ from ketnghia_analysis.core.issues import Issue
 from ketnghia_analysis.reference.contract import key
 from ketnghia_analysis.reference.form_codes import form_title
 
+#: The tables of rows of the returns: those of the four forms, and the district rows of the
+#: official poverty-review forms (issue #15).
+DATA_TABLES = (*OUTPUT_TABLES, "poverty_districts")
 #: The unique key of each data table: two live files holding one row, the later wins.
-KEYS = {name: key(name) for name in OUTPUT_TABLES if key(name)}
+KEYS = {name: key(name) for name in DATA_TABLES if key(name)}
 
 
 # ---------------------------------------------------------------------------------------
@@ -190,9 +194,12 @@ def assemble(results: list[FileResult]) -> tuple[dict[str, pd.DataFrame], list[I
     results, superseded = supersede(results)
     issues += superseded
     live = sorted((r for r in results if r.submission["status"] == "ingested"), key=recency)
-    tables = _stack_forms(live)
+    columns_of: dict = {}
+    for res in live:
+        columns_of.update(res.columns_of)
+    tables = _stack_forms(live, columns_of, issues)
     issues += _resolve_partners(tables)
-    issues += _cross_file_findings(tables, live, gazetteer)
+    issues += _cross_file_findings(tables, live, gazetteer, columns_of)
     tables["communes"] = gazetteer.communes()
     tables["commune_names"] = gazetteer.commune_names()
     quarantine = [row for r in results for row in r.quarantine_rows]
@@ -201,7 +208,7 @@ def assemble(results: list[FileResult]) -> tuple[dict[str, pd.DataFrame], list[I
     tables = {name: _conform(frame, name) for name, frame in tables.items()}
     issues += schema_issues(tables)
     tables["issues"] = issues_frame(issues)
-    for name in OUTPUT_TABLES:
+    for name in DATA_TABLES:
         sort = [c for c in SORT_ORDER if c in tables[name].columns]
         tables[name] = tables[name].sort_values(sort, kind="stable").reset_index(drop=True)
     return tables, issues
@@ -211,19 +218,29 @@ def assemble(results: list[FileResult]) -> tuple[dict[str, pd.DataFrame], list[I
 SORT_ORDER = ("year", "district_code", "commune_code", "criterion", "partner_id", "model_name")
 
 
-def _stack_forms(live: list[FileResult]) -> dict[str, pd.DataFrame]:
+def _stack_forms(
+    live: list[FileResult], columns_of: dict | None = None, issues: list[Issue] | None = None
+) -> dict[str, pd.DataFrame]:
     """Each data table stacked over the live files (oldest first), with the contract's
-    dtypes; where two files of one district-year hold the same row, the later wins.
+    dtypes; where two files of one district-year hold the same row, the later wins. The
+    poverty rows of one commune-year (district rows: district-year) from several forms are
+    joined into one (`form_join`: source_form, precedence; its FORMS_DISAGREE findings are
+    added to `issues`).
 
     The files' plain columns are joined as lists, and each table becomes a DataFrame once
     (not one per form and file: issue #18)."""
     tables: dict[str, pd.DataFrame] = {}
-    for name in OUTPUT_TABLES:
+    for name in DATA_TABLES:
         parts = [r.plain_tables[name] for r in live if n_rows(r.plain_tables.get(name, {}))]
         if not parts:
             tables[name] = pd.DataFrame()
             continue
-        frame = _schemas().conform_columns(_joined(parts), name)
+        stacked = _joined(parts)
+        if name in JOIN_KEYS:
+            stacked, found = join_forms(stacked, name, columns_of)
+            if issues is not None:
+                issues += found
+        frame = _schemas().conform_columns(stacked, name)
         if name in KEYS:
             frame = frame.drop_duplicates(KEYS[name], keep="last")
         tables[name] = frame
@@ -298,12 +315,9 @@ def _partner_review(rev: dict) -> Issue:
 
 
 def _cross_file_findings(
-    tables: dict[str, pd.DataFrame], live: list[FileResult], gazetteer: Any
+    tables: dict[str, pd.DataFrame], live: list[FileResult], gazetteer: Any, columns_of: dict
 ) -> list[Issue]:
     """The rules that need several files or years: continuity, history, missing communes."""
-    columns_of: dict = {}
-    for res in live:
-        columns_of.update(res.columns_of)
     issues: list[Issue] = []
     pov = tables["poverty"]
     if not pov.empty:

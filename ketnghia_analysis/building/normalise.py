@@ -18,6 +18,8 @@ import pandas as pd
 
 from ketnghia_analysis.building.bad_values import decide_bad_values
 from ketnghia_analysis.building.commune_codes import commune_by_code
+from ketnghia_analysis.building.official_forms import OFFICIAL_KINDS
+from ketnghia_analysis.building.official_units import is_district_row, official_rules, row_districts
 from ketnghia_analysis.building.results import (
     FORM_ORDER,
     Columns,
@@ -171,6 +173,10 @@ class Normaliser:
         bad = decide_bad_values(recs, issues, dict(form.columns), records)
         issues = bad.issues + _total_findings(recs, form, ctx)
         added = _AddedColumns(recs)
+        if kind in OFFICIAL_KINDS:  # a province compilation spans districts
+            districts, unknown = row_districts(recs, ctx)
+            added.add("_district_code", districts)
+            issues += unknown
         issues += self._communes(recs, kind, ctx, added)
         issues += self._form_rules(recs, kind, ctx, added)
         keep, quarantined = _quarantine(recs, issues, form, ctx)
@@ -204,8 +210,15 @@ class Normaliser:
         codes: list[str | None] = []
         names: list[str | None] = []
         issues: list[Issue] = []
+        whole = ctx
         for rec in recs:
             label, row = rec.get("commune"), rec.get("source_row")
+            if kind in OFFICIAL_KINDS:
+                if is_district_row(rec):  # an aggregate: no commune (poverty_districts)
+                    codes.append(None)
+                    names.append(None)
+                    continue
+                ctx = dataclasses.replace(whole, district_code=rec["_district_code"])
             by_code, finding = commune_by_code(self.matcher, rec, ctx)
             if by_code is not None:
                 match = by_code
@@ -231,6 +244,8 @@ class Normaliser:
         self, recs: list[Record], kind: str, ctx: Context, added: _AddedColumns
     ) -> list[Issue]:
         """The row rules of each form, once commune codes are known."""
+        if kind in OFFICIAL_KINDS:
+            return official_rules(recs, kind, ctx)
         if kind == "poverty":
             return check_poverty(recs, ctx) + check_duplicates(recs, ctx, ["commune_code"])
         if kind == "ntm":
@@ -308,6 +323,8 @@ def _total_findings(recs: list[Record], form: Any, ctx: Context) -> list[Issue]:
     over a nulled cell is unknown, not wrong)."""
     kinds = getattr(form, "row_kinds", None) or {}
     sections = [r for r, k in kinds.items() if k == "section"]
+    if form.form in OFFICIAL_KINDS:  # a total sums the units, not the district rows too
+        recs = [rec for rec in recs if not is_district_row(rec)]
     return check_totals(
         recs, getattr(form, "totals", None), ctx, NUMERIC.get(form.form, []), sections
     )
@@ -461,7 +478,10 @@ def normalise_return(ret: Any, normaliser: Normaliser) -> FileResult:
     forms: list[str] = []
     form_sheets: dict[str, str] = {}
     for form in ret.forms:
-        ctx = Context(ret.source_file, form.sheet, ret.district_code, ret.year, dict(form.columns))
+        paired = dict(getattr(form, "paired_rows", None) or {})
+        ctx = Context(
+            ret.source_file, form.sheet, ret.district_code, ret.year, dict(form.columns), paired
+        )
         columns_of[(ret.source_file, form.sheet)] = dict(form.columns)
         if not identity_known:
             acc.add_unplaced(form, ctx)

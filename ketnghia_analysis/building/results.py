@@ -13,8 +13,18 @@ if TYPE_CHECKING:
 
 #: The processed tables that rows of the returns go to (the others are reference or logs).
 OUTPUT_TABLES = ("poverty", "ntm_status", "ntm_criteria", "support", "models")
-#: Order of the forms in submissions.forms_found: "support,poverty,ntm,models".
-FORM_ORDER = ("support", "poverty", "ntm", "models")
+#: Order of the forms in submissions.forms_found: "support,poverty,ntm,models", then the
+#: official poverty-review forms A–D.
+FORM_ORDER = (
+    "support",
+    "poverty",
+    "ntm",
+    "models",
+    "review_result",
+    "poor_movement",
+    "near_poor_movement",
+    "poverty_groups",
+)
 
 #: The rows of one table as plain columns: column name → values (Python values, None for
 #: missing; every list of one table has the same length). What a worker hands over instead

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ketnghia_analysis.building.bad_values import NULLED, nulled_of
+from ketnghia_analysis.building.official_forms import B_FLOWS, C_FLOWS
 from ketnghia_analysis.building.rulebook import (
     Context,
     Records,
@@ -367,3 +368,119 @@ def error_rows(issues: Iterable[Issue]) -> dict[int, list[str]]:
             if issue.code not in codes:
                 codes.append(issue.code)
     return rows
+
+
+# ---------------------------------------------------------------------------------------
+# The official poverty-review forms A–D (../shared/spec/official-forms.md): warnings only
+# ---------------------------------------------------------------------------------------
+#: Form B and C's movement: (9) = (1) − (2) − (3) − (4) + (5) + (6) + (7) + (8).
+_MOVEMENT = {"poor_movement": B_FLOWS, "near_poor_movement": C_FLOWS}
+_WHO = {"poor_movement": "hộ nghèo", "near_poor_movement": "hộ cận nghèo"}
+#: Form A: a total and the counts it must hold (households, then people).
+_DENOMINATORS = (
+    ("households_total", ("poor_end", "near_poor_end"), "tổng số hộ"),
+    ("people_total", ("poor_people_end", "near_poor_people_end"), "tổng số nhân khẩu"),
+)
+
+
+def placeholder_total(rec: dict, total: str) -> bool:
+    """Whether form A's total (households_total or people_total) is a placeholder: smaller
+    than the poor and near-poor counts it holds (copies with 10 or 100 households and rates
+    of 2040 % occur). The counts are kept; the total and its rates are not.
+
+    >>> placeholder_total({"households_total": 10, "poor_end": 204}, "households_total")
+    True
+    >>> placeholder_total({"households_total": 900, "poor_end": 204, "near_poor_end": 50},
+    ...                   "households_total")
+    False
+    """
+    parts = next(p for name, p, _ in _DENOMINATORS if name == total)
+    value = as_number(rec.get(total))
+    held = sum(as_number(rec.get(p)) or 0.0 for p in parts)
+    return value is not None and value < held
+
+
+def check_official(records: Records, kind: str, ctx: Context) -> list[Issue]:
+    """The row rules of the official forms: the movement identity (B, C; households and
+    people), form A's placeholder totals and reported rates (recomputed, never trusted)."""
+    recs = as_rows(records)
+    if kind in _MOVEMENT:
+        flows = _MOVEMENT[kind]
+        return [
+            issue
+            for rec in recs
+            for suffix in ("", "_people")
+            if (issue := _movement_issue(rec, kind, [c + suffix for c in flows], ctx))
+        ]
+    if kind == "review_result":
+        return [issue for rec in recs for issue in _review_issues(rec, ctx)]
+    return []
+
+
+def _movement_issue(rec: dict, kind: str, flows: list[str], ctx: Context) -> Issue | None:
+    """POVERTY_IDENTITY_OFFICIAL on one row (households or people) of form B or C. An empty
+    flow is 0 (official copies leave zeros empty); one left null for a bad value is unknown."""
+    start, end = as_number(rec.get(flows[0])), as_number(rec.get(flows[-1]))
+    if start is None or end is None or nulled_of(rec) & set(flows):
+        return None
+    terms = [as_number(rec.get(c)) or 0.0 for c in flows[1:-1]]
+    computed = start - sum(terms[:3]) + sum(terms[3:])
+    if computed == end:
+        return None
+    people = flows[0].endswith("_people")
+    what = _WHO[kind] + (" (nhân khẩu)" if people else "")
+    return ctx.issue(
+        "POVERTY_IDENTITY_OFFICIAL",
+        f"Số {what} cuối kỳ (cột 9) ghi {fmt(end)}, nhưng đầu kỳ {fmt(start)} − giảm "
+        f"{fmt(sum(terms[:3]))} (cột 2, 3, 4) + tăng {fmt(sum(terms[3:]))} (cột 5, 6, 7, 8) "
+        f"= {fmt(computed)}.",
+        row=rec.get("source_row"),
+        column=flows[-1],
+        value=end,
+        expected=computed,
+        suggestion="Kiểm tra số cuối kỳ và các cột diễn biến (bảng đã xử lý giữ số đã ghi).",
+    )
+
+
+def _review_issues(rec: dict, ctx: Context) -> list[Issue]:
+    """Form A: a total smaller than the counts it holds is a placeholder (its rates are
+    meaningless); otherwise the reported poverty rate (4) is checked against (3)/(1)."""
+    issues = []
+    row = rec.get("source_row")
+    for total, parts, label in _DENOMINATORS:
+        if placeholder_total(rec, total):
+            held = sum(as_number(rec.get(p)) or 0.0 for p in parts)
+            rate = as_number(rec.get("poverty_rate_reported"))
+            shown = f" (tỷ lệ ghi {fmt_percent(rate, 0)})" if rate is not None else ""
+            issues.append(
+                ctx.issue(
+                    "RATE_DENOMINATOR_PLACEHOLDER",
+                    f"{label.capitalize()} ghi {fmt(rec.get(total))}{shown}, nhỏ hơn số hộ "
+                    f"nghèo và cận nghèo {fmt(held)} mà nó phải chứa: đây là số giữ chỗ. Bảng "
+                    f"đã xử lý để trống {label} và tỷ lệ, vẫn nhận các số hộ.",
+                    row=row,
+                    column=total,
+                    value=rec.get(total),
+                    expected=f"≥ {fmt(held)}",
+                    suggestion=f"Ghi {label} thật của đơn vị tại thời điểm rà soát.",
+                )
+            )
+    rate = as_number(rec.get("poverty_rate_reported"))
+    end, households = as_number(rec.get("poor_end")), as_number(rec.get("households_total"))
+    if rate is None or end is None or not households or placeholder_total(rec, "households_total"):
+        return issues
+    computed = end / households
+    if abs(rate - computed) > RATE_TOLERANCE:
+        issues.append(
+            ctx.issue(
+                "POVERTY_RATE_MISMATCH",
+                f"Tỷ lệ hộ nghèo (cột 4) ghi {fmt_percent(rate, 2)}, nhưng {fmt(end)}/"
+                f"{fmt(households)} = {fmt_percent(computed, 2)}.",
+                row=row,
+                column="poverty_rate_reported",
+                value=fmt_percent(rate, 2),
+                expected=fmt_percent(computed, 2),
+                suggestion="Bảng đã xử lý dùng tỷ lệ tính lại từ số hộ; sửa tỷ lệ trong biểu.",
+            )
+        )
+    return issues

@@ -8,6 +8,7 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 
+from ketnghia_analysis.building.official_forms import COUNTS as OFFICIAL_COUNTS
 from ketnghia_analysis.core.address import a1
 from ketnghia_analysis.core.columns import POVERTY_COUNTS, SUPPORT_COUNTS
 from ketnghia_analysis.core.fmt import fmt_number
@@ -87,6 +88,30 @@ RULES: dict[str, tuple[str, str]] = {
         "warning",
         "một cặp kết nghĩa có dòng Biểu 01/KN ở mọi năm giữa năm đầu và năm cuối của nó",
     ),
+    # the official poverty-review forms A–D (issue #15): real copies do not always balance,
+    # so their rules warn and never reject
+    "POVERTY_IDENTITY_OFFICIAL": (
+        "warning",
+        "biểu rà soát chính thức: cuối kỳ (9) = đầu kỳ (1) − (2) − (3) − (4) + (5) + (6) + (7) + (8)",
+    ),
+    "RATE_DENOMINATOR_PLACEHOLDER": (
+        "warning",
+        "tổng số hộ (nhân khẩu) không nhỏ hơn số hộ nghèo và cận nghèo: một tổng nhỏ hơn là số "
+        "giữ chỗ, để trống cùng tỷ lệ, các số hộ vẫn được nhận",
+    ),
+    "FORMS_DISAGREE": (
+        "warning",
+        "một số liệu của một xã, một năm ghi giống nhau ở mọi biểu có nó (B9 = A3, C9 = A5, "
+        "02/HN = B9…)",
+    ),
+    "DISTRICT_SUM_MISMATCH": (
+        "warning",
+        "dòng huyện của biểu tổng hợp tỉnh = tổng các xã của huyện đó",
+    ),
+    "DISTRICT_UNKNOWN": (
+        "error",
+        "dòng của biểu tổng hợp tỉnh thuộc một huyện có trong danh mục",
+    ),
 }
 
 
@@ -101,6 +126,7 @@ NUMERIC = {
     "support": SUPPORT_NUMBERS,
     "models": MODEL_NUMBERS,
     "ntm": ["criteria_met"],
+    **{kind: counts for kind, counts in OFFICIAL_COUNTS.items()},
 }
 
 
@@ -150,11 +176,18 @@ class Context:
     district_code: str | None
     year: int | None
     columns: dict[str, int] = field(default_factory=dict)
+    # the "Hộ" row → its "Nhân khẩu" row, on the paired rows of the official forms B, C, D
+    paired: dict[int, int] = field(default_factory=dict)
 
     def cell(self, column: str | None, row: Any) -> str | None:
-        """A1 address of a canonical column on an Excel row (1-based), when known."""
+        """A1 address of a canonical column on an Excel row (1-based), when known; a people
+        count of a paired row (``poor_end_people``) is in its household column, on the
+        "Nhân khẩu" row."""
         if row is None or pd.isna(row):
             return None
+        if column and column.endswith("_people") and column not in self.columns:
+            column = column.removesuffix("_people")
+            row = self.paired.get(int(row), row)
         if column is None or column not in self.columns:
             first = min(self.columns.values()) if self.columns else 0
             return a1(int(row) - 1, first)

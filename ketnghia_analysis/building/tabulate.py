@@ -3,7 +3,8 @@ plain columns (`results.Columns`: lists of Python values, None for missing)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,9 +13,16 @@ import pandas as pd
 from pandas.api.types import is_numeric_dtype
 
 from ketnghia_analysis.building.bad_values import nulled_of
+from ketnghia_analysis.building.official_forms import HN, LETTERS, MAPPING, OFFICIAL_KINDS
+from ketnghia_analysis.building.official_units import is_district_row
 from ketnghia_analysis.building.results import Columns
-from ketnghia_analysis.building.row_rules import CRITERIA, criteria_met_of, is_met
-from ketnghia_analysis.building.rulebook import Context
+from ketnghia_analysis.building.row_rules import (
+    CRITERIA,
+    criteria_met_of,
+    is_met,
+    placeholder_total,
+)
+from ketnghia_analysis.building.rulebook import Context, as_number
 from ketnghia_analysis.core.columns import POVERTY_COUNTS, SUPPORT_COUNTS
 from ketnghia_analysis.core.missing import is_missing
 from ketnghia_analysis.reference.standards import criteria_set, poverty_standard
@@ -131,6 +139,7 @@ def _poverty(accepted: AcceptedRows, ctx: Context) -> dict[str, Columns]:
                 **{col: column(col) for col in POVERTY_COUNTS},
                 "poverty_rate_end": end / np.where(total > 0, total, np.nan),
                 "poverty_standard": poverty_standard(int(ctx.year)),  # type: ignore[arg-type]
+                "source_form": HN,
                 **_provenance(ctx),
                 "source_row": column("source_row"),
             }
@@ -234,8 +243,79 @@ def _models(accepted: AcceptedRows, ctx: Context) -> dict[str, Columns]:
     }
 
 
+def _official(accepted: AcceptedRows, ctx: Context, kind: str) -> dict[str, Columns]:
+    """An official form's rows: its units to poverty, its district rows to
+    poverty_districts; each row holds the poverty columns this form carries (`MAPPING`),
+    ``source_form`` its letter, and ``_cells`` the address of each value, for the join
+    across forms (`form_join`)."""
+    letter = LETTERS[kind]
+    units: list[dict[str, Any]] = []
+    districts: list[dict[str, Any]] = []
+    for rec in accepted.records:
+        row = _official_row(rec, letter, ctx)
+        if is_district_row(rec):
+            districts.append(row)
+        else:
+            units.append(
+                {
+                    **row,
+                    "commune_code": rec.get("commune_code"),
+                    "commune_name": rec.get("commune_name"),
+                }
+            )
+    return {"poverty": _by_column(units), "poverty_districts": _by_column(districts)}
+
+
+def _official_row(rec: dict[str, Any], letter: str, ctx: Context) -> dict[str, Any]:
+    """One record of an official form as the poverty columns it carries. An empty count is
+    0 (the forms leave zeros empty) unless its column is not in the form or its cell was left
+    null for a bad value; form A's placeholder totals are left null (`placeholder_total`)."""
+    unread, row = nulled_of(rec), rec.get("source_row")
+
+    def value(column: str) -> Any:
+        number = as_number(rec.get(column))
+        if number is not None:
+            return int(round(number))
+        base = column.removesuffix("_people")
+        return 0 if base in ctx.columns and column not in unread else None
+
+    values = {col: value(source) for col, source in MAPPING[letter].items()}
+    cells = {col: ctx.cell(source, row) for col, source in MAPPING[letter].items()}
+    if letter == "B":
+        to_near, above = values["exits_to_near_poor"], values["exits_above_near_poor"]
+        values["poverty_exits"] = None if None in (to_near, above) else to_near + above
+    if letter == "A":
+        for total in ("households_total", "people_total"):
+            if placeholder_total(rec, total):
+                values[total] = None
+    year = int(ctx.year)  # type: ignore[arg-type]
+    return {
+        "year": year,
+        "district_code": rec.get("_district_code"),
+        **values,
+        "poverty_standard": poverty_standard(year),
+        "source_form": letter,
+        **_provenance(ctx),
+        "source_row": None if row is None or is_missing(row) else int(row),
+        "_cells": cells,
+    }
+
+
+def _by_column(rows: list[dict[str, Any]]) -> Columns:
+    """Rows (dicts with the same keys) as plain columns."""
+    if not rows:
+        return {}
+    return {name: [row.get(name) for row in rows] for name in rows[0]}
+
+
 #: form → the function giving its rows of the processed tables.
-TABULATORS = {"poverty": _poverty, "ntm": _ntm, "support": _support, "models": _models}
+TABULATORS: dict[str, Callable[[AcceptedRows, Context], dict[str, Columns]]] = {
+    "poverty": _poverty,
+    "ntm": _ntm,
+    "support": _support,
+    "models": _models,
+    **{kind: functools.partial(_official, kind=kind) for kind in OFFICIAL_KINDS},
+}
 
 
 def form_tables(kind: str, accepted: AcceptedRows, ctx: Context) -> dict[str, Columns]:

@@ -317,8 +317,9 @@ def find_header_block(grid: Grid, spec: FormSpec) -> HeaderBlock | None:
     """Locate the header rows of a form sheet (under any number of title rows).
 
     From the row naming the most canonical columns: up over group rows, down over
-    sub-header rows (at most `MAX_HEADER_ROWS`), then over rows that continue its labels
-    (words typed over two rows, at most `MAX_JOINED_ROWS`; see `_continues_labels`).
+    sub-header rows (at most the form's `header_rows`, else `MAX_HEADER_ROWS`), then over rows
+    that continue its labels (words typed over two rows, at most `MAX_JOINED_ROWS`; see
+    `_continues_labels`).
     """
     scores = row_scores(grid, spec)
     if not scores or max(scores) == 0:
@@ -334,7 +335,7 @@ def find_header_block(grid: Grid, spec: FormSpec) -> HeaderBlock | None:
         return 0
 
     def room() -> bool:
-        return h1 - h0 + 1 - len(joined) < MAX_HEADER_ROWS
+        return h1 - h0 + 1 - len(joined) < (spec.header_rows or MAX_HEADER_ROWS)
 
     while room() and _is_group_above(grid, h0 - 1, h0, h1, score_of):
         h0 -= 1

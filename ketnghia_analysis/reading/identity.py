@@ -7,6 +7,10 @@ Nam Tra My.xlsx", compared folded) and, last, the communes listed (matched with 
 gazetteer in the year's vintage). Clues that disagree are reported as IDENTITY_CONFLICT
 (error) and the value is left empty: the build does not guess. No clue at all gives
 IDENTITY_UNKNOWN.
+
+An official poverty-review form with no year in title or file name takes its folder's
+("2023/…"). A province compilation (district rows among its rows) spans districts: its
+district is the province ("49"); each row's district is its district row's (official_rows.py).
 """
 
 from __future__ import annotations
@@ -31,13 +35,19 @@ from ketnghia_analysis.reading.rows import FOOTER
 YEAR_MIN, YEAR_MAX = 2015, 2030
 
 # Order in which the forms' communes are offered as the last clue.
-_COMMUNE_FORMS = ["poverty", "ntm", "support", "models"]
+_OFFICIAL = ("review_result", "poor_movement", "near_poor_movement", "poverty_groups")
+_COMMUNE_FORMS = ["poverty", *_OFFICIAL, "ntm", "support", "models"]
+
+#: The district code of a return that spans the province (a province compilation).
+PROVINCE_CODE = "49"
 
 SOURCE_VI = {
     "cover": "trang bìa",
     "title": "tiêu đề biểu",
     "filename": "tên tệp",
     "communes": "danh sách xã",
+    "compilation": "biểu tổng hợp toàn tỉnh (có dòng huyện)",
+    "folder": "thư mục",
 }
 
 
@@ -392,18 +402,62 @@ def _commune_labels(forms: list[FormTable]) -> list[str]:
     return labels
 
 
+def _compilation_clue(forms: list[FormTable]) -> list[Clue]:
+    """The province, for a file whose official form lists district rows (a province
+    compilation: its rows span districts)."""
+    for ft in forms:
+        if "level" not in ft.records.columns:
+            continue
+        hit = ft.records.index[ft.records["level"] == "district"]
+        if len(hit):
+            row = int(ft.records["source_row"].iloc[hit[0]])
+            label = str(ft.records["commune"].iloc[hit[0]])
+            return [
+                Clue(
+                    "district",
+                    PROVINCE_CODE,
+                    "compilation",
+                    ft.sheet,
+                    ft.cell("commune", row),
+                    label,
+                )
+            ]
+    return []
+
+
+def folder_year(relpath: str | None) -> int | None:
+    """The year named by the folders of a path under the raw folder, nearest first.
+
+    >>> folder_year("tinh/2023/Bieu B.xlsx"), folder_year("Bieu B.xlsx")
+    (2023, None)
+    """
+    years = [year_in_filename(part) for part in Path(relpath or "").parts[:-1]]
+    return next((y for y in reversed(years) if y is not None), None)
+
+
 def file_clues(
     path: Path,
     verdicts: list[SheetVerdict],
     form_verdicts: list[SheetVerdict],
     forms: list[FormTable],
+    relpath: str | None = None,
 ) -> list[Clue]:
     """Every identity clue of a file: cover, titles, footers, file name, then communes.
 
     `verdicts` are every sheet's; `form_verdicts` and `forms` the form sheets read, in the
-    same order. The communes listed are the last resort, and a check.
+    same order. The communes listed are the last resort, and a check. `relpath` (the path
+    under the raw folder) gives the year of its folder when nothing else names one; a
+    province compilation's district is the province (`PROVINCE_CODE`).
     """
     clues = _sheet_clues(verdicts, form_verdicts, forms) + _filename_clues(path)
+    official = any(ft.form in _OFFICIAL for ft in forms)
+    if official and not any(c.what == "year" for c in clues):
+        y = folder_year(relpath)
+        if y is not None:
+            clues.append(Clue("year", y, "folder", None, None, str(Path(relpath or "").parent)))
+    compilation = _compilation_clue(forms)
+    if compilation:
+        return clues + compilation
     if forms:
         years = [c.value for c in clues if c.what == "year"]
         year = years[0] if len(set(years)) == 1 else None

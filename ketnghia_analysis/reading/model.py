@@ -64,6 +64,67 @@ FORM_COLUMNS: dict[str, list[str]] = {
     ],
 }
 
+# The official poverty-review forms (../shared/spec/official-forms.md): their counts in the
+# order of the printed column numbers (A: 1, 2, 3, 4, 5, 6, 7, 9, 11; B, C: 1-9; D: 1-10).
+OFFICIAL_VALUES: dict[str, list[str]] = {
+    "review_result": [
+        "households_total",
+        "people_total",
+        "poor_end",
+        "poverty_rate_reported",
+        "near_poor_end",
+        "near_poor_rate_reported",
+        "average_living_end",
+        "poor_people_end",
+        "near_poor_people_end",
+    ],
+    "poor_movement": [
+        "poor_start",
+        "exits_to_near_poor",
+        "exits_above_near_poor",
+        "poverty_other_decrease",
+        "poverty_from_near_poor",
+        "poverty_relapses",
+        "poverty_new",
+        "poverty_other_increase",
+        "poor_end",
+    ],
+    "near_poor_movement": [
+        "near_poor_start",
+        "near_poor_exits",
+        "near_poor_to_poor",
+        "near_poor_other_decrease",
+        "near_poor_from_poor",
+        "near_poor_relapses",
+        "near_poor_new",
+        "near_poor_other_increase",
+        "near_poor_end",
+    ],
+    "poverty_groups": [
+        "poor_total",
+        "poor_ethnic_minority_end",
+        "poor_no_labour",
+        "poor_merit",
+        "poor_other",
+        "near_poor_total",
+        "near_poor_ethnic_minority",
+        "near_poor_no_labour",
+        "near_poor_merit",
+        "near_poor_other",
+    ],
+}
+#: Forms with a "Hộ" and a "Nhân khẩu" row per unit: the people row's counts are the
+#: record's columns ending in `PEOPLE`.
+PAIRED_FORMS = frozenset({"poor_movement", "near_poor_movement", "poverty_groups"})
+PEOPLE = "_people"
+#: The unit of each official record: the number as written, the label, "district" (a
+#: district row of a province compilation) or "commune", the district row it sits under and
+#: that district's code (None in a district compilation).
+OFFICIAL_UNIT = ["stt", "commune", "level", "district_label", "district_code"]
+for _form, _values in OFFICIAL_VALUES.items():
+    _people = [v + PEOPLE for v in _values] if _form in PAIRED_FORMS else []
+    FORM_COLUMNS[_form] = [*OFFICIAL_UNIT, *_values, *_people, "commune_code_reported"]
+
 
 @dataclass(frozen=True)
 class FormTable:
@@ -83,12 +144,27 @@ class FormTable:
     header_labels: dict[str, str] = field(default_factory=dict)  # canonical → flattened header
     header_confidence: dict[str, float] = field(default_factory=dict)
     money_scale: dict[str, float] = field(default_factory=dict)  # money column → factor used
+    # Official forms B-D: the 1-based "Hộ" row of a record → its "Nhân khẩu" row
+    paired_rows: dict[int, int] = field(default_factory=dict)
 
     def cell(self, column: str, source_row: int) -> str | None:
-        """A1 address of a record's cell: ``table.cell("poor_end", 12) == "H12"``."""
-        if column not in self.columns or source_row is None or pd.isna(source_row):
+        """A1 address of a record's cell: ``table.cell("poor_end", 12) == "H12"``.
+
+        A column ending in "_people" (official forms B-D) is the same column in the record's
+        "Nhân khẩu" row: ``table.cell("poor_end_people", 12) == "M13"``.
+        """
+        if source_row is None or pd.isna(source_row):
             return None
-        return a1(int(source_row) - 1, self.columns[column])
+        row = int(source_row)
+        if column not in self.columns and column.endswith(PEOPLE):
+            people = self.paired_rows.get(row)
+            column = column.removesuffix(PEOPLE)
+            if people is None or column not in self.columns:
+                return None
+            row = people
+        if column not in self.columns:
+            return None
+        return a1(row - 1, self.columns[column])
 
 
 @dataclass(frozen=True)
@@ -196,7 +272,7 @@ def record_frame(
     n = len(rows)
     data: dict[str, Any] = dict(first or {})
     for name in FORM_COLUMNS[spec.form]:
-        col = spec.columns.get(name)
+        col = spec.columns.get(name) or spec.columns.get(name.removesuffix(PEOPLE))
         data[name] = _typed_column(name, col.kind if col else None, parsed.get(name, [None] * n))
     data["source_row"] = int_array([r + 1 for r in rows])
     data.update(last or {})

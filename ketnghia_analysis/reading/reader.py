@@ -37,6 +37,7 @@ from ketnghia_analysis.reading.model import (
     int_array,
     record_frame,
 )
+from ketnghia_analysis.reading.official_rows import official_table
 from ketnghia_analysis.reading.parsers import (
     PARSE_FIRST,
     ColumnContext,
@@ -160,7 +161,7 @@ def _read(path: Path, rel: str, sha: str, size: int, limits: Limits) -> ReturnRe
     syn = load_synonyms()
     found = recognise_forms(wb.sheets, rel, syn)
     read = _read_forms(found.forms, rel, syn, limits)
-    ident = decide(file_clues(path, found.verdicts, read.verdicts, read.forms), rel)
+    ident = decide(file_clues(path, found.verdicts, read.verdicts, read.forms, rel), rel)
     left_out, refusals = sheets_refused(wb.refused, rel)  # sheets beyond the limits
     skipped = left_out + found.skipped + read.skipped
     if not read.forms:
@@ -306,7 +307,7 @@ def read_form(v: SheetVerdict, source_file: str, syn: Synonyms | None = None) ->
     records, totals = _frames(spec, parsed, rows, totals_recomputed)
     issues += _total_findings(rows, totals_recomputed, {r for r, _c in added_up}, site)
     issues += _formula_findings(rows, recomputed, uncached, site)
-    return FormTable(
+    table = FormTable(
         form=form,
         sheet=site.sheet,
         header_rows=(block.first + 1, block.last + 1),
@@ -322,6 +323,7 @@ def read_form(v: SheetVerdict, source_file: str, syn: Synonyms | None = None) ->
         header_confidence=dict(cmap.confidence),
         money_scale=columns.scales,
     )
+    return official_table(table, grid)  # forms A-D: paired rows, district rows (no-op else)
 
 
 def _fuzzy_header_findings(cmap: ColumnMap, block: HeaderBlock, site: SheetSite) -> list[Issue]:

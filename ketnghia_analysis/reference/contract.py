@@ -58,6 +58,26 @@ _CODE = ("str_matches", r"^\d+$")
 _NONNEG = ("ge", 0)
 _YEAR = ("in_range", (1975, 2100))
 
+#: poverty.source_form: the forms a row was joined from, "+" between them, in the order A, B,
+#: C, D (the official review forms, ../shared/spec/official-forms.md) then 02/HN.
+SOURCE_FORM = r"^(A|B|C|D|02/HN)(\+(A|B|C|D|02/HN))*$"
+#: The counts only the official review forms carry (null on a row joined from 02/HN alone).
+OFFICIAL_COUNTS = (
+    "people_total",
+    "exits_to_near_poor",
+    "exits_above_near_poor",
+    "poverty_other_decrease",
+    "poverty_from_near_poor",
+    "poverty_other_increase",
+    "poor_people_end",
+    "near_poor_people_end",
+)
+
+
+def _official_counts() -> list[Col]:
+    return [Col(name, "count", True, (_NONNEG,)) for name in OFFICIAL_COUNTS]
+
+
 # The contract: table → ordered columns and unique key (exact names of tables.md).
 TABLES: dict[str, tuple[list[Col], list[str]]] = {
     "communes": (
@@ -103,9 +123,30 @@ TABLES: dict[str, tuple[list[Col], list[str]]] = {
             Col("poor_ethnic_minority_end", "count", True, (_NONNEG,)),
             Col("poverty_rate_end", "fraction", True, (("in_range", (0, 1)),)),
             Col("poverty_standard", "text", False, (("isin", ["2016-2020", "2022-2025"]),)),
+            *_official_counts(),
+            Col("source_form", "text", True, (("str_matches", SOURCE_FORM),)),
             *_prov(),
         ],
         ["year", "commune_code"],
+    ),
+    # the district rows of the official forms (province compilations), for reconciliation
+    "poverty_districts": (
+        [
+            Col("year", "int", False, (_YEAR,)),
+            Col("district_code", "code", False, (_CODE,)),
+            Col("households_total", "count", True, (_NONNEG,)),
+            Col("poor_start", "count", True, (_NONNEG,)),
+            Col("poverty_exits", "count", True, (_NONNEG,)),
+            Col("poverty_relapses", "count", True, (_NONNEG,)),
+            Col("poverty_new", "count", True, (_NONNEG,)),
+            Col("poor_end", "count", True, (_NONNEG,)),
+            Col("near_poor_end", "count", True, (_NONNEG,)),
+            Col("poor_ethnic_minority_end", "count", True, (_NONNEG,)),
+            *_official_counts(),
+            Col("source_form", "text", True, (("str_matches", SOURCE_FORM),)),
+            *_prov(),
+        ],
+        ["year", "district_code"],
     ),
     "ntm_criteria": (
         [
@@ -242,7 +283,8 @@ TABLES: dict[str, tuple[list[Col], list[str]]] = {
 TABLE_TITLES = {
     "communes": "Danh mục xã (tham chiếu)",
     "commune_names": "Các tên chính thức của từng mã xã",
-    "poverty": "Kết quả rà soát hộ nghèo theo xã và năm (Biểu 02/HN)",
+    "poverty": "Kết quả rà soát hộ nghèo theo xã và năm (Biểu 02/HN, biểu rà soát chính thức)",
+    "poverty_districts": "Dòng cấp huyện của biểu rà soát hộ nghèo chính thức (để đối chiếu)",
     "ntm_criteria": "Tiêu chí nông thôn mới theo xã, năm và tiêu chí (Biểu 03/NTM)",
     "ntm_status": "Tình trạng nông thôn mới theo xã và năm (Biểu 03/NTM)",
     "support": "Hỗ trợ kết nghĩa theo đơn vị, xã và năm (Biểu 01/KN)",

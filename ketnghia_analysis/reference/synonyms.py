@@ -52,6 +52,7 @@ class FormSpec:
     criteria_prefixes: list[str] = field(default_factory=list)
     criteria_names: dict[int, list[str]] = field(default_factory=dict)
     abbreviations: dict[str, str] = field(default_factory=dict)  # folded "sl" → "so luong"
+    header_rows: int | None = None  # most header rows (None: the reader's default, 3)
     cache: dict = field(default_factory=dict, repr=False, compare=False)  # label → matches
 
 
@@ -116,6 +117,7 @@ def _form_spec(form: str, fd: dict, abbreviations: dict[str, str]) -> FormSpec:
         criteria_prefixes=sorted(_fold_all(crit.get("prefixes")), key=len, reverse=True),
         criteria_names={int(k): _fold_all(v) for k, v in (crit.get("names") or {}).items()},
         abbreviations=abbreviations,
+        header_rows=int(fd["header_rows"]) if fd.get("header_rows") else None,
     )
 
 

@@ -23,6 +23,7 @@ COMPARISON_VI = {"similar": "so với xã tương đương", "all": "so với m�
 OUTCOME_VI = {
     "poverty_rate_end": "tỷ lệ hộ nghèo cuối năm",
     "exit_rate": "tỷ lệ thoát nghèo",
+    "sustainable_exit_share": "tỷ lệ thoát nghèo bền vững",
     "criteria_met": "số tiêu chí nông thôn mới đạt",
 }
 

@@ -64,10 +64,23 @@ The build skips `truth/` and this README.
 """
 
 
+OFFICIAL = """
+Run with `--official`: each year also holds the official poverty-review forms A–D (Thông tư
+07/2021/TT-BLĐTBXH), one form per workbook: a province compilation in odd years, district
+compilations in even years (a few districts send only their 02/HN). For a commune-year in an
+official form and in 02/HN the official form's values win for every column it carries; 02/HN
+fills the others (`source_form` says which forms a row was joined from).
+`truth/poverty_districts.parquet` holds the district rows of the province compilations,
+`truth/official.json` where each layout feature of the official forms is.
+"""
+
+
 README_MARK = "# Báo cáo mẫu — DỮ LIỆU TỔNG HỢP (synthetic)"
 
 
-def write_readme(out: Path, seed: int, years: list[int], effect: float, broken: bool) -> None:
+def write_readme(
+    out: Path, seed: int, years: list[int], effect: float, broken: bool, official: bool = False
+) -> None:
     """Write ``out/README.md`` and ``out/truth/README.md``.
 
     A README.md that is not ours (the project's own data/raw/README.md) is kept:
@@ -77,6 +90,8 @@ def write_readme(out: Path, seed: int, years: list[int], effect: float, broken: 
     text = README.format(seed=seed, years=y, effect_pts=effect * 100)
     if broken:
         text += "\nRun with `--broken`: `khac/` holds the broken files.\n"
+    if official:
+        text += OFFICIAL
     (out / "truth" / "README.md").write_text(text, encoding="utf-8")
     top = out / "README.md"
     if top.exists() and not top.read_text(encoding="utf-8", errors="replace").startswith(

@@ -10,6 +10,8 @@ from typing import Any
 import pandas as pd
 
 from ketnghia_analysis.sample.forms.planted import nulled_fields
+from ketnghia_analysis.sample.official import OfficialWritten, placed
+from ketnghia_analysis.sample.official_truth import districts_truth, poverty_truth
 from ketnghia_analysis.sample.returns import Written
 from ketnghia_analysis.sample.world.schemas import conform
 
@@ -23,9 +25,21 @@ KEYS: dict[str, Callable[[Any], tuple]] = {
 }
 
 
-def truth_tables(world: dict[str, pd.DataFrame], written: Written) -> dict[str, pd.DataFrame]:
-    """World rows that were written (final versions, not quarantined), with provenance."""
-    return {table: _attach(world[table], table, key, written) for table, key in KEYS.items()}
+def truth_tables(
+    world: dict[str, pd.DataFrame], written: Written, official: OfficialWritten | None = None
+) -> dict[str, pd.DataFrame]:
+    """World rows that were written (final versions, not quarantined), with provenance; the
+    poverty rows joined from 02/HN and the official forms, and the latter's district rows."""
+    out = {
+        table: _attach(world[table], table, key, written)
+        for table, key in KEYS.items()
+        if table != "poverty"
+    }
+    return {
+        "poverty": poverty_truth(world["poverty"], written, official),
+        **out,
+        "poverty_districts": districts_truth(official),
+    }
 
 
 def _attach(
@@ -60,8 +74,10 @@ def write_truth(
     seed: int,
     years: list[int],
     effect: float,
+    official: OfficialWritten | None = None,
 ) -> None:
-    """Write ``out/truth/``: tables, partners, submissions, issues, quarantine, variations, world."""
+    """Write ``out/truth/``: tables, partners, submissions, issues, quarantine, variations, world
+    (and with the official forms, ``official.json``: where each of their layout features is)."""
     tdir = out / "truth"
     tdir.mkdir(parents=True, exist_ok=True)
     for name, frame in truth.items():
@@ -78,6 +94,10 @@ def write_truth(
     (tdir / "variations.json").write_text(
         json.dumps(written.place.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8"
     )
+    if official is not None:
+        (tdir / "official.json").write_text(
+            json.dumps(placed(official), ensure_ascii=False, indent=1), encoding="utf-8"
+        )
     meta = _world_meta(world, seed, years, effect)
     (tdir / "world.json").write_text(
         json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8"

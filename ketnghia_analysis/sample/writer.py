@@ -13,6 +13,7 @@ from ketnghia_analysis.reference import gazetteer
 from ketnghia_analysis.sample.broken import write_broken
 from ketnghia_analysis.sample.district_year import index_world
 from ketnghia_analysis.sample.folder import prepare_output, write_readme
+from ketnghia_analysis.sample.official import write_official
 from ketnghia_analysis.sample.plan import Slot, plan, slots
 from ketnghia_analysis.sample.returns import Written, plan_return, write_return
 from ketnghia_analysis.sample.truth import truth_tables, write_truth
@@ -65,6 +66,7 @@ def write_sample(
     effect: float = -0.03,
     broken: bool = False,
     threats: Threats = NONE,
+    official: bool = False,
 ) -> SampleManifest:
     """Write synthetic returns for every district and year, and their truth tables.
 
@@ -86,6 +88,10 @@ def write_sample(
     threats
         Threats to the evaluation to plant (``world.threats``, issue #16; none by default).
         ``truth/effect.json`` records them and the true effect the headline aims at.
+    official
+        Also write the official poverty-review forms A–D (issue #15, ``sample/official.py``):
+        province compilations in odd years, district compilations in even ones; the truth's
+        poverty rows are then joined from them (``sample/official_truth.py``).
 
     Returns
     -------
@@ -107,10 +113,15 @@ def write_sample(
         write_return(out, slot, dy, plan_return(slot, dy, rng), index, rng, written)
     if broken:
         written.submissions.extend(write_broken(out, years[-1], written.place))
-    truth = truth_tables(world, written)
-    write_truth(out, truth, written, world, seed, years, effect)
+    forms = None
+    if official:
+        forms = write_official(out, world, units_by_year, run, seed, written.used_names)
+        written.submissions.extend(forms.submissions)
+        written.issues.extend(forms.issues)
+    truth = truth_tables(world, written, forms)
+    write_truth(out, truth, written, world, seed, years, effect, forms)
     write_effect(out / "truth", world, threats)
-    write_readme(out, seed, years, effect, broken)
+    write_readme(out, seed, years, effect, broken, official)
     return _manifest(out, run, written, truth, years, seed, effect, broken)
 
 

@@ -20,7 +20,7 @@ Every total states its coverage: ``coverage`` counts the communes of a unit with
 against those of the unit that year, ``coverage_gaps`` names the missing ones and why.
 
 One module per subject: ``frames`` (grouping keys and shared arithmetic), ``coverage``, ``poverty``,
-``ntm``, ``support`` (inputs, model survival, partner scorecards), ``panels`` (commune
+``exits`` (sustainable exit and flows into poverty, from the official review forms), ``ntm``, ``support`` (inputs, model survival, partner scorecards), ``panels`` (commune
 outcome panels and excess changes) and ``reconcile`` (returns against published figures).
 """
 
@@ -29,6 +29,12 @@ from ketnghia_analysis.analysis.indicators.coverage import (
     coverage,
     coverage_gaps,
     expected_communes,
+)
+from ketnghia_analysis.analysis.indicators.exits import (
+    EXIT_RATES,
+    exit_coverage,
+    exits,
+    sustainable_exit_rate,
 )
 from ketnghia_analysis.analysis.indicators.frames import (
     COMMUNE_ATTRIBUTES,
@@ -59,6 +65,7 @@ from ketnghia_analysis.analysis.indicators.support import (
 __all__ = [
     "COMMUNE_ATTRIBUTES",
     "COVERAGE_FORMS",
+    "EXIT_RATES",
     "LEVEL_KEYS",
     "POVERTY_RATES",
     "SURVIVING_STATUSES",
@@ -70,6 +77,8 @@ __all__ = [
     "coverage_gaps",
     "criteria_gained",
     "criteria_shares",
+    "exit_coverage",
+    "exits",
     "expected_communes",
     "model_survival",
     "ntm",
@@ -78,5 +87,6 @@ __all__ = [
     "ratio",
     "reconcile_published",
     "support",
+    "sustainable_exit_rate",
     "twinning_status",
 ]

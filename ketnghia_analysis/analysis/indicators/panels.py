@@ -8,7 +8,7 @@ import pandas as pd
 
 from ketnghia_analysis.analysis.indicators.frames import commune_frame, ratio
 from ketnghia_analysis.analysis.indicators.jump import measured_jumps
-from ketnghia_analysis.analysis.indicators.poverty import POVERTY_RATES
+from ketnghia_analysis.analysis.indicators.poverty import POVERTY_RATES, with_rate_terms
 from ketnghia_analysis.reference.standards import break_year
 
 #: Rates of a stock over the households whose jump at the 2022 standard the returns measure
@@ -72,7 +72,7 @@ def _criteria_outcome(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 def _poverty_outcome(tables: dict[str, pd.DataFrame], outcome: str) -> pd.DataFrame:
     """``y`` = a poverty rate recomputed from its counts, or a column of the poverty table."""
-    df = tables["poverty"].copy()
+    df = with_rate_terms(tables["poverty"])
     if outcome in POVERTY_RATES:
         num, den = POVERTY_RATES[outcome]
         df["_at_risk"] = pd.to_numeric(df["households_total"]) - pd.to_numeric(df["poor_start"])
@@ -229,7 +229,7 @@ def _unit_counts(tables: dict[str, pd.DataFrame], outcome: str, units: str) -> p
     from ketnghia_analysis.analysis.indicators.coverage import expected_communes
 
     num, den = POVERTY_RATES[outcome]
-    df = tables["poverty"].copy()
+    df = with_rate_terms(tables["poverty"])
     df["commune_code"] = df["commune_code"].astype(str)
     df["year"] = df["year"].astype(int)
     df["_at_risk"] = pd.to_numeric(df["households_total"]) - pd.to_numeric(df["poor_start"])

@@ -18,6 +18,9 @@ POVERTY_RATES: dict[str, tuple[str, str]] = {
     "relapse_rate": ("poverty_relapses", "_at_risk"),
     "new_poor_rate": ("poverty_new", "_at_risk"),
     "ethnic_minority_share_poor": ("poor_ethnic_minority_end", "poor_end"),
+    # official form B only (null on 02/HN rows): an outcome of the commune panels and of
+    # ``effects.evaluate``; the sustainable-exit indicators themselves are ``exits.exits``
+    "sustainable_exit_share": ("exits_above_near_poor", "poverty_exits"),
     "_net_change": ("_net_change_count", "households_total"),
 }
 
@@ -82,13 +85,22 @@ def poverty(
     return out[columns].sort_values(["year", *keys]).reset_index(drop=True)
 
 
-def _commune_terms(df: pd.DataFrame) -> pd.DataFrame:
-    """Per commune-year: numeric counts, the standard, and each rate's terms kept only
-    where both are reported (``<rate>__num``, ``<rate>__den``)."""
-    for column in POVERTY_COUNTS:
+def with_rate_terms(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of a poverty table whose counts and rate terms are numeric (``Float64``); a
+    column the table lacks (an older build, a table made by hand) is added empty."""
+    df = df.copy()
+    terms = {num for num, _den in POVERTY_RATES.values() if not num.startswith("_")}
+    for column in dict.fromkeys([*POVERTY_COUNTS, *sorted(terms)]):
         if column not in df.columns:
             df[column] = pd.NA
         df[column] = pd.to_numeric(df[column], errors="coerce").astype("Float64")
+    return df
+
+
+def _commune_terms(df: pd.DataFrame) -> pd.DataFrame:
+    """Per commune-year: numeric counts, the standard, and each rate's terms kept only
+    where both are reported (``<rate>__num``, ``<rate>__den``)."""
+    df = with_rate_terms(df)
     df["_at_risk"] = df["households_total"] - df["poor_start"]
     df["_net_change_count"] = df["poor_end"] - df["poor_start"]
     if "poverty_standard" not in df.columns:

@@ -43,6 +43,7 @@ from ketnghia_analysis.sample.world.calibration import (
 )
 from ketnghia_analysis.sample.world.communes import commune_frame, units_by_year
 from ketnghia_analysis.sample.world.ntm import ntm
+from ketnghia_analysis.sample.world.official import official_flows
 from ketnghia_analysis.sample.world.pairs import twin_pairs
 from ketnghia_analysis.sample.world.poverty import poverty
 from ketnghia_analysis.sample.world.schemas import conform
@@ -81,25 +82,24 @@ def simulate(
     seed
         Seed of the one random stream (split with ``SeedSequence`` per stage).
     years
-        Years to return, within 2019-2024. The world is always simulated for
-        2019-2024, so a year's values do not depend on which years are asked for.
+        Years to return, within 2019-2024 (always simulated: a year's values do not depend
+        on which years are asked for).
     effect
-        Planted effect of twinning on the poverty rate (fraction; -0.03 = -3 points)
-        from the first pairing year on.
+        Planted effect of twinning on the poverty rate (-0.03 = -3 points) from pairing on.
     ntm_effect
         Planted shift of the latent NTM capacity after pairing (about +1 to +2 criteria).
     threats
-        Threats to plant (``world.threats``; none by default, drawn from their own stream).
+        Threats to plant (``world.threats``; none by default, their own stream).
 
     Returns
     -------
     dict
-        ``poverty``, ``ntm_criteria``, ``ntm_status``, ``support``, ``models`` and
-        ``partners`` (spec columns and dtypes) plus ``pairs`` (commune_code,
-        partner_id, pair_start_year), ``communes`` (commune_code, group, klass,
-        first_pair_year) and ``counterfactual`` (year, commune_code, rate,
-        rate_counterfactual, treated, effect, effect_old); with threats, ``lost_support``
-        (rows lost, with ``mode``) and ``late_start`` (communes written one year late).
+        ``poverty``, ``ntm_criteria``, ``ntm_status``, ``support``, ``models``, ``partners``
+        (spec columns and dtypes), ``pairs`` (commune_code, partner_id, pair_start_year),
+        ``communes`` (commune_code, group, klass, first_pair_year), ``official`` (forms A–D)
+        and ``counterfactual`` (year, commune_code, rate, rate_counterfactual, treated, effect,
+        effect_old); with threats, ``lost_support`` (rows lost, with ``mode``) and
+        ``late_start`` (communes written one year late).
     """
     want = check_years(years)
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(7)]
@@ -107,16 +107,15 @@ def simulate(
     f = commune_frame(units, streams[0])
     pair_rows = twin_pairs(f, units, streams[1])
     pov, cf = poverty(f, units, pair_rows, effect, streams[2], threats, streams[5])
+    first = pair_rows.groupby("commune_code")["pair_start_year"].min()
+    pov, official = official_flows(pov, f, first.to_dict(), seed)
     crit, status = ntm(f, units, pair_rows, ntm_effect, streams[3])
     models, support = models_and_support(units, pair_rows, streams[4])
     support, models, planted = _table_threats(
         support, models, pair_rows, threats, min(want), streams[6]
     )
-    first = pair_rows.groupby("commune_code")["pair_start_year"].min()
     communes = f[["commune_code", "district_code", "commune_type", "group", "klass"]].copy()
-    communes["first_pair_year"] = pd.array(
-        [first.get(c) for c in communes["commune_code"]], dtype="Int64"
-    )
+    communes["first_pair_year"] = pd.array(communes["commune_code"].map(first), dtype="Int64")
 
     def pick(frame: pd.DataFrame) -> pd.DataFrame:
         return frame[frame["year"].isin(want)]
@@ -132,6 +131,7 @@ def simulate(
         "pairs": pair_rows,
         "communes": communes,
         "counterfactual": pick(cf).reset_index(drop=True),
+        "official": pick(official).reset_index(drop=True),
         "ntm_counterfactual": pick(status)[
             ["year", "commune_code", "criteria_met", "criteria_met_counterfactual", "treated"]
         ].reset_index(drop=True),
