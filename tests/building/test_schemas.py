@@ -7,9 +7,11 @@ from ketnghia_analysis.building import schemas
 SPEC_POVERTY = (
     "year, district_code, commune_code, commune_name, households_total, poor_start, "
     "poverty_exits, poverty_relapses, poverty_new, poor_end, near_poor_end, "
-    "poor_ethnic_minority_end, poverty_rate_end, poverty_standard, source_file, source_sheet, "
-    "source_row"
-)
+    "poor_ethnic_minority_end, poverty_rate_end, poverty_standard, people_total, "
+    "exits_to_near_poor, exits_above_near_poor, poverty_other_decrease, poverty_from_near_poor, "
+    "poverty_other_increase, poor_people_end, near_poor_people_end, source_form, source_file, "
+    "source_sheet, source_row"
+)  # tables.md: the columns, then those of the official forms ("Also, …"), then provenance
 
 
 def test_poverty_columns_are_the_contract():
