@@ -101,7 +101,7 @@ def demo(r: Runner, year: int) -> None:
     setup(r)
     if raw_is_empty():
         print("data/raw trống: tạo báo cáo mẫu TỔNG HỢP (synthetic) bằng 'ketnghia sample'")
-        r.run([tool("ketnghia"), "sample", "--out", "data/raw", "--broken"])
+        r.run([tool("ketnghia"), "sample", "--out", "data/raw", "--broken", "--official"])
     else:
         print("data/raw đã có dữ liệu: dùng các tệp hiện có")
     # exit code 1 of build only means "built, with error-level issues"
@@ -174,7 +174,7 @@ def lab(r: Runner) -> None:
 
 def sample(r: Runner) -> None:
     setup(r)
-    r.run([tool("ketnghia"), "sample", "--out", "data/raw", "--broken"])
+    r.run([tool("ketnghia"), "sample", "--out", "data/raw", "--broken", "--official"])
 
 
 def build(r: Runner) -> None:
