@@ -9,6 +9,8 @@ commune-year by the precedence stated here.
 
 from __future__ import annotations
 
+from ketnghia_analysis.reading.model import OFFICIAL_VALUES
+
 #: form kind (the reader's FormTable.form) → its letter in poverty.source_form.
 LETTERS = {
     "review_result": "A",
@@ -24,54 +26,17 @@ SOURCE_ORDER = ("A", "B", "C", "D", HN)
 #: Where a joined row's provenance (file, sheet, row) points: the first of these present.
 PROVENANCE_ORDER = ("B", "A", "C", "D", HN)
 
+# The forms' counts in the order of their printed column numbers, as the reader hands them
+# over (reading/model.py OFFICIAL_VALUES).
 #: Form A, one row per unit: counts (1), (2), (3), (5), (7), (9), (11); rates (4), (6).
-A_COUNTS = (
-    "households_total",
-    "people_total",
-    "poor_end",
-    "near_poor_end",
-    "average_living_end",
-    "poor_people_end",
-    "near_poor_people_end",
-)
 A_RATES = ("poverty_rate_reported", "near_poor_rate_reported")
+A_COUNTS = tuple(c for c in OFFICIAL_VALUES["review_result"] if c not in A_RATES)
 #: Form B, columns (1)–(9): (9) = 1 − 2 − 3 − 4 + 5 + 6 + 7 + 8.
-B_FLOWS = (
-    "poor_start",
-    "exits_to_near_poor",
-    "exits_above_near_poor",
-    "poverty_other_decrease",
-    "poverty_from_near_poor",
-    "poverty_relapses",
-    "poverty_new",
-    "poverty_other_increase",
-    "poor_end",
-)
+B_FLOWS = tuple(OFFICIAL_VALUES["poor_movement"])
 #: Form C, columns (1)–(9), the same shape for near-poor households.
-C_FLOWS = (
-    "near_poor_start",
-    "near_poor_exits",
-    "near_poor_to_poor",
-    "near_poor_other_decrease",
-    "near_poor_from_poor",
-    "near_poor_relapses",
-    "near_poor_new",
-    "near_poor_other_increase",
-    "near_poor_end",
-)
+C_FLOWS = tuple(OFFICIAL_VALUES["near_poor_movement"])
 #: Form D, columns (1)–(10): poor households by group, then near-poor ones.
-D_GROUPS = (
-    "poor_total",
-    "poor_ethnic_minority_end",
-    "poor_no_labour",
-    "poor_merit",
-    "poor_other",
-    "near_poor_total",
-    "near_poor_ethnic_minority",
-    "near_poor_no_labour",
-    "near_poor_merit",
-    "near_poor_other",
-)
+D_GROUPS = tuple(OFFICIAL_VALUES["poverty_groups"])
 
 
 def people(columns: tuple[str, ...]) -> tuple[str, ...]:
