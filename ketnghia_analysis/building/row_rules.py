@@ -136,21 +136,44 @@ def check_poverty(records: Records, ctx: Context) -> list[Issue]:
             )
         rate = get["poverty_rate_end"]
         if rate is not None and end is not None and households:
-            computed = end / households
-            if abs(rate - computed) > RATE_TOLERANCE:
-                issues.append(
-                    ctx.issue(
-                        "POVERTY_RATE_MISMATCH",
-                        f"Tỷ lệ hộ nghèo ghi {fmt_percent(rate, 2)}, nhưng {fmt(end)}/"
-                        f"{fmt(households)} = {fmt_percent(computed, 2)}.",
-                        row=row,
-                        column="poverty_rate_end",
-                        value=fmt_percent(rate, 2),
-                        expected=fmt_percent(computed, 2),
-                        suggestion="Bảng đã xử lý dùng tỷ lệ tính lại; sửa tỷ lệ trong báo cáo.",
-                    )
-                )
+            issues += rate_mismatch(
+                ctx,
+                row,
+                ("poverty_rate_end", "Tỷ lệ hộ nghèo"),
+                (rate, end, households),
+                "Bảng đã xử lý dùng tỷ lệ tính lại; sửa tỷ lệ trong báo cáo.",
+            )
     return issues
+
+
+def rate_mismatch(
+    ctx: Context,
+    row: int | None,
+    where: tuple[str, str],
+    values: tuple[float, float, float],
+    suggestion: str,
+) -> list[Issue]:
+    """POVERTY_RATE_MISMATCH when a reported rate is not poor / households (the table
+    always uses the rate computed from the counts). ``where`` = (column, label)."""
+    (column, label), (rate, end, households) = where, values
+    computed = end / households
+    if abs(rate - computed) <= RATE_TOLERANCE:
+        return []
+    message = (
+        f"{label} ghi {fmt_percent(rate, 2)}, nhưng {fmt(end)}/{fmt(households)} = "
+        f"{fmt_percent(computed, 2)}."
+    )
+    return [
+        ctx.issue(
+            "POVERTY_RATE_MISMATCH",
+            message,
+            row=row,
+            column=column,
+            value=fmt_percent(rate, 2),
+            expected=fmt_percent(computed, 2),
+            suggestion=suggestion,
+        )
+    ]
 
 
 CRITERIA = tuple(f"c{i:02d}" for i in range(1, 20))  # the 19 NTM criteria columns, c01 … c19
@@ -469,18 +492,10 @@ def _review_issues(rec: dict, ctx: Context) -> list[Issue]:
     end, households = as_number(rec.get("poor_end")), as_number(rec.get("households_total"))
     if rate is None or end is None or not households or placeholder_total(rec, "households_total"):
         return issues
-    computed = end / households
-    if abs(rate - computed) > RATE_TOLERANCE:
-        issues.append(
-            ctx.issue(
-                "POVERTY_RATE_MISMATCH",
-                f"Tỷ lệ hộ nghèo (cột 4) ghi {fmt_percent(rate, 2)}, nhưng {fmt(end)}/"
-                f"{fmt(households)} = {fmt_percent(computed, 2)}.",
-                row=row,
-                column="poverty_rate_reported",
-                value=fmt_percent(rate, 2),
-                expected=fmt_percent(computed, 2),
-                suggestion="Bảng đã xử lý dùng tỷ lệ tính lại từ số hộ; sửa tỷ lệ trong biểu.",
-            )
-        )
-    return issues
+    return issues + rate_mismatch(
+        ctx,
+        row,
+        ("poverty_rate_reported", "Tỷ lệ hộ nghèo (cột 4)"),
+        (rate, end, households),
+        "Bảng đã xử lý dùng tỷ lệ tính lại từ số hộ; sửa tỷ lệ trong biểu.",
+    )
