@@ -4,16 +4,20 @@ For each planted threat (and none), ``--draws`` worlds are simulated with seeds 
 (``ketnghia_analysis.sample.simulate(threats=…)``); the processed tables a perfect build
 would produce are made straight from each world (``sample.world.processed``, no Excel
 files), and ``ketnghia_analysis.analysis.effects.evaluate`` is run on them. Its first row is
-the headline. The true value is the world's own ATT (``sample.world.target``) in the
-headline's units (chained when its ``standard`` column says so, the rate as measured
-otherwise) and aggregation (its ``aggregation`` column; ``simple`` when there is none, as
-the estimator had before issue #16). Not part of ``make test``.
+the headline (``--rows headline``, the default: about 2 s a draw) or every staggered-DiD row
+of the poverty rate (``--rows estimates``). The true value is the world's own ATT
+(``sample.world.target``) in the row's series (:data:`TARGET_UNITS`: the shift chain's terms
+for the headline, old-standard terms for the ratio chain, the rate as measured otherwise)
+and aggregation. Not part of ``make test``.
 
 Acceptance (issue #16): coverage 93–97 % under every threat but selection on trends, where
-the pre-trend test must flag (``pre_trend_p`` < 0.05) at least 90 % of draws; bias within
-±0.3 points under lost support rows and the proportional jump.
+the pre-trend diagnostics must flag at least 90 % of draws (the flag of the headline's note,
+``analysis.pretrends.flagged``: 2 × min(event-time Wald p, per-cohort Hotelling p) < 0.05;
+its share under no threat is the false-alarm rate); bias within ±0.3 points under lost
+support rows and the proportional jump. Rows on the 2025 units are not scored.
 
 Usage: .venv/bin/python benchmarks/mc.py [--draws 200] [--workers 2] [--only none,late_start]
+[--rows headline|estimates] [--first-seed N] [--combine a/mc.csv b/mc.csv]
 Writes benchmarks/results/mc.csv (one row per draw) and mc.md (the table).
 """
 
@@ -208,7 +212,7 @@ def spec_table(rows: list[dict]) -> str:
     frame["error_chained"] = frame["estimate"] - frame["target_chained_terms"]
     lines = [
         "| threat | row (aggregation cluster standard units) | draws | bias (pt) "
-        "| bias vs chained terms (pt) | RMSE (pt) | coverage |",
+        "| bias vs ratio-chain terms (pt) | RMSE (pt) | coverage |",
         "|---|---|---|---|---|---|---|",
     ]
     for (scenario, spec), part in frame.groupby(["scenario", "spec"], sort=False):
@@ -219,6 +223,47 @@ def spec_table(rows: list[dict]) -> str:
             f"| {part['covered'].mean():.1%} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def run(tasks: list[tuple[str, int, str]], workers: int) -> list[dict]:
+    """Every draw of ``tasks`` on a process pool, with progress on stderr."""
+    started = time.perf_counter()
+    rows: list[dict] = []
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for done, draw in enumerate(pool.map(one_draw, tasks, chunksize=4), start=1):
+            rows += draw
+            if done % 20 == 0 or done == len(tasks):
+                minutes = (time.perf_counter() - started) / 60
+                print(f"{done}/{len(tasks)} draws, {minutes:.1f} min", file=sys.stderr)
+    return rows
+
+
+def combined(paths: list[Path]) -> list[dict]:
+    """The rows of earlier runs' mc.csv (runs with different ``--first-seed``), one per
+    scenario, seed and row."""
+    frame = pd.concat([pd.read_csv(path) for path in paths], ignore_index=True)
+    frame = frame.drop_duplicates(["scenario", "seed", "spec"], keep="last")
+    return frame.to_dict("records")
+
+
+def write(rows: list[dict], out: Path, minutes: float) -> list[dict]:
+    """Print and write mc.csv and mc.md; return the summary."""
+    summary = summarise(rows)
+    text, specs = table(summary), spec_table(rows)
+    print(text)
+    print(specs)
+    out.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_csv(out / "mc.csv", index=False)
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    draws = max((s["draws"] for s in summary), default=0)
+    (out / "mc.md").write_text(
+        f"# Monte-Carlo of the headline effect ({stamp}, {draws} draws a threat, "
+        f"{minutes:.1f} min)\n\nHeadline (first row of evaluate; pre-trend flag: "
+        f"``pretrends.flagged``):\n\n{text}\n"
+        f"Every staggered-DiD row of the poverty rate in the run:\n\n{specs}",
+        encoding="utf-8",
+    )
+    return summary
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -234,36 +279,21 @@ def main(argv: list[str] | None = None) -> int:
         default="headline",
         help="headline only (fast) or every staggered-DiD row of the poverty rate",
     )
-    args = parser.parse_args(argv)
-    chosen = [s.strip() for s in args.only.split(",") if s.strip()]
-    unknown = sorted(set(chosen) - set(SCENARIOS))
-    if unknown:
-        parser.error(f"unknown threats {unknown}; choose from {list(SCENARIOS)}")
-    seeds = range(args.first_seed, args.first_seed + args.draws)
-    tasks = [(s, seed, args.rows) for s in chosen for seed in seeds]
-    started = time.perf_counter()
-    rows: list[dict] = []
-    with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        for done, draw in enumerate(pool.map(one_draw, tasks, chunksize=4), start=1):
-            rows += draw
-            if done % 20 == 0 or done == len(tasks):
-                minutes = (time.perf_counter() - started) / 60
-                print(f"{done}/{len(tasks)} draws, {minutes:.1f} min", file=sys.stderr)
-    summary = summarise(rows)
-    text = table(summary)
-    print(text)
-    specs = spec_table(rows)
-    print(specs)
-    args.out.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(rows).to_csv(args.out / "mc.csv", index=False)
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    minutes = (time.perf_counter() - started) / 60
-    (args.out / "mc.md").write_text(
-        f"# Monte-Carlo of the headline effect ({stamp}, {args.draws} draws, "
-        f"{minutes:.1f} min)\n\nHeadline (first row of evaluate):\n\n{text}\n"
-        f"Every staggered-DiD row of the poverty rate:\n\n{specs}",
-        encoding="utf-8",
+    parser.add_argument(
+        "--combine", type=Path, nargs="+", help="summarise these mc.csv files, simulate nothing"
     )
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    if args.combine:
+        rows = combined(args.combine)
+    else:
+        chosen = [s.strip() for s in args.only.split(",") if s.strip()]
+        unknown = sorted(set(chosen) - set(SCENARIOS))
+        if unknown:
+            parser.error(f"unknown threats {unknown}; choose from {list(SCENARIOS)}")
+        seeds = range(args.first_seed, args.first_seed + args.draws)
+        rows = run([(s, seed, args.rows) for s in chosen for seed in seeds], args.workers)
+    summary = write(rows, args.out, (time.perf_counter() - started) / 60)
     return 0 if all(s["verdict"] == "yes" for s in summary) else 1
 
 

@@ -54,6 +54,10 @@ OUTCOME_NOTES = {
         "Đơn vị: tỷ lệ (0–1) hộ thoát nghèo / hộ nghèo đầu năm; là tỷ lệ trong cùng một "
         "chuẩn nên không nối chuỗi; chuẩn nghèo đổi năm 2022 (giả định cú nhảy chung)."
     ),
+    "sustainable_exit_share": (
+        "Đơn vị: tỷ lệ (0–1) hộ thoát nghèo vượt chuẩn cận nghèo / tổng hộ thoát nghèo; chỉ "
+        "các xã có biểu rà soát chính thức (biểu B) tách hai loại thoát nghèo."
+    ),
     "criteria_met": (
         "Đơn vị: số tiêu chí (0–19). Bộ tiêu chí đổi năm 2022 (tiêu chí 3, 11, 12, 13 đổi nội dung)."
     ),
@@ -151,6 +155,12 @@ def headline_note(
     )
     if cluster == "district":
         note += ", vì các cú sốc chung của một huyện trong năm làm sai số cụm theo xã quá hẹp"
+    if cs.get("se_method") == "jackknife":
+        note += (
+            "; tính bằng cách bỏ lần lượt từng huyện rồi ước lượng lại (jackknife), giữ trọng "
+            "số là số xã kết nghĩa thật của từng nhóm năm, vì với khoảng mười huyện công thức "
+            "thông thường cho sai số quá nhỏ"
+        )
     note += f". {OUTCOME_NOTES.get(outcome, '')} {standard_note(outcome, spec.standard)}"
     if jump is not None and spec.standard == "chained":
         note += f" {jump.sentence()}"

@@ -5,13 +5,15 @@ Headline: Callaway & Sant'Anna (2021) group-time ATTs (``did``), unconditional,
 not-yet-treated and never-treated communes of the same kind as controls, the group
 aggregation (each cohort's average effect, weighted by cohort size), standard errors
 clustered by district with a small-sample critical value, and for the poverty rate the
-chain-linked outcome across the 2022 standard (``indicators.unit_outcome_panel``). Who is
+shift-chained outcome across the 2022 standard: each commune's own measured jump subtracted
+from its rates from 2022 on (``indicators.jump``: exact under an added jump, parallel under
+a common proportional one; the fit of the jumps goes into the note). Who is
 twinned comes from the pairing register (``register``): a commune whose status is unknown
 (blank start year, quarantined support rows) is left out of both groups and counted
 (``n_unknown``), never taken for a control.
 
 Robustness rows (same outcome): commune clusters, the simple and event-time aggregations,
-the within-standard estimates (2019–2021 cells only; 2022–2024 cells only), covariates,
+the ratio-chained and unchained series, the within-standard estimates (2019–2021 cells only; 2022–2024 cells only), covariates,
 harmonised units (merged communes summed into their successor) and the 2025 Đà Nẵng units.
 Foils, never the headline (``regressions``): two-way fixed effects (biased under staggered
 adoption with effects that change over time) and the naive comparison (biased: the
@@ -62,6 +64,7 @@ EFFECT_COLUMNS = [
     "covariates",
     "estimate",
     "std_error",
+    "se_method",
     "ci_low",
     "ci_high",
     "crit",
@@ -82,7 +85,7 @@ EFFECT_COLUMNS = [
 #: headline of each outcome (the Monte-Carlo benchmark).
 ROWS = ("all", "estimates", "headline")
 
-OUTCOMES = ("poverty_rate_end", "exit_rate", "criteria_met")
+OUTCOMES = ("poverty_rate_end", "exit_rate", "sustainable_exit_share", "criteria_met")
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,8 @@ def _estimate(panel: pd.DataFrame, spec: Spec, bands: bool = False) -> dict:
     wanted: dict = {"aggregation": spec.aggregation, "cluster": spec.cluster, "bands": bands}
     if spec.covariates:
         wanted["covariates"] = usable_covariates(panel)
+    elif spec.cluster == "district":  # the few-cluster standard error (did.jackknife_se)
+        wanted["se"] = "jackknife"
     options = {k: v for k, v in wanted.items() if k in accepted}
     res = dict(callaway_santanna(panel, **options))
     res.setdefault("aggregation", "group" if "aggregation" in options else "simple")
@@ -133,6 +138,7 @@ def _row(outcome: str, spec: Spec, res: dict, note: str, n_unknown: int | None =
         "covariates": ",".join(res.get("covariates_used") or []),
         "estimate": est,
         "std_error": se,
+        "se_method": res.get("se_method", "ols" if spec.estimator != "callaway_santanna" else None),
         "ci_low": res.get("ci_low", est - crit * se),
         "ci_high": res.get("ci_high", est + crit * se),
         "crit": crit,
@@ -203,19 +209,26 @@ def _outcome_rows(
     comparison: str,
     pairings: pd.DataFrame | None = None,
     rows: str = "all",
+    cache: dict | None = None,
 ) -> list[dict]:
-    """The rows of one outcome: headline, robustness rows, then TWFE and naive foils."""
+    """The rows of one outcome: headline, robustness rows, then TWFE and naive foils.
+    ``cache``: shared by the outcomes of one call of :func:`evaluate` (same tables)."""
     specs = _specs(outcome, comparison)
     head = specs[0]
     needed = "ntm_status" if outcome == "criteria_met" else "poverty"
     if needed not in tables or "poverty" not in tables:
         absent = needed if needed not in tables else "poverty"
         return [_row(outcome, head, {}, f"Thiếu bảng {absent} để ước lượng.")]
-    cache: dict = {}
+    cache = {} if cache is None else cache
     panel = _panel_for(tables, outcome, head, pairings, cache)
+    if panel.empty:  # e.g. the sustainable exit share without any official form
+        return [_row(outcome, head, {}, "Chưa có số liệu của chỉ tiêu này để ước lượng.")]
     out = []
     for spec in specs if rows != "headline" else specs[:1]:
         data = _panel_for(tables, outcome, spec, pairings, cache)
+        if data.empty:  # e.g. the years of one poverty standard when the data have none
+            out.append(_row(outcome, spec, {}, "Không có số liệu cho cách ước lượng này."))
+            continue
         res = _estimate(data, spec, bands=spec == head)
         unknown = data.attrs.get("n_unknown", 0)
         if spec == head:
@@ -226,26 +239,29 @@ def _outcome_rows(
             note = robustness_note(spec, head, res, outcome)
         out.append(_row(outcome, spec, res, note, unknown))
     if rows == "all":
-        out += _foils(tables, outcome, comparison, head, panel, pairings)
+        everyone = None
+        if comparison == "similar" and outcome == "poverty_rate_end":
+            spec = Spec(standard=head.standard, comparison="all")
+            everyone = _panel_for(tables, outcome, spec, pairings, cache)
+        out += _foils(outcome, comparison, head, panel, everyone)
     return out
 
 
 def _foils(
-    tables: dict[str, pd.DataFrame],
     outcome: str,
     comparison: str,
     head: Spec,
     panel: pd.DataFrame,
-    pairings: pd.DataFrame | None,
+    everyone: pd.DataFrame | None,
 ) -> list[dict]:
-    """The TWFE and naive foils of an outcome (never the headline)."""
+    """The TWFE and naive foils of an outcome (never the headline); ``everyone``: the panel
+    of every commune, for the naive comparison with the whole province (None: not made)."""
     unknown = panel.attrs.get("n_unknown")
     foil = Spec(estimator="twfe", role="foil", standard=head.standard, comparison=comparison)
     rows = [_row(outcome, foil, twfe(panel), TWFE_NOTE, unknown)]
     crude = Spec(estimator="naive", role="foil", standard=head.standard, comparison=comparison)
     rows.append(_row(outcome, crude, naive(panel), NAIVE_NOTE, unknown))
-    if comparison == "similar" and outcome == "poverty_rate_end":
-        everyone = treatment_panel(tables, outcome, "all", pairings=pairings)
+    if everyone is not None:
         spec = Spec(estimator="naive", role="foil", standard=head.standard, comparison="all")
         rows.append(
             _row(outcome, spec, naive(everyone), NAIVE_ALL_NOTE, everyone.attrs.get("n_unknown"))
@@ -263,29 +279,34 @@ def evaluate(
     """Effect of twinning on each outcome: the headline, its robustness rows and the foils.
 
     The first row (``poverty_rate_end``, ``role == "headline"``) is the headline: staggered
-    DiD, group aggregation, district clusters, chain-linked across the 2022 standard. Each
+    DiD, group aggregation, district clusters, shift-chained across the 2022 standard. Each
     outcome's rows come headline first, then robustness rows (commune clusters, simple and
-    event-time aggregations, covariates, within-standard estimates, harmonised and 2025
-    units), then TWFE and naive foils (never the headline). Estimates are in the outcome's
-    own unit (a fraction for rates: −0.03 = 3 percentage points). ``pairings``: the editable
-    register of :func:`register.load_pairings`.
+    event-time aggregations, covariates, ratio-chained and unchained series,
+    within-standard estimates, harmonised and 2025 units), then TWFE and naive foils (never
+    the headline). Estimates are in the outcome's own unit (a fraction for rates: −0.03 = 3
+    percentage points). ``pairings``: the editable register of
+    :func:`register.load_pairings`. ``rows``: "all"; "estimates" (no foils); "headline"
+    (each outcome's headline only: the Monte-Carlo benchmark).
 
     Returns
     -------
     DataFrame
         The columns of :data:`EFFECT_COLUMNS`: outcome, estimator, comparison, role
         (headline / robustness / foil), aggregation, cluster, standard (chained /
-        unchained / 2016-2020 / 2022-2025), units, covariates (adjusted for; "" none),
-        estimate, std_error, ci_low, ci_high,
-        crit, df, n_treated, n_control, n_unknown, n_clusters, pre_trend_p,
-        pre_trend_p_event, breakdown, note.
+        chained_ratio / unchained / 2016-2020 / 2022-2025), units, covariates (adjusted
+        for; "" none), estimate, std_error, se_method (jackknife: ``did.jackknife_se``, the
+        district-clustered rows; influence: R's; ols: the foils), ci_low, ci_high, crit, df,
+        n_treated, n_control, n_unknown, n_clusters, pre_trend_p (cell-level Wald, as R's did),
+        pre_trend_p_event, pre_trend_p_mean, pre_trend_p_cohort, pre_trend_flag_p (the
+        flag of ``pretrends.flagged``: < 0.05 warns in the note), breakdown, note.
     """
     if rows not in ROWS:
         raise ValueError(f"rows phải là một trong {ROWS}, không phải {rows!r}")
+    cache: dict = {}  # panels, register and covariates shared by the outcomes
     found = [
         row
         for outcome in outcomes
-        for row in _outcome_rows(tables, outcome, comparison, pairings, rows)
+        for row in _outcome_rows(tables, outcome, comparison, pairings, rows, cache)
     ]
     out = pd.DataFrame(found, columns=EFFECT_COLUMNS)
     for column in ("n_treated", "n_control", "n_unknown", "n_clusters"):

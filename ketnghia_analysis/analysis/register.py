@@ -186,6 +186,7 @@ def treatment_groups(
     tables: dict[str, pd.DataFrame],
     pairings: pd.DataFrame | None = None,
     first_year: int | None = None,
+    frame: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Each commune's first pairing year ``g`` and whether it is known.
 
@@ -193,13 +194,15 @@ def treatment_groups(
     (``reason`` start_blank or quarantined; ``g`` NaN); ``seen`` is the first year a pairing
     of the commune is seen (an accepted or quarantined row), the upper bound of ``g``. With
     ``first_year`` (the first year of data), a pairing seen by then counts as twinned before
-    the data (``g = seen``) even with a blank start.
+    the data (``g = seen``) even with a blank start. ``frame``: the tables'
+    ``indicators.commune_frame``, when the caller has it already.
     """
     from ketnghia_analysis.analysis.indicators.frames import commune_frame
 
     reg = pairing_register(tables, pairings)
     quarantined = _quarantined_years(tables)
-    codes = sorted(set(commune_frame(tables)["commune_code"]) | set(reg["commune_code"]))
+    frame = commune_frame(tables) if frame is None else frame
+    codes = sorted(set(frame["commune_code"]) | set(reg["commune_code"]))
     known = reg.dropna(subset=["start"]).groupby("commune_code")["start"].min()
     blank = reg[reg["start"].isna()]
     blank_seen = blank.groupby("commune_code")["first_seen"].min()
@@ -235,11 +238,15 @@ def commune_year_status(
     tables: dict[str, pd.DataFrame],
     years: list[int] | None = None,
     pairings: pd.DataFrame | None = None,
+    groups: pd.DataFrame | None = None,
+    frame: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Twinning status of every commune in every year: twinned / not_twinned / unknown.
 
     ``years`` default to the years of the poverty table. A pairing with an ``end`` year (from
     ``pairings.csv``) leaves the commune not twinned after it when no other pairing holds.
+    ``groups`` (:func:`treatment_groups` with the first of ``years``) and ``frame``
+    (``indicators.commune_frame``): when the caller has them already.
 
     Returns
     -------
@@ -252,12 +259,14 @@ def commune_year_status(
     if years is None:
         years = sorted(int(y) for y in tables["poverty"]["year"].dropna().unique())
     first_year = min(years) if years else None
-    groups = treatment_groups(tables, pairings, first_year)
+    frame = commune_frame(tables) if frame is None else frame
+    if groups is None:
+        groups = treatment_groups(tables, pairings, first_year, frame)
     reg = pairing_register(tables, pairings)
     ended = reg.groupby("commune_code")["end"].max() if len(reg) else pd.Series(dtype=float)
     open_ = set(reg[reg["end"].isna()]["commune_code"]) if len(reg) else set()
     reported = _last_reported(tables)
-    district_of = commune_frame(tables).set_index("commune_code")["district_code"].astype(str)
+    district_of = frame.set_index("commune_code")["district_code"].astype(str)
     n_years = len(years)
     code = np.repeat(groups["commune_code"].to_numpy(dtype=object), n_years)
     year = np.tile(np.asarray(years, dtype=float), len(groups))

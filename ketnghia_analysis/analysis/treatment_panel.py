@@ -72,8 +72,16 @@ def treatment_panel(
     memo = {} if cache is None else cache
     key = (units, tuple(years))
     if ("status", *key) not in memo:
-        memo[("status", *key)] = _unit_status(tables, units, years, pairings)
-        memo[("frame", *key)] = _unit_frame(tables, units, pairings, years)
+        if "communes" not in memo:
+            memo["communes"] = indicators.commune_frame(tables)
+        communes = memo["communes"]
+        first = min(years) if years else None
+        if ("groups", first) not in memo:
+            memo[("groups", first)] = register.treatment_groups(tables, pairings, first, communes)
+        groups = memo[("groups", first)]
+        status = register.commune_year_status(tables, years, pairings, groups, communes)
+        memo[("status", *key)] = _unit_status(status, units)
+        memo[("frame", *key)] = _unit_frame(communes, groups, units)
     panel = panel.merge(memo[("status", *key)], on=["commune_code", "year"], how="left")
     frame = memo[("frame", *key)]
     panel = panel.merge(frame, on="commune_code", how="left")
@@ -104,12 +112,10 @@ def _within_standard(panel: pd.DataFrame, standard: str) -> pd.DataFrame:
     return panel[keep]
 
 
-def _unit_status(
-    tables: dict[str, pd.DataFrame], units: str, years: list[int], pairings: pd.DataFrame | None
-) -> pd.DataFrame:
-    """Twinning status of each unit-year: twinned if a commune of it is, else unknown if one
-    is unknown, else not twinned."""
-    status = register.commune_year_status(tables, years, pairings)
+def _unit_status(status: pd.DataFrame, units: str) -> pd.DataFrame:
+    """Twinning status of each unit-year from the communes' (``register.commune_year_status``):
+    twinned if a commune of it is, else unknown if one is unknown, else not twinned."""
+    status = status.copy()
     if units != "commune":
         status["commune_code"] = status["commune_code"].map(_units_of(units))
     rank = status["status"].map({register.TWINNED: 2, register.UNKNOWN: 1}).fillna(0)
@@ -123,14 +129,10 @@ def _units_of(units: str) -> dict[str, str]:
     return {} if units == "commune" else unit_map(units)
 
 
-def _unit_frame(
-    tables: dict[str, pd.DataFrame], units: str, pairings: pd.DataFrame | None, years: list[int]
-) -> pd.DataFrame:
+def _unit_frame(frame: pd.DataFrame, groups: pd.DataFrame, units: str) -> pd.DataFrame:
     """Per unit: g (the first pairing year of its communes), group_status (unknown when one
-    of its communes is), district_code, similar and the commune covariates (any commune)."""
-    frame = indicators.commune_frame(tables)
-    first_year = min(years) if years else None
-    groups = register.treatment_groups(tables, pairings, first_year)
+    of its communes is), district_code, similar and the commune covariates (any commune),
+    from ``indicators.commune_frame`` and ``register.treatment_groups``."""
     frame = frame[[c for c in frame.columns if c not in ("first_pair_year", "partners")]]
     frame = frame.merge(groups[["commune_code", "g", "status"]], on="commune_code", how="left")
     frame["unknown"] = frame["status"] == "unknown"

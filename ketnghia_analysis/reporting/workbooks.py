@@ -14,8 +14,8 @@ from ketnghia_analysis.reporting.jobs import Job
 from ketnghia_analysis.reporting.kinds import KIND_DIFF
 from ketnghia_analysis.reporting.narrative import (
     COMPARISON_VI,
-    ESTIMATOR_VI,
     effect_kind,
+    row_name,
 )
 from ketnghia_analysis.reporting.report_tables import (
     cached_district_sources,
@@ -146,11 +146,55 @@ def _effects(frame: pd.DataFrame) -> pd.DataFrame:
             for n, r in zip(frame["note"], on_rate, strict=True)
         ]
     frame["outcome"] = frame["outcome"].map(lambda o: entry(str(o))["label"])
-    frame["estimator"] = frame["estimator"].map(lambda e: ESTIMATOR_VI.get(str(e), e))
+    # the comparison has its own column: the name says only what the row estimates
+    frame["estimator"] = [
+        row_name(row.drop("comparison", errors="ignore")) for _, row in frame.iterrows()
+    ]
     if "comparison" in frame.columns:
         frame["comparison"] = frame["comparison"].map(lambda c: COMPARISON_VI.get(str(c), c))
+    for column, words in EFFECT_CODES_VI.items():
+        if column in frame.columns:
+            frame[column] = frame[column].map(lambda v, w=words: _in_words(v, w))
     frame.insert(frame.columns.get_loc("estimate"), "effect_unit", units)
     return frame
+
+
+#: The codes of the effect table's method columns, in words (effects.evaluate).
+EFFECT_CODES_VI: dict[str, dict[str, str]] = {
+    "role": {"headline": "ước lượng chính", "robustness": "kiểm tra độ vững", "foil": "đối chiếu"},
+    "aggregation": {
+        "group": "theo nhóm năm bắt đầu",
+        "simple": "mọi năm sau kết nghĩa",
+        "event": "theo số năm kết nghĩa",
+    },
+    "cluster": {"district": "huyện", "commune": "xã"},
+    "standard": {
+        "chained": "nối chuỗi (trừ bước nhảy của từng xã)",
+        "chained_ratio": "nối chuỗi theo tỷ số",
+        "unchained": "không nối chuỗi",
+        "2016-2020": "chỉ chuẩn 2016–2020",
+        "2022-2025": "chỉ chuẩn 2022–2025",
+    },
+    "units": {"commune": "xã", "harmonised": "xã ghép sáp nhập", "unit_2025": "đơn vị 2025"},
+    "covariates": {
+        "baseline_households": "số hộ năm đầu",
+        "mountainous": "miền núi",
+        "border": "biên giới",
+        "ethnic_region": "khu vực DTTS",
+    },
+    "se_method": {
+        "jackknife": "jackknife bỏ từng huyện",
+        "influence": "hàm ảnh hưởng",
+        "ols": "hồi quy, sai số cụm",
+    },
+}
+
+
+def _in_words(value: object, words: dict[str, str]) -> object:
+    """A code (or a comma-separated list of codes) in words; blanks stay blank."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
+        return value
+    return ", ".join(words.get(part.strip(), part.strip()) for part in str(value).split(","))
 
 
 def _cells(frame: pd.DataFrame) -> pd.DataFrame:

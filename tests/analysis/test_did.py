@@ -156,6 +156,40 @@ def test_weight_estimation_term_by_hand():
     assert res["std_error"] == pytest.approx(math.sqrt(5 / 4 * (2 / 450**2 + 1 / 225**2)))
 
 
+def test_jackknife_keeps_the_cohort_sizes_fixed_and_re_estimates_without_each_cluster():
+    # exact cells, two communes in each cohort: deleting any one commune leaves every
+    # ATT(g, t) as it was, so with the province's cohort sizes as fixed weights the
+    # jackknife error is 0 (the estimand is the effect on these communes: nothing about it
+    # is sampled) ...
+    panel = _panel(HAND | {"B2": HAND["B1"]}, [2019, 2020, 2021])
+    res = did.callaway_santanna(panel, cluster="commune", se="jackknife")
+    assert res["se_method"] == "jackknife" and res["std_error"] == pytest.approx(0.0, abs=1e-15)
+    assert res["std_error_influence"] > 0  # R's, with the weight-estimation term
+    # ... and with noise it is sqrt((G − 1)/G Σ (θ₋c − θ̄)²) over the deletions, brute force
+    noisy = panel.copy()
+    noisy["y"] += np.random.default_rng(1).normal(0, 0.01, len(noisy))
+    noisy["district_code"] = noisy["commune_code"].map(
+        {"A1": "d1", "A2": "d2", "B1": "d3", "B2": "d1", "C1": "d1", "C2": "d2"}
+    )
+    noisy = pd.concat(
+        [noisy, noisy.assign(commune_code=noisy["commune_code"] + "x", district_code="d4")]
+    )
+    res = did.callaway_santanna(noisy, se="jackknife")
+    weights = did.aggregation_of(did.att_gt(noisy)).cell_weights
+    full = did.att_gt(noisy).cells.assign(w=weights).set_index(["g", "t"])["w"]
+    deleted = []
+    for district in ("d1", "d2", "d3", "d4"):
+        cells = did.att_gt(noisy[noisy["district_code"] != district]).cells
+        w = cells.set_index(["g", "t"]).index.map(full).to_numpy(float)
+        deleted.append(float(w @ cells["att"].to_numpy() / w.sum()))
+    deleted = np.array(deleted)
+    expected = math.sqrt(3 / 4 * np.sum((deleted - deleted.mean()) ** 2))
+    assert res["std_error"] == pytest.approx(expected, rel=1e-12)
+    assert res["ci_high"] - res["estimate"] == pytest.approx(stats.t.ppf(0.975, 3) * expected)
+    with pytest.raises(ValueError, match="se"):
+        did.callaway_santanna(panel, se="bootstrap")
+
+
 def test_never_treated_controls():
     res = did.callaway_santanna(_panel(HAND, [2019, 2020, 2021]), control="never")
     cells = res["cells"].set_index(["g", "t"])["att"]
@@ -256,3 +290,18 @@ def test_small_cohort_pre_trend_test_keeps_its_size():
         cell += res["pre_trend_p"] < 0.05
         cohort += res["pre_trend_p_cohort"] < 0.05
     assert cohort <= 6 < cell
+
+
+def test_headline_district_jackknife_matches_reference(fixed_panel, reference):
+    """Acceptance: the headline (group aggregation, district clusters, the jackknife standard
+    error that ``effects`` asks for) ATT to 1e-6 and its SE to 2 % of the delete-one-district
+    jackknife computed with csdid's ATT(g,t) (``did_reference.district_jackknife``)."""
+    ref = reference["district_jackknife"]
+    res = did.callaway_santanna(
+        fixed_panel, aggregation="group", cluster="district", se="jackknife", bands=False
+    )
+    assert (res["se_method"], res["cluster"], res["n_clusters"]) == ("jackknife", "district", 10)
+    assert res["n_clusters"] == ref["n_clusters"]
+    assert res["estimate"] == pytest.approx(ref["att"], abs=1e-6)
+    assert res["std_error"] == pytest.approx(ref["se"], rel=0.02)
+    assert res["crit"] == pytest.approx(stats.t.ppf(0.975, ref["n_clusters"] - 1))
