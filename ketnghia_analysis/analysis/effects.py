@@ -22,7 +22,6 @@ poorest communes were chosen).
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,19 +102,16 @@ class Spec:
 
 
 def _estimate(panel: pd.DataFrame, spec: Spec, bands: bool = False) -> dict:
-    """``did.callaway_santanna`` with the spec's options that the estimator accepts; the
-    result says which were used (an estimator without an option used its default)."""
-    accepted = inspect.signature(callaway_santanna).parameters
-    wanted: dict = {"aggregation": spec.aggregation, "cluster": spec.cluster, "bands": bands}
+    """``did.callaway_santanna`` with the spec's options; the result says which were used."""
+    options: dict = {"aggregation": spec.aggregation, "cluster": spec.cluster, "bands": bands}
     if spec.covariates:
-        wanted["covariates"] = usable_covariates(panel)
+        options["covariates"] = usable_covariates(panel)
     elif spec.cluster == "district":  # the few-cluster standard error (did.jackknife_se)
-        wanted["se"] = "jackknife"
-    options = {k: v for k, v in wanted.items() if k in accepted}
+        options["se"] = "jackknife"
     res = dict(callaway_santanna(panel, **options))
-    res.setdefault("aggregation", "group" if "aggregation" in options else "simple")
-    res.setdefault("cluster", spec.cluster if "cluster" in options else "commune")
-    res["covariates_used"] = wanted.get("covariates") if "covariates" in options else None
+    res.setdefault("aggregation", spec.aggregation)
+    res.setdefault("cluster", spec.cluster)
+    res["covariates_used"] = options.get("covariates")
     return res
 
 

@@ -74,6 +74,21 @@ OFFICIAL_COUNTS = (
 )
 
 
+def _poverty_counts() -> list[Col]:
+    """The household counts of Biểu 02/HN, in poverty and poverty_districts alike."""
+    names = (
+        "households_total",
+        "poor_start",
+        "poverty_exits",
+        "poverty_relapses",
+        "poverty_new",
+        "poor_end",
+        "near_poor_end",
+        "poor_ethnic_minority_end",
+    )
+    return [Col(name, "count", True, (_NONNEG,)) for name in names]
+
+
 def _official_counts() -> list[Col]:
     return [Col(name, "count", True, (_NONNEG,)) for name in OFFICIAL_COUNTS]
 
@@ -113,14 +128,7 @@ TABLES: dict[str, tuple[list[Col], list[str]]] = {
             Col("district_code", "code", False, (_CODE,)),
             Col("commune_code", "code", False, (_CODE,)),
             Col("commune_name", "text"),
-            Col("households_total", "count", True, (_NONNEG,)),
-            Col("poor_start", "count", True, (_NONNEG,)),
-            Col("poverty_exits", "count", True, (_NONNEG,)),
-            Col("poverty_relapses", "count", True, (_NONNEG,)),
-            Col("poverty_new", "count", True, (_NONNEG,)),
-            Col("poor_end", "count", True, (_NONNEG,)),
-            Col("near_poor_end", "count", True, (_NONNEG,)),
-            Col("poor_ethnic_minority_end", "count", True, (_NONNEG,)),
+            *_poverty_counts(),
             Col("poverty_rate_end", "fraction", True, (("in_range", (0, 1)),)),
             Col("poverty_standard", "text", False, (("isin", ["2016-2020", "2022-2025"]),)),
             *_official_counts(),
@@ -134,14 +142,7 @@ TABLES: dict[str, tuple[list[Col], list[str]]] = {
         [
             Col("year", "int", False, (_YEAR,)),
             Col("district_code", "code", False, (_CODE,)),
-            Col("households_total", "count", True, (_NONNEG,)),
-            Col("poor_start", "count", True, (_NONNEG,)),
-            Col("poverty_exits", "count", True, (_NONNEG,)),
-            Col("poverty_relapses", "count", True, (_NONNEG,)),
-            Col("poverty_new", "count", True, (_NONNEG,)),
-            Col("poor_end", "count", True, (_NONNEG,)),
-            Col("near_poor_end", "count", True, (_NONNEG,)),
-            Col("poor_ethnic_minority_end", "count", True, (_NONNEG,)),
+            *_poverty_counts(),
             *_official_counts(),
             Col("source_form", "text", True, (("str_matches", SOURCE_FORM),)),
             *_prov(),
