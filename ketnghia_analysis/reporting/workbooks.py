@@ -8,6 +8,13 @@ from typing import Any
 
 import pandas as pd
 
+from ketnghia_analysis.analysis.effect_notes import (
+    AGGREGATION_VI,
+    CLUSTER_VI,
+    COVARIATE_VI,
+    STANDARD_VI,
+    UNITS_VI,
+)
 from ketnghia_analysis.core.xlsx import text_only_options
 from ketnghia_analysis.reference.glossary import entry, label
 from ketnghia_analysis.reporting.jobs import Job
@@ -159,29 +166,18 @@ def _effects(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-#: The codes of the effect table's method columns, in words (effects.evaluate).
+#: The codes of the effect table's method columns, in words: the vocabulary of the effect
+#: notes (analysis/effect_notes.py), plus the columns only the workbook shows.
 EFFECT_CODES_VI: dict[str, dict[str, str]] = {
     "role": {"headline": "ước lượng chính", "robustness": "kiểm tra độ vững", "foil": "đối chiếu"},
-    "aggregation": {
-        "group": "theo nhóm năm bắt đầu",
-        "simple": "mọi năm sau kết nghĩa",
-        "event": "theo số năm kết nghĩa",
-    },
-    "cluster": {"district": "huyện", "commune": "xã"},
+    "aggregation": AGGREGATION_VI,
+    "cluster": CLUSTER_VI,
     "standard": {
-        "chained": "nối chuỗi (trừ bước nhảy của từng xã)",
-        "chained_ratio": "nối chuỗi theo tỷ số",
-        "unchained": "không nối chuỗi",
-        "2016-2020": "chỉ chuẩn 2016–2020",
-        "2022-2025": "chỉ chuẩn 2022–2025",
+        **STANDARD_VI,
+        **{s: f"chỉ các năm chuẩn nghèo {s}" for s in ("2016-2020", "2022-2025")},
     },
-    "units": {"commune": "xã", "harmonised": "xã ghép sáp nhập", "unit_2025": "đơn vị 2025"},
-    "covariates": {
-        "baseline_households": "số hộ năm đầu",
-        "mountainous": "miền núi",
-        "border": "biên giới",
-        "ethnic_region": "khu vực DTTS",
-    },
+    "units": UNITS_VI,
+    "covariates": COVARIATE_VI,
     "se_method": {
         "jackknife": "jackknife bỏ từng huyện",
         "influence": "hàm ảnh hưởng",
