@@ -30,8 +30,13 @@ LOCK_NAME = ".build.lock"
 SKIP_NAMES = {"readme", "readme.md", "readme.txt", "thumbs.db", "desktop.ini", ".ds_store"}
 
 
-# Modules a reader worker needs; the fork server imports them once for all workers.
-WORKER_MODULES = ("ketnghia_analysis.building.worker", "ketnghia_analysis.reading.reader")
+#: Imported by the reader workers' fork server before it forks them (the reader, and the
+#: normaliser built once: building/worker_preload.py).
+WORKER_MODULES = (
+    "ketnghia_analysis.reading.reader",
+    "ketnghia_analysis.building.worker",
+    "ketnghia_analysis.building.worker_preload",
+)
 
 
 def prestart_readers() -> None:

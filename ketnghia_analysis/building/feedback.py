@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import xlsxwriter
 
-from ketnghia_analysis.building.grouping import count_by_severity, group_issues
+from ketnghia_analysis.building.grouping import count_by_severity, group_records
 from ketnghia_analysis.building.rulebook import SEVERITY_ORDER, SEVERITY_VI
+from ketnghia_analysis.core.missing import is_missing
 from ketnghia_analysis.core.xlsx import open_workbook
 
 if TYPE_CHECKING:
@@ -105,15 +106,16 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _write_sheet(book: xlsxwriter.Workbook, name: str, issues: pd.DataFrame, formats: dict) -> None:
-    """One sheet of issues, in the order given (sorted once by the caller: `sort_issues`),
-    one line per cause (`grouping.group_issues`)."""
-    issues = group_issues(issues)
+def _write_sheet(
+    book: xlsxwriter.Workbook, name: str, lines: list[dict[str, Any]], formats: dict
+) -> None:
+    """One sheet of findings: `lines` are grouped, one per cause (`grouping.group_records`),
+    in the order of `sort_issues`."""
     sheet = book.add_worksheet(name)
     for col, (_, header, width) in enumerate(HEADERS):
         sheet.write_string(0, col, header, formats["header"])
         sheet.set_column(col, col, width, formats["wrap"] if width >= 50 else None)
-    for r, rec in enumerate(issues.to_dict("records"), start=1):
+    for r, rec in enumerate(lines, start=1):
         for col, (field, _, _) in enumerate(HEADERS):
             value = _text(rec.get(field))
             if field == "severity":
@@ -125,7 +127,12 @@ def _write_sheet(book: xlsxwriter.Workbook, name: str, issues: pd.DataFrame, for
                 # write_string: a text such as "=SUM(A1)" or "@cmd" stays text, never a formula.
                 sheet.write_string(r, col, value)
     sheet.freeze_panes(1, 0)
-    sheet.autofilter(0, 0, max(len(issues), 1), len(HEADERS) - 1)
+    sheet.autofilter(0, 0, max(len(lines), 1), len(HEADERS) - 1)
+
+
+def _grouped(issues: pd.DataFrame) -> list[dict[str, Any]]:
+    """The lines of sorted findings, grouped once for a whole workbook set (issue #18)."""
+    return group_records(issues.to_dict("records")) if not issues.empty else []
 
 
 def _formats(book: xlsxwriter.Workbook) -> dict:
@@ -161,12 +168,19 @@ def write_issues_xlsx(issues: pd.DataFrame, path: Path, reuse: Reuse | None = No
     book = open_workbook(path, in_memory=True)
     formats = _formats(book)
     used: set[str] = set()
-    codes = issues["district_code"] if not issues.empty else pd.Series(dtype=str)
-    general = issues[codes.isna()] if not issues.empty else issues
+    lines = _grouped(issues)
+    by_district: dict[str, list[dict[str, Any]]] = {}
+    general = []
+    for line in lines:
+        code = line.get("district_code")
+        if is_missing(code):
+            general.append(line)
+        else:
+            by_district.setdefault(str(code), []).append(line)
     _write_sheet(book, safe_sheet_name(GENERAL_SHEET, used), general, formats)
-    for code in sorted(codes.dropna().unique()):
+    for code in sorted(by_district):
         title = f"{code} {names.get(code, '')}".strip()
-        _write_sheet(book, safe_sheet_name(title, used), issues[codes == code], formats)
+        _write_sheet(book, safe_sheet_name(title, used), by_district[code], formats)
     book.close()
     return path
 
@@ -200,26 +214,50 @@ def write_district_feedback(
     issues = sort_issues(issues)
     if reuse is not None:
         reuse.prepare(issues)
-    frame = issues[issues["district_code"].notna()]
-    years = frame["year"].astype("object").where(frame["year"].notna(), None)
-    for (code, year), group in frame.groupby([frame["district_code"], years], dropna=False):
+    lines = _district_years(_grouped(issues))
+    for (code, year), index in _district_years_of(issues).items():
         name = feedback_name(code, year, names.get(code))
         target = (folder / name).resolve()
         if target.parent != folder.resolve():  # belt and braces: never outside feedback/
             continue
         written.append(target)
         title = title_of(names, code, year)
-        if reuse is not None and reuse.take(target, reuse.rows(group.index), title):
+        if reuse is not None and reuse.take(target, reuse.rows(index), title):
             continue
         book = open_workbook(target, in_memory=True)
         formats = _formats(book)
-        _write_sheet(book, "Vấn đề", group, formats)
+        _write_sheet(book, "Vấn đề", lines[code, year], formats)
         info = book.add_worksheet("Hướng dẫn")
         info.set_column(0, 0, 100)
-        for r, line in enumerate(guide_lines(title, group)):
+        for r, line in enumerate(guide_lines(title, lines[code, year])):
             info.write_string(r, 0, line)
         book.close()
     return written
+
+
+def _year(value: object) -> int | None:
+    return None if is_missing(value) else int(value)  # type: ignore[call-overload]
+
+
+def _district_years_of(issues: pd.DataFrame) -> dict[tuple[str, int | None], pd.Index]:
+    """The labels of the findings of each district-year (findings of a district only), by
+    district code then year (a missing year last), as the feedback files are listed."""
+    frame = issues[issues["district_code"].notna()]
+    keys: dict[tuple[str, int | None], list[Any]] = {}
+    for label, code, year in zip(frame.index, frame["district_code"], frame["year"], strict=True):
+        keys.setdefault((str(code), _year(year)), []).append(label)
+    order = sorted(keys, key=lambda k: (k[0], k[1] is None, k[1] or 0))
+    return {key: pd.Index(keys[key]) for key in order}
+
+
+def _district_years(lines: list[dict[str, Any]]) -> dict[tuple[str, int | None], list[dict]]:
+    """The grouped lines of each district-year (a cause never spans two: its key has both)."""
+    out: dict[tuple[str, int | None], list[dict[str, Any]]] = {}
+    for line in lines:
+        code = line.get("district_code")
+        if not is_missing(code):
+            out.setdefault((str(code), _year(line.get("year"))), []).append(line)
+    return out
 
 
 def title_of(names: dict[str, str], code: Any, year: object) -> str:
@@ -227,9 +265,9 @@ def title_of(names: dict[str, str], code: Any, year: object) -> str:
     return f"{names.get(code, code)}, năm {year or '?'}"
 
 
-def guide_lines(title: str, issues: pd.DataFrame) -> list[str]:
-    """The "Hướng dẫn" sheet of a feedback workbook: what its lines mean, counted by cause."""
-    counts = count_by_severity(group_issues(issues))
+def guide_lines(title: str, lines: list[dict[str, Any]]) -> list[str]:
+    """The "Hướng dẫn" sheet of a feedback workbook: what its grouped lines mean, counted."""
+    counts = count_by_severity(lines)
     return [
         f"Phản hồi kiểm tra báo cáo kết nghĩa — {title}",
         f"Số lỗi (phải sửa): {counts['error']}; số cảnh báo (nên kiểm tra): "

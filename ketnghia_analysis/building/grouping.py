@@ -11,6 +11,7 @@ touched forty cells.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 
 import pandas as pd
@@ -87,9 +88,18 @@ def group_issues(issues: pd.DataFrame) -> pd.DataFrame:
     """
     if issues.empty:
         return issues.assign(**{COUNT: pd.Series(dtype="int64")})
+    rows = group_records(issues.to_dict("records"))
+    frame = pd.DataFrame(rows, columns=[*issues.columns, COUNT])
+    return frame.astype({COUNT: "int64"})
+
+
+def group_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`group_issues` on findings as dicts (the rows of an issues frame), lines as dicts: the
+    feedback workbooks group a build's findings once this way and split the lines by
+    district, instead of a frame per sheet (issue #18)."""
     groups: dict[tuple, list[dict[str, Any]]] = {}
     letters_of: dict[tuple, str | None] = {}
-    for i, rec in enumerate(issues.to_dict("records")):
+    for i, rec in enumerate(records):
         letters = column_letters(rec.get("cell"))
         if letters is None:
             key: tuple = ("single", i)
@@ -97,12 +107,16 @@ def group_issues(issues: pd.DataFrame) -> pd.DataFrame:
             key = _cause(rec, letters)
         groups.setdefault(key, []).append(rec)
         letters_of[key] = letters
-    rows = [_line(members, letters_of[key]) for key, members in groups.items()]
-    frame = pd.DataFrame(rows, columns=[*issues.columns, COUNT])
-    return frame.astype({COUNT: "int64"})
+    return [_line(members, letters_of[key]) for key, members in groups.items()]
 
 
-def count_by_severity(lines: pd.DataFrame) -> dict[str, int]:
-    """Grouped lines per severity: {"error": n, "warning": n, "info": n}."""
-    counts = lines["severity"].value_counts() if not lines.empty else pd.Series(dtype="int64")
+def count_by_severity(lines: pd.DataFrame | list[dict[str, Any]]) -> dict[str, int]:
+    """Grouped lines (a frame, or dicts from `group_records`) per severity:
+    {"error": n, "warning": n, "info": n}."""
+    severities = (
+        lines["severity"]
+        if isinstance(lines, pd.DataFrame)
+        else [line.get("severity") for line in lines]
+    )
+    counts = Counter(severities)
     return {sev: int(counts.get(sev, 0)) for sev in SEVERITIES}
