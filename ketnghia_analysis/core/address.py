@@ -42,7 +42,8 @@ def col_index(letters: str | bytes) -> int:
     upper = letters.upper()
     if not _LETTERS.fullmatch(upper):
         raise ValueError(f"not column letters: {letters!r}")
-    return xl_cell_to_rowcol(f"{upper}1")[1]
+    column: int = xl_cell_to_rowcol(f"{upper}1")[1]
+    return column
 
 
 def parse_a1(ref: str) -> tuple[int, int]:
@@ -54,4 +55,5 @@ def parse_a1(ref: str) -> tuple[int, int]:
     text = ref.strip().replace("$", "").upper()
     if not _A1.fullmatch(text):
         raise ValueError(f"not an A1 address: {ref!r}")
-    return xl_cell_to_rowcol(text)
+    row, column = xl_cell_to_rowcol(text)
+    return int(row), int(column)
