@@ -84,8 +84,10 @@ def warm_up_assembly() -> threading.Thread:
 
             from ketnghia_analysis.building import codebook, feedback  # noqa: F401
             from ketnghia_analysis.reference import gazetteer
+            from ketnghia_analysis.reference.partners import PartnerRegistry
 
             gazetteer.communes()
+            PartnerRegistry.load()  # parsed once per process (`partners._shipped`)
         except Exception:  # noqa: BLE001 - only a head start: assemble imports them anyway
             pass
 

@@ -63,7 +63,7 @@ def conform(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     at the first value it cannot cast.
     """
     cols, _ = TABLES[table]
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     for col in cols:
         if col.name not in out.columns:
             out[col.name] = None
@@ -74,6 +74,8 @@ def conform(frame: pd.DataFrame, table: str) -> pd.DataFrame:
 
 def _cast(series: pd.Series, kind: str) -> pd.Series:
     dtype = DTYPES[kind]
+    if kind in _EXACT and series.dtype == dtype:  # already cast (a table conformed twice)
+        return series
     if kind in ("code", "text"):
         if series.dtype == "str":
             return series
@@ -95,6 +97,10 @@ def _cast(series: pd.Series, kind: str) -> pd.Series:
     if kind == "timestamp":
         return pd.to_datetime(series, errors="coerce", utc=True).astype(dtype)
     return series.astype(object)
+
+
+#: Kinds whose cast leaves a series of the contract's dtype as it is (counts are whole).
+_EXACT = frozenset({"count", "year", "int", "money", "fraction", "bool", "nbool"})
 
 
 def schema(table: str) -> pa.DataFrameSchema:

@@ -10,6 +10,7 @@ Close pairs that are not merged are listed for an analyst (`PartnerRegistry.revi
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 import hashlib
@@ -269,16 +270,22 @@ class PartnerRegistry:
 
     @classmethod
     def load(cls, path: Path | None = None) -> PartnerRegistry:
-        """The shipped registry (gazetteer.partners(), else reference/partners.csv)."""
+        """The shipped registry (gazetteer.partners(), else reference/partners.csv), or the
+        registry of the file at `path`. Each call gives a registry of its own, with no
+        spelling counted yet."""
         if path is None:
-            try:
-                from ketnghia_analysis.reference import gazetteer
-
-                return cls(gazetteer.partners())
-            except (ImportError, AttributeError):
-                path = REFERENCE_DIR / "partners.csv"
+            return _shipped().fresh()
         frame = pd.read_csv(path, comment="#", dtype=str, keep_default_na=False)
         return cls(frame)
+
+    def fresh(self) -> PartnerRegistry:
+        """A registry of the same known partners with nothing resolved yet. The parsed
+        names are shared (only `__post_init__` writes them), not parsed again: a build
+        gets the shipped registry in ~0 ms instead of ~40 ms (issue #18)."""
+        registry = copy.copy(self)
+        registry._memo, registry._spellings, registry._types = {}, {}, {}
+        registry._matches = {}
+        return registry
 
     def resolve(self, spelling: object, partner_type: object = None) -> Resolution | None:
         """The partner a spelling denotes, counted among the spellings of the build; an
@@ -415,3 +422,17 @@ def _close_new_names(new: dict[str, str]) -> dict[str, str]:
                         close[a] = min(close.get(a, b), b)
                         close[b] = min(close.get(b, a), a)
     return close
+
+
+@functools.cache
+def _shipped() -> PartnerRegistry:
+    """The shipped registry, parsed once per process; callers take `fresh` copies."""
+    try:
+        from ketnghia_analysis.reference import gazetteer
+
+        return PartnerRegistry(gazetteer.partners())
+    except (ImportError, AttributeError):
+        frame = pd.read_csv(
+            REFERENCE_DIR / "partners.csv", comment="#", dtype=str, keep_default_na=False
+        )
+        return PartnerRegistry(frame)

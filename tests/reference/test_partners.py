@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ketnghia_analysis.reference import gazetteer
 from ketnghia_analysis.reference.partners import PartnerRegistry, fold
 
 
@@ -159,3 +160,15 @@ def test_the_order_of_the_labels_never_changes_an_id_name_or_review(order, extra
     labels = [*LABELS, *extra]
     shuffled = [*order, *extra[::-1]]
     assert outcome(shuffled) == outcome(labels)
+
+
+def test_each_load_is_a_registry_of_its_own():
+    """The shipped registry is parsed once per process (issue #18); the spellings one build
+    resolves never reach the registry of the next."""
+    first = PartnerRegistry.load()
+    shipped = len(first.table())
+    first.resolve("Công ty TNHH Hoàn Toàn Mới Chưa Có", "enterprise")
+    assert len(first.table()) == shipped + 1 and len(first.review())
+    second = PartnerRegistry.load()
+    assert len(second.table()) == shipped and second.review().empty
+    assert second.table().equals(PartnerRegistry(gazetteer.partners()).table())
