@@ -13,6 +13,7 @@ oldest first), as for every table.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from ketnghia_analysis.building.official_forms import (
@@ -44,6 +45,35 @@ def join_forms(
     n = n_rows(columns)
     if not n:
         return columns, []
+    keys = list(zip(*(columns.get(k, [None] * n) for k in JOIN_KEYS[table]), strict=True))
+    counts = Counter(keys)
+    alone = [i for i, key in enumerate(keys) if counts[key] == 1]
+    if len(alone) == n:  # one row per key (one form, one file): nothing to join
+        return _single_rows(columns, table), []
+    shared = [i for i, key in enumerate(keys) if counts[key] > 1]
+    joined, issues = _row_by_row(_take(columns, shared), table, columns_of)
+    if not alone:
+        return joined, issues
+    # Every key where its last row stood: a lone row at its index, a joined key at its last.
+    last = sorted({keys[i]: i for i in shared}.values())
+    order = sorted(
+        [(i, 0, k) for k, i in enumerate(alone)] + [(i, 1, k) for k, i in enumerate(last)]
+    )
+    single = _single_rows(_take(columns, alone), table)
+    return {
+        name: [(single, joined)[side][name][k] for _, side, k in order] for name in single
+    }, issues
+
+
+def _take(columns: Columns, rows: list[int]) -> Columns:
+    return {name: [values[i] for i in rows] for name, values in columns.items()}
+
+
+def _row_by_row(
+    columns: Columns, table: str, columns_of: ColumnsOf | None
+) -> tuple[Columns, list[Issue]]:
+    """`join_forms` of any table: the rows of each key grouped by form, then joined."""
+    n = n_rows(columns)
     names = list(columns)
     groups: dict[tuple, dict[str, dict[str, Any]]] = {}
     last: dict[tuple, int] = {}  # key → its last row: the rows stay where the later file has them
@@ -65,6 +95,38 @@ def join_forms(
     return {name: [row.get(name) for row in rows] for name in out}, issues
 
 
+def _single_rows(columns: Columns, table: str) -> Columns:
+    """`join_forms` of a table whose every key has one row, column by column (the common
+    case: 02/HN alone, or one official form; ~10x faster than row by row, issue #18)."""
+    n = n_rows(columns)
+    out = {name: values for name, values in columns.items() if name != "_cells"}
+    forms = [form or HN for form in columns.get("source_form", [None] * n)]
+    out["source_form"] = [form if form in SOURCE_ORDER else "" for form in forms]
+    for column in VALUES:  # a form's value of a column it does not carry is not taken
+        carriers = set(PRECEDENCE[column])
+        values = columns.get(column, [None] * n)
+        out[column] = [v if f in carriers else None for v, f in zip(values, forms, strict=True)]
+    if table == "poverty":
+        out["poverty_rate_end"] = [
+            _rate(end, total)
+            for end, total in zip(
+                out.get("poor_end", [None] * n),
+                out.get("households_total", [None] * n),
+                strict=True,
+            )
+        ]
+    made = (*VALUES, "source_form", *(("poverty_rate_end",) if table == "poverty" else ()))
+    order = [name for name in columns if name != "_cells"]
+    order += [name for name in made if name not in order]
+    return {name: out[name] for name in order}
+
+
+def _rate(end: Any, total: Any) -> float | None:
+    """The end-of-year poverty rate of a row; None when it cannot be a share."""
+    rate = end / total if end is not None and total else None
+    return rate if rate is None or rate <= 1 else None
+
+
 def _joined_row(
     by_form: dict[str, dict[str, Any]], table: str, columns_of: ColumnsOf
 ) -> tuple[dict[str, Any], list[Issue]]:
@@ -84,9 +146,7 @@ def _joined_row(
             if value != held[0][1]:
                 issues += _disagreement(row, column, (held[0][0], by_form), form, columns_of)
     if table == "poverty":
-        end, total = row.get("poor_end"), row.get("households_total")
-        rate = end / total if end is not None and total else None
-        row["poverty_rate_end"] = rate if rate is None or rate <= 1 else None
+        row["poverty_rate_end"] = _rate(row.get("poor_end"), row.get("households_total"))
     return row, issues
 
 
