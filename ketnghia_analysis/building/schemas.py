@@ -42,6 +42,24 @@ def conform_columns(plain: dict[str, list[Any]], table: str) -> pd.DataFrame:
 
 
 def _typed(values: list[Any], kind: str | None) -> Any:
+    """The array of a column of plain values, through Arrow where its type fits every value
+    (3-4x faster than pandas' own conversion of a list, issue #18), else pandas', else the
+    objects that `conform` casts one by one."""
+    import pyarrow as pa
+
+    try:
+        if kind in ("count", "year"):
+            return pd.Int64Dtype().__from_arrow__(pa.array(values, type=pa.int64()))
+        if kind in ("code", "text"):
+            return pd.array(pa.array(values, type=pa.large_string()), dtype="str")
+        if kind == "nbool":
+            return pd.BooleanDtype().__from_arrow__(pa.array(values, type=pa.bool_()))
+        if kind in ("int", "bool"):  # no nulls in these dtypes: a None is cast by `conform`
+            array = pa.array(values, type=pa.int64() if kind == "int" else pa.bool_())
+            if not array.null_count:
+                return array.to_numpy(zero_copy_only=False, writable=True)
+    except (TypeError, ValueError, OverflowError):  # e.g. 3.0 in counts, a number in text
+        pass
     try:
         if kind in ("count", "year"):
             return pd.array(values, dtype="Int64")
