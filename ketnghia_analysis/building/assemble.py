@@ -22,7 +22,7 @@ from ketnghia_analysis.building.file_rules import (
     support_returns,
 )
 from ketnghia_analysis.building.form_join import JOIN_KEYS, join_forms
-from ketnghia_analysis.building.grouping import count_by_severity, group_issues
+from ketnghia_analysis.building.grouping import count_by_severity, group_records
 from ketnghia_analysis.building.results import OUTPUT_TABLES, Columns, FileResult, n_rows
 from ketnghia_analysis.building.rulebook import SEVERITY_ORDER, Context, records_of
 from ketnghia_analysis.core.issues import Issue
@@ -51,7 +51,7 @@ def summary_counts(tables: dict[str, pd.DataFrame], written: Iterable[Path] = ()
     subs = tables.get("submissions", _schemas().empty("submissions"))
     issues = tables.get("issues", _schemas().empty("issues"))
     status = subs["status"].value_counts()
-    severity = count_by_severity(group_issues(issues))  # one per cause
+    severity = count_by_severity(group_records(issues.to_dict("records")))  # one per cause
     live = subs[subs["status"] == "ingested"]  # a superseded file's rows are not in the tables
     rejected = subs[subs["status"] == "rejected"]
     return Counts(
