@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pickle
 import pickletools
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ketnghia_analysis.building import assemble, schemas, table_checks
@@ -236,3 +237,31 @@ def test_the_build_validates_without_pandera(results, monkeypatch):
     monkeypatch.setattr(schemas, "validate", refuse)
     del tables["issues"]
     assert assemble.schema_issues(tables) == []
+
+
+# -- _typed (through Arrow where every value has the exact type) casts as the objects do --
+_KINDS = ("count", "year", "int", "money", "fraction", "code", "text", "bool", "nbool")
+_SAME_TYPE = st.one_of(
+    st.lists(st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1)), max_size=12),
+    st.lists(st.one_of(st.none(), st.booleans()), max_size=12),
+    st.lists(st.one_of(st.none(), st.just(np.nan), st.text(max_size=4)), max_size=12),
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.one_of(_SAME_TYPE, _MIXED), st.sampled_from(_KINDS))
+@example([1.5, None], "count")
+@example([2, 1, None], "nbool")
+@example([1, 0], "bool")
+def test_typed_columns_cast_as_their_objects(values, kind):
+    """Issue #18: Arrow builds a column only from values of its exact type (it would truncate
+    1.5 to 1 and read 1 as True); whatever the values, the cast column is the one `conform`
+    makes of the same values as objects."""
+    with warnings.catch_warnings():  # e.g. an integer beyond 2**53 through float, both ways
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            expected = schemas._cast(pd.Series(values, dtype=object), kind)
+        except (TypeError, ValueError, OverflowError):
+            return  # values this kind cannot hold at all: not a column the build makes
+        got = schemas._cast(pd.Series(schemas._typed(values, kind)), kind)
+    pd.testing.assert_series_equal(got, expected, check_exact=True, check_index=False)
