@@ -102,14 +102,15 @@ def _decided(issue: Issue, unusable: bool) -> Issue:
 
 
 def decide_bad_values(
-    recs: list[dict], issues: list[Issue], columns: dict[str, int], records: pd.DataFrame
+    recs: list[dict], issues: list[Issue], columns: dict[str, int], records: pd.DataFrame | None
 ) -> BadValues:
     """Decide every value finding of one form (see the module's docstring).
 
     ``recs`` are the form's records as dicts (``records_of(records)``): the nulled cells
     become None there, and each record with nulled cells gets the set of those columns
     under ``NULLED`` (the rules across fields skip what they cannot know). ``records`` is
-    copied only when a value the reader let through (a negative amount…) must be nulled.
+    copied only when a value the reader let through (a negative amount…) must be nulled;
+    None (the records came as plain columns: the dicts are all there is) stays None.
     """
     names = _column_names(columns)
     by_row = {
@@ -149,8 +150,11 @@ def decide_bad_values(
     return BadValues(decided, nulled, unusable, _null_frame(records, frame_cells))
 
 
-def _null_frame(records: pd.DataFrame, cells: list[tuple[int, str]]) -> pd.DataFrame | None:
-    """The records with these cells (position, column) missing; None when nothing changes."""
+def _null_frame(records: pd.DataFrame | None, cells: list[tuple[int, str]]) -> pd.DataFrame | None:
+    """The records with these cells (position, column) missing; None when nothing changes
+    (or no frame)."""
+    if records is None:
+        return None
     cells = [(pos, col) for pos, col in cells if col in records.columns]
     if not cells:
         return None

@@ -34,7 +34,14 @@ from ketnghia_analysis.building.row_rules import (
     check_totals,
     error_rows,
 )
-from ketnghia_analysis.building.rulebook import NUMERIC, Context, records_of
+from ketnghia_analysis.building.rulebook import (
+    NUMERIC,
+    Context,
+    form_raw,
+    form_records,
+    form_totals,
+    record_count,
+)
 from ketnghia_analysis.building.tabulate import AcceptedRows, flagged, form_tables
 from ketnghia_analysis.core.fmt import fmt_number
 from ketnghia_analysis.core.issues import Issue
@@ -102,16 +109,14 @@ def quarantine_row(
     }
 
 
-def _raw_rows(raw: pd.DataFrame | None) -> dict[Any, dict[str, str | None]]:
+def _raw_rows(form: Any) -> dict[Any, dict[str, str | None]]:
     """Excel row → the cells of that row as read (text), for the quarantine's raw_values.
 
     The first row of each number counts. Built once per form: filtering the raw frame once
     per quarantined row took 4.8 of the 5.7 s of normalising benchmark 4c's 10,000 rows.
     """
-    if raw is None or raw.empty or "source_row" not in raw.columns:
-        return {}
     rows: dict[Any, dict[str, str | None]] = {}
-    for rec in records_of(raw):
+    for rec in form_raw(form):
         row = rec["source_row"]
         if not is_missing(row) and row not in rows:
             rows[row] = {k: _text(val) for k, val in rec.items() if k != "source_row"}
@@ -127,7 +132,14 @@ class _AddedColumns:
         self.arrays: dict[str, Any] = {}
 
     def add(self, name: str, values: list[Any], *, infer: bool = False) -> None:
-        if infer:  # pandas picks the dtype: text → str (None → NaN), ints with None → float
+        if (
+            infer
+            and any(type(v) is str for v in values)
+            and all(v is None or type(v) is str for v in values)
+        ):  # what pandas makes of text (str, None → NaN), without a Series
+            self.arrays[name] = np.array(values, dtype=object)
+            values = [np.nan if v is None else v for v in values]
+        elif infer:  # pandas picks the dtype: text → str (None → NaN), ints with None → float
             # (no rows: float64 like a frame column; Series([]) alone would be object)
             column = pd.Series(values if values else np.array([]))
             self.arrays[name] = column.array
@@ -161,12 +173,10 @@ class Normaliser:
     def form_result(self, form: Any, ctx: Context) -> FormResult:
         """One form → accepted rows, quarantine rows, issues, row counts.
 
-        The records become dicts once (records_of); the rules and lookups all work on them.
+        The records become dicts once (from the reader's plain columns, or `records_of` a
+        frame); the rules and lookups all work on them.
         """
-        records = form.records
-        if "source_row" not in records.columns:
-            records = records.assign(source_row=pd.Series(dtype="Int64"))
-        recs = records_of(records)
+        recs, records = form_records(form)
         kind = form.form
         issues = [placed(i, ctx) for i in getattr(form, "issues", []) or []]
         issues += _number_findings(recs, form, ctx, issues)
@@ -185,6 +195,7 @@ class Normaliser:
             None if len(keep) == len(recs) else np.asarray(keep, dtype=np.intp),
             [recs[i] for i in keep],
             added.arrays,
+            None if records is not None else form.plain.records,
         )
         # A ward or township marked "không đánh giá" on Biểu 03/NTM is not assessed (the
         # criteria do not apply): its row is read and counted as structure, not as accepted
@@ -197,9 +208,9 @@ class Normaliser:
             accepted=accepted,
             quarantine=quarantined,
             issues=issues,
-            rows_read=int(getattr(form, "rows_read", len(records)) or 0),
+            rows_read=int(getattr(form, "rows_read", len(recs)) or 0),
             rows_structural=int(getattr(form, "rows_structural", 0) or 0) + not_assessed,
-            n_records=len(records) - not_assessed,
+            n_records=len(recs) - not_assessed,
             cells_nulled=bad.cells_nulled(rec["source_row"] for rec in accepted.records),
         )
 
@@ -325,9 +336,7 @@ def _total_findings(recs: list[Record], form: Any, ctx: Context) -> list[Issue]:
     sections = [r for r, k in kinds.items() if k == "section"]
     if form.form in OFFICIAL_KINDS:  # a total sums the units, not the district rows too
         recs = [rec for rec in recs if not is_district_row(rec)]
-    return check_totals(
-        recs, getattr(form, "totals", None), ctx, NUMERIC.get(form.form, []), sections
-    )
+    return check_totals(recs, form_totals(form), ctx, NUMERIC.get(form.form, []), sections)
 
 
 def _no_commune(ctx: Context, row: Any) -> Issue:
@@ -403,7 +412,7 @@ def _quarantine(
             continue
         row = int(row)
         if raw_rows is None:
-            raw_rows = _raw_rows(getattr(form, "raw", None))
+            raw_rows = _raw_rows(form)
         raw = raw_rows.get(row) or {
             k: _text(val) for k, val in rec.items() if not str(k).startswith("_")
         }
@@ -435,7 +444,7 @@ class _FileParts:
         self.quarantine += rows
         self.read += int(form.rows_read)
         self.structural += int(form.rows_structural)
-        self.quarantined += len(form.records)
+        self.quarantined += record_count(form)
 
     def add(self, part: FormResult, ctx: Context) -> None:
         """A normalised form: its rows, quarantine, findings and counts."""
@@ -458,7 +467,7 @@ def _normalised_form(normaliser: Normaliser, form: Any, ctx: Context) -> FormRes
     try:
         return normaliser.form_result(form, ctx)
     except MemoryError:
-        why = f"có {fmt_number(len(form.records))} dòng, {MEMORY_LIMIT_TEXT}"
+        why = f"có {fmt_number(record_count(form))} dòng, {MEMORY_LIMIT_TEXT}"
         return placed(form_too_large(form.form, form.sheet, ctx.source_file, why), ctx)
 
 
@@ -557,7 +566,7 @@ def _unplaced_form(form: Any, ctx: Context) -> tuple[list[Issue], list[Record]]:
     """The rows of a return whose district or year is unknown cannot be placed: each is an
     IDENTITY_UNKNOWN finding and a quarantine row."""
     issues, rows = [], []
-    for rec in records_of(form.records):
+    for rec in form_records(form, source_row=False)[0]:
         row = rec.get("source_row")
         issues.append(
             ctx.issue(

@@ -273,7 +273,7 @@ def check_ntm(
 
 def check_totals(
     records: Records,
-    totals: pd.DataFrame | None,
+    totals: Records | None,
     ctx: Context,
     columns: Iterable[str],
     boundaries: Iterable[int] = (),
@@ -285,8 +285,13 @@ def check_totals(
     rows; `boundaries` adds the section rows the reader saw), either just above the total
     row (a subtotal closing its section) or just below it (a subtotal heading it). Each
     column becomes one numpy array once (benchmark 4: 0.86 s → 0.34 s on the province).
+    `totals` are the total rows as a frame or as dicts (``records_of``).
     """
-    if totals is None or totals.empty or "source_row" not in totals.columns:
+    if isinstance(totals, pd.DataFrame):
+        if totals.empty or "source_row" not in totals.columns:
+            return []
+        totals = records_of(totals)
+    if not totals:
         return []
     recs = as_rows(records)
     if not recs:
@@ -299,7 +304,7 @@ def check_totals(
     marked = [nulled_of(rec) for rec in recs] if any(NULLED in rec for rec in recs) else []
     unread = {c: np.array([c in m for m in marked], dtype=bool) for c in columns} if marked else {}
     every = np.ones(len(recs), dtype=bool)
-    total_recs = records_of(totals)
+    total_recs = totals
     marks = sorted(
         {int(rec["source_row"]) for rec in total_recs if not is_missing(rec["source_row"])}
         | {int(b) for b in boundaries}

@@ -143,6 +143,48 @@ def records_of(frame: pd.DataFrame) -> list[dict]:
 Records: TypeAlias = pd.DataFrame | list[dict]
 
 
+def form_records(form: Any, *, source_row: bool = True) -> tuple[list[dict], pd.DataFrame | None]:
+    """A form's records as row dicts (what the rules take), and its records frame.
+
+    A form the reader read carries its rows as plain columns (`reading.model.PlainForm`):
+    the dicts come from them, and no frame is built (None). A form given as frames only
+    (tests build them by hand) gives ``records_of(form.records)``, the frame first given
+    an empty "source_row" when it has none (unless ``source_row=False``).
+    """
+    plain = getattr(form, "plain", None)
+    if plain is not None:
+        return plain.records.rows(), None
+    records = form.records
+    if source_row and "source_row" not in records.columns:
+        records = records.assign(source_row=pd.Series(dtype="Int64"))
+    return records_of(records), records
+
+
+def record_count(form: Any) -> int:
+    """The number of records of a form (``len(form.records)``, without building a frame)."""
+    plain = getattr(form, "plain", None)
+    if plain is not None:
+        return len(plain.records.columns["source_row"])
+    return len(form.records)
+
+
+def form_totals(form: Any) -> Records | None:
+    """A form's total and subtotal rows: dicts from the plain columns, else its frame."""
+    plain = getattr(form, "plain", None)
+    return plain.totals.rows() if plain is not None else getattr(form, "totals", None)
+
+
+def form_raw(form: Any) -> list[dict]:
+    """The cells of a form's data rows as read (text), with "source_row": one dict per row."""
+    plain = getattr(form, "plain", None)
+    if plain is not None:
+        return plain.raw.row_dicts()
+    raw = getattr(form, "raw", None)
+    if raw is None or raw.empty or "source_row" not in raw.columns:
+        return []
+    return records_of(raw)
+
+
 def as_rows(records: Records) -> list[dict]:
     """The rules take a form's records as a frame or as its rows already turned into dicts
     (``records_of``): normalise.py converts each form once and passes the dicts to every rule.
@@ -225,6 +267,11 @@ class Context:
 
 def as_number(value: Any) -> float | None:
     """A cell value as a float; None for missing, booleans and anything not a number."""
+    kind = type(value)  # the reader's typed values first (the rules call this per cell)
+    if kind is int:
+        return float(value)
+    if kind is float:
+        return None if value != value else value
     if value is None or isinstance(value, bool):
         return None
     try:

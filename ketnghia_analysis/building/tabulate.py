@@ -4,7 +4,7 @@ plain columns (`results.Columns`: lists of Python values, None for missing)."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,9 +22,10 @@ from ketnghia_analysis.building.row_rules import (
     is_met,
     placeholder_total,
 )
-from ketnghia_analysis.building.rulebook import Context, as_number
+from ketnghia_analysis.building.rulebook import Context, as_number, as_numbers
 from ketnghia_analysis.core.columns import POVERTY_COUNTS, SUPPORT_COUNTS
 from ketnghia_analysis.core.missing import is_missing
+from ketnghia_analysis.reading.model import PlainRows
 from ketnghia_analysis.reference.standards import criteria_set, poverty_standard
 
 
@@ -34,10 +35,12 @@ def flagged(value: object) -> bool:
 
 
 def _floats(values: Any, n: int) -> np.ndarray:
-    """A column (array or None) as float64, NaN for missing or not a number, as
+    """A column (array, list or None) as float64, NaN for missing or not a number, as
     ``pd.to_numeric(errors="coerce")`` reads it."""
     if values is None:
         return np.full(n, np.nan)
+    if isinstance(values, list):  # a column of the records' values (no frame)
+        return as_numbers(values)
     if not is_numeric_dtype(values.dtype):
         values = pd.to_numeric(values, errors="coerce")
     if isinstance(values, np.ndarray):
@@ -56,8 +59,11 @@ def plain(values: Any, n: int) -> list[Any]:
     """
     if values is None or isinstance(values, (str, int, float)):
         return [values] * n
-    if isinstance(values, list):
-        return [None if is_missing(v) else v for v in values]
+    if isinstance(values, list):  # str, int and bool are never missing: no call for them
+        return [
+            v if (t := type(v)) is str or t is int or t is bool else None if is_missing(v) else v
+            for v in values
+        ]
     if isinstance(values, np.ndarray):
         if values.dtype.kind == "f":
             out = values.astype(object)
@@ -78,10 +84,11 @@ class AcceptedRows:
     each output table as plain columns (no DataFrame at all: issue #18).
     """
 
-    frame: pd.DataFrame  # the form's records, every row (read only)
+    frame: pd.DataFrame | None  # the form's records, every row (read only); None: `records`
     positions: np.ndarray | None  # of the accepted rows in `frame`; None: every row
     records: list[dict]  # the accepted rows as dicts (records_of), added columns included
     added: dict[str, Any] = field(default_factory=dict)  # added columns, every row
+    plain: PlainRows | None = None  # with no frame: the form's records as plain columns
 
     def __len__(self) -> int:
         return len(self.records)
@@ -96,13 +103,24 @@ class AcceptedRows:
             picked if self.positions is None else self.positions[picked],
             [self.records[i] for i in keep],
             self.added,
+            self.plain,
         )
 
     def column(self, name: str) -> Any:
         """A column of these rows as an array (the dtype of the records frame, or of the
-        added column); None when the form has no such column."""
+        added column), or, with no frame, as the list of the records' values; None when the
+        form has no such column."""
         if name in self.added:
             values = self.added[name]
+        elif self.frame is None:
+            if self.plain is None or name not in self.plain.columns:
+                return None
+            if name in self.plain.floats:
+                # as a frame's float64 column gives it: `plain` keeps its NaN (pandas'
+                # NumpyExtensionArray.to_numpy ignores na_value=None), the tables null it
+                floats = [np.nan if rec[name] is None else rec[name] for rec in self.records]
+                return pd.arrays.NumpyExtensionArray(np.array(floats, dtype="float64"))
+            return [rec[name] for rec in self.records]
         elif name in self.frame.columns:
             values = self.frame[name].array
         else:
@@ -177,24 +195,35 @@ def _criteria_rows(recs: list[dict], year: int, ctx: Context) -> Columns:
     """One row per commune and criterion, built column by column. A mark left null for a
     bad value gives no row: whether that criterion is met is unknown (``met`` is never
     null)."""
-    pairs = [(rec, i) for rec in recs for i in _read_criteria(rec)]
-    size = len(pairs)
+    codes = plain([rec["commune_code"] for rec in recs], len(recs))
+    rows = plain([rec["source_row"] for rec in recs], len(recs))
+    commune_code: list[Any] = []
+    source_row: list[Any] = []
+    criterion: list[int] = []
+    met: list[bool] = []
+    for rec, code, row in zip(recs, codes, rows, strict=True):
+        read = _read_criteria(rec)
+        commune_code += [code] * len(read)
+        source_row += [row] * len(read)
+        criterion += [i + 1 for i in read]
+        met += [is_met(rec.get(CRITERIA[i])) for i in read]
+    size = len(criterion)
     return {
         "year": [year] * size,
         "district_code": [ctx.district_code] * size,
-        "commune_code": plain([rec["commune_code"] for rec, _ in pairs], size),
-        "criterion": [i + 1 for _, i in pairs],
-        "met": [is_met(rec.get(CRITERIA[i])) for rec, i in pairs],
+        "commune_code": commune_code,
+        "criterion": criterion,
+        "met": met,
         "source_file": [ctx.source_file] * size,
         "source_sheet": [ctx.source_sheet] * size,
-        "source_row": plain([rec["source_row"] for rec, _ in pairs], size),
+        "source_row": source_row,
     }
 
 
 _EVERY_CRITERION = range(len(CRITERIA))
 
 
-def _read_criteria(rec: dict) -> Iterable[int]:
+def _read_criteria(rec: dict) -> Sequence[int]:
     """0-based indices of the criteria whose mark was read on this record."""
     unread = nulled_of(rec)
     if not unread:

@@ -396,9 +396,9 @@ def _commune_labels(forms: list[FormTable]) -> list[str]:
     """Commune labels of the forms read, poverty form first."""
     labels: list[str] = []
     for ft in sorted(forms, key=lambda f: _COMMUNE_FORMS.index(f.form)):
-        if "commune" in ft.records.columns:
-            # plain Python over the column (a Series dropna/astype per form cost more)
-            labels += [str(x) for x in ft.records["commune"].tolist() if not is_missing(x)]
+        communes = ft.record_values("commune")  # the plain column: no frame built
+        if communes is not None:
+            labels += [str(x) for x in communes if not is_missing(x)]
     return labels
 
 
@@ -406,7 +406,7 @@ def _compilation_clue(forms: list[FormTable]) -> list[Clue]:
     """The province, for a file whose official form lists district rows (a province
     compilation: its rows span districts)."""
     for ft in forms:
-        if "level" not in ft.records.columns:
+        if ft.record_values("level") is None:
             continue
         hit = ft.records.index[ft.records["level"] == "district"]
         if len(hit):

@@ -2,20 +2,25 @@
 
 Both are frozen: each is built once, complete, by the reader. The record frames they
 carry have the canonical columns of their form (`FORM_COLUMNS`, the order of
-../shared/spec/returns.md) with typed columns (`record_frame`).
+../shared/spec/returns.md) with typed columns (`record_frame`). The reader hands them over
+as plain columns (`PlainForm`): a frame is built only when something asks for it, and the
+building stage takes the rows straight from the columns (issue #18).
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
 
 from ketnghia_analysis.core.address import a1
 from ketnghia_analysis.core.issues import Issue
+from ketnghia_analysis.reading.grid import cell_text
 from ketnghia_analysis.reference.synonyms import FormSpec
 
 # Canonical columns of each form, in the order of ../shared/spec/returns.md; then the
@@ -126,19 +131,57 @@ for _form, _values in OFFICIAL_VALUES.items():
     FORM_COLUMNS[_form] = [*OFFICIAL_UNIT, *_values, *_people, "commune_code_reported"]
 
 
+_FRAMES = ("records", "raw", "totals")
+
+
+class _Frame:
+    """A frame field of `FormTable`: the frame given, or (None given) the frame of the
+    table's plain columns (`PlainForm.frame`), built on first access."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+        self.slot = f"_{name}_frame"
+
+    @overload
+    def __get__(self, obj: None, objtype: type | None = None) -> None: ...
+    @overload
+    def __get__(self, obj: object, objtype: type | None = None) -> pd.DataFrame: ...
+    def __get__(self, obj: object | None, objtype: type | None = None) -> Any:
+        if obj is None:
+            return None  # the field's default (dataclasses asks the class)
+        frame = obj.__dict__.get(self.slot)
+        if frame is not None:
+            return frame
+        plain = obj.__dict__.get("plain")
+        if plain is None:
+            raise AttributeError(f"FormTable.{self.name}: no frame and no plain columns")
+        return plain.frame(self.name)
+
+    def __set__(self, obj: object, value: pd.DataFrame | None) -> None:
+        obj.__dict__[self.slot] = value
+
+
 @dataclass(frozen=True)
 class FormTable:
-    """One recognised form sheet, read (see docs/architecture.md)."""
+    """One recognised form sheet, read (see docs/architecture.md).
+
+    `records`, `raw` and `totals` are DataFrames. The reader gives none of them (None) and
+    the same rows as `plain` columns instead: a frame is then built on first access (and kept),
+    and the building stage reads the rows from `plain` without any frame. A frame given
+    that `plain` did not build (``dataclasses.replace(table, records=...)``) wins: the
+    other frames are built and `plain` is dropped, so that `plain`, when present, always
+    holds exactly the rows of the frames.
+    """
 
     form: str
     sheet: str
     header_rows: tuple[int, int]
     columns: dict[str, int]
-    records: pd.DataFrame
-    raw: pd.DataFrame
-    totals: pd.DataFrame
     rows_read: int
     rows_structural: int
+    records: _Frame = _Frame()
+    raw: _Frame = _Frame()
+    totals: _Frame = _Frame()
     issues: list[Issue] = field(default_factory=list)
     row_kinds: dict[int, str] = field(default_factory=dict)  # 1-based row → kind (non-blank)
     header_labels: dict[str, str] = field(default_factory=dict)  # canonical → flattened header
@@ -146,6 +189,31 @@ class FormTable:
     money_scale: dict[str, float] = field(default_factory=dict)  # money column → factor used
     # Official forms B-D: the 1-based "Hộ" row of a record → its "Nhân khẩu" row
     paired_rows: dict[int, int] = field(default_factory=dict)
+    plain: PlainForm | None = None  # the rows as plain columns (the reader's hand-over)
+
+    def __post_init__(self) -> None:
+        plain = self.plain
+        given = {name: self.__dict__[f"_{name}_frame"] for name in _FRAMES}
+        if plain is None:
+            missing = [name for name, frame in given.items() if frame is None]
+            if missing:
+                raise ValueError(f"FormTable: no frame and no plain columns for {missing}")
+            return
+        if all(frame is None or frame is plain.built(name) for name, frame in given.items()):
+            return
+        for name, frame in given.items():  # a frame replaced: the plain columns are stale
+            if frame is None:
+                self.__dict__[f"_{name}_frame"] = plain.frame(name)
+        object.__setattr__(self, "plain", None)
+
+    def record_values(self, column: str) -> list[Any] | None:
+        """A column of the records as Python values (``records[column].tolist()``), None
+        when the records have no such column; from the plain columns when there are."""
+        if self.plain is not None:
+            values = self.plain.records.columns.get(column)
+            return None if values is None else list(values)
+        records = self.records
+        return records[column].tolist() if column in records.columns else None
 
     def cell(self, column: str, source_row: int) -> str | None:
         """A1 address of a record's cell: ``table.cell("poor_end", 12) == "H12"``.
@@ -277,3 +345,157 @@ def record_frame(
     data["source_row"] = int_array([r + 1 for r in rows])
     data.update(last or {})
     return pd.DataFrame(data, copy=False)  # the arrays are fresh: no need to copy them
+
+
+# ---------------------------------------------------------------------------
+# Plain columns: the rows of the frames without the frames
+# ---------------------------------------------------------------------------
+
+
+def _texts(vals: list[Any]) -> bool:
+    """Are these str or None only, and every str one Arrow takes (no lone surrogate)?"""
+    if not all(x is None or type(x) is str for x in vals):
+        return False
+    try:
+        "".join([x for x in vals if x is not None]).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _plain_column(name: str, kind: str | None, vals: list[Any]) -> list[Any] | None:
+    """The values of ``_typed_column(name, kind, vals)`` as the frame hands them to Python
+    (``DataFrame.to_numpy(dtype=object)``): int or pd.NA, float or nan, bool or pd.NA, bool,
+    str or nan. None when only building the column can tell (text that is not all str, an
+    integer beyond int64): the caller builds the frame then."""
+    if name == "recognized_year" or kind in ("count", "year"):
+        ints = [None if x is None else int(x) for x in vals]
+        if any(x is not None and not -(2**63) <= x < 2**63 for x in ints):
+            return None
+        return [pd.NA if x is None else x for x in ints]
+    if kind in ("money", "percent"):
+        return [np.nan if x is None else float(x) for x in vals]
+    if kind == "mark":
+        return [pd.NA if x is None else bool(x) for x in vals]
+    if name == "not_assessed":
+        return [bool(x) for x in vals]
+    if _texts(vals):
+        return [np.nan if x is None else x for x in vals]
+    return None
+
+
+def _of_frame(frame: pd.DataFrame, make: Callable[[], pd.DataFrame]) -> PlainRows:
+    """The rows of a frame, each value as ``frame.to_numpy(dtype=object)`` gives it."""
+    cells = frame.to_numpy(dtype=object)
+    columns = {str(name): cells[:, j].tolist() for j, name in enumerate(frame.columns)}
+    floats = {str(name) for name, dtype in frame.dtypes.items() if dtype == np.float64}
+    return PlainRows(columns, make, frozenset(floats))
+
+
+@dataclass(frozen=True)
+class PlainRows:
+    """Rows of a form (its records or its totals) as plain columns, in the order of the
+    columns of their frame; each value as the typed frame hands it to Python."""
+
+    columns: dict[str, list[Any]]
+    make_frame: Callable[[], pd.DataFrame]  # the typed frame of these rows (`record_frame`)
+    floats: frozenset[str] = frozenset()  # the float64 columns of that frame
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per row, column → value (``records_of`` of the frame)."""
+        names = list(self.columns)
+        return [
+            dict(zip(names, row, strict=True)) for row in zip(*self.columns.values(), strict=True)
+        ]
+
+
+def plain_rows(
+    spec: FormSpec,
+    parsed: dict[str, list[Any]],
+    rows: list[int],
+    first: dict[str, list[Any]] | None = None,
+    last: dict[str, list[Any]] | None = None,
+) -> PlainRows:
+    """The rows ``record_frame(spec, parsed, rows, first, last)`` would hold, without the
+    frame. `first` and `last` hold str and bool values (as a frame keeps them). Anything
+    out of the usual builds the frame as before (the same values, or the same error)."""
+    n = len(rows)
+    make = functools.partial(record_frame, spec, parsed, rows, first, last)
+    columns: dict[str, list[Any]] = {k: list(v) for k, v in (first or {}).items()}
+    floats = set()
+    for name in FORM_COLUMNS[spec.form]:
+        col = spec.columns.get(name) or spec.columns.get(name.removesuffix(PEOPLE))
+        values = _plain_column(name, col.kind if col else None, parsed.get(name, [None] * n))
+        if values is None:
+            return _of_frame(make(), make)
+        columns[name] = values
+        if col and col.kind in ("money", "percent") and name != "recognized_year":
+            floats.add(name)
+    columns["source_row"] = [r + 1 for r in rows]
+    columns.update({k: list(v) for k, v in (last or {}).items()})
+    if any(len(values) != n for values in columns.values()):
+        return _of_frame(make(), make)  # pandas says what is wrong
+    return PlainRows(columns, make, frozenset(floats))
+
+
+@dataclass(frozen=True)
+class PlainRaw:
+    """The cells of a form's data rows as read (text), for quarantine: the raw frame's rows."""
+
+    names: list[str]  # canonical columns, in the order of the sheet's column map
+    columns: list[int]  # their 0-based sheet columns
+    rows: list[int]  # 0-based sheet rows
+    cells: list[tuple[Any, ...]]  # the values of each row (as the grid held them)
+
+    def row_dicts(self) -> list[dict[str, Any]]:
+        """One dict per data row: column → text (``cell_text``), and "source_row"."""
+        out = []
+        for r, row in zip(self.rows, self.cells, strict=True):
+            rec: dict[str, Any] = {
+                name: cell_text(row[c]) if c < len(row) else ""
+                for name, c in zip(self.names, self.columns, strict=True)
+            }
+            rec["source_row"] = r + 1
+            out.append(rec)
+        return out
+
+    def frame(self) -> pd.DataFrame:
+        """The raw frame: one object block, and "source_row" (Int64)."""
+        raw_cells = np.empty((len(self.rows), len(self.names)), dtype=object)
+        for i, rec in enumerate(self.row_dicts()):
+            for j, name in enumerate(self.names):
+                raw_cells[i, j] = rec[name]
+        raw_frame = pd.DataFrame(raw_cells, columns=self.names, dtype=object)
+        raw_frame["source_row"] = int_array([r + 1 for r in self.rows])
+        return raw_frame
+
+
+def plain_raw(values: list[list[Any]], data_rows: list[int], cols: dict[str, int]) -> PlainRaw:
+    """The raw cells of the data rows of a grid (`values`, rows of cells), kept as they are
+    now (the texts are made when asked for)."""
+    return PlainRaw(
+        list(cols), list(cols.values()), list(data_rows), [tuple(values[r]) for r in data_rows]
+    )
+
+
+@dataclass(frozen=True)
+class PlainForm:
+    """A form's records, totals and raw cells as plain columns (the reader's hand-over);
+    each frame built only when asked for (`FormTable.records` …), then kept."""
+
+    records: PlainRows
+    totals: PlainRows
+    raw: PlainRaw
+    built_frames: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
+
+    def frame(self, name: str) -> pd.DataFrame:
+        """The frame "records", "totals" or "raw", built on first call."""
+        if name not in self.built_frames:
+            part = getattr(self, name)
+            frame = part.make_frame() if isinstance(part, PlainRows) else part.frame()
+            self.built_frames[name] = frame
+        return self.built_frames[name]
+
+    def built(self, name: str) -> pd.DataFrame | None:
+        """The frame if built already."""
+        return self.built_frames.get(name)

@@ -6,7 +6,8 @@ of the readers, which are BaseException subclasses) is caught the same way, so t
 goes on. Per file: cells (cells/) → recognised forms (forms.py) → each form sheet read
 (`read_form`) → identity (identity.py). Per form sheet: uncached formulas recomputed
 (formulas.py) → merged label cells filled down and rows classified (rows.py) → each column
-parsed as a whole by the parser of its kind (parsers.py) → totals, raw text and frames.
+parsed as a whole by the parser of its kind (parsers.py) → totals, and the records, totals
+and raw cells as plain columns (model.py `PlainForm`: the frames are built only if asked for).
 Every finding is created complete, with the file it concerns; the building stage adds
 the district and year that identity decides.
 """
@@ -19,23 +20,21 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from ketnghia_analysis.core.issues import Issue
 from ketnghia_analysis.core.limits import MEMORY_LIMIT_TEXT, Limits
 from ketnghia_analysis.reading.form_limits import form_too_large, sheets_refused, too_many_rows
 from ketnghia_analysis.reading.forms import SheetVerdict, recognise_forms
 from ketnghia_analysis.reading.formulas import evaluate_uncached
-from ketnghia_analysis.reading.grid import Grid, cell_text
+from ketnghia_analysis.reading.grid import Grid
 from ketnghia_analysis.reading.headers import ColumnMap, HeaderBlock, unit_line_scale
 from ketnghia_analysis.reading.identity import Identity, decide, file_clues
 from ketnghia_analysis.reading.model import (
     FORM_COLUMNS,
     FormTable,
+    PlainForm,
     ReturnRead,
-    int_array,
-    record_frame,
+    plain_raw,
+    plain_rows,
 )
 from ketnghia_analysis.reading.official_rows import official_table
 from ketnghia_analysis.reading.parsers import (
@@ -304,7 +303,7 @@ def read_form(v: SheetVerdict, source_file: str, syn: Synonyms | None = None) ->
     added_up = _add_up_totals(rows, parsed, cols, kind_of, uncached)
     recomputed |= added_up
     totals_recomputed = [any((r, c) in recomputed for c in cols.values()) for r in rows.totals]
-    records, totals = _frames(spec, parsed, rows, totals_recomputed)
+    plain = _plain(spec, parsed, rows, totals_recomputed, grid, cols)
     issues += _total_findings(rows, totals_recomputed, {r for r, _c in added_up}, site)
     issues += _formula_findings(rows, recomputed, uncached, site)
     table = FormTable(
@@ -312,9 +311,6 @@ def read_form(v: SheetVerdict, source_file: str, syn: Synonyms | None = None) ->
         sheet=site.sheet,
         header_rows=(block.first + 1, block.last + 1),
         columns=cols,
-        records=records,
-        raw=_raw_frame(grid, rows.data, cols),
-        totals=totals,
         rows_read=sum(1 for k in rows.kinds if k != "blank"),
         rows_structural=sum(1 for k in rows.kinds if k in STRUCTURAL),
         issues=issues,
@@ -322,6 +318,7 @@ def read_form(v: SheetVerdict, source_file: str, syn: Synonyms | None = None) ->
         header_labels={n: cmap.labels.get(c, "") for n, c in cols.items()},
         header_confidence=dict(cmap.confidence),
         money_scale=columns.scales,
+        plain=plain,
     )
     return official_table(table, grid)  # forms A-D: paired rows, district rows (no-op else)
 
@@ -474,15 +471,21 @@ def _with_not_assessed(
     grid: Grid, rows: _Rows, parsed: dict[str, list[Any]], flagged: frozenset[int], syn: Synonyms
 ) -> dict[str, list[Any]]:
     """NTM: a row that says "không đánh giá" anywhere is not assessed; its criteria are None."""
-    not_assessed = [
-        i in flagged
-        or any(
-            is_not_assessed(grid.folded(r, cc), syn)
-            for cc in range(grid.n_cols)
-            if isinstance(grid.values[r][cc], str)
-        )
-        for i, r in enumerate(rows.parsed)
-    ]
+    said: dict[str, bool] = {}  # a text's verdict: the marks and names repeat down the sheet
+
+    def says(r: int) -> bool:
+        row = grid.values[r]
+        for cc in range(grid.n_cols):
+            text = row[cc]
+            if isinstance(text, str):
+                hit = said.get(text)
+                if hit is None:  # `folded` is a function of the cell's text
+                    hit = said[text] = is_not_assessed(grid.folded(r, cc), syn)
+                if hit:
+                    return True
+        return False
+
+    not_assessed = [i in flagged or says(r) for i, r in enumerate(rows.parsed)]
     out = dict(parsed)
     for name in CRITERIA:
         if name in out:
@@ -530,20 +533,26 @@ def _add_up_totals(
     return filled
 
 
-def _frames(
-    spec: FormSpec, parsed: dict[str, list[Any]], rows: _Rows, totals_recomputed: list[bool]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(records, totals): typed frames of the data rows and of the total rows."""
+def _plain(
+    spec: FormSpec,
+    parsed: dict[str, list[Any]],
+    rows: _Rows,
+    totals_recomputed: list[bool],
+    grid: Grid,
+    cols: dict[str, int],
+) -> PlainForm:
+    """The typed values of the data rows (records) and of the total rows (totals), and the
+    raw cells of the data rows, as plain columns (the frames only when asked for)."""
     n = len(rows.data)
-    records = record_frame(spec, {k: x[:n] for k, x in parsed.items()}, rows.data)
-    totals = record_frame(
+    records = plain_rows(spec, {k: x[:n] for k, x in parsed.items()}, rows.data)
+    totals = plain_rows(
         spec,
         {k: x[n:] for k, x in parsed.items()},
         rows.totals,
         first={"kind": [rows.kinds[r] for r in rows.totals]},
         last={"recomputed": totals_recomputed},
     )
-    return records, totals
+    return PlainForm(records, totals, plain_raw(grid.values, rows.data, cols))
 
 
 def _total_findings(
@@ -573,17 +582,3 @@ def _formula_findings(
         message = f"Ô là công thức chưa có giá trị lưu sẵn ({formula or ''}): đã tính lại"
         out.append(site.issue("FORMULA_RECOMPUTED", message, r, c, formula, "warning"))
     return out
-
-
-def _raw_frame(grid: Grid, data_rows: list[int], cols: dict[str, int]) -> pd.DataFrame:
-    """Raw text of every data row (for quarantine): one object block, built in one go."""
-    names = list(cols)
-    raw_cells = np.empty((len(data_rows), len(names)), dtype=object)
-    for i, r in enumerate(data_rows):
-        row = grid.values[r]
-        for j, name in enumerate(names):
-            c = cols[name]
-            raw_cells[i, j] = cell_text(row[c]) if c < len(row) else ""
-    raw_frame = pd.DataFrame(raw_cells, columns=names, dtype=object)
-    raw_frame["source_row"] = int_array([r + 1 for r in data_rows])
-    return raw_frame
