@@ -45,6 +45,7 @@ import pandas as pd
 from ketnghia_analysis.building.assemble import assemble, summary_counts
 from ketnghia_analysis.building.buildstate import (
     LOCK_NAME,
+    Counts,
     Scan,
     discover,
     inputs_key,
@@ -80,13 +81,15 @@ class BuildResult:
     read_files: int = 0
     unchanged: bool = False  # nothing changed since the previous build: its outputs stand
     skipped: list[list[str]] = field(default_factory=list)  # [entry, reason]: not returns
+    counts: Counts | None = None  # the summary's figures, when the build computed them
 
     def summary(self) -> str:
         """Vietnamese summary for the terminal (control characters shown, never sent raw)."""
         if self.exit_code == 2:
             return for_terminal(f"KHÔNG THỂ XÂY DỰNG bảng dữ liệu: {self.message}")
+        counts = self.counts or summary_counts(self.tables, self.written)
         return render_summary(
-            dataclasses.replace(summary_counts(self.tables, self.written), skipped=self.skipped),
+            dataclasses.replace(counts, skipped=self.skipped),
             self.out,
             self.seconds,
             self.read_files,
@@ -296,6 +299,7 @@ def _build_locked(raw: Path, out: Path, tmp: Path, options: BuildOptions) -> Bui
         read_files=n_read,
         cached_files=n_cached,
         skipped=skipped,
+        counts=counts,
     )
 
 
