@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 from ketnghia_analysis.core.issues import Issue
 from ketnghia_analysis.reading.grid import Grid, clean_text, fold_text, has_phrase
@@ -95,13 +95,11 @@ class Recognition:
 
 def _title_text(grid: Grid, upto: int) -> str:
     """Folded text of the rows above the header (all of them when no header was found)."""
-    out = []
-    for r in range(0, min(upto, grid.n_rows)):
-        for c in grid.row_cells(r):
-            f = grid.folded(r, c)
-            if f:
-                out.append(f)
-    return " | ".join(out)
+    key = ("title_text", min(upto, grid.n_rows))
+    hit = grid.memo.get(key)
+    if hit is None:
+        hit = grid.memo[key] = " | ".join(f for r in range(key[1]) for f in grid.row_folded(r))
+    return cast(str, hit)
 
 
 @dataclass(frozen=True)

@@ -112,18 +112,26 @@ def has_phrase(label: str, phrase: str) -> bool:
     return f" {phrase} " in f" {label} "
 
 
-def _legacy_map(rows: list[list[object]]) -> dict[str, str]:
+@functools.lru_cache(maxsize=200_000)
+def _legacy_candidate(s: str) -> bool:
+    """Could legacy decoding change `s` (not ASCII, no letter only Unicode holds)?"""
+    return not s.isascii() and not _surely_unicode(s)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _decoded(s: str, encoding: str) -> str:
+    """`s` decoded as a cell of a sheet known to be in `encoding` (cell by cell, cached)."""
+    return str(fix_mojibake_many([s], encoding)[0])
+
+
+def _legacy_map(texts: set[str]) -> dict[str, str]:
     """Decodings of a sheet typed in a legacy encoding (TCVN3/VNI), decided sheet-wide.
 
-    A lone cell such as "cã" (TCVN3 "có") carries no evidence on its own; once the
-    sheet's encoding is known from its other cells, every cell is decoded.
+    `texts`: the sheet's distinct text cells. A lone cell such as "cã" (TCVN3 "có")
+    carries no evidence on its own; once the sheet's encoding is known from its other
+    cells, every cell is decoded.
     """
-    cands: set[str] = {
-        v
-        for row in rows
-        for v in row
-        if isinstance(v, str) and not v.isascii() and not _surely_unicode(v)
-    }
+    cands = [v for v in texts if _legacy_candidate(v)]
     if not cands:
         return {}
     evidence = sorted(v for v in cands if _legacy_evidence(v))
@@ -132,9 +140,15 @@ def _legacy_map(rows: list[list[object]]) -> dict[str, str]:
     enc = detect_legacy_many(evidence)
     if enc is None:
         return {}
-    cands_l = sorted(cands)
-    decoded = fix_mojibake_many(cands_l, enc)
-    return {a: str(b) for a, b in zip(cands_l, decoded, strict=True) if a != b}
+    return {a: b for a in cands if (b := _decoded(a, enc)) != a}
+
+
+@functools.lru_cache(maxsize=200_000)
+def _clean_cell(s: str) -> str | None:
+    """A text cell cleaned (`clean_text`), None when blank."""
+    if not s or s.isspace():
+        return None
+    return clean_text(s) or None
 
 
 # ---------------------------------------------------------------------------
@@ -161,27 +175,32 @@ class Grid:
         self.name: str = getattr(sheet, "name", "")
         rows = sheet.rows or []
         self.n_rows = len(rows)
-        self.n_cols = max((len(r) for r in rows), default=0)
-        legacy = _legacy_map(rows)
+        self.n_cols = width = max((len(r) for r in rows), default=0)
+        # every distinct text of the sheet cleaned once (decoded sheet-wide when legacy)
+        texts = {v for row in rows for v in row if isinstance(v, str)}
+        legacy = _legacy_map(texts)
+        cleaned = {
+            v: (None if not v or v.isspace() else (clean_text(legacy[v]) or None))
+            if v in legacy
+            else _clean_cell(v)
+            for v in texts
+        }
         values: list[list[object]] = []
         for row in rows:
-            out: list[object] = [None] * self.n_cols
+            out: list[object] = [None] * width
             for c, v in enumerate(row):
-                if v is None:
-                    continue
-                if isinstance(v, str):
-                    if not v or v.isspace():
-                        continue
-                    v = clean_text(legacy.get(v, v))
-                    if not v:
-                        continue
-                out[c] = v
+                if v is not None:
+                    out[c] = cleaned[v] if isinstance(v, str) else v
             values.append(out)
         self.values = values
         merged = getattr(sheet, "merged", None) or []
         self.merged: list[tuple[int, int, int, int]] = [(m[0], m[1], m[2], m[3]) for m in merged]
         self._merge_at: dict[tuple[int, int], tuple[int, int, int, int]] | None = None
-        self._row_texts: dict[int, list[str]] = {}
+        # Caches of what recognising the forms derives from the cells as read (recognition
+        # is over before any cell is filled in: `rows.fill_merged_down`, formulas).
+        self._row_texts: dict[int, tuple[str, ...]] = {}
+        self._row_folded: dict[int, list[str]] = {}
+        self.memo: dict[object, object] = {}  # per-sheet results shared by the forms tried
 
     def value(self, r: int, c: int) -> object:
         """Cleaned value at (r, c), None outside the grid or for empty cells."""
@@ -219,18 +238,25 @@ class Grid:
             self._merge_at = idx
         return self._merge_at.get((r, c))
 
-    def row_texts(self, r: int) -> list[str]:
+    def row_texts(self, r: int) -> tuple[str, ...]:
         """Folded texts of row r that could name a column (not numbers), cached."""
-        cache = self._row_texts
-        hit = cache.get(r)
+        hit = self._row_texts.get(r)
         if hit is None:
-            hit = []
-            for c, v in enumerate(self.values[r]):
-                if isinstance(v, str):  # numbers and dates never name a column
-                    f = self.folded(r, c)
-                    if f and not f[0].isdigit():
-                        hit.append(f)
-            cache[r] = hit
+            # numbers and dates never name a column
+            folded = [fold_text(v) for v in self.values[r] if isinstance(v, str)]
+            hit = self._row_texts[r] = tuple(f for f in folded if f and not f[0].isdigit())
+        return hit
+
+    def row_folded(self, r: int) -> list[str]:
+        """Folded keys of the non-empty cells of row r, left to right (`folded`), cached."""
+        hit = self._row_folded.get(r)
+        if hit is None:
+            keys = [
+                (fold_text(v) if isinstance(v, str) else cell_text(v))
+                for v in self.values[r]
+                if v is not None
+            ]
+            hit = self._row_folded[r] = [f for f in keys if f]
         return hit
 
     def row_is_blank(self, r: int) -> bool:

@@ -313,7 +313,13 @@ def _by_content(
     """Every free column of the sheet that its values name, for the form's missing columns."""
     rows = _data_rows(grid, block)
     taken = set(cmap.columns.values())
-    every = {c: [grid.values[r][c] for r in rows] for c in range(grid.n_cols) if c not in hidden}
+    # the sampled rows, column by column (every row of a grid is n_cols wide)
+    by_col = (
+        zip(*(grid.values[r] for r in rows), strict=True)
+        if rows
+        else ([] for _c in range(grid.n_cols))
+    )
+    every = {c: list(vs) for c, vs in enumerate(by_col) if c not in hidden}
     cols = {c: vs for c, vs in every.items() if c not in taken and any(v is not None for v in vs)}
     found = _single_columns(spec, cmap, cols, syn)
     cols = {c: vs for c, vs in cols.items() if c not in {f.col for f in found}}

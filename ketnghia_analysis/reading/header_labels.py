@@ -58,26 +58,53 @@ def match_label(parts: list[str] | tuple[str, ...], col: ColumnSpec) -> tuple[fl
     Returns (score, method); score 0 means no match. Exact whole-header matches score
     above 1000, synonym matches the total length of the matched phrases.
     """
+    return _match(parts, _prepare(col))
+
+
+@dataclass(frozen=True)
+class _Phrases:
+    """A column's phrases ready for `_match`: padded with spaces for whole-word search."""
+
+    exclude: tuple[str, ...]  # " x "
+    synonyms: tuple[tuple[tuple[str, ...], tuple[str, ...], float], ...]  # entry, " p ", length
+    exact: tuple[str, ...]
+
+
+def _prepare(col: ColumnSpec) -> _Phrases:
+    return _Phrases(
+        tuple(f" {x} " for x in col.exclude),
+        tuple(
+            (entry, tuple(f" {p} " for p in entry), float(sum(len(p) for p in entry)))
+            for entry in col.synonyms
+        ),
+        tuple(col.exact),
+    )
+
+
+def _match(parts: list[str] | tuple[str, ...], col: _Phrases) -> tuple[float, str]:
     full = " ".join(parts)
     leaf = parts[-1]
     if not full:
         return 0.0, "none"
     padded = f" {full} "
-    if any(f" {x} " in padded for x in col.exclude):
+    if any(x in padded for x in col.exclude):
         return 0.0, "none"
     padded_leaf = f" {leaf} "
     best = 0.0
     method = "none"
-    for entry in col.synonyms:
+    for entry, padded_entry, length in col.synonyms:
         if len(entry) == 1 and (leaf == entry[0] or full == entry[0]):
             s = 1000.0 + len(entry[0])
             if s > best:
                 best, method = s, "exact"
             continue
-        if all(f" {p} " in padded for p in entry):
-            s = float(sum(len(p) for p in entry))
+        if all(p in padded for p in padded_entry):
+            s = length
             # A phrase found in the leaf is more telling than one in the group label.
-            s += 0.5 * sum(len(p) for p in entry if f" {p} " in padded_leaf) / max(len(leaf), 1)
+            in_leaf = sum(
+                len(p) for p, q in zip(entry, padded_entry, strict=True) if q in padded_leaf
+            )
+            s += 0.5 * in_leaf / max(len(leaf), 1)
             if s > best:
                 best, method = s, "synonym"
     for x in col.exact:
@@ -89,7 +116,11 @@ def match_label(parts: list[str] | tuple[str, ...], col: ColumnSpec) -> tuple[fl
 
 
 def _word_index(spec: FormSpec) -> dict[str, set[str]]:
-    """First word of every phrase → the canonical columns it may name (a fast pre-filter)."""
+    """First word of every phrase → the canonical columns it may name (a fast pre-filter),
+    cached per form."""
+    hit = spec.cache.get("__words__")
+    if hit is not None:
+        return hit
     index: dict[str, set[str]] = {}
     for name, col in spec.columns.items():
         if col.kind == "mark" and name[1:].isdigit():
@@ -101,7 +132,22 @@ def _word_index(spec: FormSpec) -> dict[str, set[str]]:
         for x in col.exact:
             if x:
                 index.setdefault(x.split()[0], set()).add(name)
+    spec.cache["__words__"] = index
     return index
+
+
+def names_nothing(spec: FormSpec, label: str) -> bool:
+    """True when a folded one-part label surely names no column of the form (then
+    `label_matches` gives nothing): the form has no criteria, and no word of the label,
+    as written or with its abbreviations written out, starts a phrase of the form.
+    A cheap test for the many cells that are no header (titles, names, notes)."""
+    if spec.criteria_prefixes or spec.criteria_names:
+        return False
+    index = _word_index(spec)
+    if not index.keys().isdisjoint(label.split()):
+        return False
+    longer = expand_abbreviations(label, spec.abbreviations)
+    return longer == label or index.keys().isdisjoint(longer.split())
 
 
 def label_matches(spec: FormSpec, parts: tuple[str, ...]) -> list[tuple[float, str, str]]:
@@ -130,17 +176,23 @@ def _label_matches(spec: FormSpec, parts: tuple[str, ...]) -> list[tuple[float, 
     if n is not None:
         out.append((900.0, f"c{n:02d}", "criterion"))
     else:
-        index = cache.get("__words__")
-        if index is None:
-            index = _word_index(spec)
-            cache["__words__"] = index
+        index = _word_index(spec)
         words = set(" ".join(parts).split())
         names: set[str] = set()
         for w in words:
-            names |= index.get(w, set())
-        for name in sorted(names, key=list(spec.columns).index):
-            col = spec.columns[name]
-            sc, m = match_label(parts, col)
+            if w in index:
+                names |= index[w]
+        order = cache.get("__order__")
+        if order is None:
+            order = cache["__order__"] = {name: i for i, name in enumerate(spec.columns)}
+        prepared = cache.get("__phrases__")
+        if prepared is None:
+            prepared = cache["__phrases__"] = {}
+        for name in sorted(names, key=order.__getitem__):
+            phrases = prepared.get(name)
+            if phrases is None:
+                phrases = prepared[name] = _prepare(spec.columns[name])
+            sc, m = _match(parts, phrases)
             if sc > 0:
                 out.append((sc, name, m))
     return out
@@ -286,7 +338,33 @@ def map_columns(
     fallback (used while guessing which form a sheet is). `hidden`: hidden columns, which
     lose a tie against a visible column with the same header (an old copy of a column
     kept hidden next to the current one).
+
+    Memoised per form on the header's labels (districts copy one template: the same
+    header is mapped once); every caller gets its own copy.
     """
+    key = (tuple(map(tuple, parts)), float(fuzzy_threshold), bool(fuzzy), frozenset(hidden))
+    cache: dict[tuple[object, ...], ColumnMap] = spec.cache.setdefault("__maps__", {})
+    hit = cache.get(key)
+    if hit is None:
+        hit = _map_columns(parts, spec, fuzzy_threshold, fuzzy, hidden)
+        if len(cache) < 20_000:
+            cache[key] = hit
+    return ColumnMap(
+        dict(hit.columns),
+        dict(hit.confidence),
+        dict(hit.method),
+        dict(hit.labels),
+        list(hit.unmapped),
+    )
+
+
+def _map_columns(
+    parts: list[list[str]],
+    spec: FormSpec,
+    fuzzy_threshold: float,
+    fuzzy: bool,
+    hidden: set[int] | frozenset[int],
+) -> ColumnMap:
     folded = _criteria_by_group(_folded_paths(parts), spec)
     columns: dict[str, int] = {}
     confidence: dict[str, float] = {}

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from typing import cast
 
 from ketnghia_analysis.reading.grid import Grid, cell_text, clean_text, fold_text
 from ketnghia_analysis.reading.header_labels import (
@@ -30,6 +31,7 @@ from ketnghia_analysis.reading.header_labels import (
     label_matches,
     map_columns,
     match_label,
+    names_nothing,
 )
 from ketnghia_analysis.reading.units import money_scale
 from ketnghia_analysis.reference.synonyms import FormSpec
@@ -76,13 +78,25 @@ def is_numbering_row(values: list[object], first_col: int | None = None) -> bool
     >>> is_numbering_row([1.0, "Trà Mai", 1234.0, 45.0])
     False
     """
-    tokens = [(c, v) for c, v in enumerate(values) if v is not None]
-    if len(tokens) < 3:
-        return False
     if first_col is not None and (first_col >= len(values) or values[first_col] is None):
         return False
+    try:
+        return _numbers_columns(values)
+    except Exception:
+        if sum(1 for v in values if v is not None) < 3:
+            return False  # too few cells to be a numbering row, whatever they hold
+        raise
+
+
+def _numbers_columns(values: list[object]) -> bool:
+    """Three or more cells, every one a column number in increasing order (or a formula
+    of them); cell by cell, stopping at the first that is not."""
+    n = 0
     last = -1.0
-    for _c, v in tokens:
+    for v in values:
+        if v is None:
+            continue
+        n += 1
         if isinstance(v, bool):
             return False
         if isinstance(v, int | float):
@@ -106,23 +120,47 @@ def is_numbering_row(values: list[object], first_col: int | None = None) -> bool
         if _NUMBERING_FORMULA.match(s) and ("(" in s or "=" in s):
             continue
         return False
-    return True
+    return n >= 3
+
+
+def _names_of_text(spec: FormSpec, f: str) -> frozenset[str]:
+    """Canonical columns a folded cell text names on its own for `row_scores` (the first
+    match, and "_criteria_group" for the criteria group's label), cached per form."""
+    cache: dict[str, frozenset[str]] | None = spec.cache.get("__texts__")
+    if cache is None:
+        cache = spec.cache["__texts__"] = {}
+    hit = cache.get(f)
+    if hit is None:
+        found: set[str] = set()
+        if spec.criteria_group and any(
+            f == g or f.startswith(g + " ") for g in spec.criteria_group
+        ):
+            found.add("_criteria_group")
+        if not names_nothing(spec, f):
+            for _s, name, _m in label_matches(spec, (f,)):
+                found.add(name)
+                break
+        hit = frozenset(found)
+        if len(cache) < 50_000:
+            cache[f] = hit
+    return hit
 
 
 def row_scores(grid: Grid, spec: FormSpec, rows: int = HEADER_SEARCH_ROWS) -> list[int]:
     """Number of distinct canonical columns each of the top rows names on its own."""
+    cache: dict[tuple[str, ...], int] = spec.cache.setdefault("__rows__", {})
     scores = []
     for r in range(min(grid.n_rows, rows)):
-        found: set[str] = set()
-        for f in grid.row_texts(r):
-            if spec.criteria_group and any(
-                f == g or f.startswith(g + " ") for g in spec.criteria_group
-            ):
-                found.add("_criteria_group")
-            for _s, name, _m in label_matches(spec, (f,)):
-                found.add(name)
-                break
-        scores.append(len(found))
+        texts = grid.row_texts(r)
+        score = cache.get(texts)
+        if score is None:
+            found: set[str] = set()
+            for f in texts:
+                found |= _names_of_text(spec, f)
+            score = len(found)
+            if len(cache) < 50_000:
+                cache[texts] = score
+        scores.append(score)
     return scores
 
 
@@ -373,13 +411,23 @@ def flatten_header(grid: Grid, h0: int, h1: int, joined: Collection[int] = ()) -
     consecutive parts (a label merged down over several rows) appear once. In a row of
     `joined` (a label's last words typed in the cell below), a cell under a one-column
     label ends that label ("Số hộ thoát" + "nghèo trong năm": one part), not a sub-label.
+    Computed once per block of a sheet (every form tried on it flattens the same rows).
     """
+    key = ("flatten_header", h0, h1, frozenset(joined))
+    hit = grid.memo.get(key)
+    if hit is None:
+        hit = grid.memo[key] = _flatten(grid, h0, h1, joined)
+    return [list(p) for p in cast("list[list[str]]", hit)]
+
+
+def _flatten(grid: Grid, h0: int, h1: int, joined: Collection[int]) -> list[list[str]]:
     width = grid.n_cols
     filled: list[list[str]] = []
     for r in range(h0, h1 + 1):
         line: list[str] = []
+        row = grid.values[r] if 0 <= r < grid.n_rows else [None] * width
         for c in range(width):
-            v = grid.value(r, c)
+            v = row[c]
             if v is None:
                 m = grid.merge_of(r, c)
                 if m and h0 <= m[0] <= h1:
@@ -392,7 +440,11 @@ def flatten_header(grid: Grid, h0: int, h1: int, joined: Collection[int] = ()) -
     # without merges: fill a blank cell from its left neighbour when both columns have
     # sub-labels further down (the left one heads a group) and share the same parents
     n = len(filled)
-    deeper = [[any(filled[j][c] for j in range(k + 1, n)) for c in range(width)] for k in range(n)]
+    # deeper[k][c]: column c has a label in a line below line k
+    deeper = [[False] * width for _k in range(n)]
+    for k in range(n - 2, -1, -1):
+        below, nxt = deeper[k + 1], filled[k + 1]
+        deeper[k] = [below[c] or bool(nxt[c]) for c in range(width)]
     for k in range(n - 1):
         r = h0 + k
         line = filled[k]

@@ -10,6 +10,7 @@ filled down inside their merge first (`fill_merged_down`).
 
 from __future__ import annotations
 
+import functools
 import re
 
 from ketnghia_analysis.reading.grid import Grid, fold_text
@@ -110,6 +111,12 @@ def is_footer_text(folded: str) -> bool:
     return bool(_FOOTER.match(folded)) or bool(_PLACE_DATE.search(folded))
 
 
+@functools.lru_cache(maxsize=100_000)
+def _footer_cell(text: str) -> bool:
+    """`is_footer_text` of a text cell (cached: rows repeat their words)."""
+    return is_footer_text(fold_text(text))
+
+
 def fill_merged_down(
     grid: Grid, first_data_row: int, fill_cols: set[int], number_cols: set[int]
 ) -> list[tuple[int, int, int]]:
@@ -178,12 +185,12 @@ def classify_rows(
         has_values = any(row[c] is not None for c in value_set if c < len(row))
         has_label = any(row[c] is not None for c in label_set if c < len(row))
         raw, lead = _lead_text(grid, r, label_upto)
-        texts = [grid.folded(r, c) for c in grid.row_cells(r) if isinstance(row[c], str)]
         if footer:
             kinds.append(NOTE if _NOTE.match(lead) else FOOTER)
             continue
-        has_numbers = any(_is_numberish(row[c]) for c in value_set if c < len(row))
-        if not has_numbers and any(is_footer_text(t) for t in texts):
+        if any(_footer_cell(v) for v in row if isinstance(v, str)) and not any(
+            _is_numberish(row[c]) for c in value_set if c < len(row)
+        ):
             footer = True
             kinds.append(FOOTER)
             continue

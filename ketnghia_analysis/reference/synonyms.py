@@ -146,7 +146,29 @@ def expand_abbreviations(folded: str, table: dict[str, str]) -> str:
     'so luong ho ngheo cuoi ky'
     >>> expand_abbreviations("kp tr d", {"kp": "kinh phi", "tr d": "trieu dong"})
     'kinh phi trieu dong'
+
+    Memoised per table (the eight forms share one table and look at the same headers);
+    a table is not changed once loaded.
     """
+    memo = _EXPANDED.get(id(table))
+    if memo is None or memo[0] is not table:
+        if len(_EXPANDED) >= 64:
+            _EXPANDED.clear()
+        memo = _EXPANDED[id(table)] = (table, {})
+    hit = memo[1].get(folded)
+    if hit is None:
+        hit = _expand(folded, table)
+        if len(memo[1]) < 200_000:
+            memo[1][folded] = hit
+    return hit
+
+
+#: id(table) → (table, folded header → expanded): `expand_abbreviations` memoised; the
+#: table is held so that its id is not reused while its entry lives.
+_EXPANDED: dict[int, tuple[dict[str, str], dict[str, str]]] = {}
+
+
+def _expand(folded: str, table: dict[str, str]) -> str:
     tokens = folded.split()
     out: list[str] = []
     i = 0
