@@ -111,18 +111,42 @@ def vocab_lookup(folded: str, vocab: dict[str, list[str]]) -> str | None:
     'replicated'
     """
     best, best_len = None, -1
+    padded = f" {folded} "
     for key, phrases in vocab.items():
         for p in phrases:
-            if p and (folded == p or f" {p} " in f" {folded} ") and len(p) > best_len:
+            if p and (folded == p or f" {p} " in padded) and len(p) > best_len:
                 best, best_len = key, len(p)
     return best
 
 
 def is_not_assessed(folded: str, syn: Synonyms) -> bool:
-    """ "Không đánh giá (phường, thị trấn)" and its variants."""
-    return any(
-        folded == p or folded.startswith(p + " ") for p in syn.values.get("not_assessed", [])
-    )
+    """ "Không đánh giá (phường, thị trấn)" and its variants.
+
+    >>> syn = Synonyms({}, {"not_assessed": ["khong danh gia", "kdg"]}, {}, 0.9)
+    >>> [is_not_assessed(t, syn) for t in ("kdg", "khong danh gia phuong", "kdgx", "")]
+    [True, True, False, False]
+    """
+    phrases = syn.values.get("not_assessed", [])
+    if folded in phrases:
+        return True
+    known = _PREFIXES.get(id(phrases))
+    if known is None or known[0] != phrases:
+        known = _word_prefixes(phrases)
+    return folded.startswith(known[1])
+
+
+# This test runs on every text cell of an NTM sheet: one `str.startswith` with the phrases
+# each followed by a space, kept by list as (a copy of the phrases, their prefixes).
+_PREFIXES: dict[int, tuple[list[str], tuple[str, ...]]] = {}
+
+
+def _word_prefixes(phrases: list[str]) -> tuple[list[str], tuple[str, ...]]:
+    """The phrases each followed by a space ("kdg" → "kdg "), remembered for the list."""
+    if len(_PREFIXES) > 64:  # lists of Synonyms no longer used
+        _PREFIXES.clear()
+    known = (list(phrases), tuple(p + " " for p in phrases))
+    _PREFIXES[id(phrases)] = known
+    return known
 
 
 def _errors(col: vp.ColumnParse, raw: list[object], ctx: ColumnContext) -> list[Issue]:

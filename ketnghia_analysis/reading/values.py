@@ -27,6 +27,7 @@ Numbers are read as people write them: with thousands separators decided per col
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from collections.abc import Sequence
@@ -141,6 +142,14 @@ class ColumnParse:
 
 DASHES = frozenset({"-", "–", "—", "−", "--", "---"})
 
+# Short texts repeat across a return ("-", "0", "x", "Đạt"): each is normalized once.
+_normal_short = functools.lru_cache(maxsize=8192)(normalize)
+
+
+def _normal(text: str) -> str:
+    """`normalize(text)`, remembered for short texts."""
+    return _normal_short(text) if len(text) <= 32 else normalize(text)
+
 
 def is_blank(value: object) -> bool:
     """True for a cell that holds nothing: None, NaN, pandas NA/NaT, "" or only spaces.
@@ -149,7 +158,7 @@ def is_blank(value: object) -> bool:
     [True, True, True, True, False, False, False]
     """
     if isinstance(value, str):
-        return normalize(value) == ""
+        return _normal(value) == ""
     return is_missing(value)
 
 
@@ -162,7 +171,7 @@ def sentinel_of(value: object) -> str | None:
     """
     if not isinstance(value, str):
         return None
-    return _text_sentinel(normalize(value))
+    return _text_sentinel(_normal(value))
 
 
 def quote(value: object) -> str:
@@ -211,7 +220,7 @@ def parse_cell(
         if isinstance(value, numbers.Real) and not isinstance(value, bool):
             return parse_cell(float(value), convention, ambiguous)
         raise _not_numeric(value)
-    t = normalize(value)
+    t = _normal(value)
     if not t:
         return None, None, None, ""
     sentinel = _text_sentinel(t)
@@ -260,35 +269,74 @@ def parse_number(value: object, convention: str = "vi") -> float | None:
     return parse_cell(value, convention, "convention")[0]
 
 
+# What `_read_text` answers for a text that is not one number.
+_NOT_A_NUMBER = ("not a number",)
+
+
+def _read_text(
+    value: str,
+) -> tuple[Pending | float | None, str | None, str, str | None] | tuple[str]:
+    """(pending number text or value, sentinel, words, vote) of a text cell, or
+    `_NOT_A_NUMBER`: what the first pass learns from a text, a function of the text alone."""
+    t = normalize(value)
+    if not t:
+        return None, None, "", None
+    sentinel = _text_sentinel(t)
+    if sentinel is not None:
+        return (0.0 if sentinel == "dash" else None), sentinel, "", None
+    found = split_number(t)
+    if found is None:
+        return _NOT_A_NUMBER
+    kind, ev = classify(found.digits)
+    if kind == "bad":
+        return _NOT_A_NUMBER
+    return (found.sign, found.digits, kind), None, found.words, ev
+
+
+# Short texts repeat across a return ("-", "0", "12" typed as text): read each once.
+_read_short_text = functools.lru_cache(maxsize=8192)(_read_text)
+
+
 def _first_pass(
     value: object, ambiguous: str, evidence: dict[str, int]
 ) -> tuple[Pending | float | None, str | None, str]:
-    """(pending number text or value, sentinel, words) of one cell; counts its vote."""
-    kind_of = type(value)
-    if kind_of is float or kind_of is int:
-        x, sentinel, _ev, words = parse_cell(value, "vi", ambiguous)
-        return x, sentinel, words
+    """(pending number text or value, sentinel, words) of one cell; counts its vote.
+
+    A number or None never reaches here (`_parse_column` reads them itself).
+    """
     if isinstance(value, str):
-        t = normalize(value)
-        if t and _text_sentinel(t) is None:
-            found = split_number(t)
-            if found is None:
-                raise _not_numeric(value)
-            kind, ev = classify(found.digits)
-            if kind == "bad":
-                raise _not_numeric(value)
-            if ev:
-                evidence[ev] = evidence.get(ev, 0) + 1
-            return (found.sign, found.digits, kind), None, found.words
+        read = _read_short_text(value) if len(value) <= 32 else _read_text(value)
+        if read is _NOT_A_NUMBER:
+            raise _not_numeric(value)
+        cell, sentinel, words, ev = read  # type: ignore[misc]
+        if ev:
+            evidence[ev] = evidence.get(ev, 0) + 1
+        return cell, sentinel, words
     x, sentinel, _ev, words = parse_cell(value, "vi", ambiguous)
     return x, sentinel, words
 
 
 def _parse_column(values: Sequence[object], ambiguous: str, kinds: Sequence[str]) -> ColumnParse:
-    """Parse a number column in two passes: votes for the convention, then the values."""
+    """Parse a number column in two passes: votes for the convention, then the values.
+
+    Numbers and blanks, most of the cells, are read inline (as `parse_cell` reads them).
+    """
     cells: list[Pending | float | None] = []
+    pending: list[int] = []  # indices of the number texts waiting for the convention
     out = ColumnParse(values=[])
     for i, value in enumerate(values):
+        kind_of = type(value)
+        if kind_of is float or kind_of is int:
+            x = float(value)  # type: ignore[arg-type]
+            if math.isinf(x):
+                out.errors[i] = _not_numeric(value)
+                cells.append(None)
+            else:
+                cells.append(None if math.isnan(x) else x)
+            continue
+        if value is None:
+            cells.append(None)
+            continue
         try:
             cell, sentinel, words = _first_pass(value, ambiguous, out.evidence)
         except ValueParseError as e:
@@ -299,21 +347,19 @@ def _parse_column(values: Sequence[object], ambiguous: str, kinds: Sequence[str]
             out.sentinels[i] = sentinel
         if words:
             out.words[i] = words
+        if isinstance(cell, tuple):
+            pending.append(i)
         cells.append(cell)
-    out.ambiguous = [
-        i for i, c in enumerate(cells) if isinstance(c, tuple) and c[2].startswith("ambiguous")
-    ]
+    out.ambiguous = [i for i in pending if cells[i][2].startswith("ambiguous")]  # type: ignore[index]
     if ambiguous == "convention":
         decision = decide(out.evidence, cells, kinds)
         out.convention, out.decided_by = decision.convention, decision.by
     else:
         out.convention = "en" if out.evidence.get("en", 0) > out.evidence.get("vi", 0) else "vi"
-    for cell in cells:
-        if isinstance(cell, tuple):
-            sign, digits, kind = cell
-            out.values.append(sign * to_float(digits, kind, out.convention, ambiguous))
-        else:
-            out.values.append(cell)
+    for i in pending:
+        sign, digits, kind = cells[i]  # type: ignore[misc]
+        cells[i] = sign * to_float(digits, kind, out.convention, ambiguous)
+    out.values = cells
     return out
 
 
@@ -372,6 +418,9 @@ def parse_count_column(values: Sequence[object]) -> ColumnParse:
     for i, x in enumerate(col.values):
         if x is None:
             ints.append(None)
+            continue
+        if type(x) is float and x.is_integer() and x >= 0:  # the usual count, exact
+            ints.append(int(x))
             continue
         raw = values[i]
         n = round(x)  # binary noise of a pasted formula result: 106.00000000000001, -1e-14

@@ -87,8 +87,12 @@ def read_workbook(path: str | Path, limits: Limits | None = None) -> Workbook:
 def _read_workbook(path: Path, limits: Limits) -> Workbook:
     """Check the size, sniff the format, read with its engine, reject a file without data."""
     _check_file_size(path, limits)
-    fmt = sniff_format(path)
-    book = ENGINES[fmt](path, path.read_bytes(), fmt, limits)
+    try:
+        data = path.read_bytes()  # within the size limit: read once, sniffed and read
+    except OSError as exc:
+        raise ReadError("FILE_UNREADABLE", f"Không mở được tệp: {exc.strerror}.") from exc
+    fmt = sniff_format(path, data)
+    book = ENGINES[fmt](path, data, fmt, limits)
     if book.refused and all(s.is_empty() for s in book.sheets):
         # Nothing left but the sheets beyond the limits: the file is rejected, as before.
         raise box_error(*book.refused[0])

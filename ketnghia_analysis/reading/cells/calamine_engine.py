@@ -40,7 +40,10 @@ def calamine_sheets(data: bytes, skip: Collection[str] = ()) -> tuple[list[Sheet
             continue
         cs = book.get_sheet_by_index(idx)
         # skip_empty_area=False: indices from A1, like the merged ranges (measured-facts).
-        grid = [[blank(v) for v in row] for row in cs.to_python(skip_empty_area=False)]
+        # `blank` inlined: this runs for every cell of every file.
+        grid: list[list[object]] = [
+            [None if v == "" else v for v in row] for row in cs.to_python(skip_empty_area=False)
+        ]
         merged = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in (cs.merged_cell_ranges or [])]
         sheets.append(
             Sheet(

@@ -15,6 +15,7 @@ from ketnghia_analysis.core.address import a1
 from ketnghia_analysis.core.fmt import fmt_number
 from ketnghia_analysis.core.limits import Limits
 from ketnghia_analysis.reading.cells.model import ReadError, Sheet
+from ketnghia_analysis.reading.cells.package import member_head
 
 __all__ = [
     "box_error",
@@ -134,8 +135,7 @@ def reject_dtd(zf: zipfile.ZipFile) -> None:
         low = info.filename.lower()
         if not low.endswith((".xml", ".rels")) or info.is_dir():
             continue
-        with zf.open(info) as fh:
-            head = fh.read(4096)
+        head = member_head(zf, info, 4096)
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             head = head.decode("utf-16", errors="replace").encode("utf-8")
         if _DTD_RE.search(head):

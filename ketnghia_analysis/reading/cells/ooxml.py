@@ -31,6 +31,7 @@ from ketnghia_analysis.reading.cells.guards import (
 from ketnghia_analysis.reading.cells.model import ReadError, Sheet, Workbook
 from ketnghia_analysis.reading.cells.ooxml_scan import SheetScan, scan_sheet_xml
 from ketnghia_analysis.reading.cells.package import (
+    member_bytes,
     open_package,
     parse_iso,
     read_small,
@@ -176,7 +177,7 @@ def _modified(zf: zipfile.ZipFile) -> datetime | None:
     info = zip_lookup(zf).get("docprops/core.xml")
     if info is None or info.file_size > 1024 * 1024:
         return None
-    m = re.search(rb"<dcterms:modified[^>]*>([^<]+)<", zf.read(info))
+    m = re.search(rb"<dcterms:modified[^>]*>([^<]+)<", member_bytes(zf, info))
     return parse_iso(m.group(1).decode("ascii", "replace")) if m else None
 
 

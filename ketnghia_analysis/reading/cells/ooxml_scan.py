@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from ketnghia_analysis.core.address import a1, col_index
 from ketnghia_analysis.reading.cells.errors import error_text
-from ketnghia_analysis.reading.cells.package import stream_utf8
+from ketnghia_analysis.reading.cells.package import open_member, stream_utf8
 
 __all__ = ["SheetScan", "scan_sheet_xml"]
 
@@ -102,7 +102,7 @@ def scan_sheet_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> SheetScan:
     row0 = -1  # current row (0-based) for implicit row numbers
     shared_masters: _Masters = {}
     carry = b""
-    with zf.open(info) as fh:
+    with open_member(zf, info) as fh:
         chunks = stream_utf8(fh, info.file_size, info.filename)
         eof = False
         while not done:
@@ -314,7 +314,8 @@ def _bound_columns(piece: bytes, prefix: bytes, scan: SheetScan) -> None:
     if n_cols < 26:
         # First guess from a small sample, so that the pass below matches few cells.
         sample = set(_ANY_REF.findall(piece, 0, 262144))
-        n_cols = max([n_cols] + [col_index(x) + 1 for x in sample])
+        if sample:  # the last column sorts last by length, then letters
+            n_cols = max(n_cols, col_index(max(sample, key=lambda x: (len(x), x.upper()))) + 1)
     digits = len(str(max(scan.n_rows, 1)))
     single = rb"[%s-Z]|" % bytes([65 + n_cols]) if n_cols < 26 else b""
     beyond = re.compile(

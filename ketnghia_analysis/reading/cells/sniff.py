@@ -15,6 +15,7 @@ from pathlib import Path
 from ketnghia_analysis.reading.cells.delimited import csv_dialect
 from ketnghia_analysis.reading.cells.encoding import decode_head
 from ketnghia_analysis.reading.cells.model import ReadError, not_spreadsheet
+from ketnghia_analysis.reading.cells.package import Package, member_bytes
 
 __all__ = ["sniff_format"]
 
@@ -39,23 +40,27 @@ _NOT_SPREADSHEET = [
 ]
 
 
-def sniff_format(path: str | Path) -> str:
+def sniff_format(path: str | Path, data: bytes | None = None) -> str:
     """Decide the format of a file from its bytes.
 
     Returns one of "xlsx", "xlsm", "xls", "ods", "html", "xml2003", "csv"; raises
     ReadError (FILE_EMPTY, FILE_TRUNCATED, FILE_ENCRYPTED, FILE_NOT_SPREADSHEET, ...)
-    otherwise. The extension is ignored on purpose.
+    otherwise. The extension is ignored on purpose. `data`, the file's bytes when the
+    caller has read them already, spares reading the file again.
     """
     path = Path(path)
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(65536)
-    except OSError as exc:
-        raise ReadError("FILE_UNREADABLE", f"Không mở được tệp: {exc.strerror}.") from exc
+    if data is not None:
+        head = data[:65536]
+    else:
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(65536)
+        except OSError as exc:
+            raise ReadError("FILE_UNREADABLE", f"Không mở được tệp: {exc.strerror}.") from exc
     if not head.strip(b" \t\r\n\x00"):
         raise ReadError("FILE_EMPTY", "Tệp trống (0 byte hoặc chỉ có khoảng trắng).")
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
-        return _sniff_zip(path)
+        return _sniff_zip(path, data)
     if head.startswith(_OLE_MAGIC):
         return _sniff_ole(path)
     for magic, what in _NOT_SPREADSHEET:
@@ -101,10 +106,10 @@ def _looks_like_html(lowered: str) -> bool:
     return False
 
 
-def _sniff_zip(path: Path) -> str:
+def _sniff_zip(path: Path, data: bytes | None) -> str:
     """Tell "ods", "xlsx" and "xlsm" apart by a ZIP container's members, or say why it is none."""
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(path) if data is None else Package(data) as zf:
             return _zip_format(zf)
     except zipfile.BadZipFile as exc:
         raise ReadError(
@@ -137,7 +142,7 @@ def _zip_format(zf: zipfile.ZipFile) -> str:
     if "[content_types].xml" in names:
         info = zf.getinfo(names["[content_types].xml"])
         if info.file_size < 4 * 1024 * 1024:
-            content_types = zf.read(info)
+            content_types = member_bytes(zf, info)
     is_sheet = "xl/workbook.xml" in names or b"spreadsheetml.sheet.main" in content_types
     if is_sheet or b"ms-excel.sheet.macroEnabled.main" in content_types:
         macro = any(n.endswith("vbaproject.bin") for n in names) or (

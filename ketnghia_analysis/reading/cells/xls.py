@@ -119,9 +119,33 @@ def _xlrd_book(data: bytes, formatting: bool) -> Any:
 def _xlrd_value(cell: Any, datemode: int) -> object:
     """A cell value as calamine would report it (dates without time as dates); an error
     cell as its text ("#DIV/0!"), which calamine does not report."""
+    return _xlrd_typed(cell.ctype, cell.value, datemode)
+
+
+def _xlrd_row(sh: Any, r: int, datemode: int) -> list[object]:
+    """Row `r` of an xlrd sheet as `_xlrd_value` reads each cell, from the row's types and
+    values (`sh.cell` builds an object and looks up the format of every cell)."""
     import xlrd
 
-    ctype, value = cell.ctype, cell.value
+    types, values = sh.row_types(r), sh.row_values(r)
+    if len(types) != sh.ncols or len(values) != sh.ncols:  # ragged: cell by cell
+        return [_xlrd_value(sh.cell(r, c), datemode) for c in range(sh.ncols)]
+    text, number = xlrd.XL_CELL_TEXT, xlrd.XL_CELL_NUMBER
+    empty = (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK)
+    return [
+        (None if v == "" else v)
+        if t == text or t == number
+        else None
+        if t in empty
+        else _xlrd_typed(t, v, datemode)
+        for t, v in zip(types, values, strict=True)
+    ]
+
+
+def _xlrd_typed(ctype: int, value: Any, datemode: int) -> object:
+    """`_xlrd_value` of a cell's type and value."""
+    import xlrd
+
     if ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
         return None
     if ctype == xlrd.XL_CELL_ERROR:
@@ -157,10 +181,7 @@ def _xlrd_sheets(data: bytes, limits: Limits) -> tuple[list[Sheet], bool, list[t
             refused.append((sh.name, why))
             book.unload_sheet(idx)
             continue
-        grid = [
-            [_xlrd_value(sh.cell(r, c), book.datemode) for c in range(sh.ncols)]
-            for r in range(sh.nrows)
-        ]
+        grid = [_xlrd_row(sh, r, book.datemode) for r in range(sh.nrows)]
         errors = {
             (r, c): str(grid[r][c])
             for r in range(sh.nrows)
