@@ -9,6 +9,7 @@ pandera only about a table that fails them.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,7 +25,13 @@ if TYPE_CHECKING:
 
 
 def empty(table: str) -> pd.DataFrame:
-    """A zero-row table with the contract's columns and dtypes."""
+    """A zero-row table with the contract's columns and dtypes (a copy of the one made
+    once per process: casting empty columns costs ~10 ms a table)."""
+    return _empty(table).copy()
+
+
+@functools.cache
+def _empty(table: str) -> pd.DataFrame:
     return conform(pd.DataFrame({c: [] for c in columns(table)}), table)
 
 
@@ -97,7 +104,10 @@ def conform(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     for col in cols:
         if col.name not in out.columns:
             out[col.name] = None
-        out[col.name] = _cast(out[col.name], col.kind)
+        series = out[col.name]
+        cast = _cast(series, col.kind)
+        if cast is not series:  # a column already of its dtype is not set again
+            out[col.name] = cast
     extra = [c for c in out.columns if c not in {col.name for col in cols}]
     return out[[c.name for c in cols] + extra].reset_index(drop=True)
 

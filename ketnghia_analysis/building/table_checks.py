@@ -53,10 +53,46 @@ CHECKS: dict[str, Callable[[pd.Series, Any], bool]] = {
 }
 
 
+#: Kinds whose values the checks compare as numbers (``ge``, ``in_range``, ``isin``).
+NUMERIC = frozenset({"count", "year", "int", "money", "fraction"})
+
+#: The numeric checks on a numpy array of the non-null values (no Series per check).
+NUMERIC_CHECKS: dict[str, Callable[[np.ndarray, Any], bool]] = {
+    "ge": lambda values, bound: bool(np.all(values >= bound)),
+    "in_range": lambda values, bounds: bool(np.all((values >= bounds[0]) & (values <= bounds[1]))),
+    "isin": lambda values, allowed: bool(np.all(np.isin(values, list(allowed)))),
+}
+
+
+def _numeric_passes(series: pd.Series, col: Col) -> bool | None:
+    """`column_passes` of a numeric column on its numpy values; None when the column is not
+    one (or a check is not numeric): the Series path decides."""
+    if col.kind not in NUMERIC or any(name not in NUMERIC_CHECKS for name, _ in col.checks):
+        return None
+    array = series.array
+    if isinstance(array, pd.arrays.IntegerArray):
+        values, nulls = array.to_numpy(dtype="int64", na_value=0), array.isna()
+    elif isinstance(series.dtype, np.dtype) and series.dtype.kind in "if":
+        values = series.to_numpy()
+        nulls = np.isnan(values) if values.dtype.kind == "f" else np.zeros(len(values), bool)
+    else:
+        return None
+    if nulls.any():
+        if not col.nullable:
+            return False
+        values = values[~nulls]
+    if not len(values):
+        return True
+    return all(NUMERIC_CHECKS[name](values, argument) for name, argument in col.checks)
+
+
 def column_passes(series: pd.Series, col: Col) -> bool:
     """Whether one column passes its dtype, nullability and checks."""
     if col.kind not in UNTYPED and str(series.dtype) != DTYPES[col.kind]:
         return False
+    numeric = _numeric_passes(series, col)
+    if numeric is not None:
+        return numeric
     nulls = series.isna().to_numpy()
     if nulls.any():
         if not col.nullable:
