@@ -201,10 +201,21 @@ def decode_legacy(s: str, encoding: str) -> str:
     """
     dec = _tables(encoding)[1]
     if encoding == "tcvn3":
-        out = "".join(dec.get(c, c) for c in s)
+        out = s.translate(_tcvn3_translation())
         return unicodedata.normalize("NFC", _tcvn3_recase(s, out))
     out = _vni_decode_re().sub(lambda m: dec[m.group(0)], s)
     return unicodedata.normalize("NFC", out)
+
+
+@functools.cache
+def _tcvn3_translation() -> dict[int, str]:
+    """The TCVN3 decoding table for ``str.translate`` (one code, one letter)."""
+    return {ord(code): letter for code, letter in _tables("tcvn3")[1].items()}
+
+
+# An ASCII capital after the first character of a word; an ASCII lowercase letter.
+_INNER_CAPITAL = re.compile(r"(?<=\S)[A-Z]")
+_ASCII_LOWER = re.compile("[a-z]")
 
 
 def _tcvn3_recase(raw: str, decoded: str) -> str:
@@ -216,9 +227,9 @@ def _tcvn3_recase(raw: str, decoded: str) -> str:
     lowercase ASCII letter and has a capital ASCII letter after its first character
     ("§¾K" → "ĐẮK"); a single leading capital ("Hµ") is title case and stays "Hà".
     """
-    ascii_letters = [c for c in raw if c.isascii() and c.isalpha()]
-    inner_capital = any(any(c.isascii() and c.isupper() for c in w[1:]) for w in raw.split())
-    if inner_capital and all(c.isupper() for c in ascii_letters):
+    if not _INNER_CAPITAL.search(raw):  # no word has a capital after its first character
+        return decoded
+    if not _ASCII_LOWER.search(raw):
         return decoded.upper()
     if len(raw) != len(decoded):  # one code per character: lengths always agree
         return decoded
@@ -283,28 +294,33 @@ def _evidence(s: str, encoding: str) -> int:
 
 def _plausible(text: str) -> bool:
     """Does decoded text look like Vietnamese (valid letters, one tone per syllable)?"""
-    for m in re.finditer(r"\w+", text):
-        word = m.group(0)
-        if word.isascii():
-            continue
-        if any(c not in VIETNAMESE_LETTERS for c in word if not c.isdigit()):
+    return all(word.isascii() or _plausible_word(word) for word in _WORDS.findall(text))
+
+
+_WORDS = re.compile(r"\w+")
+
+
+@functools.lru_cache(maxsize=65536)
+def _plausible_word(word: str) -> bool:
+    """`_plausible` for one non-ASCII word (memoised: the same words recur in every sheet)."""
+    if any(c not in VIETNAMESE_LETTERS for c in word if not c.isdigit()):
+        return False
+    if any(c.isdigit() for c in word):
+        return False
+    folded = strip_diacritics(word).lower()
+    has_vowel = any(c in "aeiouy" for c in folded)
+    if has_vowel and not _SYLLABLES.fullmatch(folded):
+        return False
+    # At most one tone mark per vowel run (one syllable, or names written as one
+    # word such as "Avương").
+    tones = [split_letter(c)[1] > 0 for c in word]
+    for run in re.finditer(r"[aeiouy]+", folded):
+        if sum(tones[run.start() : run.end()]) > 1:
             return False
-        if any(c.isdigit() for c in word):
-            return False
-        folded = strip_diacritics(word).lower()
-        has_vowel = any(c in "aeiouy" for c in folded)
-        if has_vowel and not _SYLLABLES.fullmatch(folded):
-            return False
-        # At most one tone mark per vowel run (one syllable, or names written as one
-        # word such as "Avương").
-        tones = [split_letter(c)[1] > 0 for c in word]
-        for run in re.finditer(r"[aeiouy]+", folded):
-            if sum(tones[run.start() : run.end()]) > 1:
-                return False
-        if not has_vowel and (
-            word != word.upper() or any(c not in "đĐ" and not c.isascii() for c in word)
-        ):
-            return False  # only abbreviations in capitals ("ĐVT", "HĐND") lack a vowel
+    if not has_vowel and (
+        word != word.upper() or any(c not in "đĐ" and not c.isascii() for c in word)
+    ):
+        return False  # only abbreviations in capitals ("ĐVT", "HĐND") lack a vowel
     return True
 
 
@@ -324,6 +340,7 @@ _GLIDE_FINAL = frozenset(
 _VOWEL_RUN = re.compile(r"[aăâeêioôơuưy]+")
 
 
+@functools.lru_cache(maxsize=65536)
 def _word_penalty(word: str, spelling: bool = True) -> int:
     """1 when a word breaks Vietnamese syllable structure, else 0.
 
@@ -377,14 +394,17 @@ def _word_penalty(word: str, spelling: bool = True) -> int:
 def _nucleus_penalty(text: str, spelling: bool = True) -> int:
     """Number of non-ASCII words that break Vietnamese syllable structure (or spelling)."""
     return sum(
-        _word_penalty(m.group(0), spelling)
-        for m in re.finditer(r"[^\W\d_]+", text)
-        if not m.group(0).isascii()
+        _word_penalty(word, spelling) for word in _LETTER_RUNS.findall(text) if not word.isascii()
     )
+
+
+_LETTER_RUNS = re.compile(r"[^\W\d_]+")
 
 
 def _looks_genuine(s: str) -> bool:
     """Unicode-only Vietnamese letters or combining marks: not Windows-1252 mojibake."""
+    if max(s, default="\x00") <= "\xff":  # both are beyond Latin-1
+        return False
     return any(c in UNICODE_ONLY_LETTERS or unicodedata.combining(c) for c in s)
 
 
@@ -400,8 +420,7 @@ def _unexplained(s: str, encoding: str) -> int:
     VNI its "è" and "é" (VNI marks that follow only an *a*) would be left unexplained.
     """
     if encoding == "tcvn3":
-        dec = _tables("tcvn3")[1]
-        rest = "".join(" " if c in dec else c for c in s)
+        rest = s.translate(_tcvn3_blanks())
     else:
         rest = _vni_decode_re().sub(" ", s)
     return sum(
@@ -411,6 +430,12 @@ def _unexplained(s: str, encoding: str) -> int:
         and c not in _VNI_SELF
         and (c.isalpha() or ("\xa1" <= c <= "\xff" and _in_word(rest, i)))
     )
+
+
+@functools.cache
+def _tcvn3_blanks() -> dict[int, str]:
+    """Every TCVN3 code → a space, for ``str.translate``."""
+    return {ord(code): " " for code in _tables("tcvn3")[1]}
 
 
 def _scores(s: str) -> dict[str, tuple[int, int, int]]:
@@ -445,6 +470,8 @@ def _scores(s: str) -> dict[str, tuple[int, int, int]]:
 
 @functools.lru_cache(maxsize=65536)
 def _detect_cached(s: str) -> str | None:
+    if _looks_genuine(s):
+        return None
     scores = _scores(s)
     if not scores:
         return None
@@ -473,7 +500,7 @@ def detect_legacy(s: str) -> str | None:
     >>> detect_legacy("Hoà"), detect_legacy("3 × 4"), detect_legacy("½ ha")
     (None, None, None)
     """
-    if not isinstance(s, str) or s.isascii() or _looks_genuine(s):
+    if not isinstance(s, str) or s.isascii():
         return None
     return _detect_cached(s)
 
@@ -542,11 +569,19 @@ def legacy_candidates(s: str) -> list[tuple[str, str]]:
     >>> legacy_candidates("Phó Ninh")
     [('tcvn3', 'Phú Ninh'), ('vni', 'Phĩ Ninh')]
     """
-    if not isinstance(s, str) or s.isascii() or _looks_genuine(s):
+    if not isinstance(s, str) or s.isascii():
         return []
+    return list(_candidates_cached(s))
+
+
+@functools.lru_cache(maxsize=65536)
+def _candidates_cached(s: str) -> tuple[tuple[str, str], ...]:
+    """`legacy_candidates` of a text (memoised: matchers ask for the same labels again)."""
+    if _looks_genuine(s):
+        return ()
     out = []
     for encoding in LEGACY_ENCODINGS:
         decoded = decode_legacy(s, encoding)
         if decoded != s and _plausible(decoded):
             out.append((encoding, decoded))
-    return out
+    return tuple(out)

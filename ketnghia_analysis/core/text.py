@@ -26,6 +26,7 @@ Legacy 8-bit encodings (TCVN3, VNI) are decoded and encoded by `core.legacy`.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -75,10 +76,17 @@ _APOSTROPHE_CHARS = "'\u2019\u2018\u02bc`\u00b4\u02bb\u2032"
 _FOLD_DROP = re.compile(f"[\u0300-\u036f{_APOSTROPHE_CHARS}\u200b\u200c\u200d\ufeff\u2060]")
 _ZERO_WIDTH_RE = re.compile("[\u200b\u200c\u200d\ufeff\u2060]")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
+# Combining diacritics (tones, circumflex, breve, horn...): U+0300-U+036F but U+034F, the
+# grapheme joiner, which has no combining class and stays.
+_DIACRITICS = re.compile("[\u0300-\u034e\u0350-\u036f]")
 
 
+@functools.lru_cache(maxsize=4096)
 def split_letter(c: str) -> tuple[str, int]:
-    """Split one NFC letter into (letter without tone, tone number 0-5)."""
+    """Split one NFC letter into (letter without tone, tone number 0-5).
+
+    Memoised: the detection of legacy encodings splits the same few letters again and again.
+    """
     d = unicodedata.normalize("NFD", c)
     tone = 0
     rest = []
@@ -114,6 +122,13 @@ _OLD_STYLE_LAST = frozenset(with_tone(v, t) for v in "aey" for t in range(1, 6))
 )
 
 
+# `_retone_word` changes only a word ending in an untoned o/u followed by a toned a/e/y
+# ("Hoà", "Thuỷ"): only such words are handed to it (the words `_WORD` finds, whole).
+_OLD_STYLE_CLASS = "".join(sorted(_OLD_STYLE_LAST))
+_OLD_STYLE_END = re.compile(f"[oOuU][{_OLD_STYLE_CLASS}](?![^\\W\\d_])")
+_OLD_STYLE_WORD = re.compile(f"(?<![^\\W\\d_])[^\\W\\d_]*[oOuU][{_OLD_STYLE_CLASS}](?![^\\W\\d_])")
+
+
 def normalize(s: str) -> str:
     """Canonical form of a Vietnamese text cell.
 
@@ -140,8 +155,8 @@ def normalize(s: str) -> str:
         s = _ZERO_WIDTH_RE.sub("", s)
     s = unicodedata.normalize("NFC", s)
     s = " ".join(s.split())
-    if not _OLD_STYLE_LAST.isdisjoint(s):
-        s = unicodedata.normalize("NFC", _WORD.sub(lambda m: _retone_word(m.group(0)), s))
+    if _OLD_STYLE_END.search(s):
+        s = unicodedata.normalize("NFC", _OLD_STYLE_WORD.sub(lambda m: _retone_word(m.group(0)), s))
     return s
 
 
@@ -151,8 +166,11 @@ def strip_diacritics(s: str) -> str:
     >>> strip_diacritics("Đông Giang, Trà My")
     'Dong Giang, Tra My'
     """
-    d = unicodedata.normalize("NFD", s)
-    d = "".join(ch for ch in d if not unicodedata.combining(ch))
+    if s.isascii():
+        return s
+    d = _DIACRITICS.sub("", unicodedata.normalize("NFD", s))
+    if not d.isascii():  # other combining marks than the Vietnamese ones (rare)
+        d = "".join(ch for ch in d if not unicodedata.combining(ch))
     return d.replace("đ", "d").replace("Đ", "D")
 
 

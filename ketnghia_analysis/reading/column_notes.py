@@ -14,6 +14,7 @@ YEAR_IN_TEXT, BLANK_READ_AS_ZERO (info), VALUE_EXCEL_ERROR (warning, or info in 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -61,8 +62,9 @@ class Note:
     severity: str = "info"
 
 
+@functools.lru_cache(maxsize=1024)
 def column_letter(col0: int) -> str:
-    """Excel letters of a 0-based column: 7 → "H"."""
+    """Excel letters of a 0-based column: 7 → "H" (memoised: asked for every column read)."""
     return a1(0, col0).rstrip("0123456789")
 
 

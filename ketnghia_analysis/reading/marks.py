@@ -246,11 +246,23 @@ def _unique_best(
     the one overturning fewest `priors`), if it is consistent and the only such one."""
     if not rows or len(free) > MAX_FREE:
         return None, 0
+    # Each distinct row once: the count of each free token, and what the free tokens must
+    # count for the row to agree (its reported number less the fixed tokens met).
+    free_set = set(free)
+    tally: Counter[tuple[tuple[int, ...], int]] = Counter()
+    for row, n in rows:
+        met = sum(c for t, c in row.items() if t not in free_set and fixed.get(t))
+        tally[(tuple(row.get(t, 0) for t in free), n - met)] += 1
     scored = []
     for bits in itertools.product((True, False), repeat=len(free)):
         meaning = {**fixed, **dict(zip(free, bits, strict=True))}
         overturned = sum(1 for t, m in priors.items() if t in meaning and meaning[t] != m)
-        scored.append((-_score(rows, meaning), overturned, meaning))
+        agree = sum(
+            times
+            for (counts, need), times in tally.items()
+            if sum(c for c, b in zip(counts, bits, strict=True) if b) == need
+        )
+        scored.append((-agree, overturned, meaning))
     scored.sort(key=lambda s: (s[0], s[1]))
     best, overturned, meaning = scored[0]
     tie = len(scored) > 1 and scored[1][:2] == (best, overturned)
@@ -348,7 +360,9 @@ def _keys(
 ) -> list[list[str | None]]:
     """The key of every cell, each distinct value folded once. In total rows a number is
     the count of communes meeting the criterion, not a mark: no key."""
-    cache: dict[tuple[type, object], str | None] = {}
+    # Memo keyed by the value itself for None and text (most cells), else by (type, value):
+    # 1, 1.0 and True are equal as keys but may not be as cells.
+    cache: dict[object, str | None] = {}
     out: list[list[str | None]] = []
     for col in columns:
         keys: list[str | None] = []
@@ -356,20 +370,17 @@ def _keys(
             if i >= n_data and _is_number(x):
                 keys.append(None)
                 continue
-            ck = (type(x), x) if not isinstance(x, float) or x == x else (float, "nan")
+            if x is None or type(x) is str:
+                ck: object = x
+            elif not isinstance(x, float) or x == x:
+                ck = (type(x), x)
+            else:
+                ck = (float, "nan")
             if ck not in cache:
                 cache[ck] = _cell_key(x, not_assessed)
             keys.append(cache[ck])
         out.append(keys)
     return out
-
-
-def _mark(key: str | None, data_row: bool, decision: Decision) -> bool | None:
-    """A cell's mark: a blank data cell is not met; an unsettled token, an Excel error and
-    a not-assessed cell are None."""
-    if key is None:
-        return False if data_row else None
-    return None if key in (_NA, _ERR) else decision.meaning.get(key)
 
 
 def _dashed_rows(
@@ -383,6 +394,46 @@ def _dashed_rows(
     return frozenset(
         i for i in range(n_data) if counts[i] is None and all(col[i] in DASHES for col in keys)
     )
+
+
+def _tally(
+    keys: list[list[str | None]],
+    columns: Sequence[Sequence[object]],
+    n_data: int,
+    dashed: frozenset[int],
+    vocab: Mapping[str, Sequence[str]],
+) -> tuple[dict[str, Token], list[dict[str, int]], set[int], list[tuple[int, int]], bool]:
+    """The grid's tokens (in order of first appearance, with their cells), per data row how
+    many cells hold each token, the not-assessed rows, the Excel errors (row, column), and
+    whether a data cell is blank. Rows of dashes (`dashed`) hold no token."""
+    tokens: dict[str, Token] = {}
+    rows: list[dict[str, int]] = [{} for _ in range(n_data)]
+    na_rows: set[int] = set(dashed)
+    errors: list[tuple[int, int]] = []
+    has_blank = False
+    for j, col_keys in enumerate(keys):
+        for i, k in enumerate(col_keys):
+            if k is None:
+                has_blank = has_blank or i < n_data  # a data cell without a key is blank
+                continue
+            token = tokens.get(k)
+            if token is None:  # a new key, or one of the two keys that are no token
+                if k == _NA:
+                    na_rows.add(i)
+                    continue
+                if k == _ERR:
+                    errors.append((i, j))
+                    continue
+                if i in dashed:
+                    continue
+                token = tokens[k] = Token(k, cell_text(columns[j][i]), word_meaning(k, vocab))
+            elif i in dashed:
+                continue
+            token.cells.append((i, j))
+            if i < n_data:
+                row = rows[i]
+                row[k] = row.get(k, 0) + 1
+    return tokens, rows, na_rows, errors, has_blank
 
 
 def read_grid(
@@ -409,29 +460,18 @@ def read_grid(
     vocab = syn.values.get("mark", {})
     counts = [None if reported is None else _as_count(reported[i]) for i in range(n_data)]
     dashed = _dashed_rows(keys, n_data, counts)
-    tokens: dict[str, Token] = {}
-    rows: list[Counter[str]] = [Counter() for _ in range(n_data)]
-    na_rows: set[int] = set(dashed)
-    errors: list[tuple[int, int]] = []
-    has_blank = False
-    for j, col_keys in enumerate(keys):
-        for i, k in enumerate(col_keys):
-            if k is None:
-                has_blank = has_blank or i < n_data  # a data cell without a key is blank
-            elif k == _NA:
-                na_rows.add(i)
-            elif k == _ERR:
-                errors.append((i, j))
-            elif i not in dashed:
-                if k not in tokens:
-                    tokens[k] = Token(k, cell_text(columns[j][i]), word_meaning(k, vocab))
-                tokens[k].cells.append((i, j))
-                if i < n_data:
-                    rows[i][k] += 1
+    tokens, rows, na_rows, errors, has_blank = _tally(keys, columns, n_data, dashed, vocab)
     unread = {i for i, _j in errors} | na_rows  # rows whose count cannot be checked
     evidence = [None if i in unread else counts[i] for i in range(n_data)]
     decision = decide(rows, evidence, {k: t.prior for k, t in tokens.items()})
-    values = [[_mark(k, i < n_data, decision) for i, k in enumerate(ks)] for ks in keys]
+    # Every cell's mark, by its key: a blank data cell is not met; a blank total cell, an
+    # unsettled token, an Excel error and a not-assessed cell are None.
+    total_marks: dict[str | None, bool] = {k: m for k, m in decision.meaning.items()}
+    data_marks = {**total_marks, None: False}
+    values = [
+        [data_marks.get(k) for k in ks[:n_data]] + [total_marks.get(k) for k in ks[n_data:]]
+        for ks in keys
+    ]
     for i in dashed:
         for col in values:
             col[i] = None
