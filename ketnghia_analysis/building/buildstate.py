@@ -241,29 +241,29 @@ def code_fingerprint(package: Path | None = None) -> str:
     outputs also depend on the schemas, the workbooks' layout, the labels and the number
     format. A change of code (an upgrade) therefore reads every file again, once.
 
-    A build asks for it several times (cache, workbooks, manifest): the files are hashed
-    again only when one of them changed size or time (`_FINGERPRINTS`; ~2 ms of `stat`
-    instead of ~20 ms of hashing per call, issue #18).
+    Without `package`, the fingerprint of the code this process runs, taken once per
+    process (a build asks for it four times; a warm builder keeps running the code it
+    imported, so its fingerprint is that code's until it is restarted after an upgrade).
     """
-    package = Path(__file__).resolve().parents[1] if package is None else Path(package)
+    if package is None:
+        return _running_code()
+    return _fingerprint(Path(package))
+
+
+@functools.cache
+def _running_code() -> str:
+    return _fingerprint(Path(__file__).resolve().parents[1])
+
+
+def _fingerprint(package: Path) -> str:
     reference = package / "reference"
+    digest = hashlib.sha256(f"{BUILD_VERSION}|{sys.version}|{_library_versions()}".encode())
     paths = sorted(reference.glob("*.csv")) + sorted(reference.glob("*.yaml"))
     paths += sorted(package.rglob("*.py"))
-    stats = [(str(path), path.stat()) for path in paths]
-    stamps = tuple((name, st.st_size, st.st_mtime_ns) for name, st in stats)
-    known = _FINGERPRINTS.get(package)
-    if known is not None and known[0] == stamps:
-        return known[1]
-    digest = hashlib.sha256(f"{BUILD_VERSION}|{sys.version}|{_library_versions()}".encode())
     for path in paths:
         digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())
-    _FINGERPRINTS[package] = (stamps, digest.hexdigest()[:16])
-    return _FINGERPRINTS[package][1]
-
-
-#: The last fingerprint of each package folder, with the sizes and times it was taken at.
-_FINGERPRINTS: dict[Path, tuple[tuple, str]] = {}
+    return digest.hexdigest()[:16]
 
 
 @dataclass(frozen=True)
