@@ -395,8 +395,11 @@ def missing_communes(live: list[FileResult], tables: dict, gazetteer: Any) -> li
         frame = tables[table]
         if frame.empty:
             continue
-        for district, year, code in zip(
-            frame["district_code"], frame["year"], frame["commune_code"], strict=True
+        for district, year, code in zip(  # lists: iterating Arrow arrays is per element
+            frame["district_code"].tolist(),
+            frame["year"].tolist(),
+            frame["commune_code"].tolist(),
+            strict=True,
         ):
             found.setdefault((district, int(year), form), set()).add(code)
     issues = []

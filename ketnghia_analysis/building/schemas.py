@@ -69,7 +69,7 @@ def _typed(values: list[Any], kind: str | None) -> Any:
         # Arrow would truncate 1.5 to 1 (counts are rounded) or read 1 as True: only
         # values of the exact type go through it.
         exact = _ARROW_EXACT.get(kind or "")
-        if exact is not None and all(type(v) is exact[0] or v is None for v in values):
+        if exact is not None and set(map(type, values)) <= {exact[0], type(None)}:
             array = pa.array(values, type=exact[1])
             if kind in ("count", "year"):
                 return pd.Int64Dtype().__from_arrow__(array)
