@@ -76,7 +76,8 @@ def warm_up_assembly() -> threading.Thread:
     """Import what the assembly and the writing need in a thread, while this process only
     waits for the reader workers (issue #9). The tables are validated without pandera
     (`building/table_checks.py`); pandera is imported here for the codebook, whose columns
-    and labels come from the pandera schemas (`building/codebook.py`)."""
+    and labels come from the pandera schemas, and the codebook is made here too
+    (`codebook.rendered`)."""
 
     def warm() -> None:
         try:
@@ -88,6 +89,7 @@ def warm_up_assembly() -> threading.Thread:
 
             gazetteer.communes()
             PartnerRegistry.load()  # parsed once per process (`partners._shipped`)
+            codebook.rendered()  # made once per process, from code alone
         except Exception:  # noqa: BLE001 - only a head start: assemble imports them anyway
             pass
 

@@ -10,7 +10,7 @@ project is opened here, with those conversions off; a formula the project means 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import xlsxwriter
 
@@ -31,6 +31,8 @@ def text_only_options(**extra: Any) -> dict[str, Any]:
     return {**extra, **TEXT_ONLY}
 
 
-def open_workbook(path: Path | str, **extra: Any) -> xlsxwriter.Workbook:
-    """A new xlsxwriter workbook at ``path`` that stores every string as text."""
-    return xlsxwriter.Workbook(str(path), text_only_options(**extra))
+def open_workbook(path: Path | str | BinaryIO, **extra: Any) -> xlsxwriter.Workbook:
+    """A new xlsxwriter workbook at ``path`` (or into a binary buffer, with ``in_memory``)
+    that stores every string as text."""
+    target = str(path) if isinstance(path, str | Path) else path
+    return xlsxwriter.Workbook(target, text_only_options(**extra))
