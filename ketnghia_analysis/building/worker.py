@@ -17,11 +17,11 @@ def worker_normaliser() -> Normaliser:
     """This process's normaliser, built on first use."""
     if "normaliser" not in _WORKER_STATE:
         from ketnghia_analysis.reference import gazetteer
-        from ketnghia_analysis.reference.matching import CommuneMatcher
+        from ketnghia_analysis.reference.matching import shipped_matcher
         from ketnghia_analysis.reference.partners import PartnerRegistry
 
         _WORKER_STATE["normaliser"] = Normaliser(
-            CommuneMatcher(), PartnerRegistry.load(), gazetteer.communes()
+            shipped_matcher(), PartnerRegistry.load(), gazetteer.communes()
         )
     return _WORKER_STATE["normaliser"]
 

@@ -474,11 +474,10 @@ def _district_of() -> dict[str, str]:
     return dict(zip(c["commune_code"].astype(str), c["district_code"].astype(str), strict=True))
 
 
-@functools.lru_cache(maxsize=1)
 def _default_matcher() -> Any:
-    from ketnghia_analysis.reference.matching import CommuneMatcher
+    from ketnghia_analysis.reference.matching import shipped_matcher
 
-    return CommuneMatcher()
+    return shipped_matcher()
 
 
 # ---------------------------------------------------------------------------

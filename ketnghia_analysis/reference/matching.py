@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import bisect
 import csv
+import functools
 import math
 import re
 from collections import defaultdict
@@ -558,3 +559,10 @@ def _same_text(label: str, n: _Name, fold_case: bool = False) -> bool:
         bare.replace(" ", ""),
         name.replace(" ", ""),
     )
+
+
+@functools.cache
+def shipped_matcher() -> CommuneMatcher:
+    """The matcher of the shipped gazetteer, built once per process: the reader's identity
+    clues and the normaliser share it (its memo is of pure answers; issue #18)."""
+    return CommuneMatcher()

@@ -15,7 +15,6 @@ from filled_template import fill_template
 
 from ketnghia_analysis.building import worker
 from ketnghia_analysis.building.build import build
-from ketnghia_analysis.reading import identity
 from ketnghia_analysis.reading.template import write_template
 from ketnghia_analysis.reference import matching
 from ketnghia_analysis.reference.gazetteer import communes
@@ -37,10 +36,10 @@ def fresh_matchers(monkeypatch):
     def use(path: Path) -> None:
         monkeypatch.setattr(matching, "ALIASES_FILE", path)
         monkeypatch.setattr(worker, "_WORKER_STATE", {})
-        identity._default_matcher.cache_clear()
+        matching.shipped_matcher.cache_clear()
 
     yield use
-    identity._default_matcher.cache_clear()
+    matching.shipped_matcher.cache_clear()
 
 
 def _fuzzy_warnings(tmp_path: Path) -> pd.DataFrame:
