@@ -23,6 +23,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ketnghia_analysis.building.buildstate import code_fingerprint
@@ -73,21 +74,22 @@ class Reuse:
         self.new: dict[str, dict[str, str]] = {}
         self.taken: list[str] = []
         self._whole: pd.DataFrame | None = None
-        self._rows: pd.Series | None = None
+        self._rows: np.ndarray | None = None  # the hash of each row of the prepared table
+        self._types = b""
 
     def prepare(self, frame: pd.DataFrame) -> None:
         """Hash the rows of a table once, for `rows`: one feedback workbook per district-year
         then costs a slice of the hashes, not a pass over its own frame."""
         self._whole = frame
-        self._rows = pd.util.hash_pandas_object(frame, index=False)
+        self._rows = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+        self._types = repr([(str(c), str(t)) for c, t in frame.dtypes.items()]).encode()
 
     def rows(self, index: pd.Index) -> str:
         """`frame_digest` of the rows of the prepared table at `index` (its labels)."""
         assert self._whole is not None and self._rows is not None, "prepare() first"
-        whole = self._whole
-        digest = hashlib.sha256(repr([(str(c), str(t)) for c, t in whole.dtypes.items()]).encode())
+        digest = hashlib.sha256(self._types)
         if len(index):
-            digest.update(self._rows.loc[index].to_numpy().tobytes())
+            digest.update(self._rows[self._whole.index.get_indexer(index)].tobytes())
         return digest.hexdigest()
 
     def digest(self, *parts: Any) -> str:
