@@ -115,6 +115,21 @@ class Progress:
             flush=True,
         )
 
+    def held(self, n: int) -> None:
+        """`n` files whose results a warm builder holds in memory: one line for all of them
+        (not one per file at every rebuild)."""
+        if not n:
+            return
+        self.done += n
+        if self.bar is not None:
+            self.bar.update(n)
+            return
+        print(
+            f"[{self.done}/{self.total}] {n} tệp không đổi: dùng kết quả giữ trong bộ nhớ",
+            file=sys.stderr,
+            flush=True,
+        )
+
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
@@ -150,9 +165,8 @@ def collect(
     for result in results.values():
         bar.step(result, cached=False)
     held = _held(files, known or {}, use_cache)
-    for rel, result in held.items():
-        results[rel] = result
-        bar.step(result, cached=True)
+    results.update(held)
+    bar.held(len(held))
     files = [f for f in files if f.rel not in held]
     hits = [f for f in files if cache.has(f)]
     todo = [f for f in files if f not in hits]

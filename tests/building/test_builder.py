@@ -120,3 +120,20 @@ def test_a_file_gone_from_the_raw_folder_is_forgotten(tmp_path, returns, counted
         f"nam-tra-my/{returns['2024'].name}"
     ]
     assert list(builder.held.results) == [f"nam-tra-my/{returns['2024'].name}"]
+
+
+def test_files_held_in_memory_are_logged_in_one_line(tmp_path, returns, capsys):
+    """A rebuild logs the file it read, and one line for the files it held in memory (not
+    one line per unchanged file at every rebuild, as `ketnghia build --watch` did)."""
+    raw = make_raw(tmp_path, returns)
+    with kn.Builder(raw, tmp_path / "out", isolate=False) as builder:
+        builder.build()
+        capsys.readouterr()
+        touched = raw / "nam-tra-my" / returns["2024"].name
+        touched.write_bytes(touched.read_bytes() + b"\0")  # new bytes: read again
+        builder.build()
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("[")]
+    assert len(lines) == 2, lines
+    assert lines[0] == "[1/2] 1 tệp không đổi: dùng kết quả giữ trong bộ nhớ"
+    assert lines[1].startswith(f"[2/2] nam-tra-my/{touched.name}: ")
