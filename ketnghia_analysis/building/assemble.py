@@ -26,7 +26,7 @@ from ketnghia_analysis.building.grouping import count_by_severity, group_records
 from ketnghia_analysis.building.results import OUTPUT_TABLES, Columns, FileResult, n_rows
 from ketnghia_analysis.building.rulebook import SEVERITY_ORDER, Context, records_of
 from ketnghia_analysis.core.issues import Issue
-from ketnghia_analysis.reference.contract import key
+from ketnghia_analysis.reference.contract import DTYPES, TABLES, key
 from ketnghia_analysis.reference.form_codes import form_title
 
 #: The tables of rows of the returns: those of the four forms, and the district rows of the
@@ -333,10 +333,21 @@ def _cross_file_findings(
 
 
 def _conform(frame: pd.DataFrame, name: str) -> pd.DataFrame:
-    """A table with the contract's columns, in order, and dtypes."""
+    """A table with the contract's columns, in order, and dtypes (a table that has exactly
+    those already, as `_stack_forms` makes them, is only given a fresh index)."""
     schemas = _schemas()
-    return (
-        schemas.empty(name) if frame.empty else schemas.conform(frame, name)[schemas.columns(name)]
+    if frame.empty:
+        return schemas.empty(name)
+    if _of_contract(frame, name):
+        return frame.reset_index(drop=True)
+    return schemas.conform(frame, name)[schemas.columns(name)]
+
+
+def _of_contract(frame: pd.DataFrame, name: str) -> bool:
+    """Whether a table has the contract's columns, in order, each of its exact dtype."""
+    cols = TABLES[name][0]
+    return list(frame.columns) == [col.name for col in cols] and all(
+        str(frame[col.name].dtype) == DTYPES[col.kind] for col in cols
     )
 
 

@@ -157,11 +157,14 @@ def _district_names() -> dict[str, str]:
         return {}
 
 
-def write_issues_xlsx(issues: pd.DataFrame, path: Path, reuse: Reuse | None = None) -> Path:
+def write_issues_xlsx(
+    issues: pd.DataFrame, path: Path, reuse: Reuse | None = None, *, presorted: bool = False
+) -> Path:
     """issues.xlsx: one sheet per district (plus "Chung" for file-level findings); with
-    `reuse`, the previous build's file when its content is the same (`unchanged.Reuse`)."""
+    `reuse`, the previous build's file when its content is the same (`unchanged.Reuse`).
+    `presorted`: the findings come through `sort_issues` already (a build sorts them once)."""
     path = Path(path)
-    issues = sort_issues(issues)
+    issues = issues if presorted else sort_issues(issues)
     if reuse is not None and reuse.take(path, issues):
         return path
     names = _district_names()
@@ -201,17 +204,18 @@ def feedback_name(district_code: object, year: object, district_name: str | None
 
 
 def write_district_feedback(
-    issues: pd.DataFrame, folder: Path, reuse: Reuse | None = None
+    issues: pd.DataFrame, folder: Path, reuse: Reuse | None = None, *, presorted: bool = False
 ) -> list[Path]:
     """feedback/<district>_<year>.xlsx for every district-year with findings; with `reuse`,
-    the previous build's workbook of a district-year whose findings are the same."""
+    the previous build's workbook of a district-year whose findings are the same.
+    `presorted` as for `write_issues_xlsx`."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     if issues.empty:
         return written
     names = _district_names()
-    issues = sort_issues(issues)
+    issues = issues if presorted else sort_issues(issues)
     if reuse is not None:
         reuse.prepare(issues)
     lines = _district_years(_grouped(issues))

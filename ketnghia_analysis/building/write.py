@@ -47,8 +47,9 @@ def write_all(
     if hook:
         hook("write")  # the tables are in tmp, the workbooks not yet
     reuse = Reuse(previous, tmp)
-    written.append(feedback.write_issues_xlsx(tables["issues"], tmp / "issues.xlsx", reuse))
-    written += feedback.write_district_feedback(tables["issues"], tmp / "feedback", reuse)
+    issues = feedback.sort_issues(tables["issues"])  # once, for every workbook
+    written.append(feedback.write_issues_xlsx(issues, tmp / "issues.xlsx", reuse, presorted=True))
+    written += feedback.write_district_feedback(issues, tmp / "feedback", reuse, presorted=True)
     try:
         written += codebook.write_codebook(tmp, reuse)
     except Exception as exc:  # noqa: BLE001 - the codebook must not stop a build

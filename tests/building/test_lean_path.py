@@ -265,3 +265,14 @@ def test_typed_columns_cast_as_their_objects(values, kind):
             return  # values this kind cannot hold at all: not a column the build makes
         got = schemas._cast(pd.Series(schemas._typed(values, kind)), kind)
     pd.testing.assert_series_equal(got, expected, check_exact=True, check_index=False)
+
+
+def test_a_table_already_of_the_contract_is_conformed_as_before():
+    """Issue #18: `_conform` only re-indexes a table that has the contract's columns and
+    dtypes; the result is the one the full cast gives (rows dropped: index not a range)."""
+    frame = _valid_poverty().iloc[[2, 0]]
+    assert assemble._of_contract(frame, "poverty")
+    full = schemas.conform(frame, "poverty")[schemas.columns("poverty")]
+    pd.testing.assert_frame_equal(assemble._conform(frame, "poverty"), full, check_exact=True)
+    assert not assemble._of_contract(frame.astype({"year": "float64"}), "poverty")
+    assert not assemble._of_contract(frame.assign(extra=1), "poverty")
