@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from pathlib import Path
 from typing import Any
@@ -367,6 +368,17 @@ def utf8_streams() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The `ketnghia` command: `argv` None reads the process's own command line."""
+    code = _main(argv)
+    if argv is None:
+        # The process ends now. Its objects go to the garbage collector's permanent
+        # generation, so the interpreter's final collections do not walk them all again:
+        # ~0.2 s off every command that built tables (exit handlers still run; issue #18).
+        gc.freeze()
+    return code
+
+
+def _main(argv: list[str] | None) -> int:
     utf8_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
