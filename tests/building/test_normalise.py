@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
+from fake_returns import a_return
 
 from ketnghia_analysis.building import row_rules, rulebook
 from ketnghia_analysis.building.normalise import Normaliser, normalise_return
@@ -78,24 +79,6 @@ def form(kind: str, records: pd.DataFrame, columns: dict, totals=None, sheet="Bi
         totals=totals if totals is not None else pd.DataFrame(),
         rows_read=len(records) + 3 + (0 if totals is None else len(totals)),
         rows_structural=3 + (0 if totals is None else len(totals)),
-        issues=[],
-    )
-
-
-def a_return(forms, district="516", year=2023):
-    return SimpleNamespace(
-        source_file=f"{district}/bc_{year}.xlsx",
-        sha256="0" * 64,
-        size_bytes=1,
-        format="xlsx",
-        status="read",
-        reason=None,
-        district_code=district,
-        year=year,
-        report_date=None,
-        modified=None,
-        forms=forms,
-        skipped_sheets=[],
         issues=[],
     )
 

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
+from fake_returns import a_return
 
 from ketnghia_analysis.building.assemble import assemble
 from ketnghia_analysis.building.normalise import Normaliser, normalise_return
@@ -49,24 +50,6 @@ def official_form(kind: str, rows: list[dict], names: tuple[str, ...], paired: b
         paired_rows={int(r["source_row"]): int(r["source_row"]) + 1 for r in rows}
         if paired
         else {},
-    )
-
-
-def a_return(name: str, forms: list, district: str = "516", year: int = 2023):
-    return SimpleNamespace(
-        source_file=name,
-        sha256="0" * 64,
-        size_bytes=1,
-        format="xlsx",
-        status="read",
-        reason=None,
-        district_code=district,
-        year=year,
-        report_date=None,
-        modified=None,
-        forms=forms,
-        skipped_sheets=[],
-        issues=[],
     )
 
 
@@ -166,7 +149,7 @@ def codes(issues, code: str) -> list:
 
 def test_b_alone_gives_a_row_with_the_movement_and_no_total(normaliser):
     b = official_form("poor_movement", [b_row("Xã Trà Mai", FIRST)], B_FLOWS)
-    tables, issues = build(normaliser, a_return("516/B_2023.xlsx", [b]))
+    tables, issues = build(normaliser, a_return(source_file="516/B_2023.xlsx", forms=[b]))
     row = row_of(tables, TRA_MAI)
     assert row["source_form"] == "B"
     assert (row["poor_start"], row["poor_end"], row["poverty_exits"]) == (400, 358, 50)
@@ -191,9 +174,9 @@ def test_a_b_c_from_three_files_join_into_one_row(normaliser):
     c = official_form("near_poor_movement", [c_row("TRÀ MAI", FIRST + 4)], C_FLOWS)
     tables, issues = build(
         normaliser,
-        a_return("516/C_2023.xlsx", [c]),
-        a_return("516/A_2023.xlsx", [a]),
-        a_return("516/B_2023.xlsx", [b]),
+        a_return(source_file="516/C_2023.xlsx", forms=[c]),
+        a_return(source_file="516/A_2023.xlsx", forms=[a]),
+        a_return(source_file="516/B_2023.xlsx", forms=[b]),
     )
     assert len(tables["poverty"]) == 1
     row = row_of(tables, TRA_MAI)
@@ -215,7 +198,9 @@ def test_b9_differing_from_a3_is_found_at_both_cells(normaliser):
     a = official_form("review_result", [a_row("Trà Mai", FIRST, poor=360)], A_COUNTS, paired=False)
     b = official_form("poor_movement", [b_row("Trà Mai", FIRST + 2)], B_FLOWS)
     tables, issues = build(
-        normaliser, a_return("516/A_2023.xlsx", [a]), a_return("516/B_2023.xlsx", [b])
+        normaliser,
+        a_return(source_file="516/A_2023.xlsx", forms=[a]),
+        a_return(source_file="516/B_2023.xlsx", forms=[b]),
     )
     assert row_of(tables, TRA_MAI)["poor_end"] == 358  # B(9) wins over A(3)
     found = [i for i in codes(issues, "FORMS_DISAGREE") if "hộ nghèo cuối năm" in i.message]
@@ -237,7 +222,9 @@ def test_official_form_wins_over_02hn_and_02hn_fills_the_rest(normaliser):
     b = official_form("poor_movement", [b_row("Trà Mai", FIRST)], B_FLOWS)
     hn = hn_form([hn_row("Trà Mai", 4, end=355), hn_row("Trà Cang", 5)])
     tables, issues = build(
-        normaliser, a_return("516/B_2023.xlsx", [b]), a_return("516/bc_2023.xlsx", [hn])
+        normaliser,
+        a_return(source_file="516/B_2023.xlsx", forms=[b]),
+        a_return(source_file="516/bc_2023.xlsx", forms=[hn]),
     )
     mai, cang = row_of(tables, TRA_MAI), row_of(tables, TRA_CANG)
     assert mai["source_form"] == "B+02/HN" and cang["source_form"] == "02/HN"
@@ -258,8 +245,16 @@ def test_the_same_order_of_files_either_way(normaliser):
     """The join does not depend on which file comes first."""
     b = official_form("poor_movement", [b_row("Trà Mai", FIRST)], B_FLOWS)
     hn = hn_form([hn_row("Trà Mai", 4, end=355)])
-    one, _ = build(normaliser, a_return("x/B.xlsx", [b]), a_return("x/H.xlsx", [hn]))
-    two, _ = build(normaliser, a_return("x/H.xlsx", [hn]), a_return("x/B.xlsx", [b]))
+    one, _ = build(
+        normaliser,
+        a_return(source_file="x/B.xlsx", forms=[b]),
+        a_return(source_file="x/H.xlsx", forms=[hn]),
+    )
+    two, _ = build(
+        normaliser,
+        a_return(source_file="x/H.xlsx", forms=[hn]),
+        a_return(source_file="x/B.xlsx", forms=[b]),
+    )
     pd.testing.assert_frame_equal(one["poverty"], two["poverty"])
 
 
@@ -282,7 +277,9 @@ def province_rows(district_poor_end: int) -> list[dict]:
 def test_province_compilation_district_rows_never_in_poverty(normaliser):
     rows = province_rows(district_poor_end=358 + 158)
     b = official_form("poor_movement", rows, B_FLOWS)
-    tables, issues = build(normaliser, a_return("tinh/B_2023.xlsx", [b], district="49"))
+    tables, issues = build(
+        normaliser, a_return(source_file="tinh/B_2023.xlsx", forms=[b], district="49")
+    )
     poverty = tables["poverty"]
     assert sorted(poverty["commune_code"]) == [TRA_MAI, TRA_CANG]
     assert set(poverty["district_code"]) == {"516"}
@@ -295,7 +292,9 @@ def test_province_compilation_district_rows_never_in_poverty(normaliser):
 
 def test_district_row_differing_from_its_communes_is_a_warning_at_its_cell(normaliser):
     b = official_form("poor_movement", province_rows(district_poor_end=520), B_FLOWS)
-    tables, issues = build(normaliser, a_return("tinh/B_2023.xlsx", [b], district="49"))
+    tables, issues = build(
+        normaliser, a_return(source_file="tinh/B_2023.xlsx", forms=[b], district="49")
+    )
     found = [i for i in codes(issues, "DISTRICT_SUM_MISMATCH") if i.cell == f"L{FIRST}"]
     assert len(found) == 1 and found[0].severity == "warning"
     assert (found[0].value, found[0].expected) == ("520", "516")
@@ -306,7 +305,7 @@ def test_unbalanced_movement_warns_and_keeps_the_row_people_at_their_row(normali
     rec = b_row("Trà Mai", FIRST, end=350)  # 400 − 51 + 9 = 358, written 350
     rec["poor_end_people"] = 1400  # 358 × 4 = 1432
     b = official_form("poor_movement", [rec], B_FLOWS)
-    tables, issues = build(normaliser, a_return("516/B_2023.xlsx", [b]))
+    tables, issues = build(normaliser, a_return(source_file="516/B_2023.xlsx", forms=[b]))
     found = codes(issues, "POVERTY_IDENTITY_OFFICIAL")
     assert {(i.cell, i.severity) for i in found} == {
         (f"L{FIRST}", "warning"),
@@ -319,7 +318,7 @@ def test_placeholder_denominator_warns_on_the_total_and_keeps_the_counts(normali
     rec = a_row("Trà Mai", FIRST, households=10, poor=204, near=20)
     assert rec["poverty_rate_reported"] == pytest.approx(20.4)  # 2040 %
     a = official_form("review_result", [rec], A_COUNTS, paired=False)
-    tables, issues = build(normaliser, a_return("516/A_2023.xlsx", [a]))
+    tables, issues = build(normaliser, a_return(source_file="516/A_2023.xlsx", forms=[a]))
     found = codes(issues, "RATE_DENOMINATOR_PLACEHOLDER")
     assert [(i.cell, i.severity) for i in found] == [(f"C{FIRST}", "warning")]
     assert not codes(issues, "POVERTY_RATE_MISMATCH")
@@ -336,14 +335,14 @@ def test_reported_rate_is_recomputed_never_trusted(normaliser):
         A_COUNTS,
         paired=False,
     )
-    tables, issues = build(normaliser, a_return("516/A_2023.xlsx", [a]))
+    tables, issues = build(normaliser, a_return(source_file="516/A_2023.xlsx", forms=[a]))
     assert [i.severity for i in codes(issues, "POVERTY_RATE_MISMATCH")] == ["warning"]
     assert row_of(tables, TRA_MAI)["poverty_rate_end"] == pytest.approx(0.358)
 
 
 def test_02hn_only_rows_have_source_form_and_null_official_columns(normaliser):
     hn = hn_form([hn_row("Trà Mai", 4)])
-    tables, _ = build(normaliser, a_return("516/bc_2023.xlsx", [hn]))
+    tables, _ = build(normaliser, a_return(source_file="516/bc_2023.xlsx", forms=[hn]))
     row = row_of(tables, TRA_MAI)
     assert row["source_form"] == "02/HN"
     assert all(pd.isna(row[c]) for c in ("people_total", "exits_to_near_poor", "poor_people_end"))

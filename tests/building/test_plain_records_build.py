@@ -7,12 +7,12 @@ import copy
 import dataclasses
 import math
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from fake_returns import a_return
 from workbooks import sheet
 
 from ketnghia_analysis.building.normalise import Normaliser, _AddedColumns, normalise_return
@@ -139,24 +139,6 @@ MH = [
 ]
 
 
-def a_return(forms: list[Any], district: str | None = "516", year: int | None = 2023) -> Any:
-    return SimpleNamespace(
-        source_file="516/bc_2023.xlsx",
-        sha256="0" * 64,
-        size_bytes=1,
-        format="xlsx",
-        status="read",
-        reason=None,
-        district_code=district,
-        year=year,
-        report_date=None,
-        modified=None,
-        forms=forms,
-        skipped_sheets=[],
-        issues=[],
-    )
-
-
 @pytest.fixture(scope="module")
 def forms() -> list[Any]:
     return [
@@ -186,7 +168,9 @@ def test_rules_values_and_quarantine_are_the_same_from_plain_columns(forms, norm
 
 
 def test_a_return_of_unknown_identity_quarantines_the_same_rows(forms, normaliser):
-    out = same_either_way(a_return(forms, district=None), normaliser)
+    out = same_either_way(
+        a_return(forms, district=None, source_file="516/bc_2023.xlsx"), normaliser
+    )
     assert {i["code"] for i in out["issues"]} == {"IDENTITY_UNKNOWN"}
     assert len(out["quarantine_rows"]) == sum(len(ft.records) for ft in forms) > 10
 
