@@ -74,15 +74,12 @@ def summary_counts(tables: dict[str, pd.DataFrame], written: Iterable[Path] = ()
 
 def warm_up_assembly() -> threading.Thread:
     """Import what the assembly and the writing need in a thread, while this process only
-    waits for the reader workers (issue #9). The tables are validated without pandera
-    (`building/table_checks.py`); pandera is imported here for the codebook, whose columns
-    and labels come from the pandera schemas, and the codebook is made here too
-    (`codebook.rendered`)."""
+    waits for the reader workers (issue #9), and make the codebook (`codebook.rendered`).
+    Neither imports pandera: the tables are screened by `building/table_checks.py` and the
+    codebook is made from what the schemas are made of (issue #18)."""
 
     def warm() -> None:
         try:
-            import pandera.pandas  # noqa: F401 - for the codebook
-
             from ketnghia_analysis.building import codebook, feedback  # noqa: F401
             from ketnghia_analysis.reference import gazetteer
             from ketnghia_analysis.reference.partners import PartnerRegistry

@@ -150,7 +150,7 @@ def schema(table: str) -> pa.DataFrameSchema:
     cols, key = TABLES[table]
     spec = {}
     for col in cols:
-        info = _glossary_entry(col.name)
+        info = column_info(col.name)
         spec[col.name] = pa.Column(
             None if col.kind in ("list", "date", "timestamp") else DTYPES[col.kind],
             checks=[_check(name, argument) for name, argument in col.checks],
@@ -177,7 +177,9 @@ def _check(name: str, argument: Any) -> pa.Check:
     return getattr(pa.Check, name)(argument)
 
 
-def _glossary_entry(name: str) -> dict:
+def column_info(name: str) -> dict:
+    """A column's Vietnamese label, unit and description (the glossary's, else its name):
+    the title, metadata and description of its pandera column, and its codebook row."""
     try:
         return glossary.entry(name)
     except KeyError:
