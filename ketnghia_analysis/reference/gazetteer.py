@@ -8,27 +8,47 @@ poverty figures and the partner registry. The commune and district CSVs are gene
 Every loader is cached (the CSVs are read once per process) and returns a copy, so callers
 may modify what they get. Codes are strings of digits, dates ``datetime64``, flags the
 nullable ``boolean`` dtype (missing = unknown), counts ``Int64``.
+
+The same tables also come as plain rows (``commune_rows`` …, ``target_communes``): tuples
+of dicts read with the ``csv`` module, without pandas, for the reader workers (issue #18).
+Their values equal the DataFrames' cells: None for missing, ``datetime.date`` for dates,
+bool or None for flags, str for codes. They are cached and shared: read them, never modify.
+pandas is imported only by the DataFrame functions.
 """
 
 from __future__ import annotations
 
+import csv
+import datetime
 import functools
+import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ketnghia_analysis.core.paths import REFERENCE_DIR
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = [
     "commune_attributes",
+    "commune_codes_in_year",
+    "commune_name_rows",
     "commune_names",
+    "commune_rows",
     "communes",
     "communes_in_year",
     "criteria",
+    "district_rows",
     "districts",
+    "partner_rows",
     "partners",
     "poverty_standards",
     "published_poverty",
+    "records",
+    "target_communes",
+    "units_in_year",
 ]
 
 _TRUE = {"true", "1", "yes", "có", "x"}
@@ -40,6 +60,8 @@ def _read_csv(name: str) -> pd.DataFrame:
 
     Only the leading lines are comments: a ``#`` inside a value stays a value.
     """
+    import pandas as pd
+
     path = Path(REFERENCE_DIR) / name
     with path.open(encoding="utf-8") as fh:
         skip = 0
@@ -59,6 +81,7 @@ def _read_csv(name: str) -> pd.DataFrame:
 
 def _to_bool(s: pd.Series) -> pd.Series:
     """Text flags ("True", "False", empty) → nullable boolean; anything else is an error."""
+    import pandas as pd
 
     def conv(v: object) -> object:
         if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA:
@@ -76,6 +99,8 @@ def _to_bool(s: pd.Series) -> pd.Series:
 
 
 def _to_date(s: pd.Series) -> pd.Series:
+    import pandas as pd
+
     return pd.to_datetime(s, format="%Y-%m-%d", errors="raise")
 
 
@@ -159,6 +184,8 @@ def _valid_on(df: pd.DataFrame, day: pd.Timestamp) -> pd.Series:
 
 @functools.cache
 def _communes_in_year(year: int) -> pd.DataFrame:
+    import pandas as pd
+
     day = pd.Timestamp(year=int(year), month=12, day=31)
     c = _communes()
     c = c[_valid_on(c, day)].copy()
@@ -193,6 +220,8 @@ def communes_in_year(year: int) -> pd.DataFrame:
 
 @functools.cache
 def _criteria() -> pd.DataFrame:
+    import pandas as pd
+
     df = _read_csv("criteria.csv")
     df["criterion"] = pd.to_numeric(df["criterion"]).astype("Int64")
     df["changed_2022"] = _to_bool(df["changed_2022"])
@@ -206,6 +235,8 @@ def criteria() -> pd.DataFrame:
 
 @functools.cache
 def _poverty_standards() -> pd.DataFrame:
+    import pandas as pd
+
     df = _read_csv("poverty_standards.csv")
     for col in ("first_year", "last_year"):
         df[col] = pd.to_numeric(df[col]).astype("Int64")
@@ -221,6 +252,8 @@ def poverty_standards() -> pd.DataFrame:
 
 @functools.cache
 def _published_poverty() -> pd.DataFrame:
+    import pandas as pd
+
     df = _read_csv("published_poverty.csv")
     df["year"] = pd.to_numeric(df["year"]).astype("Int64")
     for col in ("poor_households", "households_total"):
@@ -264,6 +297,178 @@ def partners() -> pd.DataFrame:
     return df
 
 
+# ---------------------------------------------------------------------------------------
+# The same tables as plain rows, without pandas (the reader workers' path, issue #18)
+# ---------------------------------------------------------------------------------------
+Row = dict[str, Any]
+Table = Any  # a DataFrame, or an iterable of mappings column → value (such as these rows)
+
+
+def records(table: Table) -> Iterable[Mapping[str, Any]]:
+    """The rows of a DataFrame as dicts (``to_dict("records")``), or plain rows as they are."""
+    if hasattr(table, "columns") and hasattr(table, "to_dict"):
+        return table.to_dict("records")
+    return table
+
+
+def _csv_rows(name: str) -> list[Row]:
+    """The rows of a reference CSV as ``_read_csv`` reads them: text, None for an empty cell."""
+    with (Path(REFERENCE_DIR) / name).open(encoding="utf-8", newline="") as fh:
+        lines = list(fh)
+    start = 0
+    while start < len(lines) and lines[start].startswith("#"):
+        start += 1
+    return [
+        {key: (value if value != "" else None) for key, value in row.items()}
+        for row in csv.DictReader(lines[start:])
+    ]
+
+
+def _plain_bool(value: str | None) -> bool | None:
+    """A text flag as ``_to_bool`` converts it (None = unknown)."""
+    if value is None or value.strip() == "":
+        return None
+    t = value.strip().lower()
+    if t in _TRUE:
+        return True
+    if t in _FALSE:
+        return False
+    raise ValueError(f"giá trị logic không hợp lệ: {value!r}")
+
+
+_ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+
+
+def _plain_date(value: str | None) -> datetime.date | None:
+    """A ``%Y-%m-%d`` date as ``_to_date`` reads it (``strptime`` costs ~15 µs a value)."""
+    if value is None:
+        return None
+    day = _ISO_DAY.fullmatch(value)
+    if day is None:
+        raise ValueError(f"ngày không hợp lệ (cần năm-tháng-ngày): {value!r}")
+    return datetime.date(*(int(part) for part in day.groups()))
+
+
+def _dated(rows: list[Row]) -> list[Row]:
+    for row in rows:
+        row["valid_from"] = _plain_date(row["valid_from"])
+        row["valid_to"] = _plain_date(row["valid_to"])
+    return rows
+
+
+def _plain_valid_on(row: Row, day: datetime.date) -> bool:
+    first, last = row["valid_from"], row["valid_to"]
+    return first is not None and first <= day and (last is None or last >= day)
+
+
+@functools.cache
+def _attribute_rows() -> dict[str, Row]:
+    """commune_code → its editable attributes, converted as in ``commune_attributes()``."""
+    out: dict[str, Row] = {}
+    bad: set[str] = set()
+    for row in _csv_rows("commune_attributes.csv"):
+        row["mountainous"] = _plain_bool(row["mountainous"])
+        row["border"] = _plain_bool(row["border"])
+        if row["ethnic_region"] is not None:
+            row["ethnic_region"] = row["ethnic_region"].strip().upper()
+            if row["ethnic_region"] not in ("I", "II", "III"):
+                bad.add(row["ethnic_region"])
+        if row["commune_code"] in out:
+            raise ValueError(f"commune_attributes.csv: mã xã lặp lại {row['commune_code']!r}")
+        out[row["commune_code"]] = row
+    if bad:
+        raise ValueError(f"commune_attributes.csv: khu vực không hợp lệ {sorted(bad)}")
+    return out
+
+
+@functools.cache
+def commune_rows() -> tuple[Row, ...]:
+    """The rows of :func:`communes` as dicts (same columns and order), without pandas."""
+    attrs = _attribute_rows()
+    rows = _dated(_csv_rows("communes.csv"))
+    for row in rows:
+        own = attrs.get(row["commune_code"], {})
+        for col in ("mountainous", "border", "ethnic_region"):
+            row[col] = own.get(col)
+    return tuple(rows)
+
+
+@functools.cache
+def commune_name_rows() -> tuple[Row, ...]:
+    """The rows of :func:`commune_names` as dicts, without pandas."""
+    return tuple(_dated(_csv_rows("commune_names.csv")))
+
+
+@functools.cache
+def district_rows() -> tuple[Row, ...]:
+    """The rows of :func:`districts` as dicts, without pandas."""
+    rows = _dated(_csv_rows("districts.csv"))
+    for row in rows:
+        for col in ("mountainous", "high_mountain", "border_district"):
+            row[col] = _plain_bool(row[col])
+    return tuple(rows)
+
+
+@functools.cache
+def partner_rows() -> tuple[Row, ...]:
+    """The rows of :func:`partners` as dicts (aliases a list of str), without pandas."""
+    rows = _csv_rows("partners.csv")
+    bad = {row["partner_type"] for row in rows} - set(PARTNER_TYPES)
+    if bad:
+        raise ValueError(f"partners.csv: loại đối tác không hợp lệ {sorted(bad, key=str)}")
+    for row in rows:
+        v = row["aliases"]
+        row["aliases"] = [a.strip() for a in v.split("|") if a.strip()] if v is not None else []
+    return tuple(rows)
+
+
+@functools.cache
+def _units_in_year(year: int) -> tuple[Row, ...]:
+    day = datetime.date(year, 12, 31)
+    names: dict[str, str | None] = {}
+    for n in commune_name_rows():
+        if _plain_valid_on(n, day):
+            names.setdefault(n["commune_code"], n["name"])
+    units = []
+    for c in commune_rows():
+        if _plain_valid_on(c, day):
+            row = dict(c)
+            name = names.get(row["commune_code"])
+            if name is not None:
+                row["commune_name"] = name
+            typ = _type_of(row["commune_name"])
+            if typ is not None:
+                row["commune_type"] = typ
+            units.append(row)
+    return tuple(units)
+
+
+def units_in_year(year: int) -> tuple[Row, ...]:
+    """The rows of :func:`communes_in_year` as dicts, in its order, without pandas."""
+    return _units_in_year(int(year))
+
+
+@functools.cache
+def _codes_in_year(year: int) -> frozenset[str]:
+    return frozenset(row["commune_code"] for row in _units_in_year(year))
+
+
+def commune_codes_in_year(year: int) -> frozenset[str]:
+    """The codes of the units valid on 31 December of ``year`` (``communes_in_year``)."""
+    return _codes_in_year(int(year))
+
+
+@functools.cache
+def target_communes() -> frozenset[str]:
+    """Codes of the communes of the target area: mountainous, border or in an ethnic
+    minority region (khu vực I–III); unknown flags count as no."""
+    return frozenset(
+        row["commune_code"]
+        for row in commune_rows()
+        if row["mountainous"] or row["border"] or row["ethnic_region"] is not None
+    )
+
+
 def clear_cache() -> None:
     """Forget the tables read so far (after an analyst edited a CSV in the same session)."""
     for f in (
@@ -276,5 +481,13 @@ def clear_cache() -> None:
         _poverty_standards,
         _published_poverty,
         _partners,
+        _attribute_rows,
+        commune_rows,
+        commune_name_rows,
+        district_rows,
+        partner_rows,
+        _units_in_year,
+        _codes_in_year,
+        target_communes,
     ):
         f.cache_clear()

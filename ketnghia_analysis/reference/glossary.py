@@ -1,13 +1,22 @@
-"""Glossary: identifier → Vietnamese label, unit and meaning (reference/glossary*.csv)."""
+"""Glossary: identifier → Vietnamese label, unit and meaning (reference/glossary*.csv).
+
+The files are read with the ``csv`` module as ``pandas.read_csv(comment="#", dtype=str,
+keep_default_na=False)`` reads them (a ``#`` outside quotes starts a comment, missing cells
+are empty text), so a label needs no pandas (the reader workers, issue #18); only
+:func:`table` imports it.
+"""
 
 from __future__ import annotations
 
+import csv
 from functools import lru_cache
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ketnghia_analysis.core.paths import REFERENCE_DIR
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COLUMNS = ["name", "label", "unit", "description"]
 
@@ -19,29 +28,63 @@ def _files(folder: Path) -> list[Path]:
     return ([main] if main.exists() else []) + extra
 
 
+def _uncommented(text: str) -> list[str]:
+    """The lines of a CSV text without comments (from a ``#`` outside quotes to the end of
+    its line) and without the lines left blank."""
+    lines: list[str] = []
+    line: list[str] = []
+    quoted = skipping = False
+    for ch in text + "\n":
+        if ch == "\n" and not quoted:
+            if "".join(line).strip():
+                lines.append("".join(line) + "\n")
+            line, skipping = [], False
+        elif not skipping:
+            if ch == '"':
+                quoted = not quoted
+            elif ch == "#" and not quoted:
+                skipping = True
+                continue
+            line.append(ch)
+    return lines
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    """The rows of one glossary file, every cell text (missing cells empty)."""
+    rows = list(csv.reader(_uncommented(path.read_text(encoding="utf-8-sig"))))
+    if not rows:
+        raise ValueError(f"{path.name}: tệp trống (cần: {', '.join(COLUMNS)})")
+    header = rows[0]
+    missing = [c for c in ("name", "label") if c not in header]
+    if missing:
+        raise ValueError(f"{path.name}: thiếu cột {missing} (cần: {', '.join(COLUMNS)})")
+    out = []
+    for row in rows[1:]:
+        cells = dict(zip(header, row + [""] * (len(header) - len(row)), strict=False))
+        out.append({c: cells.get(c, "") for c in COLUMNS})
+    return out
+
+
 @lru_cache(maxsize=4)
-def _load(folder: str) -> pd.DataFrame:
-    frames = []
-    for path in _files(Path(folder)):
-        frame = pd.read_csv(path, comment="#", dtype=str, keep_default_na=False, encoding="utf-8")
-        missing = [c for c in ("name", "label") if c not in frame.columns]
-        if missing:
-            raise ValueError(f"{path.name}: thiếu cột {missing} (cần: {', '.join(COLUMNS)})")
-        for column in COLUMNS:
-            if column not in frame.columns:
-                frame[column] = ""
-        frame = frame[COLUMNS].copy()
-        frame["name"] = frame["name"].str.strip()
-        frames.append(frame)
-    if not frames:
-        return pd.DataFrame(columns=COLUMNS)
-    table = pd.concat(frames, ignore_index=True)
-    return table.drop_duplicates("name", keep="last").reset_index(drop=True)
+def _rows(folder: str) -> tuple[dict[str, str], ...]:
+    """Every entry of every glossary file; a later file's entry replaces an earlier one (at
+    its own place, as ``drop_duplicates(keep="last")``)."""
+    rows = [row for path in _files(Path(folder)) for row in _read(path)]
+    for row in rows:
+        row["name"] = row["name"].strip()
+    last = {row["name"]: i for i, row in enumerate(rows)}
+    return tuple(row for i, row in enumerate(rows) if last[row["name"]] == i)
 
 
 def table(folder: Path | None = None) -> pd.DataFrame:
-    """Every glossary entry: columns name, label, unit, description."""
-    return _load(str(folder or REFERENCE_DIR)).copy()
+    """Every glossary entry: columns name, label, unit, description (text)."""
+    import pandas as pd
+
+    folder = Path(folder or REFERENCE_DIR)
+    if not _files(folder):
+        return pd.DataFrame(columns=COLUMNS)
+    rows = _rows(str(folder))
+    return pd.DataFrame([dict(row) for row in rows], columns=COLUMNS, dtype=str)
 
 
 def entry(name: str, folder: Path | None = None) -> dict:
@@ -60,10 +103,9 @@ def entry(name: str, folder: Path | None = None) -> dict:
 
 @lru_cache(maxsize=4)
 def _entries(folder: str) -> dict[str, dict]:
-    frame = _load(folder)
     return {
         row["name"]: {"label": row["label"], "unit": row["unit"], "description": row["description"]}
-        for row in frame.to_dict("records")
+        for row in _rows(folder)
     }
 
 

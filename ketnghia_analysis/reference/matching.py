@@ -31,14 +31,26 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from rapidfuzz import fuzz, process
 
 from ketnghia_analysis.core import legacy, text
+from ketnghia_analysis.reference import gazetteer
 from ketnghia_analysis.reference.commune_labels import clean_label, code_digits
+from ketnghia_analysis.reference.gazetteer import Table
 
-__all__ = ["CommuneMatcher", "Match", "clean_label", "commune_aliases", "label_keys"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "CommuneMatcher",
+    "Match",
+    "alias_rows",
+    "clean_label",
+    "commune_aliases",
+    "label_keys",
+]
 
 # Local spellings of commune names, editable by analysts (docs/reference-data.md).
 ALIASES_FILE = Path(__file__).with_name("commune_aliases.csv")
@@ -122,18 +134,39 @@ def label_keys(label: str) -> list[tuple[str, str | None]]:
     return keys
 
 
-def commune_aliases(path: Path | None = None) -> pd.DataFrame:
-    """The registered local spellings: commune_code, alias, note (text; blank rows dropped).
-
-    Leading ``#`` lines of the file are comments.
-    """
+def alias_rows(path: Path | None = None) -> list[dict[str, str]]:
+    """The rows of :func:`commune_aliases` as dicts, without pandas."""
     with (path or ALIASES_FILE).open(encoding="utf-8", newline="") as fh:
         lines = [line for line in fh if not line.startswith("#")]
     rows = [
         {k: (row.get(k) or "").strip() for k in _ALIAS_COLUMNS} for row in csv.DictReader(lines)
     ]
-    frame = pd.DataFrame(rows, columns=_ALIAS_COLUMNS, dtype="object")
-    return frame[(frame["commune_code"] != "") & (frame["alias"] != "")].reset_index(drop=True)
+    return [row for row in rows if row["commune_code"] != "" and row["alias"] != ""]
+
+
+def commune_aliases(path: Path | None = None) -> pd.DataFrame:
+    """The registered local spellings: commune_code, alias, note (text; blank rows dropped).
+
+    Leading ``#`` lines of the file are comments.
+    """
+    import pandas as pd
+
+    return pd.DataFrame(alias_rows(path), columns=_ALIAS_COLUMNS, dtype="object")
+
+
+def _year_of(value: object, default: int) -> int:
+    """The year of a date cell (``datetime.date``, Timestamp, text …); default when missing."""
+    try:
+        if value is None or value != value:  # None, NaN, NaT
+            return default
+    except TypeError:  # pd.NA
+        return default
+    year = getattr(value, "year", None)
+    if isinstance(year, int):
+        return year
+    import pandas as pd
+
+    return default if pd.isna(value) else pd.Timestamp(value).year
 
 
 @dataclass
@@ -149,18 +182,21 @@ class _Name:
 class CommuneMatcher:
     """Match commune labels to GSO codes.
 
+    Each table is a DataFrame or rows (an iterable of mappings column → value); the
+    defaults are the gazetteer's plain rows, so building the matcher needs no pandas.
+
     Parameters
     ----------
-    names : DataFrame, optional
-        commune_code, name, valid_from, valid_to (default: ``gazetteer.commune_names()``).
-    communes : DataFrame, optional
+    names : DataFrame or rows, optional
+        commune_code, name, valid_from, valid_to (default: ``gazetteer.commune_name_rows()``).
+    communes : DataFrame or rows, optional
         commune_code, district_code, valid_from, valid_to, successor_code (default:
-        ``gazetteer.communes()``).
-    districts : DataFrame, optional
-        district_code, valid_to, successor_code (default: ``gazetteer.districts()``);
+        ``gazetteer.commune_rows()``).
+    districts : DataFrame or rows, optional
+        district_code, valid_to, successor_code (default: ``gazetteer.district_rows()``);
         lets a 2025 label of a Nông Sơn commune match under Quế Sơn too.
-    aliases : DataFrame, optional
-        commune_code, alias: local spellings (default: :func:`commune_aliases`).
+    aliases : DataFrame or rows, optional
+        commune_code, alias: local spellings (default: :func:`alias_rows`).
 
     Examples
     --------
@@ -173,62 +209,55 @@ class CommuneMatcher:
 
     def __init__(
         self,
-        names: pd.DataFrame | None = None,
-        communes: pd.DataFrame | None = None,
-        districts: pd.DataFrame | None = None,
-        aliases: pd.DataFrame | None = None,
+        names: Table | None = None,
+        communes: Table | None = None,
+        districts: Table | None = None,
+        aliases: Table | None = None,
     ) -> None:
-        from ketnghia_analysis.reference import gazetteer
-
         self._memo: dict[tuple, Match] = {}
         if names is None:
-            names = gazetteer.commune_names()
+            names = gazetteer.commune_name_rows()
         if communes is None:
-            communes = gazetteer.communes()
+            communes = gazetteer.commune_rows()
         if districts is None:
             try:
-                districts = gazetteer.districts()
+                districts = gazetteer.district_rows()
             except Exception:  # noqa: BLE001 - custom tables without districts
-                districts = pd.DataFrame(columns=["district_code", "valid_to", "successor_code"])
-
-        def year_of(v: object, default: int) -> int:
-            if v is None or (isinstance(v, float) and math.isnan(v)) or pd.isna(v):
-                return default
-            return pd.Timestamp(v).year
+                districts = ()
 
         self._district: dict[str, str] = {}
         self._unit_years: dict[str, tuple[int, int]] = {}
         self._successor: dict[str, str] = {}
-        for r in communes.itertuples(index=False):
-            code = str(r.commune_code)
-            self._district[code] = str(r.district_code)
-            self._unit_years[code] = (year_of(r.valid_from, 0), year_of(r.valid_to, 9999))
-            succ = getattr(r, "successor_code", None)
+        for r in gazetteer.records(communes):
+            code = str(r["commune_code"])
+            self._district[code] = str(r["district_code"])
+            self._unit_years[code] = (_year_of(r["valid_from"], 0), _year_of(r["valid_to"], 9999))
+            succ = r.get("successor_code")
             if isinstance(succ, str) and succ.strip():
                 self._successor[code] = succ.strip()
         # district code → (successor district, first year it applies)
         self._district_successor: dict[str, tuple[str, int]] = {}
-        for r in districts.itertuples(index=False):
-            succ = getattr(r, "successor_code", None)
+        for r in gazetteer.records(districts):
+            succ = r.get("successor_code")
             if isinstance(succ, str) and succ.strip():
-                self._district_successor[str(r.district_code)] = (
+                self._district_successor[str(r["district_code"])] = (
                     succ.strip(),
-                    year_of(r.valid_to, 9998) + 1,
+                    _year_of(r["valid_to"], 9998) + 1,
                 )
         self._known_districts = set(self._district.values())
 
         self._names: list[_Name] = []
-        for r in names.itertuples(index=False):
-            name = text.normalize(str(r.name))
+        for r in gazetteer.records(names):
+            name = text.normalize(str(r["name"]))
             typ, bare = _bare(name)
             self._names.append(
                 _Name(
-                    code=str(r.commune_code),
-                    name=str(r.name),
+                    code=str(r["commune_code"]),
+                    name=str(r["name"]),
                     bare=bare,
                     typ=typ,
-                    first_year=year_of(r.valid_from, 0),
-                    last_year=year_of(r.valid_to, 9999),
+                    first_year=_year_of(r["valid_from"], 0),
+                    last_year=_year_of(r["valid_to"], 9999),
                 )
             )
         # folded bare key → name records; same without spaces
@@ -242,7 +271,7 @@ class CommuneMatcher:
         self._names_of: dict[str, list[_Name]] = defaultdict(list)
         for n in self._names:
             self._names_of[n.code].append(n)
-        self._aliases = self._alias_index(commune_aliases() if aliases is None else aliases)
+        self._aliases = self._alias_index(alias_rows() if aliases is None else aliases)
         # Every year at which a validity comparison (_name_valid, _unit_valid, _in_district)
         # can change its answer: the memo of `match` keys on the span between two of them.
         cuts = {n.first_year for n in self._names} | {n.last_year + 1 for n in self._names}
@@ -252,10 +281,11 @@ class CommuneMatcher:
         self._cuts = sorted(cuts)
 
     @staticmethod
-    def _alias_index(aliases: pd.DataFrame) -> dict[str, set[str]]:
+    def _alias_index(aliases: Table) -> dict[str, set[str]]:
         """Folded key of every registered spelling (with and without prefix and spaces) → codes."""
         index: dict[str, set[str]] = defaultdict(set)
-        for code, alias in zip(aliases["commune_code"], aliases["alias"], strict=True):
+        for row in gazetteer.records(aliases):
+            code, alias = row["commune_code"], row["alias"]
             for key, _ in label_keys(text.normalize(str(alias))):
                 index[key].add(str(code).strip())
                 index[key.replace(" ", "")].add(str(code).strip())

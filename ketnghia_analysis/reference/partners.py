@@ -14,18 +14,22 @@ import copy
 import dataclasses
 import functools
 import hashlib
+import math
 import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from rapidfuzz import fuzz, process
 
 from ketnghia_analysis.core.legacy import fix_mojibake, legacy_candidates
-from ketnghia_analysis.core.paths import REFERENCE_DIR
 from ketnghia_analysis.core.text import normalize
+from ketnghia_analysis.reference import gazetteer
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Conservative fuzzy matching: a spelling joins a known partner only when it is
 # very close AND clearly closer to it than to any other partner.
@@ -44,7 +48,7 @@ def fold(text: object) -> str:
     >>> fold("  Sở  KH&ĐT ")
     'so kh&dt'
     """
-    if text is None or (isinstance(text, float) and pd.isna(text)):
+    if text is None or (isinstance(text, float) and math.isnan(text)):
         return ""
     value = (
         unicodedata.normalize("NFD", fix_mojibake(str(text)))
@@ -143,12 +147,10 @@ class Signature:
 def place_names() -> frozenset[str]:
     """Folded names of the gazetteer's communes (every name of every year) and districts,
     without their type word: "Huyện Nam Giang" → "nam giang"."""
-    from ketnghia_analysis.reference import gazetteer
-
     names = [
-        *gazetteer.commune_names()["name"],
-        *gazetteer.communes()["commune_name"],
-        *gazetteer.districts()["district_name"],
+        *(row["name"] for row in gazetteer.commune_name_rows()),
+        *(row["commune_name"] for row in gazetteer.commune_rows()),
+        *(row["district_name"] for row in gazetteer.district_rows()),
     ]
     return frozenset(_PLACE_TYPE.sub("", fold(name)) for name in names) - {""}
 
@@ -216,7 +218,7 @@ class _Match:
 
 
 def _type_text(value: object) -> str | None:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     text = str(value).strip()
     return text or None
@@ -234,11 +236,11 @@ class PartnerRegistry:
 
     Parameters
     ----------
-    known : DataFrame
+    known : DataFrame or rows (an iterable of mappings, such as ``gazetteer.partner_rows()``)
         partner_id, partner_name, partner_type, aliases (list of str or '|'-joined text).
     """
 
-    known: pd.DataFrame
+    known: gazetteer.Table
     _keys: dict[str, str] = field(default_factory=dict, init=False)
     _groups: dict[Signature, list[str]] = field(default_factory=dict, init=False)
     _rows: dict[str, dict] = field(default_factory=dict, init=False)
@@ -248,12 +250,12 @@ class PartnerRegistry:
     _matches: dict[tuple[str, str], _Match] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
-        for rec in self.known.to_dict("records"):
+        for rec in gazetteer.records(self.known):
             pid = str(rec["partner_id"]).strip()
             aliases = rec.get("aliases")
             if isinstance(aliases, str):
                 aliases = [a for a in aliases.split("|") if a.strip()]
-            elif aliases is None or (isinstance(aliases, float) and pd.isna(aliases)):
+            elif aliases is None or (isinstance(aliases, float) and math.isnan(aliases)):
                 aliases = []
             aliases = [clean(a) for a in aliases]
             self._rows[pid] = {
@@ -275,6 +277,8 @@ class PartnerRegistry:
         spelling counted yet."""
         if path is None:
             return _shipped().fresh()
+        import pandas as pd
+
         frame = pd.read_csv(path, comment="#", dtype=str, keep_default_na=False)
         return cls(frame)
 
@@ -369,6 +373,8 @@ class PartnerRegistry:
 
     def table(self) -> pd.DataFrame:
         """partners.parquet: partner_id, partner_name, partner_type, aliases (spellings seen)."""
+        import pandas as pd
+
         rows = []
         for pid in [*self._rows, *sorted(set(self._spellings) - set(self._rows))]:
             name, kind = self.canonical(pid)
@@ -386,6 +392,8 @@ class PartnerRegistry:
     def review(self) -> pd.DataFrame:
         """What an analyst should confirm, in id order: each new partner (with a close name it
         was not merged with, if any) and each spelling matched fuzzily to a known partner."""
+        import pandas as pd
+
         close = _close_new_names(
             {m.key: m.partner_id for m in self._matches.values() if m.method == "new"}
         )
@@ -427,12 +435,4 @@ def _close_new_names(new: dict[str, str]) -> dict[str, str]:
 @functools.cache
 def _shipped() -> PartnerRegistry:
     """The shipped registry, parsed once per process; callers take `fresh` copies."""
-    try:
-        from ketnghia_analysis.reference import gazetteer
-
-        return PartnerRegistry(gazetteer.partners())
-    except (ImportError, AttributeError):
-        frame = pd.read_csv(
-            REFERENCE_DIR / "partners.csv", comment="#", dtype=str, keep_default_na=False
-        )
-        return PartnerRegistry(frame)
+    return PartnerRegistry(gazetteer.partner_rows())
