@@ -19,14 +19,16 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ketnghia_analysis.core.address import parse_a1
 from ketnghia_analysis.core.issues import Issue
 from ketnghia_analysis.core.missing import is_missing
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Columns of a form that name the row or describe it in words: never values of the row.
 NOT_VALUES = frozenset(

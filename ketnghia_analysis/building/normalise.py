@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ketnghia_analysis.building.bad_values import decide_bad_values
 from ketnghia_analysis.building.commune_codes import commune_by_code
@@ -139,9 +139,13 @@ class _AddedColumns:
         ):  # what pandas makes of text (str, None → NaN), without a Series
             self.arrays[name] = np.array(values, dtype=object)
             values = [np.nan if v is None else v for v in values]
+        elif infer and all(v is None for v in values):  # no value: objects (None stays None);
+            # no rows: float64, like a frame column
+            self.arrays[name] = np.array(values, dtype=object) if values else np.array([])
         elif infer:  # pandas picks the dtype: text → str (None → NaN), ints with None → float
-            # (no rows: float64 like a frame column; Series([]) alone would be object)
-            column = pd.Series(values if values else np.array([]))
+            import pandas as pd
+
+            column = pd.Series(values)
             self.arrays[name] = column.array
             values = column.tolist()
         else:  # objects: None stays None
@@ -157,17 +161,15 @@ class Normaliser:
     ----------
     matcher : object with ``match(label, district_code, year)`` (matching.CommuneMatcher).
     registry : PartnerRegistry used to give partner ids (deterministic per spelling).
-    communes : DataFrame of communes (gazetteer.communes()) for target areas.
+    target : codes of the communes of the twinning target areas (mountainous, border or in
+        an ethnic minority region: ``gazetteer.target_communes()``); none known: the rule
+        SUPPORT_OUTSIDE_TARGET is not applied.
     """
 
-    def __init__(self, matcher: Any, registry: PartnerRegistry, communes: pd.DataFrame):
+    def __init__(self, matcher: Any, registry: PartnerRegistry, target: Iterable[str]):
         self.matcher = matcher
         self.registry = registry
-        flags = communes.set_index("commune_code")
-        mountain = flags["mountainous"].astype("boolean").fillna(False)
-        border = flags["border"].astype("boolean").fillna(False)
-        region = flags["ethnic_region"].notna()
-        self.target = set(flags.index[(mountain | border | region).to_numpy(dtype=bool)])
+        self.target = set(target)
         self._known_target = bool(self.target)
 
     def form_result(self, form: Any, ctx: Context) -> FormResult:
@@ -579,7 +581,7 @@ def _unplaced_form(form: Any, ctx: Context) -> tuple[list[Issue], list[Record]]:
             )
         )
         raw = {
-            k: None if pd.isna(x) else str(x)
+            k: None if is_missing(x) else str(x)
             for k, x in rec.items()
             if not isinstance(x, (list, dict))
         }

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
-import pandas as pd
 
 from ketnghia_analysis.building.official_forms import COUNTS as OFFICIAL_COUNTS
 from ketnghia_analysis.core.address import a1
@@ -15,6 +15,9 @@ from ketnghia_analysis.core.fmt import fmt_number
 from ketnghia_analysis.core.issues import Issue
 from ketnghia_analysis.core.missing import is_missing
 from ketnghia_analysis.reference.contract import SEVERITIES
+
+if TYPE_CHECKING:  # the rules take a form given as frames too, without importing pandas
+    import pandas as pd
 
 #: Severities, most serious first, and their rank in every listing of findings.
 SEVERITY_ORDER = {severity: rank for rank, severity in enumerate(SEVERITIES)}
@@ -133,6 +136,7 @@ NUMERIC = {
 def records_of(frame: pd.DataFrame) -> list[dict]:
     """Rows as dicts, much faster than ``DataFrame.to_dict("records")`` on small frames.
 
+    >>> import pandas as pd
     >>> records_of(pd.DataFrame({"a": [1, 2], "b": ["x", None]}))
     [{'a': 1, 'b': 'x'}, {'a': 2, 'b': nan}]
     """
@@ -140,7 +144,18 @@ def records_of(frame: pd.DataFrame) -> list[dict]:
     return [dict(zip(names, row, strict=True)) for row in frame.to_numpy(dtype=object).tolist()]
 
 
-Records: TypeAlias = pd.DataFrame | list[dict]
+Records: TypeAlias = "pd.DataFrame | list[dict]"
+
+
+def pandas_object(value: object, kind: str) -> bool:
+    """``isinstance(value, pd.<kind>)`` without importing pandas: a process that has not
+    imported it holds no pandas object (the reader workers never import it).
+
+    >>> pandas_object([], "DataFrame")
+    False
+    """
+    pd = sys.modules.get("pandas")
+    return pd is not None and isinstance(value, getattr(pd, kind))
 
 
 def form_records(form: Any, *, source_row: bool = True) -> tuple[list[dict], pd.DataFrame | None]:
@@ -156,6 +171,8 @@ def form_records(form: Any, *, source_row: bool = True) -> tuple[list[dict], pd.
         return plain.records.rows(), None
     records = form.records
     if source_row and "source_row" not in records.columns:
+        import pandas as pd
+
         records = records.assign(source_row=pd.Series(dtype="Int64"))
     return records_of(records), records
 
@@ -225,7 +242,7 @@ class Context:
         """A1 address of a canonical column on an Excel row (1-based), when known; a people
         count of a paired row (``poor_end_people``) is in its household column, on the
         "Nhân khẩu" row."""
-        if row is None or pd.isna(row):
+        if is_missing(row):
             return None
         if column and column.endswith("_people") and column not in self.columns:
             column = column.removesuffix("_people")
@@ -261,7 +278,7 @@ class Context:
             suggestion=suggestion,
             district_code=self.district_code,
             year=self.year,
-            row=None if row is None or pd.isna(row) else int(row),
+            row=None if is_missing(row) else int(row),
         )
 
 
@@ -275,7 +292,7 @@ def as_number(value: Any) -> float | None:
     if value is None or isinstance(value, bool):
         return None
     try:
-        if pd.isna(value):
+        if is_missing(value):
             return None
         return float(value)
     except (TypeError, ValueError):
@@ -287,5 +304,7 @@ def as_numbers(values: list) -> np.ndarray:
     numbers (the reader's typed columns) directly, anything else through pandas."""
     if all(type(x) in (int, float) or is_missing(x) for x in values):
         return np.array([x if type(x) in (int, float) else np.nan for x in values], dtype=float)
+    import pandas as pd
+
     numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
     return numbers.to_numpy(dtype=float, na_value=np.nan)

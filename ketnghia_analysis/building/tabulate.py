@@ -6,11 +6,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-from pandas.api.types import is_numeric_dtype
 
 from ketnghia_analysis.building.bad_values import nulled_of
 from ketnghia_analysis.building.official_forms import HN, LETTERS, MAPPING, OFFICIAL_KINDS
@@ -28,6 +26,9 @@ from ketnghia_analysis.core.missing import is_missing
 from ketnghia_analysis.reading.model import PlainRows
 from ketnghia_analysis.reference.standards import criteria_set, poverty_standard
 
+if TYPE_CHECKING:  # the frames of a form given as frames; the workers never import pandas
+    import pandas as pd
+
 
 def flagged(value: object) -> bool:
     """A not_assessed mark: missing is False, anything else its truth value."""
@@ -41,6 +42,11 @@ def _floats(values: Any, n: int) -> np.ndarray:
         return np.full(n, np.nan)
     if isinstance(values, list):  # a column of the records' values (no frame)
         return as_numbers(values)
+    if isinstance(values, np.ndarray) and values.dtype.kind in "biuf":
+        return values.astype("float64")
+    import pandas as pd
+    from pandas.api.types import is_numeric_dtype
+
     if not is_numeric_dtype(values.dtype):
         values = pd.to_numeric(values, errors="coerce")
     if isinstance(values, np.ndarray):
@@ -50,8 +56,10 @@ def _floats(values: Any, n: int) -> np.ndarray:
 
 def plain(values: Any, n: int) -> list[Any]:
     """A column for `Columns`: an array (numpy or pandas) or a list as Python values with
-    None for every missing value, or a scalar (None included) repeated ``n`` times.
+    None for every missing value, or a scalar (None included) repeated ``n`` times; the
+    values of a float64 column of the records (`KeptFloats`) as they are.
 
+    >>> import pandas as pd
     >>> plain(np.array([1.5, np.nan]), 2), plain(pd.array([3, None], dtype="Int64"), 2)
     ([1.5, None], [3, None])
     >>> plain("2016-2020", 2), plain(None, 1), plain([pd.NA, "x"], 2)
@@ -59,6 +67,8 @@ def plain(values: Any, n: int) -> list[Any]:
     """
     if values is None or isinstance(values, (str, int, float)):
         return [values] * n
+    if type(values) is KeptFloats:
+        return list(values)
     if isinstance(values, list):  # str, int and bool are never missing: no call for them
         return [
             v if (t := type(v)) is str or t is int or t is bool else None if is_missing(v) else v
@@ -73,6 +83,17 @@ def plain(values: Any, n: int) -> list[Any]:
             return values.tolist()
         return [None if is_missing(v) else v for v in values.tolist()]
     return values.to_numpy(dtype=object, na_value=None).tolist()
+
+
+class KeptFloats(list[float]):
+    """The values of a float64 column of a form's records, NaN for missing, as the frame's
+    column gave them to `plain`: with their NaN (pandas' ``NumpyExtensionArray.to_numpy``
+    ignores ``na_value=None``), which the tables then null. A list, so that the workers
+    keep them without pandas.
+
+    >>> plain(KeptFloats([1.5, float("nan")]), 2)
+    [1.5, nan]
+    """
 
 
 @dataclass
@@ -115,11 +136,10 @@ class AcceptedRows:
         elif self.frame is None:
             if self.plain is None or name not in self.plain.columns:
                 return None
-            if name in self.plain.floats:
-                # as a frame's float64 column gives it: `plain` keeps its NaN (pandas'
-                # NumpyExtensionArray.to_numpy ignores na_value=None), the tables null it
-                floats = [np.nan if rec[name] is None else rec[name] for rec in self.records]
-                return pd.arrays.NumpyExtensionArray(np.array(floats, dtype="float64"))
+            if name in self.plain.floats:  # as a frame's float64 column gives it
+                return KeptFloats(
+                    np.nan if rec[name] is None else float(rec[name]) for rec in self.records
+                )
             return [rec[name] for rec in self.records]
         elif name in self.frame.columns:
             values = self.frame[name].array

@@ -21,7 +21,7 @@ def worker_normaliser() -> Normaliser:
         from ketnghia_analysis.reference.partners import PartnerRegistry
 
         _WORKER_STATE["normaliser"] = Normaliser(
-            shipped_matcher(), PartnerRegistry.load(), gazetteer.communes()
+            shipped_matcher(), PartnerRegistry.load(), gazetteer.target_communes()
         )
     return _WORKER_STATE["normaliser"]
 

@@ -77,7 +77,10 @@ def _commune_keys() -> frozenset[str]:
     from ketnghia_analysis.reference import gazetteer
     from ketnghia_analysis.reference.matching import label_keys
 
-    names = [*gazetteer.commune_names()["name"], *gazetteer.communes()["commune_name"]]
+    names = [
+        *(row["name"] for row in gazetteer.commune_name_rows()),
+        *(row["commune_name"] for row in gazetteer.commune_rows()),
+    ]
     return frozenset(k for n in names for k, _t in label_keys(normalize(str(n))))
 
 
@@ -85,7 +88,7 @@ def _commune_keys() -> frozenset[str]:
 def _commune_codes() -> frozenset[str]:
     from ketnghia_analysis.reference import gazetteer
 
-    return frozenset(str(c).zfill(5) for c in gazetteer.communes()["commune_code"])
+    return frozenset(str(row["commune_code"]).zfill(5) for row in gazetteer.commune_rows())
 
 
 @functools.cache
@@ -94,8 +97,11 @@ def _registry_keys() -> frozenset[str]:
     from ketnghia_analysis.reference import gazetteer
     from ketnghia_analysis.reference.partners import fold
 
-    table = gazetteer.partners()
-    names = [*table["partner_name"], *(a for aliases in table["aliases"] for a in aliases)]
+    table = gazetteer.partner_rows()
+    names = [
+        *(row["partner_name"] for row in table),
+        *(alias for row in table for alias in row["aliases"]),
+    ]
     return frozenset(fold(n) for n in names) - {""}
 
 

@@ -84,10 +84,11 @@ _UNIT_WORDS = ("thanh pho", "thi xa", "huyen")
 @functools.lru_cache(maxsize=1)
 def district_names() -> tuple[tuple[str, str], ...]:
     """(folded core name, district code), longest first: ("nam tra my", "516"), ..."""
-    from ketnghia_analysis.reference.gazetteer import districts
+    from ketnghia_analysis.reference.gazetteer import district_rows
 
     out = []
-    for code, name in districts()[["district_code", "district_name"]].itertuples(index=False):
+    for row in district_rows():
+        code, name = row["district_code"], row["district_name"]
         f = fold_text(clean_text(str(name)))
         for u in _UNIT_WORDS:
             if f.startswith(u + " "):
@@ -468,10 +469,9 @@ def file_clues(
 @functools.lru_cache(maxsize=1)
 def _district_of() -> dict[str, str]:
     """Commune code → district code (the gazetteer, once per process)."""
-    from ketnghia_analysis.reference.gazetteer import communes
+    from ketnghia_analysis.reference.gazetteer import commune_rows
 
-    c = communes()
-    return dict(zip(c["commune_code"].astype(str), c["district_code"].astype(str), strict=True))
+    return {str(row["commune_code"]): str(row["district_code"]) for row in commune_rows()}
 
 
 def _default_matcher() -> Any:
@@ -501,12 +501,13 @@ def _describe(clues: list[Clue], fmt: Callable[[Any], str] = str) -> str:
 def _district_name(code: str) -> str:
     """Official name and code, "Huyện Nam Trà My (516)"."""
     try:
-        from ketnghia_analysis.reference.gazetteer import districts
+        from ketnghia_analysis.reference.gazetteer import district_rows
 
-        d = districts()
-        names = d.loc[d["district_code"].astype(str) == str(code), "district_name"]
-        if len(names):
-            return f"{names.iloc[0]} ({code})"
+        names = [
+            r["district_name"] for r in district_rows() if str(r["district_code"]) == str(code)
+        ]
+        if names:
+            return f"{names[0]} ({code})"
     except Exception:  # noqa: BLE001 - a label only
         pass
     return str(code)

@@ -4,7 +4,8 @@ Both are frozen: each is built once, complete, by the reader. The record frames 
 carry have the canonical columns of their form (`FORM_COLUMNS`, the order of
 ../shared/spec/returns.md) with typed columns (`record_frame`). The reader hands them over
 as plain columns (`PlainForm`): a frame is built only when something asks for it, and the
-building stage takes the rows straight from the columns (issue #18).
+building stage takes the rows straight from the columns (issue #18). pandas is imported only
+to build a frame: the reader workers read and normalise a return without it.
 """
 
 from __future__ import annotations
@@ -13,15 +14,18 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
-import pandas as pd
 
 from ketnghia_analysis.core.address import a1
 from ketnghia_analysis.core.issues import Issue
+from ketnghia_analysis.core.missing import is_missing
 from ketnghia_analysis.reading.grid import cell_text
 from ketnghia_analysis.reference.synonyms import FormSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Canonical columns of each form, in the order of ../shared/spec/returns.md; then the
 # commune's GSO code as the return writes it ("Mã xã"), where it has one.
@@ -208,7 +212,8 @@ class FormTable:
 
     def record_values(self, column: str) -> list[Any] | None:
         """A column of the records as Python values (``records[column].tolist()``), None
-        when the records have no such column; from the plain columns when there are."""
+        when the records have no such column; from the plain columns when there are
+        (pandas' NA as None)."""
         if self.plain is not None:
             values = self.plain.records.columns.get(column)
             return None if values is None else list(values)
@@ -221,7 +226,7 @@ class FormTable:
         A column ending in "_people" (official forms B-D) is the same column in the record's
         "Nhân khẩu" row: ``table.cell("poor_end_people", 12) == "M13"``.
         """
-        if source_row is None or pd.isna(source_row):
+        if is_missing(source_row):
             return None
         row = int(source_row)
         if column not in self.columns and column.endswith(PEOPLE):
@@ -274,7 +279,12 @@ class ReturnRead:
 # Typed record frames
 # ---------------------------------------------------------------------------
 
-_STR = pd.array([], dtype="str")
+
+@functools.cache
+def _str_dtype() -> Any:
+    import pandas as pd
+
+    return pd.array([], dtype="str").dtype
 
 
 def str_array(vals: list[Any]) -> pd.api.extensions.ExtensionArray:
@@ -284,25 +294,33 @@ def str_array(vals: list[Any]) -> pd.api.extensions.ExtensionArray:
     largest single cost of making the record frames (2,747 string columns per province
     build; issue #9). Anything else (a non-str value) falls back to pandas.
 
+    >>> import pandas as pd
     >>> str_array(["Trà Mai", None]).dtype == pd.array([], dtype="str").dtype
     True
     """
+    import pandas as pd
+
     try:
         import pyarrow as pa
 
-        return pd.arrays.ArrowStringArray(pa.array(vals, type=pa.large_string()), dtype=_STR.dtype)
+        array = pa.array(vals, type=pa.large_string())
+        return pd.arrays.ArrowStringArray(array, dtype=_str_dtype())
     except (TypeError, ValueError, ImportError):  # a non-str value: pandas converts it
         return pd.array(vals, dtype="str")
 
 
 def int_array(vals: list[Any]) -> pd.api.extensions.ExtensionArray:
     """Nullable Int64 array of ints and None."""
+    import pandas as pd
+
     mask = np.array([x is None for x in vals], dtype=bool)
     data = np.array([0 if x is None else int(x) for x in vals], dtype="int64")
     return pd.arrays.IntegerArray(data, mask)
 
 
 def _bool_array(vals: list[Any]) -> pd.api.extensions.ExtensionArray:
+    import pandas as pd
+
     mask = np.array([x is None for x in vals], dtype=bool)
     data = np.array([bool(x) if x is not None else False for x in vals], dtype=bool)
     return pd.arrays.BooleanArray(data, mask)
@@ -344,6 +362,8 @@ def record_frame(
         data[name] = _typed_column(name, col.kind if col else None, parsed.get(name, [None] * n))
     data["source_row"] = int_array([r + 1 for r in rows])
     data.update(last or {})
+    import pandas as pd
+
     return pd.DataFrame(data, copy=False)  # the arrays are fresh: no need to copy them
 
 
@@ -365,18 +385,18 @@ def _texts(vals: list[Any]) -> bool:
 
 def _plain_column(name: str, kind: str | None, vals: list[Any]) -> list[Any] | None:
     """The values of ``_typed_column(name, kind, vals)`` as the frame hands them to Python
-    (``DataFrame.to_numpy(dtype=object)``): int or pd.NA, float or nan, bool or pd.NA, bool,
-    str or nan. None when only building the column can tell (text that is not all str, an
-    integer beyond int64): the caller builds the frame then."""
+    (``DataFrame.to_numpy(dtype=object)``), pandas' NA as None: int or None, float or nan,
+    bool or None, bool, str or nan. None when only building the column can tell (text that
+    is not all str, an integer beyond int64): the caller builds the frame then."""
     if name == "recognized_year" or kind in ("count", "year"):
         ints = [None if x is None else int(x) for x in vals]
         if any(x is not None and not -(2**63) <= x < 2**63 for x in ints):
             return None
-        return [pd.NA if x is None else x for x in ints]
+        return ints
     if kind in ("money", "percent"):
         return [np.nan if x is None else float(x) for x in vals]
     if kind == "mark":
-        return [pd.NA if x is None else bool(x) for x in vals]
+        return [None if x is None else bool(x) for x in vals]
     if name == "not_assessed":
         return [bool(x) for x in vals]
     if _texts(vals):
@@ -385,9 +405,15 @@ def _plain_column(name: str, kind: str | None, vals: list[Any]) -> list[Any] | N
 
 
 def _of_frame(frame: pd.DataFrame, make: Callable[[], pd.DataFrame]) -> PlainRows:
-    """The rows of a frame, each value as ``frame.to_numpy(dtype=object)`` gives it."""
+    """The rows of a frame, each value as ``frame.to_numpy(dtype=object)`` gives it, pandas'
+    NA as None."""
+    import pandas as pd
+
     cells = frame.to_numpy(dtype=object)
-    columns = {str(name): cells[:, j].tolist() for j, name in enumerate(frame.columns)}
+    columns = {
+        str(name): [None if v is pd.NA else v for v in cells[:, j].tolist()]
+        for j, name in enumerate(frame.columns)
+    }
     floats = {str(name) for name, dtype in frame.dtypes.items() if dtype == np.float64}
     return PlainRows(columns, make, frozenset(floats))
 
@@ -395,14 +421,15 @@ def _of_frame(frame: pd.DataFrame, make: Callable[[], pd.DataFrame]) -> PlainRow
 @dataclass(frozen=True)
 class PlainRows:
     """Rows of a form (its records or its totals) as plain columns, in the order of the
-    columns of their frame; each value as the typed frame hands it to Python."""
+    columns of their frame; each value as the typed frame hands it to Python, except that
+    pandas' NA is None (the rows are made without pandas)."""
 
     columns: dict[str, list[Any]]
     make_frame: Callable[[], pd.DataFrame]  # the typed frame of these rows (`record_frame`)
     floats: frozenset[str] = frozenset()  # the float64 columns of that frame
 
     def rows(self) -> list[dict[str, Any]]:
-        """One dict per row, column → value (``records_of`` of the frame)."""
+        """One dict per row, column → value (``records_of`` of the frame, NA as None)."""
         names = list(self.columns)
         return [
             dict(zip(names, row, strict=True)) for row in zip(*self.columns.values(), strict=True)
@@ -461,6 +488,8 @@ class PlainRaw:
 
     def frame(self) -> pd.DataFrame:
         """The raw frame: one object block, and "source_row" (Int64)."""
+        import pandas as pd
+
         raw_cells = np.empty((len(self.rows), len(self.names)), dtype=object)
         for i, rec in enumerate(self.row_dicts()):
             for j, name in enumerate(self.names):

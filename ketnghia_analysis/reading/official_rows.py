@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ketnghia_analysis.core.issues import Issue
 from ketnghia_analysis.core.missing import is_missing
@@ -42,6 +40,9 @@ from ketnghia_analysis.reading.model import (
     str_array,
 )
 from ketnghia_analysis.reading.rows import DATA, SUBTOTAL, TOTAL
+
+if TYPE_CHECKING:  # the frames are built (pandas imported) only for an official form
+    import pandas as pd
 
 __all__ = ["PAIRED", "district_of_label", "is_official", "official_table", "unit_levels"]
 
@@ -193,6 +194,8 @@ def _typed_like(column: pd.Series, vals: list[Any]) -> Any:
     if str(column.dtype) == "Int64":
         return int_array([None if is_missing(x) else int(x) for x in vals])
     if column.dtype.kind == "f":
+        import pandas as pd
+
         return pd.array([None if is_missing(x) else float(x) for x in vals], dtype="float64")
     return str_array([None if is_missing(x) else str(x) for x in vals])
 

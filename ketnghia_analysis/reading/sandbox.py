@@ -213,7 +213,7 @@ def prestart(preload: Iterable[str] = ()) -> None:
     """Start the fork server now and import the `preload` modules in it.
 
     Workers of a later `run_isolated` then fork from a process that has already imported
-    them, instead of each importing pandas and the reader again (about 1.4 s per worker),
+    them, instead of each importing the reader and its libraries again (about 1 s a worker),
     and the server does those imports while the caller goes on with other work (hashing,
     the cache). Without fork servers (Windows, macOS spawn) this does nothing.
     """

@@ -70,16 +70,19 @@ TITLE_ROWS = 5  # rows above the header: unit, motto, form number, title, unit l
 
 
 def _district(district_code: str, year: int) -> tuple[str, list[dict]]:
-    districts = gazetteer.districts()
-    hit = districts[districts["district_code"] == str(district_code)]
-    if hit.empty:
+    hit = [r for r in gazetteer.district_rows() if r["district_code"] == str(district_code)]
+    if not hit:
         raise ValueError(f"không có huyện mã {district_code} trong danh mục")
-    name = str(hit["district_name"].iloc[0])
-    units = gazetteer.communes_in_year(int(year))
-    units = units[units["district_code"] == str(district_code)].sort_values("commune_code")
-    if units.empty:
+    name = str(hit[0]["district_name"])
+    units = sorted(
+        (r for r in gazetteer.units_in_year(int(year)) if r["district_code"] == str(district_code)),
+        key=lambda r: r["commune_code"],
+    )
+    if not units:
         raise ValueError(f"{name} không có xã nào còn hiệu lực năm {year}")
-    return name, units[["commune_code", "commune_name", "commune_type"]].to_dict("records")
+    return name, [
+        {k: r[k] for k in ("commune_code", "commune_name", "commune_type")} for r in units
+    ]
 
 
 @dataclass(frozen=True)
@@ -178,7 +181,7 @@ def _lists_sheet(book: Any, units: list[dict]) -> dict[str, str]:
         "statuses": STATUSES,
         "model_types": MODEL_TYPES,
         "communes": [u["commune_name"] for u in units],
-        "partners": sorted(gazetteer.partners()["partner_name"]),
+        "partners": sorted(r["partner_name"] for r in gazetteer.partner_rows()),
     }
     ranges = {}
     for c, (key, values) in enumerate(columns.items()):

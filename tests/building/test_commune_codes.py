@@ -29,7 +29,7 @@ def _build(tmp_path, rows):
         tmp_path / "BC ket nghia 2023 - Nam Tra My.xlsx",
         [{"name": "HN", "rows": TITLE_POVERTY + [HEADER] + rows}],
     )
-    normaliser = Normaliser(CommuneMatcher(), PartnerRegistry.load(), gazetteer.communes())
+    normaliser = Normaliser(CommuneMatcher(), PartnerRegistry.load(), gazetteer.target_communes())
     return normalise_return(read_return(path, tmp_path), normaliser)
 
 

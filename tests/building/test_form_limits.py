@@ -63,7 +63,7 @@ def write_return(path: Path, support_rows: int) -> Path:
 
 @pytest.fixture(scope="module")
 def normaliser():
-    return Normaliser(CommuneMatcher(), PartnerRegistry.load(), gazetteer.communes())
+    return Normaliser(CommuneMatcher(), PartnerRegistry.load(), gazetteer.target_communes())
 
 
 def build_one(path: Path, normaliser, limits: Limits | None = None):

@@ -85,7 +85,7 @@ def form(kind: str, records: pd.DataFrame, columns: dict, totals=None, sheet="Bi
 
 @pytest.fixture(scope="module")
 def normaliser():
-    return Normaliser(CommuneMatcher(), PartnerRegistry.load(), gazetteer.communes())
+    return Normaliser(CommuneMatcher(), PartnerRegistry.load(), gazetteer.target_communes())
 
 
 def run(normaliser, forms, **kw):
@@ -454,7 +454,7 @@ def test_a_files_partner_ids_do_not_depend_on_what_its_worker_read_before():
             result = run(normaliser, [form("support", frame, SUPPORT_COLS, sheet="KN")])
         return result.tables["support"][["partner_id", "partner_name", "partner_type"]]
 
-    fresh = Normaliser(CommuneMatcher(), PartnerRegistry.load(), gazetteer.communes())
-    used = Normaliser(CommuneMatcher(), PartnerRegistry.load(), gazetteer.communes())
+    fresh = Normaliser(CommuneMatcher(), PartnerRegistry.load(), gazetteer.target_communes())
+    used = Normaliser(CommuneMatcher(), PartnerRegistry.load(), gazetteer.target_communes())
     pd.testing.assert_frame_equal(support_of(fresh, rows), support_of(used, before, rows))
     assert support_of(fresh, rows)["partner_id"].nunique() == 2

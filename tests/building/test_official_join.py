@@ -124,7 +124,7 @@ def hn_row(commune: str, row: int, end=355) -> dict:
 
 @pytest.fixture(scope="module")
 def normaliser():
-    return Normaliser(CommuneMatcher(), PartnerRegistry.load(), gazetteer.communes())
+    return Normaliser(CommuneMatcher(), PartnerRegistry.load(), gazetteer.target_communes())
 
 
 def build(normaliser, *returns):

@@ -26,7 +26,7 @@ from ketnghia_analysis.reference.partners import PartnerRegistry
 
 @pytest.fixture(scope="module")
 def normaliser() -> Normaliser:
-    return Normaliser(CommuneMatcher(), PartnerRegistry.load(), gazetteer.communes())
+    return Normaliser(CommuneMatcher(), PartnerRegistry.load(), gazetteer.target_communes())
 
 
 def differences(a: Any, b: Any, path: str = "") -> list[str]:

@@ -16,7 +16,7 @@ EXPORT = [["ma_xa", "ten_xa", "so_ho"], ["20944", "Trà Mai", "812"], ["20947", 
 
 
 def _normalised(path, root):
-    normaliser = Normaliser(CommuneMatcher(), PartnerRegistry.load(), gazetteer.communes())
+    normaliser = Normaliser(CommuneMatcher(), PartnerRegistry.load(), gazetteer.target_communes())
     return normalise_return(read_return(path, root), normaliser)
 
 

@@ -23,7 +23,7 @@ FAR = {"name": "Phụ lục", "rows": [["ghi chú"], *([[]] * 148), [None, 7]]} 
 
 @pytest.fixture(scope="module")
 def normaliser():
-    return Normaliser(CommuneMatcher(), PartnerRegistry.load(), gazetteer.communes())
+    return Normaliser(CommuneMatcher(), PartnerRegistry.load(), gazetteer.target_communes())
 
 
 def refused_issue(issues, sheet: str = "Phụ lục"):

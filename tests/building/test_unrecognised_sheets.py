@@ -20,7 +20,7 @@ def test_unrecognised_sheet_rows_are_quarantined_and_counted(tmp_path):
         tmp_path / "BC ket nghia 2023 - Nam Tra My.xlsx",
         [{"name": "Ho ngheo", "rows": POVERTY}, {"name": "Ket nghia", "rows": KN_UNKNOWN_PARTNER}],
     )
-    normaliser = Normaliser(CommuneMatcher(), PartnerRegistry.load(), gazetteer.communes())
+    normaliser = Normaliser(CommuneMatcher(), PartnerRegistry.load(), gazetteer.target_communes())
     result = normalise_return(read_return(path, tmp_path), normaliser)
     sub = result.submission
     assert sub["status"] == "ingested" and sub["forms_found"] == "poverty"

@@ -1,5 +1,6 @@
 """The reader hands each form over as plain columns (issue #18): the same values the typed
-frames hold, each as the frame gives it to Python, and the frames built only when asked for."""
+frames hold, each as the frame gives it to Python (pandas' NA as None: the reader workers
+never import pandas), and the frames built only when asked for."""
 
 from __future__ import annotations
 
@@ -31,9 +32,12 @@ def same(a: object, b: object) -> bool:
 
 def same_rows(plain: list[dict], frame: pd.DataFrame) -> bool:
     """Rows as dicts equal, key by key and value by value, to the rows of a frame as
-    ``frame.to_numpy(dtype=object)`` gives them."""
+    ``frame.to_numpy(dtype=object)`` gives them, pandas' NA as None."""
     names = list(frame.columns)
-    rows = [dict(zip(names, row, strict=True)) for row in frame.to_numpy(dtype=object).tolist()]
+    rows = [
+        {name: None if value is pd.NA else value for name, value in zip(names, row, strict=True)}
+        for row in frame.to_numpy(dtype=object).tolist()
+    ]
     return len(plain) == len(rows) and all(
         list(p) == list(r) and all(same(p[k], r[k]) for k in p)
         for p, r in zip(plain, rows, strict=True)
@@ -69,7 +73,7 @@ def test_the_totals_and_the_raw_cells_are_plain_too():
     (total,) = ft.plain.totals.rows()
     assert list(total)[0] == "kind" and list(total)[-1] == "recomputed"
     assert (total["kind"], total["households_total"], total["recomputed"]) == ("total", 2000, False)
-    assert total["poor_end"] is pd.NA and math.isnan(total["poverty_rate_end"])
+    assert total["poor_end"] is None and math.isnan(total["poverty_rate_end"])
     raw = ft.plain.raw.row_dicts()
     assert [r["poverty_new"] for r in raw] == ["3", "-"]
     assert [r["source_row"] for r in raw] == [7, 8]
