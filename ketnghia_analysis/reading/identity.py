@@ -407,12 +407,11 @@ def _compilation_clue(forms: list[FormTable]) -> list[Clue]:
     """The province, for a file whose official form lists district rows (a province
     compilation: its rows span districts)."""
     for ft in forms:
-        if ft.record_values("level") is None:
-            continue
-        hit = ft.records.index[ft.records["level"] == "district"]
-        if len(hit):
-            row = int(ft.records["source_row"].iloc[hit[0]])
-            label = str(ft.records["commune"].iloc[hit[0]])
+        levels = ft.record_values("level")  # the plain columns: no frame built
+        if levels is not None and "district" in levels:
+            i = levels.index("district")
+            row = int((ft.record_values("source_row") or [])[i])
+            label = str((ft.record_values("commune") or [])[i])
             return [
                 Clue(
                     "district",

@@ -404,7 +404,7 @@ def _plain_column(name: str, kind: str | None, vals: list[Any]) -> list[Any] | N
     return None
 
 
-def _of_frame(frame: pd.DataFrame, make: Callable[[], pd.DataFrame]) -> PlainRows:
+def _of_frame(frame: pd.DataFrame, make: Callable[[], pd.DataFrame], made: _Made) -> PlainRows:
     """The rows of a frame, each value as ``frame.to_numpy(dtype=object)`` gives it, pandas'
     NA as None."""
     import pandas as pd
@@ -415,7 +415,17 @@ def _of_frame(frame: pd.DataFrame, make: Callable[[], pd.DataFrame]) -> PlainRow
         for j, name in enumerate(frame.columns)
     }
     floats = {str(name) for name, dtype in frame.dtypes.items() if dtype == np.float64}
-    return PlainRows(columns, make, frozenset(floats))
+    return PlainRows(columns, make, frozenset(floats), made)
+
+
+@dataclass(frozen=True)
+class _Made:
+    """What rows are made from (`plain_rows`): the form's spec, and the names of the columns
+    put before and after the canonical ones."""
+
+    spec: FormSpec
+    first: tuple[str, ...] = ()
+    last: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -426,7 +436,8 @@ class PlainRows:
 
     columns: dict[str, list[Any]]
     make_frame: Callable[[], pd.DataFrame]  # the typed frame of these rows (`record_frame`)
-    floats: frozenset[str] = frozenset()  # the float64 columns of that frame
+    floats: frozenset[str]  # the float64 columns of that frame
+    made: _Made = field(repr=False, compare=False)  # what `plain_rows` made them from
 
     def rows(self) -> list[dict[str, Any]]:
         """One dict per row, column → value (``records_of`` of the frame, NA as None)."""
@@ -434,6 +445,32 @@ class PlainRows:
         return [
             dict(zip(names, row, strict=True)) for row in zip(*self.columns.values(), strict=True)
         ]
+
+    def remade(self, columns: dict[str, list[Any]]) -> PlainRows:
+        """Other rows of these columns (the official forms' rows reshaped), made as the
+        reader makes rows (`plain_rows`): each value typed by its column (missing given as
+        None or NaN), the frame `record_frame` of them. Columns not given stay empty.
+
+        >>> from ketnghia_analysis.reference.synonyms import load_synonyms
+        >>> rows = plain_rows(load_synonyms().forms["review_result"], {}, [])
+        >>> new = rows.remade({"commune": ["Xã Trà Mai"], "poor_end": [7.0], "source_row": [9]})
+        >>> new.columns["commune"], new.columns["poor_end"], new.columns["poverty_rate_reported"]
+        (['Xã Trà Mai'], [7], [nan])
+        """
+        first, last = self.made.first, self.made.last
+        skip = {*first, *last, "source_row"}
+        parsed = {
+            name: [None if is_missing(x) else x for x in values]
+            for name, values in columns.items()
+            if name not in skip
+        }
+        return plain_rows(
+            self.made.spec,
+            parsed,
+            [int(r) - 1 for r in columns["source_row"]],
+            {name: columns[name] for name in first},
+            {name: columns[name] for name in last},
+        )
 
 
 def plain_rows(
@@ -448,21 +485,22 @@ def plain_rows(
     out of the usual builds the frame as before (the same values, or the same error)."""
     n = len(rows)
     make = functools.partial(record_frame, spec, parsed, rows, first, last)
+    made = _Made(spec, tuple(first or ()), tuple(last or ()))
     columns: dict[str, list[Any]] = {k: list(v) for k, v in (first or {}).items()}
     floats = set()
     for name in FORM_COLUMNS[spec.form]:
         col = spec.columns.get(name) or spec.columns.get(name.removesuffix(PEOPLE))
         values = _plain_column(name, col.kind if col else None, parsed.get(name, [None] * n))
         if values is None:
-            return _of_frame(make(), make)
+            return _of_frame(make(), make, made)
         columns[name] = values
         if col and col.kind in ("money", "percent") and name != "recognized_year":
             floats.add(name)
     columns["source_row"] = [r + 1 for r in rows]
     columns.update({k: list(v) for k, v in (last or {}).items()})
     if any(len(values) != n for values in columns.values()):
-        return _of_frame(make(), make)  # pandas says what is wrong
-    return PlainRows(columns, make, frozenset(floats))
+        return _of_frame(make(), make, made)  # pandas says what is wrong
+    return PlainRows(columns, make, frozenset(floats), made)
 
 
 @dataclass(frozen=True)

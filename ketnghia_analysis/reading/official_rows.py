@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ketnghia_analysis.core.issues import Issue
 from ketnghia_analysis.core.missing import is_missing
@@ -36,13 +36,9 @@ from ketnghia_analysis.reading.model import (
     PAIRED_FORMS,
     PEOPLE,
     FormTable,
-    int_array,
-    str_array,
+    PlainForm,
 )
 from ketnghia_analysis.reading.rows import DATA, SUBTOTAL, TOTAL
-
-if TYPE_CHECKING:  # the frames are built (pandas imported) only for an official form
-    import pandas as pd
 
 __all__ = ["PAIRED", "district_of_label", "is_official", "official_table", "unit_levels"]
 
@@ -65,33 +61,42 @@ def is_official(form: str | None) -> bool:
 
 def official_table(table: FormTable, grid: Grid) -> FormTable:
     """The FormTable of an official form with its records shaped (see module docstring);
-    any other form is returned as it is. `grid` is the sheet read (labels filled down)."""
+    any other form is returned as it is. `grid` is the sheet read (labels filled down).
+
+    The rows are shaped as plain columns (the reader's `PlainForm`), without pandas: a
+    reader worker reads an official form without importing it (issue #18)."""
     if not is_official(table.form):
         return table
+    plain = table.plain
+    if plain is None:
+        raise ValueError("official_table: a table read by the reader (with plain columns)")
     values = OFFICIAL_VALUES[table.form]
     kinds = dict(table.row_kinds)
-    records, totals, pairs = table.records, table.totals, {}
+    records, totals = dict(plain.records.columns), plain.totals
+    pairs: dict[int, int] = {}
     structural = table.rows_structural
     if table.form in PAIRED_FORMS:
         role = _roles(table, grid)
         rec = _paired(records, values, role)
-        tot = _paired(totals, values, role, total=True)
-        records, totals = rec.frame, tot.frame
+        tot = _paired(totals.columns, values, role, total=True)
+        records, totals = rec.columns, totals.remade(tot.columns)
         pairs = {**rec.pairs, **tot.pairs}
         for h, p in pairs.items():
             if h != p:
                 structural += kinds.get(p) == DATA  # a total's second row is structure already
                 kinds[p] = PAIRED
-        if "kind" in totals.columns:
-            kinds.update(zip((int(r) for r in totals["source_row"]), totals["kind"], strict=True))
+        if "kind" in tot.columns:
+            kinds.update(zip(tot.columns["source_row"], tot.columns["kind"], strict=True))
     records, dropped = _without_empty(records, values)
     for r in dropped:
         kinds.pop(r, None)
-    records = _with_levels(records)
+    shaped = PlainForm(plain.records.remade(_with_levels(records)), totals, plain.raw)
     return replace(
         table,
-        records=records,
-        totals=totals,
+        records=None,  # the frames: built from the shaped columns when asked for
+        totals=None,
+        raw=None,
+        plain=shaped,
         paired_rows=pairs,
         row_kinds=kinds,
         rows_read=table.rows_read - len(dropped),
@@ -124,19 +129,21 @@ def _label(x: Any) -> str:
     return "" if is_missing(x) else fold_text(clean_text(str(x)))
 
 
+#: Rows as plain columns: column → values (`PlainRows.columns`).
+Columns = dict[str, list[Any]]
+
+
 @dataclass(frozen=True)
 class _Pairs:
-    frame: pd.DataFrame  # one row per unit
+    columns: Columns  # one row per unit
     pairs: dict[int, int]  # household row → people row (a lone people row → itself)
 
 
-def _match_pairs(frame: pd.DataFrame, role: dict[int, str | None]) -> list[tuple[int, int | None]]:
+def _match_pairs(
+    rows: list[int], labels: list[str], role: dict[int, str | None]
+) -> list[tuple[int, int | None]]:
     """(household index, people index) of each unit: a pair, a lone household row (people
     None), or a lone people row (household index = people index)."""
-    rows = [int(x) for x in frame["source_row"].tolist()]
-    labels = (
-        [_label(x) for x in frame["commune"].tolist()] if "commune" in frame else [""] * len(rows)
-    )
     said = bool(role)
     units: list[tuple[int, int | None]] = []
     i = 0
@@ -159,28 +166,27 @@ def _match_pairs(frame: pd.DataFrame, role: dict[int, str | None]) -> list[tuple
 
 
 def _paired(
-    frame: pd.DataFrame, values: list[str], role: dict[int, str | None], total: bool = False
+    columns: Columns, values: list[str], role: dict[int, str | None], total: bool = False
 ) -> _Pairs:
-    """One row per unit: the household row, with the people row's counts as "_people"."""
-    if frame.empty:
-        return _Pairs(frame, {})
-    units = _match_pairs(frame, role)
-    rows = [int(x) for x in frame["source_row"].tolist()]
-    keep = [h for h, _p in units]
-    out = frame.iloc[keep].reset_index(drop=True)
-    alone = [k for k, (h, p) in enumerate(units) if p == h]
+    """One row per unit: the household row, with the people row's counts as "_people"
+    (a missing value as None: `PlainRows.remade` types it)."""
+    rows = [int(x) for x in columns["source_row"]]
+    if not rows:
+        return _Pairs(columns, {})
+    labels = [_label(x) for x in columns["commune"]] if "commune" in columns else [""] * len(rows)
+    units = _match_pairs(rows, labels, role)
+    out = {name: [col[h] for h, _p in units] for name, col in columns.items()}
+    alone = {k for k, (h, p) in enumerate(units) if p == h}
     for v in values:
-        if v not in frame.columns:
+        if v not in columns:
             continue
-        col = frame[v].tolist()
-        people = [None if p is None or is_missing(col[p]) else col[p] for _h, p in units]
-        out[v + PEOPLE] = _typed_like(frame[v], people)
+        col = columns[v]
+        out[v + PEOPLE] = [None if p is None or is_missing(col[p]) else col[p] for _h, p in units]
         if alone:
-            own = [None if (k in alone or is_missing(x)) else x for k, x in enumerate(out[v])]
-            out[v] = _typed_like(frame[v], own)
-    if total and "kind" in out.columns:
+            out[v] = [None if (k in alone or is_missing(x)) else x for k, x in enumerate(out[v])]
+    if total and "kind" in out:
         # a total merged over both rows is one total (the reader kept the later as grand)
-        kinds = frame["kind"].tolist()
+        kinds = columns["kind"]
         out["kind"] = [
             TOTAL if TOTAL in (kinds[h], kinds[p] if p is not None else None) else SUBTOTAL
             for h, p in units
@@ -189,28 +195,22 @@ def _paired(
     return _Pairs(out, pairs)
 
 
-def _typed_like(column: pd.Series, vals: list[Any]) -> Any:
-    """Values typed as `column` is (the counts: nullable integers)."""
-    if str(column.dtype) == "Int64":
-        return int_array([None if is_missing(x) else int(x) for x in vals])
-    if column.dtype.kind == "f":
-        import pandas as pd
-
-        return pd.array([None if is_missing(x) else float(x) for x in vals], dtype="float64")
-    return str_array([None if is_missing(x) else str(x) for x in vals])
-
-
-def _without_empty(records: pd.DataFrame, values: list[str]) -> tuple[pd.DataFrame, list[int]]:
+def _without_empty(records: Columns, values: list[str]) -> tuple[Columns, list[int]]:
     """Records with neither a label nor a figure (a bare number in TT: an unused form row)
     left out; their 1-based rows."""
-    if records.empty:
+    figures = [c for c in records if c in values or c.removesuffix(PEOPLE) in values]
+    labels = records.get("commune", [None] * len(records["source_row"]))
+    empty = [
+        is_missing(label) and all(is_missing(records[c][i]) for c in figures)
+        for i, label in enumerate(labels)
+    ]
+    if not any(empty):
         return records, []
-    figures = [c for c in records.columns if c in values or c.removesuffix(PEOPLE) in values]
-    empty = records["commune"].isna() & records[figures].isna().all(axis=1)
-    if not empty.any():
-        return records, []
-    dropped = [int(x) for x in records.loc[empty, "source_row"].tolist()]
-    return records.loc[~empty].reset_index(drop=True), dropped
+    dropped = [int(r) for r, e in zip(records["source_row"], empty, strict=True) if e]
+    kept = {
+        name: [x for x, e in zip(col, empty, strict=True) if not e] for name, col in records.items()
+    }
+    return kept, dropped
 
 
 # ---------------------------------------------------------------------------
@@ -271,17 +271,14 @@ def _is_commune(folded: str) -> bool:
     return folded.startswith(("xa ", "phuong ", "thi tran ", "tt "))
 
 
-def _with_levels(records: pd.DataFrame) -> pd.DataFrame:
+def _with_levels(records: Columns) -> Columns:
     """The unit columns: level, district_label, district_code."""
-    if records.empty:
+    n = len(records["source_row"])
+    if not n:
         return records
-    stts = records["stt"].tolist() if "stt" in records else [None] * len(records)
-    levels, dlabels, dcodes = unit_levels(stts, records["commune"].tolist())
-    out = records.copy()
-    out["level"] = str_array(list(levels))
-    out["district_label"] = str_array(dlabels)
-    out["district_code"] = str_array(dcodes)
-    return out
+    stts = records.get("stt", [None] * n)
+    levels, dlabels, dcodes = unit_levels(stts, records.get("commune", [None] * n))
+    return {**records, "level": levels, "district_label": dlabels, "district_code": dcodes}
 
 
 # ---------------------------------------------------------------------------

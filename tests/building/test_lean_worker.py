@@ -1,7 +1,9 @@
 """The reader workers never import pandas (issue #18): their fork server imports the reader,
 the worker and the warm-up (`buildstate.WORKER_MODULES`), and reads and normalises returns of
-every format, without pandas or pyarrow (~0.45 s of the server's start, before any file is
-read). pandas stays for the build's own process, the analysis and the notebooks."""
+every format, the official poverty-review forms A-D among them, without pandas or pyarrow
+(~0.45 s of the server's start, before any file is read, and as much in each worker that
+would meet an official form). pandas stays for the build's own process, the analysis and the
+notebooks."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ from filled_template import fill_template
 from ketnghia_analysis.building.buildstate import WORKER_MODULES
 from ketnghia_analysis.reading.cells import sniff_format
 from ketnghia_analysis.reading.template import write_template
+from ketnghia_analysis.sample import write_sample
+from ketnghia_analysis.sample.official import FILE_LABEL, KINDS
 
 #: A fresh interpreter: the fork server's imports (and warm-up), then each file read and
 #: normalised as a worker does; it prints what it read and whether pandas or pyarrow came in
@@ -51,6 +55,11 @@ if __name__ == "__main__":
         "statuses": [r.submission["status"] for r in results],
         "crashed": [i.message for r in results for i in r.issues if i.code == "FILE_CRASHED"],
         "rows": sum(r.submission["rows_accepted"] for r in results),
+        "forms": sorted({f for r in results for f in r.forms}),
+        "district_rows": sum(
+            len(r.plain_tables.get("poverty_districts", {}).get("source_row", []))
+            for r in results
+        ),
         "quarantined": sum(len(r.quarantine_rows) for r in results),
         "modules": sorted(m for m in ("pandas", "pyarrow") if m in sys.modules),
         "first": FIRST,
@@ -80,18 +89,9 @@ def _picked(sample_raw: Path) -> list[Path]:
     return sorted(files)
 
 
-@pytest.fixture(scope="module")
-def run(sample_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    own = tmp_path_factory.mktemp("lean") / "raw"
-    own.mkdir()
-    written = [
-        hf.write_csv_as_xls(own / "export.xls"),
-        hf.write_xml2003_xls(own / "web_2003.xls"),
-        fill_template(write_template("516", 2024, own / "bieu_516_2024.xlsx")),
-    ]
-    items = [(str(p), str(sample_raw)) for p in _picked(sample_raw)]
-    items += [(str(p), str(own)) for p in written]
-    script = own.parent / "lean_worker.py"
+def _in_a_worker(items: list[tuple[str, str]], folder: Path) -> dict:
+    """`SCRIPT` run over these (file, raw folder) items in a fresh interpreter."""
+    script = folder / "lean_worker.py"
     script.write_text(SCRIPT, encoding="utf-8")
     done = subprocess.run(
         [sys.executable, str(script), json.dumps(list(WORKER_MODULES)), json.dumps(items)],
@@ -106,6 +106,40 @@ def run(sample_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     return out
 
 
+@pytest.fixture(scope="module")
+def run(sample_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    own = tmp_path_factory.mktemp("lean") / "raw"
+    own.mkdir()
+    written = [
+        hf.write_csv_as_xls(own / "export.xls"),
+        hf.write_xml2003_xls(own / "web_2003.xls"),
+        fill_template(write_template("516", 2024, own / "bieu_516_2024.xlsx")),
+    ]
+    items = [(str(p), str(sample_raw)) for p in _picked(sample_raw)]
+    items += [(str(p), str(own)) for p in written]
+    return _in_a_worker(items, own.parent)
+
+
+def _official_files(raw: Path) -> list[Path]:
+    """The official forms `ketnghia sample --official` wrote: the province compilation of
+    each form A-D (2021), and two district compilations of each form (2022)."""
+    files = []
+    for kind in KINDS:
+        labels = FILE_LABEL[kind]
+        files += sorted(p for p in (raw / "2021").iterdir() if labels[0] in p.name)
+        district = [p for p in (raw / "2022").iterdir() if any(x in p.name for x in labels)]
+        files += sorted(district)[:2]
+    return files
+
+
+@pytest.fixture(scope="module")
+def official_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    raw = tmp_path_factory.mktemp("lean_official") / "raw"
+    write_sample(raw, years=(2021, 2022), official=True)
+    items = [(str(p), str(raw)) for p in _official_files(raw)]
+    return _in_a_worker(items, raw.parent)
+
+
 def test_the_picked_returns_cover_every_engine(run):
     formats = {sniff_format(path) for path, _root in run["items"] if not Path(path).match("khac/*")}
     assert {"xlsx", "xlsm", "xls", "ods", "html", "csv", "xml2003"} <= formats
@@ -118,3 +152,12 @@ def test_the_fork_server_and_its_workers_read_every_file_without_pandas(run):
     assert run["crashed"] == []
     assert "pandas" not in run["modules"], run["first"].get("pandas")
     assert "pyarrow" not in run["modules"], run["first"].get("pyarrow")
+
+
+def test_official_forms_are_read_and_normalised_without_pandas(official_run):
+    assert len(official_run["items"]) == 12  # per form: the province's and two districts'
+    assert official_run["statuses"] == ["ingested"] * 12 and official_run["crashed"] == []
+    assert official_run["forms"] == sorted(KINDS)
+    assert official_run["rows"] > 500 and official_run["district_rows"] > 0  # district rows
+    assert "pandas" not in official_run["modules"], official_run["first"].get("pandas")
+    assert "pyarrow" not in official_run["modules"], official_run["first"].get("pyarrow")

@@ -3,6 +3,7 @@ read at every compilation level, one test per layout feature, on tiny workbooks 
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,11 @@ from workbooks import POVERTY_HEADER, POVERTY_ROWS, TITLE_POVERTY, sheet, write_
 
 from ketnghia_analysis.reading.forms import recognise_sheet
 from ketnghia_analysis.reading.headers import is_numbering_row
+from ketnghia_analysis.reading.model import record_frame
 from ketnghia_analysis.reading.official_rows import unit_levels
 from ketnghia_analysis.reading.official_template import header_grid, write_official_template
 from ketnghia_analysis.reading.reader import read_form, read_return
+from ketnghia_analysis.reference.synonyms import load_synonyms
 
 TITLE = {
     "review_result": "TỔNG HỢP KẾT QUẢ RÀ SOÁT HỘ NGHÈO, HỘ CẬN NGHÈO NĂM 2023",
@@ -352,3 +355,91 @@ def test_four_header_rows_under_a_banner():
     assert ft.records["poverty_rate_reported"].round(4).tolist() == [0.2958]
     assert ft.records["near_poor_people_end"].tolist() == [400]
     assert len(ft.records) == 1
+
+
+# ---------------------------------------------------------------------------
+# Plain columns (issue #18): the rows shaped without a frame
+# ---------------------------------------------------------------------------
+
+UNUSED_B = (3, None, [None] * 9, [None] * 9)  # a numbered form row left empty: dropped
+LONE_PEOPLE = [None, "Xã Trà Leng", "Nhân khẩu", 90, 9, 1, 0, 0, 0, 0, 0, 80]  # no "Hộ" row
+
+
+def _shaped_tables():
+    """Official tables of every shaping: province compilation with district rows, a total
+    pair, an unused row, a lone people row, rates (one a placeholder's), forms C and D."""
+    body, merged = paired([*PROVINCE_B, UNUSED_B, TOTAL_B], 0)
+    top = title_block("poor_movement", unit="TỈNH QUẢNG NAM")
+    province = form_sheet("poor_movement", body + [LONE_PEOPLE], B_HEAD, B_MERGED, top, merged)
+    a_body = [
+        [1, "Xã Trà Mai", 10, 100, 204, 2040, 120, 1200, 50, 500, 800, 800, 400, 400, 180, 180],
+        [2, "Xã Trà Don", 800, 3000, 260, 32.5, 90, 11.25, 60, 7.5, 900, 30, 300, 10, 210, 7],
+        [None, "Tổng cộng", 810, 3100, 464, 57.3, 210, 25.9, 110, 13.6, 1700, 54.8, 700, 22.6,
+         390, 12.6],
+    ]  # fmt: skip
+    c_units = [(1, "Xã Trà Mai", [120, 15, 3, 1, 20, 2, 6, 0, 129], [480, 60, 12, 4, 80, 8, 24,
+                0, 516])]  # fmt: skip
+    d_units = [(1, "Xã Trà Mai", [355, 300, 20, 2, 33], [1321, 1100, 30, 5, 186])]
+    return [
+        read_sheet(province),
+        read_sheet(form_sheet("review_result", a_body)),
+        read_sheet(form_sheet("near_poor_movement", *_body(c_units))),
+        read_sheet(form_sheet("poverty_groups", *_body(d_units))),
+    ]
+
+
+def _same(a: object, b: object) -> bool:
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float) and math.isnan(a):
+        return math.isnan(b)  # type: ignore[arg-type]
+    return bool(a == b)
+
+
+def _rows_of(frame) -> list[dict]:
+    """A frame's rows as ``frame.to_numpy(dtype=object)`` gives them, pandas' NA as None."""
+    import pandas as pd
+
+    names = list(frame.columns)
+    return [
+        {n: None if v is pd.NA else v for n, v in zip(names, row, strict=True)}
+        for row in frame.to_numpy(dtype=object).tolist()
+    ]
+
+
+def test_official_forms_are_shaped_as_plain_columns_without_a_frame():
+    """The reader workers never import pandas: an official form's rows are shaped (pairs,
+    district rows, dropped rows) on the plain columns, its frames built only if asked for,
+    with the types of the form's typed frame and exactly the plain rows."""
+    tables = _shaped_tables()
+    assert [ft.form for ft in tables] == [
+        "poor_movement",
+        "review_result",
+        "near_poor_movement",
+        "poverty_groups",
+    ]
+    for ft in tables:
+        assert ft.plain is not None and ft.plain.built_frames == {}, ft.form
+    province = tables[0]
+    assert province.record_values("level") == ["district", "commune", "commune", "district",
+                                               "commune", "commune"]  # fmt: skip
+    assert province.record_values("poor_end_people")[-1] == 80  # the lone people row's
+    assert province.record_values("poor_end")[-1] is None
+    assert province.record_values("source_row") == [8, 10, 12, 14, 16, 22]
+    assert 18 not in province.row_kinds and province.paired_rows[18] == 19  # the unused row
+    assert province.plain.totals.columns["kind"] == ["total"]
+    assert province.plain.totals.columns["poor_end_people"] == [2333]
+    for ft in tables:
+        typed = record_frame(load_synonyms().forms[ft.form], {}, [])
+        for name, part in (("records", ft.plain.records), ("totals", ft.plain.totals)):
+            frame = getattr(ft, name)
+            assert list(frame.columns) == list(part.columns), (ft.form, name)
+            expected = {c: str(t) for c, t in typed.dtypes.items()}
+            assert {c: expected.get(c, str(t)) for c, t in frame.dtypes.items()} == {
+                c: str(t) for c, t in frame.dtypes.items()
+            }, (ft.form, name)
+            rows = _rows_of(frame)
+            assert len(rows) == len(part.rows()), (ft.form, name)
+            assert rows or name == "totals", ft.form  # C and D have no total row
+            for got, want in zip(part.rows(), rows, strict=True):
+                assert all(_same(got[k], want[k]) for k in want), (ft.form, name, got, want)
