@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import io
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,7 @@ from ketnghia_analysis.building.grouping import count_by_severity, group_records
 from ketnghia_analysis.building.results import OUTPUT_TABLES, Columns, FileResult, n_rows
 from ketnghia_analysis.building.rulebook import SEVERITY_ORDER, Context, records_of
 from ketnghia_analysis.core.issues import Issue
-from ketnghia_analysis.reference.contract import DTYPES, TABLES, key
+from ketnghia_analysis.reference.contract import DTYPES, TABLES, Col, key
 from ketnghia_analysis.reference.form_codes import form_title
 
 #: The tables of rows of the returns: those of the four forms, and the district rows of the
@@ -72,13 +74,19 @@ def summary_counts(tables: dict[str, pd.DataFrame], written: Iterable[Path] = ()
     )
 
 
-def warm_up_assembly() -> threading.Thread:
-    """Import what the assembly and the writing need in a thread, while this process only
-    waits for the reader workers (issue #9), and make the codebook (`codebook.rendered`).
-    Neither imports pandera: the tables are screened by `building/table_checks.py` and the
-    codebook is made from what the schemas are made of (issue #18)."""
+#: Set once a warm-up thread of this process went through the whole rehearsal: a warm
+#: builder's later builds (`warm.Builder`, ``ketnghia build --watch``) skip it.
+REHEARSED = threading.Event()
 
-    def warm() -> None:
+
+class WarmUp(threading.Thread):
+    """The warm-up thread of `warm_up_assembly`; `finish` when the reading is done."""
+
+    def __init__(self) -> None:
+        super().__init__(name="ketnghia-warm-up", daemon=True)
+        self.enough = threading.Event()  # set: the rehearsal stops at its next step
+
+    def run(self) -> None:
         try:
             from ketnghia_analysis.building import codebook, feedback  # noqa: F401
             from ketnghia_analysis.reference import gazetteer
@@ -87,12 +95,88 @@ def warm_up_assembly() -> threading.Thread:
             gazetteer.communes()
             PartnerRegistry.load()  # parsed once per process (`partners._shipped`)
             codebook.rendered()  # made once per process, from code alone
+            for _ in () if REHEARSED.is_set() else _rehearsal(gazetteer):
+                if self.enough.is_set():
+                    break
+            else:
+                REHEARSED.set()
         except Exception:  # noqa: BLE001 - only a head start: assemble imports them anyway
             pass
 
-    thread = threading.Thread(target=warm, name="ketnghia-warm-up", daemon=True)
+    def finish(self) -> None:
+        """Wait for the imports and the codebook; the rehearsal stops at its next step."""
+        self.enough.set()
+        self.join()
+
+
+def warm_up_assembly() -> WarmUp:
+    """Import what the assembly and the writing need in a thread, while this process only
+    waits for the reader workers (issue #9), and make the codebook (`codebook.rendered`).
+    Neither imports pandera: the tables are screened by `building/table_checks.py` and the
+    codebook is made from what the schemas are made of (issue #18).
+
+    The thread then does the assembly's first-call work while the reading lasts
+    (`_rehearsal`): each step of a table on made-up rows, whose results it drops, the units
+    of each year of the gazetteer and the empty tables. Only per-process caches and the
+    libraries' first use are warmed: no result of a build changes."""
+    thread = WarmUp()
     thread.start()
     return thread
+
+
+#: A made-up value of each kind of column, for `_rehearsal` (None: a null of any dtype).
+_REHEARSAL_VALUES = {
+    "code": "1",
+    "text": "a",
+    "int": 1,
+    "year": 2020,
+    "count": 1,
+    "money": 0.5,
+    "fraction": 0.5,
+    "bool": True,
+    "date": datetime.datetime(2020, 12, 31),
+    "timestamp": datetime.datetime(2020, 12, 31, tzinfo=datetime.UTC),
+}
+
+
+def _rehearsal_values(col: Col) -> list[Any]:
+    """Two made-up values of a column (the second null where nulls are allowed)."""
+    value = _REHEARSAL_VALUES.get(col.kind)
+    return [value, None if col.nullable else value]
+
+
+def _rehearsal(gazetteer: Any) -> Iterator[None]:
+    """The first-call costs of the assembly and the writing, paid ahead in steps (the
+    warm-up thread may stop after any): pandas' and pyarrow's first use of each step of a
+    table (~0.1 s CPU, issue #18), then the units of each year (`check_pairings`,
+    `missing_communes`: ~7 ms a year) and the tables most often empty (~5 ms each), both
+    cached."""
+    from ketnghia_analysis.building.table_checks import passes
+    from ketnghia_analysis.building.write import write_parquet
+
+    for name in DATA_TABLES:
+        plain = {col.name: _rehearsal_values(col) for col in TABLES[name][0]}
+        frame = _schemas().conform_columns(plain, name)
+        if name in KEYS:
+            frame = frame.drop_duplicates(KEYS[name], keep="last")
+        passes(frame, name)
+        sort = [c for c in SORT_ORDER if c in frame.columns]
+        write_parquet(frame.sort_values(sort, kind="stable").reset_index(drop=True), io.BytesIO())
+        yield
+    for name in ("submissions", "quarantine"):  # tables made from dicts, as in `assemble`
+        row = {col.name: _REHEARSAL_VALUES.get(col.kind) for col in TABLES[name][0]}
+        passes(_conform(pd.DataFrame([row, row]), name), name)
+    issues_frame([Issue("info", "WARM_UP", "", row=1), Issue("error", "WARM_UP", "")])
+    summary_counts({})
+    yield
+    units = gazetteer.communes()
+    first, last = units["valid_from"].min().year, units["valid_to"].max().year
+    for year in range(first, last + 2):  # the years of the units, and the one after
+        gazetteer.communes_in_year(year)
+        yield
+    for name in ("poverty_districts", "quarantine"):  # often empty (few official forms)
+        _schemas().empty(name)
+        yield
 
 
 # ---------------------------------------------------------------------------------------
@@ -419,11 +503,11 @@ def missing_communes(live: list[FileResult], tables: dict, gazetteer: Any) -> li
         if year not in units_of:
             units = gazetteer.communes_in_year(year).sort_values("commune_code")
             units_of[year] = {}
-            for row in zip(
-                units["district_code"],
-                units["commune_code"],
-                units["commune_name"],
-                units["commune_type"],
+            for row in zip(  # lists: iterating Arrow arrays is per element
+                units["district_code"].tolist(),
+                units["commune_code"].tolist(),
+                units["commune_name"].tolist(),
+                units["commune_type"].tolist(),
                 strict=True,
             ):
                 units_of[year].setdefault(row[0], []).append(row[1:])

@@ -223,7 +223,7 @@ def _read(
         if not result.transient:
             cache.store(raw_file, result)
     if warm is not None:
-        warm.join()
+        warm.finish()
 
 
 def _completed(result: FileResult, raw_file: RawFile) -> FileResult:
