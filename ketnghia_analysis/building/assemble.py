@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import io
-import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -74,57 +73,7 @@ def summary_counts(tables: dict[str, pd.DataFrame], written: Iterable[Path] = ()
     )
 
 
-#: Set once a warm-up thread of this process went through the whole rehearsal: a warm
-#: builder's later builds (`warm.Builder`, ``ketnghia build --watch``) skip it.
-REHEARSED = threading.Event()
-
-
-class WarmUp(threading.Thread):
-    """The warm-up thread of `warm_up_assembly`; `finish` when the reading is done."""
-
-    def __init__(self) -> None:
-        super().__init__(name="ketnghia-warm-up", daemon=True)
-        self.enough = threading.Event()  # set: the rehearsal stops at its next step
-
-    def run(self) -> None:
-        try:
-            from ketnghia_analysis.building import codebook, feedback  # noqa: F401
-            from ketnghia_analysis.reference import gazetteer
-            from ketnghia_analysis.reference.partners import PartnerRegistry
-
-            gazetteer.communes()
-            PartnerRegistry.load()  # parsed once per process (`partners._shipped`)
-            codebook.rendered()  # made once per process, from code alone
-            for _ in () if REHEARSED.is_set() else _rehearsal(gazetteer):
-                if self.enough.is_set():
-                    break
-            else:
-                REHEARSED.set()
-        except Exception:  # noqa: BLE001 - only a head start: assemble imports them anyway
-            pass
-
-    def finish(self) -> None:
-        """Wait for the imports and the codebook; the rehearsal stops at its next step."""
-        self.enough.set()
-        self.join()
-
-
-def warm_up_assembly() -> WarmUp:
-    """Import what the assembly and the writing need in a thread, while this process only
-    waits for the reader workers (issue #9), and make the codebook (`codebook.rendered`).
-    Neither imports pandera: the tables are screened by `building/table_checks.py` and the
-    codebook is made from what the schemas are made of (issue #18).
-
-    The thread then does the assembly's first-call work while the reading lasts
-    (`_rehearsal`): each step of a table on made-up rows, whose results it drops, the units
-    of each year of the gazetteer and the empty tables. Only per-process caches and the
-    libraries' first use are warmed: no result of a build changes."""
-    thread = WarmUp()
-    thread.start()
-    return thread
-
-
-#: A made-up value of each kind of column, for `_rehearsal` (None: a null of any dtype).
+#: A made-up value of each kind of column, for `rehearsal` (None: a null of any dtype).
 _REHEARSAL_VALUES = {
     "code": "1",
     "text": "a",
@@ -145,7 +94,7 @@ def _rehearsal_values(col: Col) -> list[Any]:
     return [value, None if col.nullable else value]
 
 
-def _rehearsal(gazetteer: Any) -> Iterator[None]:
+def rehearsal(gazetteer: Any) -> Iterator[None]:
     """The first-call costs of the assembly and the writing, paid ahead in steps (the
     warm-up thread may stop after any): pandas' and pyarrow's first use of each step of a
     table (~0.1 s CPU, issue #18), then the units of each year (`check_pairings`,

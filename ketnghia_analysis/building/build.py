@@ -38,11 +38,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from ketnghia_analysis.building.assemble import assemble, summary_counts
 from ketnghia_analysis.building.buildstate import (
     LOCK_NAME,
     Counts,
@@ -62,6 +59,13 @@ from ketnghia_analysis.building.write import (
     write_all,
 )
 from ketnghia_analysis.core.controls import for_terminal
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# pandas and the assembly are imported once the workers are reading (the warm-up thread,
+# `warm_up`), not at the import of this module: a build's first files are read while its
+# own process imports them (issue #18).
 
 #: Beside the lock file: the PID and start time of the build that holds it.
 LOCK_OWNER = LOCK_NAME + ".owner"
@@ -87,6 +91,8 @@ class BuildResult:
         """Vietnamese summary for the terminal (control characters shown, never sent raw)."""
         if self.exit_code == 2:
             return for_terminal(f"KHÔNG THỂ XÂY DỰNG bảng dữ liệu: {self.message}")
+        from ketnghia_analysis.building.assemble import summary_counts
+
         counts = self.counts or summary_counts(self.tables, self.written)
         return render_summary(
             dataclasses.replace(counts, skipped=self.skipped),
@@ -233,7 +239,7 @@ def _refusal(raw: Path, out: Path) -> str | None:
     if out.resolve() == raw.resolve() or raw.resolve() in out.resolve().parents:
         return "thư mục kết quả không được nằm trong thư mục dữ liệu gốc"
     previous_subs = out / "submissions.parquet"
-    if not discover(raw) and previous_subs.exists() and len(pd.read_parquet(previous_subs)):
+    if not discover(raw) and previous_subs.exists() and _rows_in(previous_subs):
         # An empty (or unmounted) raw folder must not silently replace the tables of the
         # returns read before, e.g. in a scheduled run.
         return (
@@ -246,6 +252,12 @@ def _refusal(raw: Path, out: Path) -> str | None:
     except OSError as exc:
         return f"không tạo được thư mục {out}: {exc}"
     return None
+
+
+def _rows_in(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return int(pq.ParquetFile(path).metadata.num_rows)
 
 
 def _build_locked(raw: Path, out: Path, tmp: Path, options: BuildOptions) -> BuildResult:
@@ -279,6 +291,8 @@ def _build_locked(raw: Path, out: Path, tmp: Path, options: BuildOptions) -> Bui
         known=None if held is None else held.results,
         pool=None if held is None else held.pool,
     )
+    from ketnghia_analysis.building.assemble import assemble, summary_counts
+
     tables, _ = assemble(results)
     if tmp.exists():
         shutil.rmtree(tmp)
@@ -306,6 +320,8 @@ def _build_locked(raw: Path, out: Path, tmp: Path, options: BuildOptions) -> Bui
 def _previous_tables(out: Path, found: Scan, held: Held | None) -> dict[str, pd.DataFrame]:
     """The tables of the previous build: those a warm builder holds when they are of the
     same inputs (nothing is read), else read from out."""
+    import pandas as pd
+
     if held is not None and held.tables is not None and held.inputs == inputs_key(found):
         return {name: frame.copy(deep=False) for name, frame in held.tables.items()}
     tables = {n: pd.read_parquet(out / f"{n}.parquet") for n in TABLE_FILES}

@@ -79,7 +79,7 @@ def write_codebook(folder: Path, reuse: Reuse | None = None) -> list[Path]:
     the previous build's pair when the code (schemas, contract, labels) is the same: the
     codebook is made from code alone, so its content digest is the code fingerprint."""
     folder = Path(folder)
-    xlsx, md = folder / "codebook.xlsx", folder / "codebook.md"
+    xlsx, md = (folder / name for name in FILES)
     if reuse is not None and reuse.take_all([xlsx, md]):
         return [xlsx, md]
     book, text = rendered()
@@ -88,11 +88,26 @@ def write_codebook(folder: Path, reuse: Reuse | None = None) -> list[Path]:
     return [xlsx, md]
 
 
+#: The codebook's files in the out folder (the content digest of both is the code's alone).
+FILES = ("codebook.xlsx", "codebook.md")
+
+
+def recorded(folder: Path) -> bool:
+    """Whether the build recorded in `folder` left a codebook of this very code, which the
+    next build will take as it is (`write_codebook`): then nobody needs `rendered`. A hint
+    only (the files' hashes are checked when they are taken); False when unsure."""
+    from ketnghia_analysis.building.unchanged import Reuse, read_digests
+
+    old = read_digests(folder)
+    content = Reuse(None, folder).digest()
+    return all(old.get(name, {}).get("content") == content for name in FILES)
+
+
 @functools.cache
 def rendered() -> tuple[bytes, str]:
     """The bytes of codebook.xlsx and the text of codebook.md, made once per process: the
     codebook comes from code alone, and the build's warm-up thread makes it while the
-    workers read (`assemble.warm_up_assembly`; ~65 ms off a build's last steps, issue #18)."""
+    workers read (`warm_up.warm_up_assembly`; ~65 ms off a build's last steps, issue #18)."""
     frame = codebook()
     buffer = io.BytesIO()
     book = open_workbook(buffer, in_memory=True)

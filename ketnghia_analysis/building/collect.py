@@ -11,7 +11,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from ketnghia_analysis.building.assemble import warm_up_assembly
 from ketnghia_analysis.building.buildstate import (
     RawFile,
     Scan,
@@ -20,6 +19,7 @@ from ketnghia_analysis.building.buildstate import (
     scan,
 )
 from ketnghia_analysis.building.results import Columns, FileResult, rejected_result
+from ketnghia_analysis.building.warm_up import warm_up_assembly
 from ketnghia_analysis.building.worker import process_file
 from ketnghia_analysis.core.controls import for_terminal
 from ketnghia_analysis.core.limits import WORKER_MEMORY_MB
@@ -28,15 +28,6 @@ CACHE_DIR = ".cache"
 # Time limit of one worker reading one untrusted file (issue #8); its memory limit is
 # core.limits.WORKER_MEMORY_MB beyond what it maps at start.
 WORKER_TIMEOUT_S = 120.0
-
-
-def reader_version() -> str:
-    try:
-        from ketnghia_analysis.reading import reader
-
-        return str(getattr(reader, "READER_VERSION", getattr(reader, "__version__", "0")))
-    except Exception:  # noqa: BLE001 - no reader yet: cache by this module only
-        return "none"
 
 
 # ---------------------------------------------------------------------------------------
@@ -212,7 +203,8 @@ def _read(
 ) -> None:
     """Read the files of `todo` in workers into `results`, storing them in the cache."""
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
-    warm = warm_up_assembly() if todo and isolate else None
+    previous = None if cache.folder is None else cache.folder.parent  # the out folder
+    warm = warm_up_assembly(previous) if todo and isolate else None
     by_path = {str(f.path): f for f in todo}
     items = [(str(f.path), str(raw)) for f in todo]
     for item, outcome in isolated(items, n_workers, isolate, pool):
@@ -292,7 +284,7 @@ class FileCache:
     def __init__(self, folder: Path | None, files: list[RawFile]):
         self.folder = folder
         self.failed = False
-        base = f"{reader_version()}|{code_fingerprint()}"
+        base = code_fingerprint()  # the running code: reader, rules and reference data
         self.keys = {
             f.rel: hashlib.sha256(f"{base}|{f.rel}|{f.sha256}".encode()).hexdigest() for f in files
         }

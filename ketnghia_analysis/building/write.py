@@ -11,14 +11,15 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ketnghia_analysis.building.buildstate import Counts
 from ketnghia_analysis.core import snapshot
 from ketnghia_analysis.core.snapshot import MANIFEST
 from ketnghia_analysis.reference.contract import TABLE_NAMES
+
+if TYPE_CHECKING:  # imported by the build before pandas (`warm_up`)
+    import pandas as pd
 
 #: The Parquet files of a build, one per table of the contract.
 TABLE_FILES = TABLE_NAMES

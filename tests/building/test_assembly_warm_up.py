@@ -15,9 +15,9 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 
-from ketnghia_analysis.building import assemble
-from ketnghia_analysis.building.assemble import WarmUp, warm_up_assembly
+from ketnghia_analysis.building import assemble, warm_up
 from ketnghia_analysis.building.schemas import conform_columns, empty
+from ketnghia_analysis.building.warm_up import WarmUp, warm_up_assembly
 from ketnghia_analysis.building.write import write_parquet
 from ketnghia_analysis.reference import gazetteer
 from ketnghia_analysis.reference.contract import TABLE_NAMES, TABLES
@@ -77,7 +77,7 @@ def _cached_state() -> dict[str, pd.DataFrame]:
 
 def test_the_rehearsal_changes_no_cached_table():
     before = _cached_state()
-    steps = list(assemble._rehearsal(gazetteer))
+    steps = list(assemble.rehearsal(gazetteer))
     assert len(steps) > len(assemble.DATA_TABLES)  # every table, then the units of the years
     after = _cached_state()
     assert sorted(after) == sorted(before)
@@ -95,8 +95,8 @@ def test_finish_stops_the_rehearsal_at_its_next_step(monkeypatch):
             time.sleep(0.02)
             yield
 
-    monkeypatch.setattr(assemble, "_rehearsal", slow_rehearsal)
-    monkeypatch.setattr(assemble, "REHEARSED", threading.Event())
+    monkeypatch.setattr(assemble, "rehearsal", slow_rehearsal)
+    monkeypatch.setattr(warm_up, "REHEARSED", threading.Event())
     thread = warm_up_assembly()
     assert isinstance(thread, WarmUp)
     assert started.wait(30)
@@ -106,7 +106,7 @@ def test_finish_stops_the_rehearsal_at_its_next_step(monkeypatch):
     done = len(steps)
     time.sleep(0.05)
     assert len(steps) == done  # and no step runs after `finish` returned
-    assert not assemble.REHEARSED.is_set()  # cut short: the next build rehearses again
+    assert not warm_up.REHEARSED.is_set()  # cut short: the next build rehearses again
 
 
 def test_a_process_rehearses_once(monkeypatch):
@@ -116,11 +116,11 @@ def test_a_process_rehearses_once(monkeypatch):
         calls.append(1)
         yield
 
-    monkeypatch.setattr(assemble, "_rehearsal", counted)
-    monkeypatch.setattr(assemble, "REHEARSED", threading.Event())
+    monkeypatch.setattr(assemble, "rehearsal", counted)
+    monkeypatch.setattr(warm_up, "REHEARSED", threading.Event())
     first = warm_up_assembly()
     first.join()  # a long reading: the whole rehearsal
-    assert assemble.REHEARSED.is_set()
+    assert warm_up.REHEARSED.is_set()
     warm_up_assembly().finish()  # a warm builder's next build
     assert calls == [1]
 
@@ -130,9 +130,9 @@ def test_a_failing_rehearsal_only_ends_the_warm_up(monkeypatch):
         raise RuntimeError("hỏng")
         yield  # pragma: no cover
 
-    monkeypatch.setattr(assemble, "_rehearsal", broken)
-    monkeypatch.setattr(assemble, "REHEARSED", threading.Event())
+    monkeypatch.setattr(assemble, "rehearsal", broken)
+    monkeypatch.setattr(warm_up, "REHEARSED", threading.Event())
     thread = warm_up_assembly()
     thread.finish()
     assert not thread.is_alive()
-    assert not assemble.REHEARSED.is_set()
+    assert not warm_up.REHEARSED.is_set()

@@ -12,7 +12,6 @@ import pytest
 from filled_template import fill_template
 
 import ketnghia_analysis as kn
-from ketnghia_analysis.building import build as build_module
 from ketnghia_analysis.building import collect
 from ketnghia_analysis.building.build import build
 from ketnghia_analysis.reading.template import write_template
@@ -52,7 +51,7 @@ def counted(monkeypatch):
     cache, and whether the tables are read back from Parquet."""
     calls = {"read": 0, "unpickled": 0, "parquet": 0}
     real_read, real_load = collect.process_file, collect.FileCache.load
-    real_parquet = build_module.pd.read_parquet
+    real_parquet = pd.read_parquet
 
     def read(item):
         calls["read"] += 1
@@ -68,7 +67,7 @@ def counted(monkeypatch):
 
     monkeypatch.setattr(collect, "process_file", read)
     monkeypatch.setattr(collect.FileCache, "load", load)
-    monkeypatch.setattr(build_module.pd, "read_parquet", parquet)
+    monkeypatch.setattr(pd, "read_parquet", parquet)
     return calls
 
 

@@ -71,3 +71,29 @@ def test_the_codebook_does_not_import_pandera():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_a_recorded_codebook_of_this_code_needs_no_making(tmp_path, monkeypatch):
+    """After a build, the next one keeps the codebook (same code): its warm-up skips
+    `rendered`; another code, or no record, and it makes it."""
+    from ketnghia_analysis.building import assemble, unchanged, warm_up
+    from ketnghia_analysis.building.write import write_all
+
+    out = tmp_path / "out"
+    out.mkdir()
+    assert not codebook.recorded(out)  # nothing recorded
+    write_all({name: schemas.empty(name) for name in TABLES}, out, None, None)
+    assert codebook.recorded(out)
+
+    made = []
+    monkeypatch.setattr(codebook, "rendered", lambda: made.append(1))
+    monkeypatch.setattr(assemble, "rehearsal", lambda _gazetteer: iter(()))
+    warm_up.warm_up_assembly(out).finish()
+    assert made == []
+    warm_up.warm_up_assembly(None).finish()  # --no-cache: every workbook is written
+    assert made == [1]
+
+    monkeypatch.setattr(unchanged, "code_fingerprint", lambda: "another code")
+    assert not codebook.recorded(out)
+    warm_up.warm_up_assembly(out).finish()
+    assert made == [1, 1]
