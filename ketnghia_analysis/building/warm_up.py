@@ -15,8 +15,9 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-#: Set once a warm-up thread of this process went through the whole rehearsal: a warm
-#: builder's later builds (`warm.Builder`, ``ketnghia build --watch``) skip it.
+#: Set once this process paid the assembly's first-call costs, by a build's assembly or a
+#: whole rehearsal: a warm builder's later builds (`warm.Builder`, ``ketnghia build
+#: --watch``) skip the rehearsal, which would only compete with their reading.
 REHEARSED = threading.Event()
 
 

@@ -136,3 +136,18 @@ def test_a_failing_rehearsal_only_ends_the_warm_up(monkeypatch):
     thread.finish()
     assert not thread.is_alive()
     assert not warm_up.REHEARSED.is_set()
+
+
+def test_a_build_pays_the_first_call_costs_itself(tmp_path, monkeypatch):
+    """After one assembly the process needs no rehearsal: a warm builder's next builds skip
+    it instead of competing with their reading."""
+    from ketnghia_analysis.building.build import build
+    from ketnghia_analysis.reading.template import write_template
+
+    monkeypatch.setattr(warm_up, "REHEARSED", threading.Event())
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    write_template("516", 2024, raw / "blank.xlsx")
+    result = build(raw, tmp_path / "out", progress=False, isolate=False)
+    assert result.exit_code in (0, 1)
+    assert warm_up.REHEARSED.is_set()
