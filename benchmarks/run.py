@@ -537,7 +537,7 @@ def bench_rebuild(raw: Path, work: Path, repeat: int) -> list[Row]:
 STAGED_BUILD = """
 import json, sys, time
 from ketnghia_analysis import cli
-from ketnghia_analysis.building import build as b
+from ketnghia_analysis.building import assemble as a, build as b
 spent = {"assemble": 0.0, "write": 0.0}
 def timed(name, fn):
     def inner(*a, **k):
@@ -547,7 +547,7 @@ def timed(name, fn):
         finally:
             spent[name] += time.perf_counter() - t
     return inner
-b.assemble = timed("assemble", b.assemble)
+a.assemble = timed("assemble", a.assemble)  # build imports it when the files are read
 b.write_all = timed("write", b.write_all)
 code = cli.main(sys.argv[2:])
 open(sys.argv[1], "w").write(json.dumps(spent))
@@ -557,6 +557,7 @@ sys.exit(code)
 
 def staged_build(raw: Path, out: Path, stages: Path) -> tuple[Run, dict[str, float]]:
     shutil.rmtree(out, ignore_errors=True)
+    stages.unlink(missing_ok=True)  # a child that dies must not leave an older round's times
     run = measure(
         [PY, "-c", STAGED_BUILD, str(stages), "build", "--raw", str(raw), "--out", str(out)]
         + ["--no-progress", "--no-cache"]
@@ -565,6 +566,8 @@ def staged_build(raw: Path, out: Path, stages: Path) -> tuple[Run, dict[str, flo
         spent = json.loads(stages.read_text())
     except (OSError, ValueError):
         spent = {"assemble": 0.0, "write": 0.0}
+    if not spent["assemble"]:  # the child died before assembling: its times mean nothing
+        raise RuntimeError(f"the staged build of {raw} did not assemble (see {stages})")
     return run, spent
 
 
