@@ -11,6 +11,7 @@ import itertools
 import re
 import unicodedata
 
+from counting import counting
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -33,22 +34,10 @@ def _fresh_syllable() -> str:
     )
 
 
-def _counting(monkeypatch, module, name: str) -> list[object]:
-    calls: list[object] = []
-    real = getattr(module, name)
-
-    def counted(*args, **kwargs):
-        calls.append(args)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(module, name, counted)
-    return calls
-
-
 def test_candidates_of_a_text_are_decoded_once(monkeypatch):
     """Matchers ask for the legacy readings of the same label for every district and form."""
     label = f"{_fresh_syllable()} Ninh"
-    calls = _counting(monkeypatch, legacy, "decode_legacy")
+    calls = counting(monkeypatch, legacy, "decode_legacy")
     first = legacy.legacy_candidates(label)
     again = legacy.legacy_candidates(label)
     assert first == again
@@ -60,7 +49,7 @@ def test_candidates_of_a_text_are_decoded_once(monkeypatch):
 
 def test_a_word_repeated_in_a_text_is_checked_once(monkeypatch):
     word = _fresh_syllable()
-    calls = _counting(monkeypatch, legacy, "strip_diacritics")
+    calls = counting(monkeypatch, legacy, "strip_diacritics")
     assert legacy._plausible(f"{word} {word} {word}")
     assert legacy._plausible(f"{word}, {word}")
     assert len(calls) == 1
@@ -69,7 +58,7 @@ def test_a_word_repeated_in_a_text_is_checked_once(monkeypatch):
 def test_a_text_in_unicode_letters_is_judged_once(monkeypatch):
     """Genuine Unicode text (ư, ơ, ạ…) is no mojibake: decided once per distinct text."""
     label = f"Hội {_fresh_syllable()}"
-    calls = _counting(monkeypatch, legacy, "_looks_genuine")
+    calls = counting(monkeypatch, legacy, "_looks_genuine")
     assert [legacy.detect_legacy(label) for _ in range(3)] == [None] * 3
     assert [legacy.legacy_candidates(label) for _ in range(3)] == [[]] * 3
     assert len(calls) <= 2

@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import re
 
+from counting import counting
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from workbooks import POVERTY_HEADER, POVERTY_ROWS, TITLE_POVERTY, sheet
@@ -27,24 +28,11 @@ from ketnghia_analysis.reference.synonyms import expand_abbreviations, load_syno
 _fresh = itertools.count()
 
 
-def _counting(monkeypatch, module, name):
-    """Replace module.name by a wrapper that counts its calls."""
-    calls = []
-    real = getattr(module, name)
-
-    def wrapper(*args, **kwargs):
-        calls.append(args)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(module, name, wrapper)
-    return calls
-
-
 def test_grid_cleans_each_distinct_text_once(monkeypatch):
     n = next(_fresh)
     texts = [f"Xã Trà Mai {n}", f"  Thôn  {n} ", f"Số hộ nghèo {n}"]
     rows = [[k, texts[k % 3], texts[(k + 1) % 3], 1.5 * k] for k in range(60)]
-    calls = _counting(monkeypatch, grid_module, "clean_text")
+    calls = counting(monkeypatch, grid_module, "clean_text")
     grid = Grid(sheet(rows))
     assert sorted(a[0] for a in calls) == sorted(texts)  # 3 texts in 120 cells
     assert grid.values[0][1] == f"Xã Trà Mai {n}"
@@ -56,7 +44,7 @@ def test_legacy_sheet_decodes_each_text_once_across_sheets(monkeypatch):
     n = next(_fresh)
     # TCVN3: "Trà My", "Tổng số hộ", and "Phó Ninh" (no evidence of its own: "Phú Ninh")
     rows = [[f"Trµ My {n}", f"Tæng sè hé {n}"], [f"Phó Ninh {n}", 12.0]] * 10
-    calls = _counting(monkeypatch, grid_module, "fix_mojibake_many")
+    calls = counting(monkeypatch, grid_module, "fix_mojibake_many")
     first = Grid(sheet(rows))
     assert [first.values[0][0], first.values[0][1], first.values[1][0]] == [
         f"Trà My {n}",
@@ -73,7 +61,7 @@ def test_header_block_is_flattened_once_per_sheet(monkeypatch):
     grid = Grid(sheet(TITLE_POVERTY + POVERTY_HEADER + POVERTY_ROWS))
     block = find_header_block(grid, load_synonyms().forms["poverty"])
     assert block is not None
-    calls = _counting(monkeypatch, headers, "cell_text")
+    calls = counting(monkeypatch, headers, "cell_text")
     one = flatten_header(grid, block.first, block.last, block.joined)
     assert calls  # the header's cells were read
     seen = len(calls)
@@ -90,13 +78,13 @@ def test_header_rows_are_scored_once_per_form(monkeypatch):
     rows = TITLE_POVERTY + POVERTY_HEADER + [[1, f"Xã Trà Mai {n}", 1200, 400]]
     expected = row_scores(Grid(sheet(rows)), spec)
     assert expected[len(TITLE_POVERTY)] >= 8  # the header row names its columns
-    calls = _counting(monkeypatch, headers, "label_matches")
+    calls = counting(monkeypatch, headers, "label_matches")
     assert row_scores(Grid(sheet(rows, name="Bản sao")), spec) == expected
     assert calls == []  # the same rows in another sheet (or file): no text matched again
 
 
 def test_abbreviations_are_written_out_once_per_text(monkeypatch):
-    calls = _counting(monkeypatch, synonyms, "_expand")
+    calls = counting(monkeypatch, synonyms, "_expand")
     table = {"sl": "so luong", "ck": "cuoi ky"}
     text = f"sl ho ngheo ck {next(_fresh)}"
     first = expand_abbreviations(text, table)
@@ -176,7 +164,7 @@ def test_same_header_is_mapped_once_per_form(monkeypatch):
     spec = syn.forms["poverty"]
     n = next(_fresh)
     header = [["STT"], ["Xã, thị trấn"], ["Tổng số hộ"], ["Số hộ nghèo cuối năm"], [f"Cột {n}"]]
-    calls = _counting(monkeypatch, header_labels, "_map_columns")
+    calls = counting(monkeypatch, header_labels, "_map_columns")
     one = header_labels.map_columns(header, spec, syn.fuzzy_threshold)
     two = header_labels.map_columns([list(p) for p in header], spec, syn.fuzzy_threshold)
     assert len(calls) == 1  # the same header in another sheet or file: mapped once
