@@ -298,6 +298,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def _build_command(args: argparse.Namespace) -> int:
     """``ketnghia build``: once, or with --watch again whenever the raw folder changes."""
+    import os
     import time
 
     from ketnghia_analysis.building.buildstate import (
@@ -306,6 +307,9 @@ def _build_command(args: argparse.Namespace) -> int:
         up_to_date,
     )
 
+    # This process does no linear algebra: one OpenBLAS thread, not one busy thread per core
+    # started by numpy's import (~0.1 s of CPU the reader workers need; issue #18).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     if args.watch:
         if args.no_cache:
             print("Lỗi: --watch không dùng cùng --no-cache / --watch needs the cache")

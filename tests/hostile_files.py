@@ -617,6 +617,11 @@ def parent_pid(x: int) -> int:
     return os.getppid()
 
 
+def blas_threads(x: int) -> str | None:
+    """The worker's OPENBLAS_NUM_THREADS (how many threads numpy's BLAS would start)."""
+    return os.environ.get("OPENBLAS_NUM_THREADS")
+
+
 def can_import_resource(x: int) -> bool:
     """Whether this worker can import `resource` (Unix only)."""
     try:

@@ -146,3 +146,14 @@ def test_the_command_lines_own_run_freezes_its_objects_at_the_end(monkeypatch):
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_a_build_runs_with_one_blas_thread(tmp_path, monkeypatch):
+    # The build's process does no linear algebra: numpy's import must not start one busy
+    # OpenBLAS thread per core beside the reader workers (issue #18); set before any import.
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    assert main(["build", "--raw", str(tmp_path / "absent"), "--out", str(tmp_path / "out")]) == 2
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")  # the user's own setting stands
+    main(["build", "--raw", str(tmp_path / "absent"), "--out", str(tmp_path / "out")])
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "4"

@@ -27,6 +27,7 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 from pathlib import Path
@@ -38,6 +39,11 @@ __all__ = ["Failure", "IsolatedWorker", "prestart", "read_workbook_isolated", "r
 
 START_METHOD_ENV = "KETNGHIA_START_METHOD"  # "spawn", "forkserver" or "fork": force one
 CRASH_REASON = "vượt giới hạn bộ nhớ/thời gian hoặc trình đọc bị lỗi nghiêm trọng"
+
+#: What the reader processes (fork server, workers) are started with, unless the caller set
+#: it: one OpenBLAS thread. numpy's import starts one busy BLAS thread per core, ~0.1 s of
+#: CPU taken from the other worker on a 2-core PC; a reader does no linear algebra.
+READER_ENV = {"OPENBLAS_NUM_THREADS": "1"}
 
 
 @dataclass(frozen=True)
@@ -134,7 +140,8 @@ class _Worker:
             daemon=True,
             name="ketnghia-reader",
         )
-        self.proc.start()
+        with reader_env():  # also starts the fork server if it is not running yet
+            self.proc.start()
         child_conn.close()
         self.conn = parent_conn
         self.ready = False
@@ -223,7 +230,22 @@ def prestart(preload: Iterable[str] = ()) -> None:
     from multiprocessing import forkserver
 
     ctx.set_forkserver_preload(list(preload))  # no effect once the server runs
-    forkserver.ensure_running()
+    with reader_env():
+        forkserver.ensure_running()
+
+
+@contextmanager
+def reader_env() -> Iterator[None]:
+    """`READER_ENV` in this process's environment while a reader process starts (it inherits
+    it; a fork server started here passes it to every worker it forks); the caller's own
+    value of a variable is kept, and the environment is restored afterwards."""
+    added = [name for name in READER_ENV if name not in os.environ]
+    os.environ.update({name: READER_ENV[name] for name in added})
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
 
 
 def run_isolated(

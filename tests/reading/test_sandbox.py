@@ -169,6 +169,23 @@ def test_the_start_method_can_be_forced_to_spawn(start_method):
     assert (parent == os.getpid()) == (start_method == "spawn" or not has_server)
 
 
+def test_readers_start_one_blas_thread_and_leave_the_callers_environment(monkeypatch):
+    # numpy's import would start one busy OpenBLAS thread per core in every reader (issue #18)
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    ((_, threads),) = run_isolated(hf.blas_threads, [0], workers=1)
+    assert threads == "1"
+    assert "OPENBLAS_NUM_THREADS" not in os.environ
+
+
+def test_a_callers_own_blas_setting_is_kept(start_method, monkeypatch):
+    if start_method != "spawn":
+        pytest.skip("a running fork server keeps the environment it started with")
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    ((_, threads),) = run_isolated(hf.blas_threads, [0], workers=1)
+    assert threads == "2"
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "2"
+
+
 def test_an_unknown_start_method_is_refused_in_vietnamese(monkeypatch):
     monkeypatch.setenv(START_METHOD_ENV, "teleport")
     with pytest.raises(ValueError, match="phương thức khởi động"):
