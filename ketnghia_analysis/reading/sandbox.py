@@ -19,7 +19,6 @@ worker whose start hangs left pebble waiting with no outcome after 15 s; here
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import pickle
 import signal
@@ -27,23 +26,24 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
 from ketnghia_analysis.reading.memory_limit import MemoryLimit, limit_for, limit_own_address_space
+from ketnghia_analysis.reading.processes import START_METHOD_ENV, context, prestart, reader_env
 
-__all__ = ["Failure", "IsolatedWorker", "prestart", "read_workbook_isolated", "run_isolated"]
+__all__ = [
+    "START_METHOD_ENV",
+    "Failure",
+    "IsolatedWorker",
+    "prestart",
+    "read_workbook_isolated",
+    "run_isolated",
+]
 
-START_METHOD_ENV = "KETNGHIA_START_METHOD"  # "spawn", "forkserver" or "fork": force one
 CRASH_REASON = "vượt giới hạn bộ nhớ/thời gian hoặc trình đọc bị lỗi nghiêm trọng"
-
-#: What the reader processes (fork server, workers) are started with, unless the caller set
-#: it: one OpenBLAS thread. numpy's import starts one busy BLAS thread per core, ~0.1 s of
-#: CPU taken from the other worker on a 2-core PC; a reader does no linear algebra.
-READER_ENV = {"OPENBLAS_NUM_THREADS": "1"}
 
 
 @dataclass(frozen=True)
@@ -200,54 +200,6 @@ def _timed_out(timeout_s: float | None) -> Failure:
     )
 
 
-def _context():
-    """The start method of the workers: $KETNGHIA_START_METHOD if set, else forkserver
-    (workers fork from a small clean server process: no inherited threads or open files of
-    the caller) where the system has it, else spawn (Windows, macOS)."""
-    methods = multiprocessing.get_all_start_methods()
-    forced = os.environ.get(START_METHOD_ENV, "").strip()
-    if forced and forced not in methods:
-        raise ValueError(
-            f"{START_METHOD_ENV}={forced!r}: phương thức khởi động tiến trình không có trên "
-            f"hệ thống này (có: {', '.join(methods)})"
-        )
-    return multiprocessing.get_context(
-        forced or ("forkserver" if "forkserver" in methods else "spawn")
-    )
-
-
-def prestart(preload: Iterable[str] = ()) -> None:
-    """Start the fork server now and import the `preload` modules in it.
-
-    Workers of a later `run_isolated` then fork from a process that has already imported
-    them, instead of each importing the reader and its libraries again (about 1 s a worker),
-    and the server does those imports while the caller goes on with other work (hashing,
-    the cache). Without fork servers (Windows, macOS spawn) this does nothing.
-    """
-    ctx = _context()
-    if ctx.get_start_method() != "forkserver":
-        return
-    from multiprocessing import forkserver
-
-    ctx.set_forkserver_preload(list(preload))  # no effect once the server runs
-    with reader_env():
-        forkserver.ensure_running()
-
-
-@contextmanager
-def reader_env() -> Iterator[None]:
-    """`READER_ENV` in this process's environment while a reader process starts (it inherits
-    it; a fork server started here passes it to every worker it forks); the caller's own
-    value of a variable is kept, and the environment is restored afterwards."""
-    added = [name for name in READER_ENV if name not in os.environ]
-    os.environ.update({name: READER_ENV[name] for name in added})
-    try:
-        yield
-    finally:
-        for name in added:
-            os.environ.pop(name, None)
-
-
 def run_isolated(
     fn: Callable[[Any], Any],
     items: Iterable[Any],
@@ -326,7 +278,7 @@ class _Batch:
         on_result: Callable[[Any, Any], None] | None,
     ) -> None:
         self.fn_bytes = fn_bytes
-        self.ctx = _context()
+        self.ctx = context()
         self.memory_mb = memory_mb
         self.limit: MemoryLimit = limit_for(memory_mb)
         self.timeout_s = timeout_s
@@ -490,7 +442,7 @@ class IsolatedWorker:
         start_timeout_s: float = 120,
     ) -> None:
         self._fn_bytes = pickle.dumps(fn)
-        self._ctx = _context()
+        self._ctx = context()
         self.memory_mb = memory_mb
         self._limit = limit_for(memory_mb)
         self.timeout_s = timeout_s
