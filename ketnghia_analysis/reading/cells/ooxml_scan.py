@@ -64,6 +64,10 @@ _XML_ENTITY = re.compile(r"&(#x[0-9A-Fa-f]+|#[0-9]+|amp|lt|gt|quot|apos);")
 
 _MAX_ROW_PIECE = 64 * 1024 * 1024  # one <row> longer than this is cut at a tag
 
+# `col_index` of the letters of a reference, remembered: a sheet names a few columns many
+# times, and each conversion costs more than a scan of a small piece (errors raise as before).
+_col = functools.lru_cache(maxsize=1024)(col_index)
+
 # Shared-formula masters seen so far: si → (formula text, its cell).
 _Masters = dict[int, tuple[str, tuple[int, int]]]
 
@@ -193,8 +197,10 @@ def _prefixed(prefix: bytes) -> dict[str, re.Pattern[bytes]]:
     lit = re.escape(b"<" + prefix)
     return {
         "row": re.compile(lit + rb"row\b([^>]*)>"),
+        # (r, the rest of the tag: ends with "/" when the row is empty and self-closing,
+        # the first cell's tag unless it is a value-less "<c .../>")
         "row_r": re.compile(
-            lit + rb'row\s+r="([0-9]+)"[^>]*?(/?)>(\s*' + lit + rb"c(?:\s[^>]*)?(?<!/)>)?"
+            lit + rb'row\s+r="([0-9]+)"([^>]*)>(\s*' + lit + rb"c(?:\s[^>]*)?(?<!/)>)?"
         ),
         "first_cell": re.compile(rb"\s*" + lit + rb"c(?:\s[^>]*)?(?<!/)>"),
         "row_hidden": re.compile(lit + rb'row\b([^>]*?\shidden="(?:1|true)"[^>]*)>'),
@@ -211,8 +217,6 @@ def _scan_rows(
     starts with a literal and most find nothing in an ordinary file.
     """
     pats = _prefixed(prefix)
-    # (r, "/" when the row is empty and self-closing, the first cell's tag unless
-    # it is a value-less "<c .../>")
     numbered = pats["row_r"].findall(piece)
     rows: tuple[list[int], list[int]] | None = None
     if numbered and len(numbered) == piece.count(b"<" + prefix + b"row"):
@@ -222,7 +226,7 @@ def _scan_rows(
     # Cells holding something (a value, an inline string, a formula), not merely
     # styled: only those make an empty calamine sheet suspicious.
     lt = b"<" + prefix
-    if lt + b"v>" in piece or lt + b"is>" in piece or lt + b"f" in piece:
+    if not scan.has_cells and (lt + b"v>" in piece or lt + b"is>" in piece or lt + b"f" in piece):
         scan.has_cells = True
     _bound_columns(piece, prefix, scan)
     if b"<" + prefix + b"f" in piece:
@@ -243,10 +247,10 @@ def _scan_numbered_rows(
     row0: int,
 ) -> int:
     """Rows that all carry their number: the row bound and hidden rows from `numbered`."""
-    row0 = max(row0, max(int(r) for r, _, _ in numbered) - 1)
+    row0 = max(row0, max(map(int, [r for r, _, _ in numbered])) - 1)
     # Only rows holding cells count towards the box: Excel writes empty,
     # formatted <row> elements far below the data, which calamine ignores.
-    with_cells = [int(r) for r, closed, first in numbered if first and not closed]
+    with_cells = [int(r) for r, rest, first in numbered if first and not rest.endswith(b"/")]
     if with_cells:
         scan.n_rows = max(scan.n_rows, max(with_cells))
     hidden_rows = pats["row_hidden"].finditer(piece) if b"hidden" in piece else ()
@@ -314,20 +318,26 @@ def _bound_columns(piece: bytes, prefix: bytes, scan: SheetScan) -> None:
     if n_cols < 26:
         # First guess from a small sample, so that the pass below matches few cells.
         sample = set(_ANY_REF.findall(piece, 0, 262144))
-        if sample:  # the last column sorts last by length, then letters
-            n_cols = max(n_cols, col_index(max(sample, key=lambda x: (len(x), x.upper()))) + 1)
-    digits = len(str(max(scan.n_rows, 1)))
-    single = rb"[%s-Z]|" % bytes([65 + n_cols]) if n_cols < 26 else b""
-    beyond = re.compile(
-        rb' r="(%s[A-Za-z]{2,}|[A-Za-z](?=[0-9]{%d,}"))([0-9]+)"' % (single, digits + 1)
-    )
+        if sample:
+            n_cols = max(n_cols, max(map(_col, sample)) + 1)
+    beyond = _beyond(n_cols, len(str(max(scan.n_rows, 1))))
     for m in beyond.finditer(piece):
         tag_end = piece.find(b">", m.end())
         if tag_end > 0 and piece[tag_end - 1] == 0x2F:  # "/>": no value, calamine ignores it
             continue
-        n_cols = max(n_cols, col_index(m.group(1)) + 1)
+        n_cols = max(n_cols, _col(m.group(1)) + 1)
         scan.n_rows = max(scan.n_rows, int(m.group(2)))
     scan.n_cols = n_cols
+
+
+@functools.lru_cache(maxsize=256)
+def _beyond(n_cols: int, digits: int) -> re.Pattern[bytes]:
+    """References beyond `n_cols` columns or with more than `digits` row digits: a later
+    single letter, two or more letters, or a longer row number."""
+    single = rb"[%s-Z]|" % bytes([65 + n_cols]) if n_cols < 26 else b""
+    return re.compile(
+        rb' r="(%s[A-Za-z]{2,}|[A-Za-z](?=[0-9]{%d,}"))([0-9]+)"' % (single, digits + 1)
+    )
 
 
 def _scan_formulas(
@@ -380,7 +390,7 @@ def _scan_errors(
         if not _ATTR_T_ERROR.search(cattrs):
             continue  # a text ("#" typed, or a formula's text result)
         if (ref := _ATTR_REF.search(cattrs)) is not None:
-            cell: tuple[int, int] | None = (int(ref.group(2)) - 1, col_index(ref.group(1)))
+            cell: tuple[int, int] | None = (int(ref.group(2)) - 1, _col(ref.group(1)))
         else:
             rows = rows() if callable(rows) else rows
             cell = _formula_cell(piece, prefix, cattrs, cstart, *rows)
@@ -402,7 +412,7 @@ def _formula_cell(
     """(row, column) of the cell whose tag starts at `cstart`, from its reference or position."""
     ref = _ATTR_REF.search(cattrs)
     if ref:
-        return (int(ref.group(2)) - 1, col_index(ref.group(1)))
+        return (int(ref.group(2)) - 1, _col(ref.group(1)))
     k = bisect.bisect_right(starts, cstart) - 1
     if k < 0 or k >= len(rows_at):
         return None

@@ -48,7 +48,12 @@ def read(path: Path, data: bytes, fmt: str, limits: Limits) -> Workbook:
         calamine_error = None
     except ReadError as exc:
         sheets, calamine_error = [], exc
-    by_xlrd, formatting, refused = _xlrd_or_note(data, limits, calamine_error, notes)
+    # xlrd's cells are wanted where calamine saw none (every sheet when it failed); of the
+    # other sheets only xlrd's formatting, merges and errors are used.
+    wanted = (
+        None if calamine_error is not None else frozenset(s.name for s in sheets if s.is_empty())
+    )
+    by_xlrd, formatting, refused = _xlrd_or_note(data, limits, calamine_error, notes, wanted)
     if calamine_error is not None:
         sheets, engine = by_xlrd, "xlrd"
         notes.append(f"calamine không đọc được tệp ({calamine_error.message}); đã đọc bằng xlrd.")
@@ -66,12 +71,17 @@ def read(path: Path, data: bytes, fmt: str, limits: Limits) -> Workbook:
 
 
 def _xlrd_or_note(
-    data: bytes, limits: Limits, calamine_error: ReadError | None, notes: list[str]
+    data: bytes,
+    limits: Limits,
+    calamine_error: ReadError | None,
+    notes: list[str],
+    wanted: frozenset[str] | None,
 ) -> tuple[list[Sheet], bool, list[tuple[str, str]]]:
-    """xlrd's sheets, whether it read the formatting, and the sheets it left out for their
-    box; when xlrd fails, a note if calamine read the file, else one ReadError."""
+    """xlrd's sheets (cells only for the sheets `wanted`, None: all), whether it read the
+    formatting, and the sheets it left out for their box; when xlrd fails, a note if
+    calamine read the file, else one ReadError."""
     try:
-        return guarded("xlrd", _xlrd_sheets, data, limits)
+        return guarded("xlrd", _xlrd_sheets, data, limits, wanted)
     except ReadError as exc:
         if calamine_error is not None and exc.code == "FILE_LIMIT":
             raise
@@ -161,9 +171,12 @@ def _xlrd_typed(ctype: int, value: Any, datemode: int) -> object:
     return blank(value)
 
 
-def _xlrd_sheets(data: bytes, limits: Limits) -> tuple[list[Sheet], bool, list[tuple[str, str]]]:
-    """All sheets with xlrd; formatting_info (hidden rows/columns, merges) when it parses;
-    the sheets beyond the limits are left out (name, why) before their grid is built."""
+def _xlrd_sheets(
+    data: bytes, limits: Limits, wanted: frozenset[str] | None = None
+) -> tuple[list[Sheet], bool, list[tuple[str, str]]]:
+    """All sheets with xlrd, their grid only when `wanted` names them (None: all);
+    formatting_info (hidden rows/columns, merges) when it parses; the sheets beyond the
+    limits are left out (name, why) before their grid is built."""
     import xlrd
 
     try:
@@ -181,9 +194,11 @@ def _xlrd_sheets(data: bytes, limits: Limits) -> tuple[list[Sheet], bool, list[t
             refused.append((sh.name, why))
             book.unload_sheet(idx)
             continue
-        grid = [_xlrd_row(sh, r, book.datemode) for r in range(sh.nrows)]
+        grid: list[list[object]] = []
+        if wanted is None or sh.name in wanted:
+            grid = [_xlrd_row(sh, r, book.datemode) for r in range(sh.nrows)]
         errors = {
-            (r, c): str(grid[r][c])
+            (r, c): _XLRD_ERRORS.get(sh.cell_value(r, c), "#N/A")
             for r in range(sh.nrows)
             if xlrd.XL_CELL_ERROR in sh.row_types(r)
             for c, t in enumerate(sh.row_types(r))
