@@ -73,6 +73,8 @@ class BadValues:
 
     def cells_nulled(self, rows: Iterable[Any]) -> int:
         """Cells nulled on these Excel rows (the accepted ones)."""
+        if not self.nulled:  # most forms
+            return 0
         return sum(len(self.nulled.get(int(r), ())) for r in rows if not is_missing(r))
 
 
@@ -114,18 +116,20 @@ def decide_bad_values(
     copied only when a value the reader let through (a negative amount…) must be nulled;
     None (the records came as plain columns: the dicts are all there is) stays None.
     """
+    findings = [issue for issue in issues if is_value_finding(issue)]
+    if not findings:  # most forms
+        return BadValues(issues)
     names = _column_names(columns)
+    nulled: dict[int, set[str]] = {}
+    for issue in findings:
+        column = _column_of(issue, names)
+        if column is not None and column not in NOT_VALUES:
+            nulled.setdefault(int(issue.row), set()).add(column)  # type: ignore[arg-type]
+    if not nulled:
+        return BadValues(issues)
     by_row = {
         int(r["source_row"]): i for i, r in enumerate(recs) if not is_missing(r["source_row"])
     }
-    nulled: dict[int, set[str]] = {}
-    for issue in issues:
-        if is_value_finding(issue):
-            column = _column_of(issue, names)
-            if column is not None and column not in NOT_VALUES:
-                nulled.setdefault(int(issue.row), set()).add(column)  # type: ignore[arg-type]
-    if not nulled:
-        return BadValues(issues)
     values = [c for c in columns if c not in NOT_VALUES]
     unusable = {
         row

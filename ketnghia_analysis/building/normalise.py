@@ -18,6 +18,7 @@ import numpy as np
 
 from ketnghia_analysis.building.bad_values import decide_bad_values
 from ketnghia_analysis.building.commune_codes import commune_by_code
+from ketnghia_analysis.building.commune_findings import match_finding, no_commune
 from ketnghia_analysis.building.official_forms import OFFICIAL_KINDS
 from ketnghia_analysis.building.official_units import is_district_row, official_rules, row_districts
 from ketnghia_analysis.building.results import (
@@ -237,14 +238,14 @@ class Normaliser:
                 match = by_code
             elif _text(label) is None:
                 if kind != "models":  # a model may be district-wide
-                    issues.append(_no_commune(ctx, row))
+                    issues.append(no_commune(ctx, row))
                 issues += [finding] if finding is not None else []
                 codes.append(None)
                 names.append(None)
                 continue
             else:
                 match = self.matcher.match(label, ctx.district_code, ctx.year)
-                finding = finding or _match_finding(match, str(label), row, ctx)
+                finding = finding or match_finding(match, str(label), row, ctx)
             if finding is not None:
                 issues.append(finding)
             codes.append(match.code)
@@ -341,69 +342,13 @@ def _total_findings(recs: list[Record], form: Any, ctx: Context) -> list[Issue]:
     return check_totals(recs, form_totals(form), ctx, NUMERIC.get(form.form, []), sections)
 
 
-def _no_commune(ctx: Context, row: Any) -> Issue:
-    return ctx.issue(
-        "UNKNOWN_COMMUNE",
-        "Dòng không ghi tên xã.",
-        row=row,
-        column="commune",
-        value=None,
-        expected="tên một xã của huyện",
-        suggestion="Ghi tên xã vào ô này.",
-    )
-
-
-def _match_finding(match: Any, label: str, row: Any, ctx: Context) -> Issue | None:
-    """The finding of a commune match: none when exact, a warning when fuzzy or an old name,
-    an error when no commune (or several) match."""
-    if match.code is None:
-        code = "AMBIGUOUS_COMMUNE" if match.method == "ambiguous" else "UNKNOWN_COMMUNE"
-        hints = ", ".join(f"{name} ({c})" for c, name, _ in match.suggestions[:3])
-        what = (
-            "khớp với nhiều xã"
-            if code == "AMBIGUOUS_COMMUNE"
-            else "không có trong danh mục xã của huyện năm " + str(ctx.year)
-        )
-        return ctx.issue(
-            code,
-            f"Tên xã '{label}' {what}.",
-            row=row,
-            column="commune",
-            value=label,
-            expected="tên một xã của huyện trong năm",
-            suggestion=f"Có phải: {hints}?" if hints else None,
-        )
-    if match.method == "fuzzy":
-        return ctx.issue(
-            "COMMUNE_FUZZY",
-            f"Tên xã '{label}' được hiểu là {match.name} (khớp gần đúng {match.confidence:.0%}).",
-            row=row,
-            column="commune",
-            value=label,
-            expected=match.name,
-            suggestion=f"Ghi đúng tên chính thức: {match.name}.",
-        )
-    if match.method in ("renamed", "merged"):
-        # A name valid in another year (renamed, or a unit merged into this one): the code
-        # is right, but the return should use the name of its year.
-        what = "đã đổi tên" if match.method == "renamed" else "đã sáp nhập vào"
-        return ctx.issue(
-            "COMMUNE_OLD_NAME",
-            f"Tên xã '{label}' là tên cũ ({what} {match.name} trong năm {ctx.year}).",
-            row=row,
-            column="commune",
-            value=label,
-            expected=match.name,
-            suggestion=f"Dùng tên chính thức của năm {ctx.year}: {match.name}.",
-        )
-    return None
-
-
 def _quarantine(
     recs: list[Record], issues: list[Issue], form: Any, ctx: Context
 ) -> tuple[list[int], list[Record]]:
     """Positions of the rows kept, and a quarantine row for each row with an error."""
     bad = error_rows(issues)
+    if not bad:  # most forms: every row kept
+        return list(range(len(recs))), []
     keep: list[int] = []
     quarantined: list[Record] = []
     raw_rows: dict[Any, dict[str, str | None]] | None = None

@@ -4,7 +4,7 @@ plain columns (`results.Columns`: lists of Python values, None for missing)."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +17,7 @@ from ketnghia_analysis.building.results import Columns
 from ketnghia_analysis.building.row_rules import (
     CRITERIA,
     criteria_met_of,
-    is_met,
+    marks_met,
     placeholder_total,
 )
 from ketnghia_analysis.building.rulebook import Context, as_number, as_numbers
@@ -54,6 +54,10 @@ def _floats(values: Any, n: int) -> np.ndarray:
     return values.to_numpy(dtype="float64", na_value=np.nan)
 
 
+#: The types of values that `plain` keeps as they are (None is the missing value itself).
+_NEVER_MISSING = frozenset({str, int, bool, type(None)})
+
+
 def plain(values: Any, n: int) -> list[Any]:
     """A column for `Columns`: an array (numpy or pandas) or a list as Python values with
     None for every missing value, or a scalar (None included) repeated ``n`` times; the
@@ -69,11 +73,8 @@ def plain(values: Any, n: int) -> list[Any]:
         return [values] * n
     if type(values) is KeptFloats:
         return list(values)
-    if isinstance(values, list):  # str, int and bool are never missing: no call for them
-        return [
-            v if (t := type(v)) is str or t is int or t is bool else None if is_missing(v) else v
-            for v in values
-        ]
+    if isinstance(values, list):
+        return _none_for_missing(values)
     if isinstance(values, np.ndarray):
         if values.dtype.kind == "f":
             out = values.astype(object)
@@ -81,8 +82,19 @@ def plain(values: Any, n: int) -> list[Any]:
             return out.tolist()
         if values.dtype.kind in "iub":
             return values.tolist()
-        return [None if is_missing(v) else v for v in values.tolist()]
+        return _none_for_missing(values.tolist())
     return values.to_numpy(dtype=object, na_value=None).tolist()
+
+
+def _none_for_missing(values: list[Any]) -> list[Any]:
+    """The values (a new list), None for every missing one. str, int and bool are never
+    missing: no call for them, and none at all for a list of only these and None."""
+    if _NEVER_MISSING.issuperset(map(type, values)):
+        return list(values)
+    return [
+        v if (t := type(v)) is str or t is int or t is bool else None if is_missing(v) else v
+        for v in values
+    ]
 
 
 class KeptFloats(list[float]):
@@ -222,11 +234,11 @@ def _criteria_rows(recs: list[dict], year: int, ctx: Context) -> Columns:
     criterion: list[int] = []
     met: list[bool] = []
     for rec, code, row in zip(recs, codes, rows, strict=True):
-        read = _read_criteria(rec)
-        commune_code += [code] * len(read)
-        source_row += [row] * len(read)
-        criterion += [i + 1 for i in read]
-        met += [is_met(rec.get(CRITERIA[i])) for i in read]
+        numbers, marks = _read_criteria(rec)
+        commune_code += [code] * len(numbers)
+        source_row += [row] * len(numbers)
+        criterion += numbers
+        met += marks
     size = len(criterion)
     return {
         "year": [year] * size,
@@ -240,15 +252,18 @@ def _criteria_rows(recs: list[dict], year: int, ctx: Context) -> Columns:
     }
 
 
-_EVERY_CRITERION = range(len(CRITERIA))
+#: The numbers of the criteria (1-based), as ntm_criteria.criterion holds them.
+_EVERY_CRITERION = [i + 1 for i in range(len(CRITERIA))]
 
 
-def _read_criteria(rec: dict) -> Sequence[int]:
-    """0-based indices of the criteria whose mark was read on this record."""
-    unread = nulled_of(rec)
+def _read_criteria(rec: dict) -> tuple[list[int], list[bool]]:
+    """The numbers of the criteria whose mark was read on this record, and whether each is
+    met."""
+    marks, unread = marks_met(rec), nulled_of(rec)
     if not unread:
-        return _EVERY_CRITERION
-    return [i for i, col in enumerate(CRITERIA) if col not in unread]
+        return _EVERY_CRITERION, marks
+    read = [i for i, col in enumerate(CRITERIA) if col not in unread]
+    return [i + 1 for i in read], [marks[i] for i in read]
 
 
 def _support(accepted: AcceptedRows, ctx: Context) -> dict[str, Columns]:
