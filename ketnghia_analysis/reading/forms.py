@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 from ketnghia_analysis.core.issues import Issue
-from ketnghia_analysis.reading.grid import Grid, clean_text, fold_text, has_phrase
+from ketnghia_analysis.reading.grid import Grid, clean_text, fold_text
 from ketnghia_analysis.reading.header_content import complete_by_content
 from ketnghia_analysis.reading.headers import (
     ColumnMap,
@@ -98,7 +98,7 @@ def _title_text(grid: Grid, upto: int) -> str:
     key = ("title_text", min(upto, grid.n_rows))
     hit = grid.memo.get(key)
     if hit is None:
-        hit = grid.memo[key] = " | ".join(f for r in range(key[1]) for f in grid.row_folded(r))
+        hit = grid.memo[key] = " | ".join([f for r in range(key[1]) for f in grid.row_folded(r)])
     return cast(str, hit)
 
 
@@ -135,10 +135,17 @@ def _score_form(grid: Grid, form: str, syn: Synonyms) -> _Candidate | None:
     )
     score = len(cmap.columns) / max(len(spec.columns), 1)
     title = _title_text(grid, block.first)
-    if any(has_phrase(title, num) for num in spec.numbers):
+    if _named(title, spec.numbers):
         score += 0.5
-    score += 0.1 * min(3, sum(1 for w in spec.title if has_phrase(title, w)))
+    score += 0.1 * min(3, len(_named(title, spec.title)))
     return _Candidate(form, score, _acceptable(cmap, spec), block, parts, cmap)
+
+
+def _named(text: str, phrases: list[str]) -> list[str]:
+    """The phrases a folded text names as whole words (`has_phrase`, the text padded once:
+    a title is long and every form's phrases are looked for in it)."""
+    padded = f" {text} "
+    return [p for p in phrases if p and f" {p} " in padded]
 
 
 def _try_forms(grid: Grid, syn: Synonyms) -> tuple[_Candidate | None, _Candidate | None]:
@@ -150,7 +157,7 @@ def _try_forms(grid: Grid, syn: Synonyms) -> tuple[_Candidate | None, _Candidate
     best: _Candidate | None = None
     partial: _Candidate | None = None
     top = _title_text(grid, min(grid.n_rows, 12))
-    named = [f for f, spec in syn.forms.items() if any(has_phrase(top, n) for n in spec.numbers)]
+    named = [f for f, spec in syn.forms.items() if _named(top, spec.numbers)]
     for form in named + [f for f in syn.forms if f not in named]:
         found = _score_form(grid, form, syn)
         if found is None:
@@ -172,9 +179,7 @@ _INSTRUCTION_TITLE = re.compile(r"^(?:huong dan(?! so)|cach ghi|giai thich)\b")
 def _instructions(grid: Grid, upto: int) -> bool:
     """A header found under a title of instructions ("Hướng dẫn ghi biểu … Ví dụ:") on a sheet
     of sentences, not of figures: an example, not a form."""
-    if not any(
-        _INSTRUCTION_TITLE.match(grid.folded(r, c)) for r in range(upto) for c in grid.row_cells(r)
-    ):
+    if not any(_INSTRUCTION_TITLE.match(f) for r in range(upto) for f in grid.row_folded(r)):
         return False
     return is_instructions(profile(grid))
 

@@ -157,10 +157,19 @@ def _mark_token(v: object) -> str | None:
 # Which column
 # ---------------------------------------------------------------------------------------
 def _share(values: Sequence[object], test: Callable[[object], bool], share: float) -> bool:
-    """At least two non-blank values, and `share` of them pass `test`."""
+    """At least two non-blank values, and `share` of them pass `test` (tested until too many
+    have failed: most columns tried are plainly something else)."""
     filled = [v for v in values if v is not None]
-    hits = sum(1 for v in filled if test(v))
-    return hits >= 2 and hits >= share * len(filled)
+    need = max(2, share * len(filled))
+    hits = misses = 0
+    for v in filled:
+        if test(v):
+            hits += 1
+        else:
+            misses += 1
+            if len(filled) - misses < need:
+                return False
+    return hits >= need
 
 
 def _only(cols: list[int], test: Callable[[int], bool]) -> int | None:
@@ -270,7 +279,6 @@ def _single_columns(
 ) -> list[_Found]:
     """Codes, communes, partners, years: each the one free column its values fit."""
     known = cmap.columns
-    labels = {c: fold_text(label) for c, label in cmap.labels.items()}
     words = syn.content.get("partner_words", [])
     rules: list[tuple[str, Callable[[object], bool], float, str]] = [
         ("commune_code_reported", _is_code, SHARE, "mã xã có trong danh mục"),
@@ -286,7 +294,8 @@ def _single_columns(
             continue
         taken = {f.col for f in found}
         if name.endswith("start_year"):  # "Năm kết thúc" holds years, not the start
-            taken |= {c for c in cols if any(has_phrase(labels.get(c, ""), w) for w in other_years)}
+            labels = {c: fold_text(cmap.labels.get(c, "")) for c in cols}
+            taken |= {c for c in cols if any(has_phrase(labels[c], w) for w in other_years)}
         hits = [c for c in cols if c not in taken and _share(cols[c], test, share)]
         if len(hits) == 1:
             found.append(_Found(name, hits[0], why))

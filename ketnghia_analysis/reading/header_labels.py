@@ -27,7 +27,7 @@ def _criterion_of(parts: list[str], spec: FormSpec) -> int | None:
         return None
     leaf = parts[-1]
     ancestors = " ".join(parts[:-1])
-    under_group = any(has_phrase(ancestors, g) for g in spec.criteria_group)
+    under_group = len(parts) > 1 and any(has_phrase(ancestors, g) for g in spec.criteria_group)
     for p in spec.criteria_prefixes:
         if leaf.startswith(p):
             rest = leaf[len(p) :].strip()
@@ -44,12 +44,25 @@ def _criterion_of(parts: list[str], spec: FormSpec) -> int | None:
             (m.group(2) or "").startswith(nm) for nm in spec.criteria_names.get(n, [])
         ):
             return n
+    if not under_group:
+        # a criterion's name alone as the whole header
+        return _criterion_names(spec).get(leaf) if len(parts) == 1 else None
     for n, names in spec.criteria_names.items():
-        # a criterion's name: under the group, or alone as the whole header
-        if any(leaf == nm or (under_group and leaf.startswith(nm + " ")) for nm in names):
-            if under_group or len(parts) == 1:
-                return n
+        # a criterion's name (or its beginning) under the group
+        if any(leaf == nm or leaf.startswith(nm + " ") for nm in names):
+            return n
     return None
+
+
+def _criterion_names(spec: FormSpec) -> dict[str, int]:
+    """Folded name of a criterion → its number (the first that has it), cached per form."""
+    hit: dict[str, int] | None = spec.cache.get("__criterion_names__")
+    if hit is None:
+        hit = spec.cache["__criterion_names__"] = {}
+        for n, names in spec.criteria_names.items():
+            for nm in names:
+                hit.setdefault(nm, n)
+    return hit
 
 
 def match_label(parts: list[str] | tuple[str, ...], col: ColumnSpec) -> tuple[float, str]:
@@ -67,7 +80,7 @@ class _Phrases:
 
     exclude: tuple[str, ...]  # " x "
     synonyms: tuple[tuple[tuple[str, ...], tuple[str, ...], float], ...]  # entry, " p ", length
-    exact: tuple[str, ...]
+    whole: frozenset[str]  # exact phrases and one-phrase synonyms: the whole header or leaf
 
 
 def _prepare(col: ColumnSpec) -> _Phrases:
@@ -77,7 +90,7 @@ def _prepare(col: ColumnSpec) -> _Phrases:
             (entry, tuple(f" {p} " for p in entry), float(sum(len(p) for p in entry)))
             for entry in col.synonyms
         ),
-        tuple(col.exact),
+        frozenset([e[0] for e in col.synonyms if len(e) == 1] + list(col.exact)),
     )
 
 
@@ -87,18 +100,22 @@ def _match(parts: list[str] | tuple[str, ...], col: _Phrases) -> tuple[float, st
     if not full:
         return 0.0, "none"
     padded = f" {full} "
-    if any(x in padded for x in col.exclude):
-        return 0.0, "none"
+    for x in col.exclude:
+        if x in padded:
+            return 0.0, "none"
+    # The whole header (or its leaf) written as a phrase: above 1000, more than any synonym
+    # scores (the length of its phrases).
+    if leaf in col.whole or full in col.whole:
+        return 1000.0 + max(len(x) for x in (leaf, full) if x in col.whole), "exact"
     padded_leaf = f" {leaf} "
     best = 0.0
     method = "none"
     for entry, padded_entry, length in col.synonyms:
-        if len(entry) == 1 and (leaf == entry[0] or full == entry[0]):
-            s = 1000.0 + len(entry[0])
-            if s > best:
-                best, method = s, "exact"
-            continue
-        if all(p in padded for p in padded_entry):
+        # plain loops, not all()/any(): this runs for every candidate column of every label
+        for q in padded_entry:
+            if q not in padded:
+                break
+        else:
             s = length
             # A phrase found in the leaf is more telling than one in the group label.
             in_leaf = sum(
@@ -107,11 +124,6 @@ def _match(parts: list[str] | tuple[str, ...], col: _Phrases) -> tuple[float, st
             s += 0.5 * in_leaf / max(len(leaf), 1)
             if s > best:
                 best, method = s, "synonym"
-    for x in col.exact:
-        if leaf == x or full == x:
-            s = 1000.0 + len(x)
-            if s > best:
-                best, method = s, "exact"
     return best, method
 
 
@@ -160,7 +172,7 @@ def label_matches(spec: FormSpec, parts: tuple[str, ...]) -> list[tuple[float, s
     if hit is not None:
         return hit
     out = _label_matches(spec, parts)
-    longer = tuple(expand_abbreviations(p, spec.abbreviations) for p in parts)
+    longer = tuple([expand_abbreviations(p, spec.abbreviations) for p in parts])
     if longer != parts:
         known = {name for _s, name, _m in out}
         out += [t for t in _label_matches(spec, longer) if t[1] not in known]
@@ -226,11 +238,20 @@ def _fuzzy_choices(spec: FormSpec) -> list[tuple[str, list[str]]]:
     return hit
 
 
-def _folded_paths(parts: list[list[str]]) -> dict[int, list[str]]:
-    """Folded non-empty label parts of each labelled column."""
-    folded = {c: [fold_text(clean_text(x)) for x in p] for c, p in enumerate(parts) if p}
-    folded = {c: [x for x in p if x] for c, p in folded.items()}
-    return {c: p for c, p in folded.items() if p}
+#: `_folded_paths` of the headers mapped: every form tried on a sheet maps the same labels.
+_FOLDED_PATHS: dict[tuple[tuple[str, ...], ...], dict[int, list[str]]] = {}
+
+
+def _folded_paths(parts: tuple[tuple[str, ...], ...]) -> dict[int, list[str]]:
+    """Folded non-empty label parts of each labelled column (shared: not to be changed)."""
+    hit = _FOLDED_PATHS.get(parts)
+    if hit is None:
+        folded = {c: [fold_text(clean_text(x)) for x in p] for c, p in enumerate(parts) if p}
+        folded = {c: [x for x in p if x] for c, p in folded.items()}
+        hit = {c: p for c, p in folded.items() if p}
+        if len(_FOLDED_PATHS) < 20_000:
+            _FOLDED_PATHS[parts] = hit
+    return hit
 
 
 #: Columns under one group label that are each a criterion's name on their own, which make
@@ -342,11 +363,12 @@ def map_columns(
     Memoised per form on the header's labels (districts copy one template: the same
     header is mapped once); every caller gets its own copy.
     """
-    key = (tuple(map(tuple, parts)), float(fuzzy_threshold), bool(fuzzy), frozenset(hidden))
+    paths = tuple(map(tuple, parts))
+    key = (paths, float(fuzzy_threshold), bool(fuzzy), frozenset(hidden))
     cache: dict[tuple[object, ...], ColumnMap] = spec.cache.setdefault("__maps__", {})
     hit = cache.get(key)
     if hit is None:
-        hit = _map_columns(parts, spec, fuzzy_threshold, fuzzy, hidden)
+        hit = _map_columns(paths, spec, fuzzy_threshold, fuzzy, hidden)
         if len(cache) < 20_000:
             cache[key] = hit
     return ColumnMap(
@@ -359,7 +381,7 @@ def map_columns(
 
 
 def _map_columns(
-    parts: list[list[str]],
+    parts: tuple[tuple[str, ...], ...],
     spec: FormSpec,
     fuzzy_threshold: float,
     fuzzy: bool,

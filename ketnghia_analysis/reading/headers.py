@@ -126,9 +126,7 @@ def _numbers_columns(values: list[object]) -> bool:
 def _names_of_text(spec: FormSpec, f: str) -> frozenset[str]:
     """Canonical columns a folded cell text names on its own for `row_scores` (the first
     match, and "_criteria_group" for the criteria group's label), cached per form."""
-    cache: dict[str, frozenset[str]] | None = spec.cache.get("__texts__")
-    if cache is None:
-        cache = spec.cache["__texts__"] = {}
+    cache = _texts_cache(spec)
     hit = cache.get(f)
     if hit is None:
         found: set[str] = set()
@@ -146,9 +144,18 @@ def _names_of_text(spec: FormSpec, f: str) -> frozenset[str]:
     return hit
 
 
+def _texts_cache(spec: FormSpec) -> dict[str, frozenset[str]]:
+    """The cache of `_names_of_text` of a form: folded text → the columns it names."""
+    cache: dict[str, frozenset[str]] | None = spec.cache.get("__texts__")
+    if cache is None:
+        cache = spec.cache["__texts__"] = {}
+    return cache
+
+
 def row_scores(grid: Grid, spec: FormSpec, rows: int = HEADER_SEARCH_ROWS) -> list[int]:
     """Number of distinct canonical columns each of the top rows names on its own."""
     cache: dict[tuple[str, ...], int] = spec.cache.setdefault("__rows__", {})
+    texts_cache = _texts_cache(spec)
     scores = []
     for r in range(min(grid.n_rows, rows)):
         texts = grid.row_texts(r)
@@ -156,12 +163,32 @@ def row_scores(grid: Grid, spec: FormSpec, rows: int = HEADER_SEARCH_ROWS) -> li
         if score is None:
             found: set[str] = set()
             for f in texts:
-                found |= _names_of_text(spec, f)
+                # most texts are known, and name nothing (looked up inline: ~40,000 a build)
+                names = texts_cache.get(f)
+                if names is None:
+                    names = _names_of_text(spec, f)
+                if names:
+                    found |= names
             score = len(found)
             if len(cache) < 50_000:
                 cache[texts] = score
         scores.append(score)
     return scores
+
+
+def _once_per_sheet(fn: Callable[..., bool]) -> Callable[..., bool]:
+    """Memoise a test of a sheet's rows that no form changes (`Grid.memo`): every form tried
+    on a sheet asks it of the same rows (recognition is over before any cell is filled)."""
+    name = fn.__name__
+
+    def memoised(grid: Grid, *rows: int) -> bool:
+        key = (name, *rows)
+        hit = grid.memo.get(key)
+        if hit is None:
+            hit = grid.memo[key] = fn(grid, *rows)
+        return cast(bool, hit)
+
+    return memoised
 
 
 def _distinct_cells(grid: Grid, r: int) -> int:
@@ -219,6 +246,7 @@ def _group_columns(grid: Grid, r: int) -> tuple[set[int], set[int]]:
     return groups, leaves
 
 
+@_once_per_sheet
 def _is_continuation(grid: Grid, h0: int, h1: int, d: int) -> bool:
     """Is row d a further header row under the block [h0, h1]?"""
     if d >= grid.n_rows or grid.row_is_blank(d):
@@ -258,17 +286,34 @@ def _is_group_above(
     grid: Grid, u: int, h0: int, h1: int, spec_score: Callable[[int], int] | None = None
 ) -> bool:
     """Is row u (just above the block) a group header row over it?"""
-    if u < 0 or grid.row_is_blank(u) or _distinct_cells(grid, u) < 2:
-        return False
     if not grid.merged:
         # no merge information (CSV, HTML, some .ods): a text-only row that names a
         # canonical column or a group is a header row
-        row = grid.values[u]
-        if any(v is not None and not isinstance(v, str) for v in row):
-            return False
-        if is_numbering_row(row):
-            return False
-        return spec_score is not None and spec_score(u) > 0
+        return _text_only_row(grid, u) and spec_score is not None and spec_score(u) > 0
+    return _merged_over(grid, u, h0)
+
+
+def _several_cells(grid: Grid, u: int) -> bool:
+    return u >= 0 and not grid.row_is_blank(u) and _distinct_cells(grid, u) >= 2
+
+
+@_once_per_sheet
+def _text_only_row(grid: Grid, u: int) -> bool:
+    """Row u holds two cells or more, text only, and is no numbering row."""
+    if not _several_cells(grid, u):
+        return False
+    row = grid.values[u]
+    if any(v is not None and not isinstance(v, str) for v in row):
+        return False
+    return not is_numbering_row(row)
+
+
+@_once_per_sheet
+def _merged_over(grid: Grid, u: int, h0: int) -> bool:
+    """Does row u (two cells or more) start a merged cell that reaches down to row h0, or
+    one over several columns above a label of row h0?"""
+    if not _several_cells(grid, u):
+        return False
     for c in grid.row_cells(u):
         m = grid.merge_of(u, c)
         if m and m[0] == u and m[2] >= h0:
@@ -318,10 +363,25 @@ def _one_column_label(grid: Grid, r: int, c: int) -> bool:
     return m[1] == m[3] and grid.value(m[0], m[1]) is not None
 
 
-def _mapped(grid: Grid, spec: FormSpec, h0: int, h1: int, joined: Collection[int]) -> int:
-    """How many canonical columns the block [h0, h1] names (without fuzzy matching)."""
-    parts = flatten_header(grid, h0, h1, joined)
-    return len(map_columns(parts, spec, fuzzy=False).columns)
+def _mapped(grid: Grid, spec: FormSpec, h0: int, h1: int, joined: frozenset[int]) -> int:
+    """How many canonical columns the block [h0, h1] names (without fuzzy matching), once
+    per form and block (each step of `find_header_block` asks it of the block so far)."""
+    key = ("_mapped", spec.form, h0, h1, joined)
+    hit = grid.memo.get(key)
+    if hit is None:
+        parts = flatten_header(grid, h0, h1, joined)
+        hit = grid.memo[key] = len(map_columns(parts, spec, fuzzy=False).columns)
+    return cast(int, hit)
+
+
+@_once_per_sheet
+def _typed_over_two_rows(grid: Grid, h0: int, h1: int, r: int) -> bool:
+    """Could row r, just below or just above the block [h0, h1], hold the last words of its
+    labels? It holds words only, every one under a one-column label of the row above."""
+    if not 0 <= r < grid.n_rows or not _words_only(grid, r):
+        return False
+    upper, lower = (h1, r) if r > h1 else (r, h0)
+    return all(_one_column_label(grid, upper, c) for c in grid.row_cells(lower))
 
 
 def _continues_labels(
@@ -335,12 +395,10 @@ def _continues_labels(
     block alone — or, below the block, as many, with the numbering row right under them.
     A data row (figures, commune names with marks) never names more.
     """
-    if not 0 <= r < grid.n_rows or not _words_only(grid, r):
+    if not _typed_over_two_rows(grid, h0, h1, r):
         return False
     below = r > h1
-    upper, lower = (h1, r) if below else (r, h0)
-    if not all(_one_column_label(grid, upper, c) for c in grid.row_cells(lower)):
-        return False
+    lower = r if below else h0
     lo, hi = (h0, r) if below else (r, h1)
     before = _mapped(grid, spec, h0, h1, joined)
     after = _mapped(grid, spec, lo, hi, joined | {lower})
@@ -390,11 +448,14 @@ def find_header_block(grid: Grid, spec: FormSpec) -> HeaderBlock | None:
                 h0 -= 1
         else:
             break
-    numbering = None
+    return HeaderBlock(h0, h1, h1 + 1 if _numbered_below(grid, h0, h1) else None, joined)
+
+
+@_once_per_sheet
+def _numbered_below(grid: Grid, h0: int, h1: int) -> bool:
+    """Is the row under the header rows [h0, h1] a numbering row?"""
     first = _first_header_col(grid, h0, h1)
-    if h1 + 1 < grid.n_rows and is_numbering_row(grid.values[h1 + 1], first):
-        numbering = h1 + 1
-    return HeaderBlock(h0, h1, numbering, joined)
+    return h1 + 1 < grid.n_rows and is_numbering_row(grid.values[h1 + 1], first)
 
 
 # ---------------------------------------------------------------------------

@@ -102,6 +102,13 @@ def district_names() -> tuple[tuple[str, str], ...]:
 _STRONG_PREFIX = r"(?:ubnd|uy ban nhan dan|huyen|thi xa|thanh pho|tp|tx|h)"
 
 
+@functools.lru_cache(maxsize=256)
+def _district_pattern(name: str, strong_only: bool) -> re.Pattern[str]:
+    """A district's folded name as whole words (after a unit word: `strong_only`), compiled once."""
+    prefix = rf"{_STRONG_PREFIX}\s+" if strong_only else ""
+    return re.compile(rf"(?:^|\s){prefix}{re.escape(name)}(?=\s|$)")
+
+
 def districts_in_text(folded: str, strong_only: bool = True) -> list[str]:
     """District codes named in a folded text, in order of appearance.
 
@@ -115,12 +122,9 @@ def districts_in_text(folded: str, strong_only: bool = True) -> list[str]:
     found: list[tuple[int, str]] = []
     taken: list[tuple[int, int]] = []
     for name, code in district_names():
-        pat = (
-            rf"(?:^|\s){_STRONG_PREFIX}\s+{re.escape(name)}(?=\s|$)"
-            if strong_only
-            else rf"(?:^|\s){re.escape(name)}(?=\s|$)"
-        )
-        for m in re.finditer(pat, folded):
+        if name not in folded:  # most texts name no district: skip the regular expression
+            continue
+        for m in _district_pattern(name, strong_only).finditer(folded):
             s, e = m.span()
             if any(s < te and ts < e for ts, te in taken):
                 continue
@@ -223,22 +227,21 @@ def title_clues(grid: Grid, upto_row: int) -> list[Clue]:
             if not isinstance(v, str):
                 continue
             f = grid.folded(r, c)
-            cell = a1(r, c)
             if not district_done:
                 codes = districts_in_text(f)
                 # the administrative heading names the reporting district first; later
                 # names in a title may be partners ("... kết nghĩa với TP Tam Kỳ")
                 if codes:
-                    clues.append(Clue("district", codes[0], "title", grid.name, cell, v))
+                    clues.append(Clue("district", codes[0], "title", grid.name, a1(r, c), v))
                     district_done = True
-            ys = years_in_title(f)
-            if ys and not year_done:
+            ys = years_in_title(f) if not year_done else []
+            if ys:
                 # the main title states the year first ("... năm 2023 và kế hoạch năm 2024")
-                clues.append(Clue("year", ys[0], "title", grid.name, cell, v))
+                clues.append(Clue("year", ys[0], "title", grid.name, a1(r, c), v))
                 year_done = True
             d = report_date_in_text(v)
             if d is not None:
-                clues.append(Clue("report_date", d, "title", grid.name, cell, v))
+                clues.append(Clue("report_date", d, "title", grid.name, a1(r, c), v))
     return clues
 
 
