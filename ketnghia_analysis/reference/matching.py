@@ -27,7 +27,6 @@ import bisect
 import csv
 import functools
 import math
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,8 +34,16 @@ from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
 
-from ketnghia_analysis.core import legacy, text
+from ketnghia_analysis.core import text
 from ketnghia_analysis.reference import gazetteer
+from ketnghia_analysis.reference.commune_keys import (
+    canon,
+    label_keys,
+    label_variants,
+    lookup_keys,
+    same_text,
+    split_type,
+)
 from ketnghia_analysis.reference.commune_labels import clean_label, code_digits
 from ketnghia_analysis.reference.gazetteer import Table
 
@@ -64,20 +71,6 @@ FUZZY_MIN_SCORE = 80.0
 FUZZY_MIN_MARGIN = 5.0
 FUZZY_MAX_CONFIDENCE = 0.99
 
-# Folded unit prefixes, longest first ("thi tran" before "t...").
-_PREFIXES = ("thi tran", "phuong", "xa", "tt", "p", "x")
-_PREFIX_TYPE = {
-    "thi tran": "thị trấn",
-    "tt": "thị trấn",
-    "phuong": "phường",
-    "p": "phường",
-    "xa": "xã",
-    "x": "xã",
-}
-_TYPE_WORDS = (("Thị trấn", "thị trấn"), ("Phường", "phường"), ("Xã", "xã"))
-_ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5"}
-
-
 # Memoised labels per matcher (a province has ~250 units; a national batch ~10,000 labels).
 _MEMO_SIZE = 200_000
 
@@ -96,42 +89,6 @@ class Match:
     confidence: float
     method: str
     suggestions: list[tuple[str, str, float]] = field(default_factory=list)
-
-
-def _canon(key: str) -> str:
-    """Unify numerals in a folded key: "tam xuan i" → "tam xuan 1"."""
-    return " ".join(_ROMAN.get(t, t) for t in key.split())
-
-
-def _bare(name: str) -> tuple[str | None, str]:
-    """Official name → (type, name without the type word)."""
-    for word, typ in _TYPE_WORDS:
-        if name.startswith(word + " "):
-            return typ, name[len(word) + 1 :]
-    return None, name
-
-
-def label_keys(label: str) -> list[tuple[str, str | None]]:
-    """Candidate lookup keys of a (normalized) label, most literal first.
-
-    Each key comes with the unit type its stripped prefix implies (None if none).
-
-    Examples
-    --------
-    >>> label_keys("X. Trà Mai")
-    [('x tra mai', None), ('tra mai', 'xã')]
-    >>> label_keys("P Rao")
-    [('p rao', None), ('rao', 'phường')]
-    >>> label_keys("Xã Tam Xuân I")
-    [('xa tam xuan 1', None), ('tam xuan 1', 'xã')]
-    """
-    full = _canon(text.fold(label))
-    keys: list[tuple[str, str | None]] = [(full, None)]
-    for p in _PREFIXES:
-        if full.startswith(p + " ") and len(full) > len(p) + 1:
-            keys.append((full[len(p) + 1 :], _PREFIX_TYPE[p]))
-            break
-    return keys
 
 
 def alias_rows(path: Path | None = None) -> list[dict[str, str]]:
@@ -215,6 +172,7 @@ class CommuneMatcher:
         aliases: Table | None = None,
     ) -> None:
         self._memo: dict[tuple, Match] = {}
+        self._candidate_memo: dict[tuple, tuple[dict[int, str], dict[int, str]]] = {}
         if names is None:
             names = gazetteer.commune_name_rows()
         if communes is None:
@@ -249,7 +207,7 @@ class CommuneMatcher:
         self._names: list[_Name] = []
         for r in gazetteer.records(names):
             name = text.normalize(str(r["name"]))
-            typ, bare = _bare(name)
+            typ, bare = split_type(name)
             self._names.append(
                 _Name(
                     code=str(r["commune_code"]),
@@ -264,10 +222,10 @@ class CommuneMatcher:
         self._by_key: dict[str, list[int]] = defaultdict(list)
         self._by_compact: dict[str, list[int]] = defaultdict(list)
         for i, n in enumerate(self._names):
-            k = _canon(text.fold(n.bare))
+            k = canon(text.fold(n.bare))
             self._by_key[k].append(i)
             self._by_compact[k.replace(" ", "")].append(i)
-        self._keys = [_canon(text.fold(n.bare)) for n in self._names]
+        self._keys = [canon(text.fold(n.bare)) for n in self._names]
         self._names_of: dict[str, list[_Name]] = defaultdict(list)
         for n in self._names:
             self._names_of[n.code].append(n)
@@ -293,8 +251,8 @@ class CommuneMatcher:
 
     def _alias(self, label: str, district: str | None, year: int | None) -> Match | None:
         """The commune of a registered local spelling, followed to its successor if merged."""
-        for key, _ in label_keys(label):
-            for k in (key, key.replace(" ", "")):
+        for key, compact, _ in lookup_keys(label):
+            for k in (key, compact):
                 resolved = (self._resolve(c, year) for c in self._aliases.get(k, ()))
                 codes = {c for c in resolved if c and self._in_district(c, district, year)}
                 if len(codes) == 1:
@@ -369,38 +327,35 @@ class CommuneMatcher:
 
         Results are memoised per (label, district, span of years): a build matches the same
         labels again and again (identity clues, then each form; the same district every
-        year) and one match costs ~110 µs (4,963 calls on the sample province, issue #9).
-        A year only enters matching through validity comparisons with the gazetteer's
-        years, so the years between two consecutive boundaries give the same result. Each
-        call returns its own copy, so a caller may change it freely.
+        year; issue #9). A year only enters matching through validity comparisons with the
+        gazetteer's years, so the years between two consecutive boundaries give the same
+        result. What depends on the label alone is cached apart (``commune_keys``), so a
+        label seen in another district or span costs ~10 µs, a new one ~40 µs (issue #18).
+        Each call returns its own copy, so a caller may change it freely.
         """
         try:
-            yr = self._clean_year(year)
-            span = None if yr is None else bisect.bisect_right(self._cuts, yr)
-            key = (type(label), label, self._clean_district(district_code), span)
+            district, yr = self._clean_district(district_code), self._clean_year(year)
+        except Exception:  # noqa: BLE001 - a district code that is neither text nor number
+            return Match(None, None, 0.0, "none", [])
+        span = None if yr is None else bisect.bisect_right(self._cuts, yr)
+        try:
+            key = (type(label), label, district, span)
             hit = self._memo.get(key)
         except Exception:  # noqa: BLE001 - an unhashable label: match it without the memo
             key, hit = None, None
         if hit is None:
             try:
-                hit = self._match(label, district_code, year)
+                hit = self._match(label, district, yr)
             except Exception:  # noqa: BLE001 - a matcher must not stop a build
                 hit = Match(None, None, 0.0, "none", [])
             if key is not None and len(self._memo) < _MEMO_SIZE:
                 self._memo[key] = hit
         return Match(hit.code, hit.name, hit.confidence, hit.method, list(hit.suggestions))
 
-    def _match(self, label: object, district_code: object, year: object) -> Match:
-        district = self._clean_district(district_code)
-        yr = self._clean_year(year)
+    def _match(self, label: object, district: str | None, yr: int | None) -> Match:
         if label is None or (isinstance(label, float) and math.isnan(label)):
             return Match(None, None, 0.0, "none", self._suggest("", district, yr))
-        raw = str(label)
-        variants = [clean_label(text.normalize(legacy.fix_mojibake(raw)))]
-        for _, decoded in legacy.legacy_candidates(raw):
-            decoded = clean_label(text.normalize(decoded))
-            if decoded not in variants:
-                variants.append(decoded)
+        variants = label_variants(str(label))
 
         for variant in variants:
             found = self._lookup(variant, district, yr)
@@ -433,8 +388,8 @@ class CommuneMatcher:
         return d if d in self._known_districts else None
 
     def _lookup(self, label: str, district: str | None, year: int | None) -> Match | None:
-        for key, prefix_type in label_keys(label):
-            for index, k in ((self._by_key, key), (self._by_compact, key.replace(" ", ""))):
+        for key, compact, prefix_type in lookup_keys(label):
+            for index, k in ((self._by_key, key), (self._by_compact, compact)):
                 hits = [
                     i
                     for i in index.get(k, [])
@@ -459,7 +414,9 @@ class CommuneMatcher:
             if len(codes) > 1:
                 # a label that keeps its diacritics may separate names that fold alike
                 for fold_case in (False, True):
-                    exact = sorted({n.code for n in current if _same_text(label, n, fold_case)})
+                    exact = sorted(
+                        {n.code for n in current if same_text(label, n.bare, n.name, fold_case)}
+                    )
                     if len(exact) == 1:
                         codes = exact
                         break
@@ -483,7 +440,7 @@ class CommuneMatcher:
                     return Match(
                         code, self.name_in_year(code, year), RENAMED_CONFIDENCE, "renamed", []
                     )
-                method = "exact" if _same_text(label, n) else "folded"
+                method = "exact" if same_text(label, n.bare, n.name) else "folded"
                 return Match(code, self.name_in_year(code, year), 1.0, method, [])
             return self._ambiguous(codes, year)
         # names of other years: renamed (same code still valid) or merged (successor)
@@ -509,8 +466,20 @@ class CommuneMatcher:
         sugg = [(c, self.name_in_year(c, year) or "", 1.0) for c in codes]
         return Match(None, None, 0.0, "ambiguous", sugg)
 
-    def _candidates(self, district: str | None, year: int | None) -> dict[int, str]:
-        """Index → folded key of every name of the district (or province) valid in year."""
+    def _candidates(
+        self, district: str | None, year: int | None
+    ) -> tuple[dict[int, str], dict[int, str]]:
+        """Index → folded key, and the same without spaces, of every name of the district (or
+        province) valid in year; memoised per district and span of years (see `match`)."""
+        key = (district, None if year is None else bisect.bisect_right(self._cuts, year))
+        found = self._candidate_memo.get(key)
+        if found is None:
+            cands = self._valid_names(district, year)
+            found = (cands, {i: k.replace(" ", "") for i, k in cands.items()})
+            self._candidate_memo[key] = found
+        return found
+
+    def _valid_names(self, district: str | None, year: int | None) -> dict[int, str]:
         out = {}
         for i, n in enumerate(self._names):
             if not self._in_district(n.code, district, year):
@@ -528,11 +497,10 @@ class CommuneMatcher:
 
     def _scores(self, key: str, district: str | None, year: int | None) -> list[tuple[str, float]]:
         """(code, best score 0–100) for the candidates, best first."""
-        cands = self._candidates(district, year)
+        cands, compact = self._candidates(district, year)
         if not cands or not key:
             return [(self._names[i].code, 0.0) for i in list(cands)[:3]]
         best: dict[str, float] = {}
-        compact = {i: k.replace(" ", "") for i, k in cands.items()}
         for choices, query in ((cands, key), (compact, key.replace(" ", ""))):
             for _, score, i in process.extract(
                 query, choices, scorer=fuzz.token_sort_ratio, limit=None
@@ -550,9 +518,8 @@ class CommuneMatcher:
         ]
 
     def _fuzzy(self, label: str, district: str | None, year: int | None) -> Match:
-        keys = label_keys(label)
         ranked: dict[str, float] = {}
-        for key, _ in keys:
+        for key, _, _ in lookup_keys(label):
             for code, score in self._scores(key, district, year):
                 ranked[code] = max(ranked.get(code, 0.0), score)
         order = sorted(ranked.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -567,28 +534,6 @@ class CommuneMatcher:
                 conf = min(top / 100.0, FUZZY_MAX_CONFIDENCE)
                 return Match(top_code, self.name_in_year(top_code, year), conf, "fuzzy", sugg)
         return Match(None, None, 0.0, "none", sugg)
-
-
-_SPACES = re.compile(r"\s+")
-
-
-def _same_text(label: str, n: _Name, fold_case: bool = False) -> bool:
-    """True when the label, without its unit prefix, is the official name as written
-    (diacritics kept; case ignored when ``fold_case``)."""
-    lab = _SPACES.sub(" ", label).strip()
-    bare, name = n.bare, n.name
-    if fold_case:
-        lab, bare, name = lab.casefold(), bare.casefold(), name.casefold()
-    for word in ("Thị trấn", "Phường", "Xã", "TT.", "TT", "X.", "P."):
-        w = word.casefold() if fold_case else word
-        if lab.startswith(w + " "):
-            lab = lab[len(w) + 1 :].strip()
-            break
-    # a zero-width character typed in place of a space leaves the words joined
-    return lab in (bare, name) or lab.replace(" ", "") in (
-        bare.replace(" ", ""),
-        name.replace(" ", ""),
-    )
 
 
 @functools.cache
