@@ -8,6 +8,9 @@ normalised, a folded comparison key per cell, and the merged ranges indexed by c
 from __future__ import annotations
 
 import functools
+import itertools
+import re
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -42,30 +45,40 @@ _CP1252_HIGH = frozenset(map(ord, "ŒœŠšŸŽžƒˆ˜–—‘’‚“”„�
 _VN_LATIN1 = frozenset("ÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝàáâãèéêìíòóôõùúý\u00a0")
 
 
+def _char_class(chars: Iterable[str], negated: bool = False) -> re.Pattern[str]:
+    """A regular expression matching one character of `chars` (or, negated, any other)."""
+    return re.compile(f"[{'^' if negated else ''}{''.join(sorted(map(re.escape, chars)))}]")
+
+
+# The two tests below look at every character of a text: one regular expression each
+# (a loop over the characters in Python costs several times more on a sheet's texts).
+_LEGACY_CHAR = _char_class(
+    {chr(o) for o in range(0x80, 0x100) if chr(o) not in _VN_LATIN1} | set(map(chr, _CP1252_HIGH))
+)
+_UNICODE_ONLY_CHAR = _char_class(
+    {chr(o) for o in range(0x100)} | set(map(chr, _CP1252_HIGH)) | set("\u200b\u200c\u200d\ufeff"),
+    negated=True,
+)
+
+
 def _legacy_evidence(s: str) -> bool:
-    """True when `s` has a character that only legacy mojibake would put in Vietnamese text.
+    """True when `s` has a character that only legacy mojibake would put in Vietnamese text:
+    a Latin-1 symbol that is no Vietnamese letter, or a Windows-1252 one above Latin-1.
 
     Only such cells are worth the (slow) legacy detection of ``text.fix_mojibake``.
     """
-    for ch in s:
-        o = ord(ch)
-        if (0x80 <= o <= 0xFF and ch not in _VN_LATIN1) or o in _CP1252_HIGH:
-            return True
-    return False
+    return _LEGACY_CHAR.search(s) is not None
 
 
 def _surely_unicode(s: str) -> bool:
-    """True when `s` holds a character no legacy (TCVN3/VNI) mojibake can contain.
+    """True when `s` holds a character no legacy (TCVN3/VNI) mojibake can contain: one
+    above Latin-1 that is neither Windows-1252 nor a zero-width space or joiner.
 
     Mojibake is Windows-1252 text; a Vietnamese letter such as "ư", "đ", "ế" or a
     combining mark (NFD) proves the text is real Unicode, and decoding is skipped (it is
     the slow part of cleaning a cell).
     """
-    for ch in s:
-        o = ord(ch)
-        if o > 0xFF and o not in _CP1252_HIGH and o not in (0x200B, 0x200C, 0x200D, 0xFEFF):
-            return True
-    return False
+    return _UNICODE_ONLY_CHAR.search(s) is not None
 
 
 @functools.lru_cache(maxsize=200_000)
@@ -84,6 +97,8 @@ def cell_text(v: Any) -> str:
     >>> cell_text(12.0), cell_text(1.5), cell_text(None), cell_text("a")
     ('12', '1.5', '', 'a')
     """
+    if v.__class__ is str:  # the usual cell: its own text
+        return v
     if v is None:
         return ""
     if isinstance(v, bool):
@@ -99,6 +114,14 @@ def cell_text(v: Any) -> str:
     if isinstance(v, date):
         return v.strftime("%d/%m/%Y")
     return str(v)
+
+
+def any_value(row: list[object], cols: Iterable[int]) -> bool:
+    """Whether any of the columns `cols` of a row holds a value (not None)."""
+    for c in cols:  # a loop, not any(): the first filled column ends it
+        if row[c] is not None:
+            return True
+    return False
 
 
 def has_phrase(label: str, phrase: str) -> bool:
@@ -175,9 +198,10 @@ class Grid:
         self.name: str = getattr(sheet, "name", "")
         rows = sheet.rows or []
         self.n_rows = len(rows)
-        self.n_cols = width = max((len(r) for r in rows), default=0)
-        # every distinct text of the sheet cleaned once (decoded sheet-wide when legacy)
-        texts = {v for row in rows for v in row if isinstance(v, str)}
+        self.n_cols = width = max(map(len, rows), default=0)
+        # every distinct text of the sheet cleaned once (decoded sheet-wide when legacy);
+        # the distinct values are gathered first, in C: most cells are blank or numbers
+        texts = {v for v in set(itertools.chain.from_iterable(rows)) if isinstance(v, str)}
         legacy = _legacy_map(texts)
         cleaned = {
             v: (None if not v or v.isspace() else (clean_text(legacy[v]) or None))
@@ -185,13 +209,11 @@ class Grid:
             else _clean_cell(v)
             for v in texts
         }
-        values: list[list[object]] = []
-        for row in rows:
-            out: list[object] = [None] * width
-            for c, v in enumerate(row):
-                if v is not None:
-                    out[c] = cleaned[v] if isinstance(v, str) else v
-            values.append(out)
+        # a text cell becomes its cleaned text, any other value stays (`cleaned.get(v, v)`)
+        values: list[list[object]] = [list(map(cleaned.get, row, row)) for row in rows]
+        for out in values:
+            if len(out) < width:
+                out.extend([None] * (width - len(out)))
         self.values = values
         merged = getattr(sheet, "merged", None) or []
         self.merged: list[tuple[int, int, int, int]] = [(m[0], m[1], m[2], m[3]) for m in merged]
@@ -261,7 +283,10 @@ class Grid:
 
     def row_is_blank(self, r: int) -> bool:
         """True when row r holds no value at all."""
-        return all(v is None for v in self.values[r])
+        for v in self.values[r]:  # a loop, not all(): most rows stop at their first cell
+            if v is not None:
+                return False
+        return True
 
     def row_cells(self, r: int) -> list[int]:
         """Columns of the non-empty cells of row r."""

@@ -34,10 +34,10 @@ consistent with any reported counts, gives no note.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import numbers
 import re
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -175,6 +175,12 @@ def _cell_key(value: object, not_assessed: Sequence[str]) -> str | None:
     return key
 
 
+@functools.lru_cache(maxsize=8192)
+def _text_key(text: str, not_assessed: tuple[str, ...]) -> str | None:
+    """`_cell_key` of a text cell (cached: the same few tokens fill every grid)."""
+    return _cell_key(text, not_assessed)
+
+
 def parse_mark(value: object, syn: Synonyms | None = None) -> object:
     """One criterion cell read by its words alone: True, False or :data:`NOT_ASSESSED`.
 
@@ -232,12 +238,12 @@ def _consistent(agree: int, checked: int) -> bool:
     return checked > 0 and checked - agree <= checked // 5
 
 
-def _score(rows: list[tuple[Counter[str], int]], meaning: Mapping[str, bool]) -> int:
+def _score(rows: list[tuple[Mapping[str, int], int]], meaning: Mapping[str, bool]) -> int:
     return sum(1 for row, n in rows if sum(c for t, c in row.items() if meaning.get(t)) == n)
 
 
 def _unique_best(
-    rows: list[tuple[Counter[str], int]],
+    rows: list[tuple[Mapping[str, int], int]],
     fixed: Mapping[str, bool],
     free: list[str],
     priors: Mapping[str, bool],
@@ -249,10 +255,11 @@ def _unique_best(
     # Each distinct row once: the count of each free token, and what the free tokens must
     # count for the row to agree (its reported number less the fixed tokens met).
     free_set = set(free)
-    tally: Counter[tuple[tuple[int, ...], int]] = Counter()
+    tally: dict[tuple[tuple[int, ...], int], int] = {}
     for row, n in rows:
         met = sum(c for t, c in row.items() if t not in free_set and fixed.get(t))
-        tally[(tuple(row.get(t, 0) for t in free), n - met)] += 1
+        key = (tuple([row.get(t, 0) for t in free]), n - met)
+        tally[key] = tally.get(key, 0) + 1
     scored = []
     for bits in itertools.product((True, False), repeat=len(free)):
         meaning = {**fixed, **dict(zip(free, bits, strict=True))}
@@ -291,7 +298,7 @@ def decide(
     >>> decide([{"A": 3, "B": 16}, {"A": 5, "B": 14}], [3, 5], {"A": None, "B": None}).meaning
     {'A': True, 'B': False}
     """
-    checked = [(Counter(r), int(n)) for r, n in zip(rows, reported, strict=True) if n is not None]
+    checked = [(r, int(n)) for r, n in zip(rows, reported, strict=True) if n is not None]
     seen = {t for r, _n in checked for t in r}
     fixed = {t: m for t, m in priors.items() if m is not None}
     unknown = [t for t, m in priors.items() if m is None]
@@ -341,6 +348,8 @@ class GridMarks:
 
 
 def _is_number(value: object) -> bool:
+    if type(value) is float or type(value) is int:  # the usual number, before the ABC test
+        return True
     if isinstance(value, bool):
         return False
     if isinstance(value, numbers.Real):
@@ -360,27 +369,18 @@ def _keys(
 ) -> list[list[str | None]]:
     """The key of every cell, each distinct value folded once. In total rows a number is
     the count of communes meeting the criterion, not a mark: no key."""
-    # Memo keyed by the value itself for None and text (most cells), else by (type, value):
-    # 1, 1.0 and True are equal as keys but may not be as cells.
-    cache: dict[object, str | None] = {}
-    out: list[list[str | None]] = []
-    for col in columns:
-        keys: list[str | None] = []
-        for i, x in enumerate(col):
-            if i >= n_data and _is_number(x):
-                keys.append(None)
-                continue
-            if x is None or type(x) is str:
-                ck: object = x
-            elif not isinstance(x, float) or x == x:
-                ck = (type(x), x)
-            else:
-                ck = (float, "nan")
-            if ck not in cache:
-                cache[ck] = _cell_key(x, not_assessed)
-            keys.append(cache[ck])
-        out.append(keys)
-    return out
+    # Values equal as dict keys have the same key (1, 1.0 and True are all "1"): each
+    # distinct value is keyed once, then every cell is one lookup.
+    phrases = tuple(not_assessed)
+    key_of = {
+        x: _text_key(x, phrases) if type(x) is str else _cell_key(x, phrases)
+        for x in set(itertools.chain.from_iterable(columns))
+    }
+    return [
+        list(map(key_of.__getitem__, col[:n_data]))
+        + [None if _is_number(x) else key_of[x] for x in col[n_data:]]
+        for col in columns
+    ]
 
 
 def _dashed_rows(
@@ -469,7 +469,7 @@ def read_grid(
     total_marks: dict[str | None, bool] = {k: m for k, m in decision.meaning.items()}
     data_marks = {**total_marks, None: False}
     values = [
-        [data_marks.get(k) for k in ks[:n_data]] + [total_marks.get(k) for k in ks[n_data:]]
+        list(map(data_marks.get, ks[:n_data])) + list(map(total_marks.get, ks[n_data:]))
         for ks in keys
     ]
     for i in dashed:

@@ -61,7 +61,9 @@ class SheetSite:
         )
 
 
-@dataclass(frozen=True)
+# Not frozen (read-only by convention): one context and one parsed column are built for
+# every column read, and a frozen dataclass costs several times as much to build.
+@dataclass(slots=True)
 class ColumnContext:
     """What a column parser needs besides the raw cells."""
 
@@ -85,7 +87,7 @@ class ColumnContext:
         return a1(self.rows[i], self.col)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ParsedColumn:
     """One parsed column: typed values, findings, rows found not assessed."""
 
@@ -183,6 +185,8 @@ def _numbers(
 ) -> ParsedColumn:
     """The column's values with its parse errors and its notes (Excel errors, numbers
     written with words, the separator decision, and any given, about the cells `noted`)."""
+    if not (col.errors or col.sentinels or col.words or col.ambiguous or any(notes)):
+        return ParsedColumn(list(col.values))  # the usual column: nothing to say
     not_assessed = frozenset(i for i, s in col.sentinels.items() if s == "not_assessed")
     letter = notes_.column_letter(ctx.col)
     said = [
@@ -206,10 +210,10 @@ def parse_count(raw: list[object], ctx: ColumnContext) -> ParsedColumn:
     (`values.blanks_meaning_zero`), said once for the column."""
     col = vp.parse_count_column(raw)
     zeros: list[int] = []
-    if ctx.name not in _BLANK_NOT_ZERO:
+    if ctx.name not in _BLANK_NOT_ZERO and None in col.values:  # blanks to decide
+        kinds, filled = ctx.kinds, ctx.filled
         eligible = [
-            (not ctx.kinds or ctx.kinds[i] == DATA) and (not ctx.filled or ctx.filled[i])
-            for i in range(len(raw))
+            (not kinds or kinds[i] == DATA) and (not filled or filled[i]) for i in range(len(raw))
         ]
         zeros = vp.blanks_meaning_zero(col, raw, eligible)
     for i in zeros:
@@ -383,8 +387,15 @@ def parse_level(raw: list[object], ctx: ColumnContext) -> ParsedColumn:
     years: list[int | None] = []
     issues: list[Issue] = []
     not_assessed: set[int] = set()
+    # A column repeats its blanks and texts: each read once.
+    seen: dict[str | None, tuple[str | None, int | None, bool, bool]] = {}
     for i, x in enumerate(raw):
-        lv, yr, na, bad = parse_level_cell(x, ctx.syn)
+        if x is None or type(x) is str:
+            if x not in seen:
+                seen[x] = parse_level_cell(x, ctx.syn)
+            lv, yr, na, bad = seen[x]
+        else:
+            lv, yr, na, bad = parse_level_cell(x, ctx.syn)
         if na:
             not_assessed.add(i)
         if bad:
@@ -408,11 +419,15 @@ def parse_status(raw: list[object], ctx: ColumnContext) -> ParsedColumn:
     vocab = ctx.syn.values.get("status", {})
     out: list[Any] = []
     issues: list[Issue] = []
+    keys: dict[str, str | None] = {}  # a column repeats its few statuses
     for i, x in enumerate(raw):
         if x is None or vp.is_blank(x):
             out.append(None)
             continue
-        key = vocab_lookup(fold_text(cell_text(x)), vocab)
+        text = cell_text(x)
+        if text not in keys:
+            keys[text] = vocab_lookup(fold_text(text), vocab)
+        key = keys[text]
         if key is None:
             message = (
                 f"Giá trị “{cell_text(x)}” không phải là tình trạng mô hình (đang duy "
@@ -434,10 +449,16 @@ def parse_category(raw: list[object], ctx: ColumnContext) -> ParsedColumn:
     vocab = ctx.syn.values.get(ctx.name)
     if not isinstance(vocab, dict) or not vocab:
         return parse_text(raw, ctx)
-    out = [
-        None if x is None else vocab_lookup(fold_text(cell_text(x)), vocab) or cell_text(x)
-        for x in raw
-    ]
+    keys: dict[str, str] = {}  # a column repeats its few categories
+    out: list[Any] = []
+    for x in raw:
+        if x is None:
+            out.append(None)
+            continue
+        text = cell_text(x)
+        if text not in keys:
+            keys[text] = vocab_lookup(fold_text(text), vocab) or text
+        out.append(keys[text])
     return ParsedColumn(out)
 
 

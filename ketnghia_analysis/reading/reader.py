@@ -15,6 +15,7 @@ the district and year that identity decides.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +26,7 @@ from ketnghia_analysis.core.limits import MEMORY_LIMIT_TEXT, Limits
 from ketnghia_analysis.reading.form_limits import form_too_large, sheets_refused, too_many_rows
 from ketnghia_analysis.reading.forms import SheetVerdict, recognise_forms
 from ketnghia_analysis.reading.formulas import evaluate_uncached
-from ketnghia_analysis.reading.grid import Grid
+from ketnghia_analysis.reading.grid import Grid, any_value, fold_text
 from ketnghia_analysis.reading.headers import ColumnMap, HeaderBlock, unit_line_scale
 from ketnghia_analysis.reading.identity import Identity, decide, file_clues
 from ketnghia_analysis.reading.model import (
@@ -311,8 +312,8 @@ def read_form(v: SheetVerdict, source_file: str, syn: Synonyms | None = None) ->
         sheet=site.sheet,
         header_rows=(block.first + 1, block.last + 1),
         columns=cols,
-        rows_read=sum(1 for k in rows.kinds if k != "blank"),
-        rows_structural=sum(1 for k in rows.kinds if k in STRUCTURAL),
+        rows_read=len(rows.kinds) - rows.kinds.count("blank"),
+        rows_structural=sum(rows.kinds.count(k) for k in STRUCTURAL),
         issues=issues,
         row_kinds={r + 1: k for r, k in enumerate(rows.kinds) if k != "blank"},
         header_labels={n: cmap.labels.get(c, "") for n, c in cols.items()},
@@ -421,12 +422,15 @@ def _parse_columns(
     issues: list[Issue] = []
     not_assessed: set[int] = set()
     criteria: dict[str, tuple[list[Any], ColumnContext]] = {}
-    row_kinds = tuple(rows.kinds[r] for r in rows.parsed)  # totals settle "1.234"
-    amounts = [c for n, c in cmap.columns.items() if kind_of[n] in ADDABLE_KINDS]
-    filled = tuple(any(grid.value(r, c) is not None for c in amounts) for r in rows.parsed)
+    row_kinds = tuple([rows.kinds[r] for r in rows.parsed])  # totals settle "1.234"
+    cells = [grid.values[r] for r in rows.parsed]
+    amounts = [
+        c for n, c in cmap.columns.items() if kind_of[n] in ADDABLE_KINDS and c < grid.n_cols
+    ]
+    filled = tuple([any_value(row, amounts) for row in cells])
     for name in sorted(cmap.columns, key=lambda n: _parse_rank(kind_of[n])):
         c = cmap.columns[name]
-        raw = [grid.values[r][c] if c < grid.n_cols else None for r in rows.parsed]
+        raw: list[object] = [row[c] for row in cells] if c < grid.n_cols else [None] * len(cells)
         label = cmap.labels.get(c, "")
         ctx = ColumnContext(
             name, c, rows.parsed, label, site, syn, unit_scale, dict(values), row_kinds, filled
@@ -471,25 +475,19 @@ def _with_not_assessed(
     grid: Grid, rows: _Rows, parsed: dict[str, list[Any]], flagged: frozenset[int], syn: Synonyms
 ) -> dict[str, list[Any]]:
     """NTM: a row that says "không đánh giá" anywhere is not assessed; its criteria are None."""
-    said: dict[str, bool] = {}  # a text's verdict: the marks and names repeat down the sheet
-
-    def says(r: int) -> bool:
-        row = grid.values[r]
-        for cc in range(grid.n_cols):
-            text = row[cc]
-            if isinstance(text, str):
-                hit = said.get(text)
-                if hit is None:  # `folded` is a function of the cell's text
-                    hit = said[text] = is_not_assessed(grid.folded(r, cc), syn)
-                if hit:
-                    return True
-        return False
-
-    not_assessed = [i in flagged or says(r) for i, r in enumerate(rows.parsed)]
+    cells = [grid.values[r] for r in rows.parsed]
+    # the texts that say it, each asked once: the marks and names repeat down the sheet
+    saying = {
+        v
+        for v in set(itertools.chain.from_iterable(cells))
+        if isinstance(v, str) and is_not_assessed(fold_text(v), syn)
+    }
+    not_assessed = [i in flagged or not saying.isdisjoint(row) for i, row in enumerate(cells)]
     out = dict(parsed)
-    for name in CRITERIA:
-        if name in out:
-            out[name] = [None if not_assessed[i] else x for i, x in enumerate(out[name])]
+    if any(not_assessed):
+        for name in CRITERIA:
+            if name in out:
+                out[name] = [None if not_assessed[i] else x for i, x in enumerate(out[name])]
     out["not_assessed"] = not_assessed
     return out
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import re
 
-from ketnghia_analysis.reading.grid import Grid, fold_text
+from ketnghia_analysis.reading.grid import Grid, any_value, fold_text
 from ketnghia_analysis.reading.headers import HeaderBlock, is_numbering_row
 
 DATA = "data"
@@ -67,6 +67,7 @@ def _is_numberish(v: object) -> bool:
     return isinstance(v, str) and bool(_NUMBERISH.match(v.strip()))
 
 
+@functools.lru_cache(maxsize=100_000)
 def label_key(raw: str) -> str:
     """Folded label that keeps "công" (công ty) apart from "cộng" (sum).
 
@@ -78,15 +79,9 @@ def label_key(raw: str) -> str:
     return fold_text(raw.lower().replace("công", "c0ng"))
 
 
-def _lead_text(grid: Grid, r: int, upto_col: int) -> tuple[str, str]:
-    """(raw, key) text of the first text cell of row r at or left of `upto_col`."""
-    row = grid.values[r]
-    for c in range(0, min(upto_col, grid.n_cols - 1) + 1):
-        v = row[c]
-        if isinstance(v, str):
-            return v, label_key(v)
-    for c in range(upto_col + 1, grid.n_cols):
-        v = row[c]
+def _lead_text(row: list[object]) -> tuple[str, str]:
+    """(raw, key) text of the first text cell of a row, left to right."""
+    for v in row:
         if isinstance(v, str):
             return v, label_key(v)
     return "", ""
@@ -109,6 +104,25 @@ def is_subtotal_label(folded: str) -> bool:
 def is_footer_text(folded: str) -> bool:
     """Footer lines: signatures, titles of signatories, place and date."""
     return bool(_FOOTER.match(folded)) or bool(_PLACE_DATE.search(folded))
+
+
+@functools.lru_cache(maxsize=100_000)
+def _total_kind(lead: str) -> str | None:
+    """TOTAL or SUBTOTAL for a row whose lead text (`label_key`) labels one, else None
+    (cached: the same labels close the sections of every return)."""
+    if is_total_label(lead):
+        return TOTAL
+    if is_subtotal_label(lead):
+        return SUBTOTAL
+    return None
+
+
+def _has_footer_cell(row: list[object]) -> bool:
+    """Whether a row holds a footer line (`_footer_cell`) in any of its text cells."""
+    for v in row:
+        if isinstance(v, str) and _footer_cell(v):
+            return True
+    return False
 
 
 @functools.lru_cache(maxsize=100_000)
@@ -165,10 +179,10 @@ def classify_rows(
             first_col = c
             break
     label_upto = max(label_cols) if label_cols else 1
-    value_set = set(value_cols)
-    label_set = set(label_cols)
+    value_at = [c for c in set(value_cols) if c < grid.n_cols]  # every row has n_cols cells
+    label_at = [c for c in set(label_cols) if c < grid.n_cols]
     footer = False
-    for r in range(grid.n_rows):
+    for r, row in enumerate(grid.values):
         if grid.row_is_blank(r):
             kinds.append(BLANK)
             continue
@@ -178,30 +192,25 @@ def classify_rows(
         if r <= block.last:
             kinds.append(HEADER)
             continue
-        row = grid.values[r]
         if r == block.numbering_row or is_numbering_row(row, first_col):
             kinds.append(NUMBERING)
             continue
-        has_values = any(row[c] is not None for c in value_set if c < len(row))
-        has_label = any(row[c] is not None for c in label_set if c < len(row))
-        raw, lead = _lead_text(grid, r, label_upto)
+        has_values = any_value(row, value_at)
+        has_label = any_value(row, label_at)
+        raw, lead = _lead_text(row)
         if footer:
             kinds.append(NOTE if _NOTE.match(lead) else FOOTER)
             continue
-        if any(_footer_cell(v) for v in row if isinstance(v, str)) and not any(
-            _is_numberish(row[c]) for c in value_set if c < len(row)
-        ):
+        if _has_footer_cell(row) and not any(_is_numberish(row[c]) for c in value_at):
             footer = True
             kinds.append(FOOTER)
             continue
         if (_NOTE.match(lead) or raw.startswith("*") or raw.startswith("(*)")) and not has_values:
             kinds.append(NOTE)
             continue
-        if is_total_label(lead):
-            kinds.append(TOTAL)
-            continue
-        if is_subtotal_label(lead):
-            kinds.append(SUBTOTAL)
+        total = _total_kind(lead)
+        if total is not None:
+            kinds.append(total)
             continue
         if _is_section(grid, r, raw, lead, label_upto, has_values):
             kinds.append(SUBTOTAL if has_values else SECTION)
@@ -216,7 +225,7 @@ def classify_rows(
             kinds.append(BLANK)
         else:
             kinds.append(NOTE)
-    _one_grand_total(grid, kinds, label_upto)
+    _one_grand_total(grid, kinds)
     return kinds
 
 
@@ -230,7 +239,7 @@ def _total_strength(folded: str) -> int:
     return 0  # "Cộng"
 
 
-def _one_grand_total(grid: Grid, kinds: list[str], label_upto: int) -> None:
+def _one_grand_total(grid: Grid, kinds: list[str]) -> None:
     """Keep one grand total; the other total-labelled rows are subtotals.
 
     Sections often close with a bare "Cộng" while the grand total says "Tổng cộng": the
@@ -243,13 +252,13 @@ def _one_grand_total(grid: Grid, kinds: list[str], label_upto: int) -> None:
     n_sections = sum(1 for k in kinds if k == SECTION)
     if len(totals) == n_sections:
         # exactly one "Cộng" per section and nothing stronger: each closes its section
-        closing = [_total_strength(_lead_text(grid, r, label_upto)[1]) for r in totals]
+        closing = [_total_strength(_lead_text(grid.values[r])[1]) for r in totals]
         if max(closing) == 0:
             for r in totals:
                 kinds[r] = SUBTOTAL
             return
     first_data = next((r for r, k in enumerate(kinds) if k == DATA), len(kinds))
-    strength = {r: _total_strength(_lead_text(grid, r, label_upto)[1]) for r in totals}
+    strength = {r: _total_strength(_lead_text(grid.values[r])[1]) for r in totals}
     best = max(strength.values())
     cands = [r for r in totals if strength[r] == best]
     top = [r for r in cands if r < first_data]
@@ -259,10 +268,16 @@ def _one_grand_total(grid: Grid, kinds: list[str], label_upto: int) -> None:
             kinds[r] = SUBTOTAL
 
 
-def _is_section(grid: Grid, r: int, raw: str, lead: str, label_upto: int, has_values: bool) -> bool:
+@functools.lru_cache(maxsize=100_000)
+def _section_number(raw: str) -> str | None:
+    """The Roman numeral or letter a lead text opens with ("I. ...", "A) ..."), if any."""
     m = _ROMAN.match(raw) or _ROMAN_BARE.match(raw)
-    if m:
-        num = m.group("num")
+    return m.group("num") if m else None
+
+
+def _is_section(grid: Grid, r: int, raw: str, lead: str, label_upto: int, has_values: bool) -> bool:
+    num = _section_number(raw)
+    if num is not None:
         if num in ("A", "B", "C", "D", "E", "F", "G", "H"):
             # "A. Các xã ..." is a section; "H. Đại Lộc" (huyện) with figures is a data row
             return not has_values

@@ -295,6 +295,8 @@ def _read_text(
 
 # Short texts repeat across a return ("-", "0", "12" typed as text): read each once.
 _read_short_text = functools.lru_cache(maxsize=8192)(_read_text)
+# ... and so do the numbers they hold, read in the column's convention.
+_to_float = functools.lru_cache(maxsize=8192)(to_float)
 
 
 def _first_pass(
@@ -328,11 +330,12 @@ def _parse_column(values: Sequence[object], ambiguous: str, kinds: Sequence[str]
         kind_of = type(value)
         if kind_of is float or kind_of is int:
             x = float(value)  # type: ignore[arg-type]
-            if math.isinf(x):
-                out.errors[i] = _not_numeric(value)
+            if math.isfinite(x):
+                cells.append(x)
+            else:  # NaN is blank, infinity no number
+                if math.isinf(x):
+                    out.errors[i] = _not_numeric(value)
                 cells.append(None)
-            else:
-                cells.append(None if math.isnan(x) else x)
             continue
         if value is None:
             cells.append(None)
@@ -358,7 +361,7 @@ def _parse_column(values: Sequence[object], ambiguous: str, kinds: Sequence[str]
         out.convention = "en" if out.evidence.get("en", 0) > out.evidence.get("vi", 0) else "vi"
     for i in pending:
         sign, digits, kind = cells[i]  # type: ignore[misc]
-        cells[i] = sign * to_float(digits, kind, out.convention, ambiguous)
+        cells[i] = sign * _to_float(digits, kind, out.convention, ambiguous)
     out.values = cells
     return out
 
@@ -460,7 +463,7 @@ def blanks_meaning_zero(
     []
     """
     values = col.values
-    if any(x == 0 for x in values) or not any(x is not None and x > 0 for x in values):
+    if 0 in values or not any(x is not None and x > 0 for x in values):
         return []
     return [
         i
