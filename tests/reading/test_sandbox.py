@@ -177,9 +177,9 @@ def test_readers_start_one_blas_thread_and_leave_the_callers_environment(monkeyp
     assert "OPENBLAS_NUM_THREADS" not in os.environ
 
 
-def test_a_callers_own_blas_setting_is_kept(start_method, monkeypatch):
-    if start_method != "spawn":
-        pytest.skip("a running fork server keeps the environment it started with")
+def test_a_callers_own_blas_setting_is_kept(monkeypatch):
+    # spawned workers: a fork server already running keeps the environment it started with
+    monkeypatch.setenv(START_METHOD_ENV, "spawn")
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
     ((_, threads),) = run_isolated(hf.blas_threads, [0], workers=1)
     assert threads == "2"
