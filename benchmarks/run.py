@@ -837,23 +837,28 @@ def _pair(runs: dict[str, list[Run]], baseline: str) -> tuple[list[float], list[
 # ---------------------------------------------------------------------------------------
 # Main
 # ---------------------------------------------------------------------------------------
-def _commit() -> str:
+def _commit(root: Path = ROOT) -> str:
+    """The checkout's commit ("abc1234", "+ uncommitted changes" when it differs from it),
+    or "unknown (not a git checkout)" for a copy without its .git (e.g. `git archive`)."""
     try:
-        out = subprocess.run(
-            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--show-toplevel", "--short", "HEAD"],
             capture_output=True,
             text=True,
             check=False,
-        ).stdout.strip()
+        )
+        top, _, commit = head.stdout.strip().partition("\n")
+        if head.returncode != 0 or Path(top).resolve() != root.resolve():
+            return "unknown (not a git checkout)"
         dirty = subprocess.run(
-            ["git", "-C", str(ROOT), "diff", "--quiet", "HEAD", "--"],
+            ["git", "-C", str(root), "diff", "--quiet", "HEAD", "--"],
             capture_output=True,
             check=False,
             env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},  # read only: no index refresh
         ).returncode
-        return out + (" + uncommitted changes" if dirty else "")
+        return commit + (" + uncommitted changes" if dirty == 1 else "")
     except OSError:
-        return "?"
+        return "unknown (git not found)"
 
 
 CORES = os.cpu_count() or 1

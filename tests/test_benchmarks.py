@@ -98,3 +98,23 @@ def test_the_load_watch_samples_while_a_step_runs(bench):
         time.sleep(0.05)
     assert len(load.samples) >= 2 and load.mean == pytest.approx(statistics.mean(load.samples))
     assert bench.LoadWatch().mean is None
+
+
+def test_the_commit_is_named_only_for_a_git_checkout(bench, tmp_path):
+    import subprocess
+
+    assert bench._commit(tmp_path) == "unknown (not a git checkout)"  # e.g. a `git archive`
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (tmp_path / "a.txt").write_text("1")
+    subprocess.run([*git, "add", "a.txt"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "one"], check=True)
+    commit = subprocess.run(
+        [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert bench._commit(tmp_path) == commit
+    (tmp_path / "a.txt").write_text("2")
+    assert bench._commit(tmp_path) == f"{commit} + uncommitted changes"
+    inner = tmp_path / "copy"  # a folder inside another checkout is not that checkout
+    inner.mkdir()
+    assert bench._commit(inner) == "unknown (not a git checkout)"
