@@ -59,10 +59,10 @@ _ATTR_MIN = re.compile(rb'\smin="([0-9]+)"')
 _ATTR_MAX = re.compile(rb'\smax="([0-9]+)"')
 _ATTR_SI = re.compile(rb'\ssi="([0-9]+)"')
 _ATTR_TYPE_SHARED = re.compile(rb'\st="shared"')
-_ANY_REF = re.compile(rb' r="([A-Za-z]{1,3})[0-9]+"[^>]*(?<!/)>')  # cells with content
 _XML_ENTITY = re.compile(r"&(#x[0-9A-Fa-f]+|#[0-9]+|amp|lt|gt|quot|apos);")
 
 _MAX_ROW_PIECE = 64 * 1024 * 1024  # one <row> longer than this is cut at a tag
+_SAMPLE_BYTES = 256 * 1024  # where `_bound_columns` takes its first guess
 
 # `col_index` of the letters of a reference, remembered: a sheet names a few columns many
 # times, and each conversion costs more than a scan of a small piece (errors raise as before).
@@ -315,11 +315,8 @@ def _bound_columns(piece: bytes, prefix: bytes, scan: SheetScan) -> None:
         # Cells without references: bounded by the largest count in a row.
         longest = max(seg.count(cell_bare) + seg.count(cell_open) for seg in piece.split(b"</"))
         n_cols = max(n_cols, longest)
-    if n_cols < 26:
-        # First guess from a small sample, so that the pass below matches few cells.
-        sample = set(_ANY_REF.findall(piece, 0, 262144))
-        if sample:
-            n_cols = max(n_cols, max(map(_col, sample)) + 1)
+    # First guess from a small sample, so that the pass below matches few cells.
+    n_cols = _sample_columns(piece, n_cols)
     beyond = _beyond(n_cols, len(str(max(scan.n_rows, 1))))
     for m in beyond.finditer(piece):
         tag_end = piece.find(b">", m.end())
@@ -328,6 +325,30 @@ def _bound_columns(piece: bytes, prefix: bytes, scan: SheetScan) -> None:
         n_cols = max(n_cols, _col(m.group(1)) + 1)
         scan.n_rows = max(scan.n_rows, int(m.group(2)))
     scan.n_cols = n_cols
+
+
+def _sample_columns(piece: bytes, n_cols: int) -> int:
+    """`n_cols` raised to the last column holding a value among the references (1 to 3
+    letters) of the first 256 KiB, when below 26: the largest of them or, when there is
+    one of two letters or more, 26 or more (the pass after it then matches the same).
+
+    A search for a later column only, restarted past each one found: a few matches
+    where collecting every reference made one object per cell.
+    """
+    at = 0
+    while n_cols < 26 and (m := _later_ref(n_cols).search(piece, at, _SAMPLE_BYTES)):
+        n_cols = max(n_cols, _col(m.group(1)) + 1)
+        at = m.end()
+    return n_cols
+
+
+@functools.lru_cache(maxsize=32)
+def _later_ref(n_cols: int) -> re.Pattern[bytes]:
+    """References, in cells with content, to a column beyond `n_cols` (< 26) as one letter
+    of either case, or to any column as two or three letters."""
+    return re.compile(
+        rb' r="([%c-Z%c-z]|[A-Za-z]{2,3})[0-9]+"[^>]*(?<!/)>' % (65 + n_cols, 97 + n_cols)
+    )
 
 
 @functools.lru_cache(maxsize=256)
