@@ -306,10 +306,13 @@ def _build_command(args: argparse.Namespace) -> int:
         render_summary,
         up_to_date,
     )
+    from ketnghia_analysis.reading.processes import READER_ENV
 
-    # This process does no linear algebra: one OpenBLAS thread, not one busy thread per core
-    # started by numpy's import (~0.1 s of CPU the reader workers need; issue #18).
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    # This process does no linear algebra either: the readers' environment (one OpenBLAS
+    # thread, not one busy thread per core started by numpy's import, ~0.1 s of CPU the
+    # reader workers need; issue #18), unless the user set it; before numpy is imported.
+    for name, value in READER_ENV.items():
+        os.environ.setdefault(name, value)
     if args.watch:
         if args.no_cache:
             print("Lỗi: --watch không dùng cùng --no-cache / --watch needs the cache")
