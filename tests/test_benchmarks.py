@@ -68,6 +68,33 @@ def test_floor_row_says_what_the_import_leaves_of_a_target(bench):
     assert "allows 0.45 s in all; -0.25 s left" in over.note
 
 
+def test_reading_row_says_what_the_reading_leaves_of_a_target(bench):
+    row = bench.reading_row("1", runs(bench, 1.2, 1.3, 1.25), runs(bench, 3.0, 2.8, 2.9), 0.5, "y")
+    assert row.floor and row.ok and row.name == "1**. the build's reading alone vs y"
+    assert "target 1 allows 1.45 s in all; 0.20 s left after the reading" in row.note
+
+
+def test_the_reading_alone_reads_every_file_and_writes_no_table(bench, sample_raw, tmp_path):
+    """`READ_ONLY_BUILD` is the build's own command line stopped once the files are read:
+    each file's result reaches the cache, and nothing after the reading runs."""
+    import shutil
+    import subprocess
+
+    raw = tmp_path / "raw"
+    files = sorted(p for p in sample_raw.rglob("*.xlsx") if "truth" not in p.parts)[:3]
+    for path in files:
+        target = raw / path.relative_to(sample_raw)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+    out = tmp_path / "out"
+    done = subprocess.run(
+        bench.reading_cmd(raw, out, cache=True), capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(list((out / ".cache").glob("*.pkl"))) == len(files) == 3
+    assert not list(out.glob("*.parquet")) and not (out / "_build.json").exists()
+
+
 def test_table_marks_targets_and_floors(bench):
     rows = [
         bench.Row("met", [1.0], [4.0], 0.5),
