@@ -262,8 +262,9 @@ def floor_row(number: str, imports: list[Run], base: list[Run], target: float, w
 
 # The same `ketnghia build` command line, stopped as soon as every file is read (the cache
 # loaded, the changed files read by the sandboxed workers, their results in this process),
-# and without the warm-up thread (pandas, the rehearsal): what the reading itself costs, the
-# part of a build that no assembly or writing design removes (issue #18).
+# and without the warm-up thread (pandas, the rehearsal): what the reading costs up to its last
+# file, start-up included. No assembly or writing design removes it; a different start-up
+# of the readers could trim it (docs/performance.md, issue #18).
 READ_ONLY_BUILD = """
 import os, sys
 from ketnghia_analysis import cli
