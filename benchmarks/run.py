@@ -238,14 +238,15 @@ for path in open(sys.argv[1], encoding="utf-8").read().splitlines():
 IMPORT_PANDAS = "import pandas"
 
 
-def _part_row(name: str, part: list[Run], base: list[Run], target: float, after: str) -> Row:
-    """A floor row: the share of a target that a fixed part alone takes, measured in the same
-    rounds, and what it leaves of the target."""
+def _part_row(
+    number: str, label: str, part: list[Run], base: list[Run], target: float, after: str
+) -> Row:
+    """Floor row `number` + `label`: the share of target `number` that a fixed part alone
+    takes, measured in the same rounds, and what it leaves of the target."""
     budget = target * statistics.median(secs(base))
     spare = budget - statistics.median(secs(part))
-    number = name.split("*", 1)[0]
     return Row(
-        name,
+        f"{number}{label}",
         secs(part),
         secs(base),
         target,
@@ -256,8 +257,8 @@ def _part_row(name: str, part: list[Run], base: list[Run], target: float, after:
 
 def floor_row(number: str, imports: list[Run], base: list[Run], target: float, what: str) -> Row:
     """The share of a target that `import pandas` alone takes."""
-    name = f"{number}*. python -c 'import pandas' vs {what}"
-    return _part_row(name, imports, base, target, "the import")
+    label = f"*. python -c 'import pandas' vs {what}"
+    return _part_row(number, label, imports, base, target, "the import")
 
 
 # The same `ketnghia build` command line, stopped as soon as every file is read (the cache
@@ -292,8 +293,10 @@ def reading_cmd(raw: Path, out: Path, *, cache: bool) -> list[str]:
 def reading_row(number: str, reading: list[Run], base: list[Run], target: float, what: str) -> Row:
     """The share of a target that the reading alone takes (`READ_ONLY_BUILD`): what it leaves
     for the assembly, the writing and the process's end."""
-    name = f"{number}**. the build's reading alone vs {what}"
-    return _part_row(name, reading, base, target, "the reading for assembly, writing and exit")
+    label = f"**. the build's reading alone vs {what}"
+    return _part_row(
+        number, label, reading, base, target, "the reading for assembly, writing and exit"
+    )
 
 
 def file_list(files: list[Path], where: Path) -> Path:

@@ -430,7 +430,7 @@ def parse_status(raw: list[object], ctx: ColumnContext) -> ParsedColumn:
         key = keys[text]
         if key is None:
             message = (
-                f"Giá trị “{cell_text(x)}” không phải là tình trạng mô hình (đang duy "
+                f"Giá trị “{text}” không phải là tình trạng mô hình (đang duy "
                 "trì / đã nhân rộng / dừng / mới triển khai)"
             )
             issues.append(ctx.issue(i, "VALUE_BAD_STATUS", message, x))
